@@ -1,0 +1,62 @@
+"""`shelf-node` command line: one module per command group, imported only when used.
+
+Conventions: human tables by default, `--json` for machines, exit 0 only on success,
+errors on stderr in one line that says what to do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+from edge import __version__
+
+# command name -> "module:attribute"; modules load lazily so `shelf-node --help` stays fast
+# and hardware libraries (cv2, LiteRT, pyserial) are imported only by the commands that use them.
+COMMANDS: dict[str, str] = {
+    "run": "edge.cli.run_cmd:run",
+    "config": "edge.cli.config_cmd:config",
+    "sim": "edge.cli.sim_cmd:sim",
+    "serial": "edge.cli.serial_cmd:serial",
+    "replay": "edge.cli.replay_cmd:replay",
+    "outbox": "edge.cli.outbox_cmd:outbox",
+    "hub": "edge.cli.hub_cmd:hub",
+    "detect": "edge.cli.detect_cmd:detect",
+    "camera": "edge.cli.camera_cmd:camera",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="shelf-node")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    envvar="SHELF_NODE_LOG_LEVEL",
+)
+def cli(log_level: str) -> None:
+    """shelf-node: smart-shelf node daemon and technician tools."""
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def main() -> None:
+    cli(prog_name="shelf-node")

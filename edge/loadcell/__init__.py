@@ -1,0 +1,1 @@
+"""The load-cell path: serial framing (pure), the port reader (I/O), captures."""
