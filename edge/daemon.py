@@ -1,0 +1,59 @@
+"""Process lifecycle: signals, sd_notify READY/STOPPING, the systemd watchdog.
+
+The watchdog is pinged only while `node.healthy()` holds (its worker threads are alive and
+their heartbeats fresh), so a wedged pipeline gets the service restarted by systemd instead
+of lingering. A lost serial port is NOT unhealthy: the reader reconnects by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Protocol
+
+from edge import systemd
+
+log = logging.getLogger(__name__)
+
+
+class Supervised(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def healthy(self) -> bool: ...
+    def status_line(self) -> str: ...
+
+
+def run_until_signalled(node: Supervised, stop: threading.Event | None = None, tick_s: float = 0.5) -> int:
+    """Start `node`, report READY, ping the watchdog while healthy, stop cleanly on SIGTERM/SIGINT."""
+    stop = stop or threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, _frame: _request_stop(stop, signum))
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        node.start()
+        systemd.notify("READY=1")
+        log.info("shelf-node running: %s", node.status_line())
+        watchdog_every = systemd.watchdog_interval_s()
+        last_ping = last_status = 0.0
+        while not stop.wait(min(tick_s, watchdog_every or tick_s)):
+            now = time.monotonic()
+            healthy = node.healthy()
+            if watchdog_every and healthy and now - last_ping >= watchdog_every:
+                systemd.notify("WATCHDOG=1")
+                last_ping = now
+            if now - last_status >= 10:
+                systemd.notify(f"STATUS={node.status_line()}")
+                last_status = now
+        systemd.notify("STOPPING=1")
+        log.info("stopping")
+    finally:
+        node.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _request_stop(stop: threading.Event, signum: int) -> None:
+    log.info("received %s", signal.Signals(signum).name)
+    stop.set()

@@ -1,0 +1,35 @@
+"""systemd integration without libsystemd: sd_notify over $NOTIFY_SOCKET and the watchdog interval.
+
+Outside systemd (no $NOTIFY_SOCKET) every call is a no-op that returns False, so the daemon
+runs the same under a terminal, a test or the unit.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+
+def notify(state: str) -> bool:
+    """Send e.g. 'READY=1', 'WATCHDOG=1', 'STATUS=...', 'STOPPING=1'. True if sent."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return False
+    if address.startswith("@"):  # abstract namespace socket
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        sock.connect(address)
+        sock.sendall(state.encode("utf-8"))
+    return True
+
+
+def watchdog_interval_s() -> float | None:
+    """Half of WatchdogSec= when the watchdog is enabled for this process, else None."""
+    usec = os.environ.get("WATCHDOG_USEC")
+    pid = os.environ.get("WATCHDOG_PID")
+    if not usec or (pid and pid.isdigit() and int(pid) != os.getpid()):
+        return None
+    try:
+        return max(int(usec) / 2_000_000, 0.05)
+    except ValueError:
+        return None
