@@ -1,0 +1,190 @@
+"""The serial port reader: one thread that opens the port, splits and decodes lines, and survives unplugging.
+
+The only module that imports pyserial, and only inside the thread's open call. The port string
+goes to `serial.serial_for_url`, so /dev/serial/by-id/..., /dev/ttyUSB0, a pty path,
+socket://host:port and loop:// all work unchanged.
+
+When the port fails (SerialException/OSError on read, or its device path disappears) the reader
+closes it, counts an outage, and reopens with jittered exponential backoff between
+`backoff_min_s` and `backoff_max_s`. The daemon keeps running meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from edge.config.serial import SerialSection
+from edge.loadcell.framing import QUERY
+from edge.loadcell.health import SerialHealth
+from edge.loadcell.lines import LineSplitter
+from edge.loadcell.protocol import make_parser
+from edge.model import InfoFrame, WeightFrame
+
+log = logging.getLogger(__name__)
+
+FrameCallback = Callable[[WeightFrame | InfoFrame], None]
+LineCallback = Callable[[float, bytes], None]
+VANISH_CHECK_S = 0.25  # how often an open device path is checked for existence
+
+
+def backoff_delay(attempt: int, min_s: float, max_s: float, rng: random.Random) -> float:
+    """Delay before reopen attempt `attempt` (0-based): doubling from min_s, capped at max_s, jittered down
+    by up to half so that many nodes on one power circuit do not retry in lockstep (never below min_s)."""
+    ceiling = min(max_s, min_s * 2.0 ** min(attempt, 62))
+    return max(min_s, rng.uniform(ceiling / 2.0, ceiling))
+
+
+def device_path(port: str) -> str | None:
+    """The filesystem path behind `port`, or None for a pyserial URL (socket://, loop://, rfc2217://...)."""
+    return None if "://" in port else port
+
+
+class SerialReader:
+    """Reads `section.port` in a daemon thread; `on_frame(frame)` for each decoded frame,
+    `on_line(t, raw)` for each raw line (capture recording). Both run on the reader thread."""
+
+    def __init__(
+        self,
+        section: SerialSection,
+        on_frame: FrameCallback,
+        on_line: LineCallback | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.section = section
+        self.on_frame = on_frame
+        self.on_line = on_line
+        self.clock = clock
+        self.monotonic = monotonic
+        self.health = SerialHealth(section.channels, clock=clock)
+        self.parser = make_parser(section, self.health)
+        self.splitter = LineSplitter(section.max_line_bytes)
+        self._rng = rng or random.Random()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._device = device_path(section.port)
+
+    # lifecycle -------------------------------------------------------------------------------
+    def start(self) -> SerialReader:
+        if self._thread is not None:
+            raise RuntimeError("SerialReader.start() called twice")
+        self._thread = threading.Thread(target=self._run, name="serial-reader", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the thread to finish and wait for it (returns within about one read timeout)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.health.snapshot(self.monotonic())
+
+    def __enter__(self) -> SerialReader:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # thread ----------------------------------------------------------------------------------
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stopping.is_set():
+            port = self._open(attempt)
+            if port is not None:
+                try:
+                    if self._pump(port):
+                        attempt = 0  # it delivered data: the next loss starts from the short delay again
+                finally:
+                    port.close()
+            if self._stopping.is_set():
+                break
+            section = self.section
+            self._stopping.wait(backoff_delay(attempt, section.backoff_min_s, section.backoff_max_s, self._rng))
+            attempt += 1
+        self.health.connected = False
+
+    def _open(self, attempt: int) -> Any:
+        import serial  # lazily: only the reader thread needs pyserial
+
+        section = self.section
+        options: dict[str, Any] = {"baudrate": section.baudrate, "timeout": section.read_timeout_s}
+        if self._device is not None:
+            options["exclusive"] = True  # a second reader on the same device would steal half the bytes
+        try:
+            port = serial.serial_for_url(section.port, **options)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            message = f"cannot open {section.port}: {exc}"
+            self.health.port_lost(self.monotonic(), message, was_connected=False)
+            (log.warning if attempt == 0 else log.debug)("%s; retrying with backoff", message)
+            return None
+        self.health.port_opened(self.monotonic())
+        log.info("serial port %s open (%d baud, %s protocol)", section.port, section.baudrate, section.protocol)
+        return port
+
+    def _pump(self, port: Any) -> bool:
+        """Read until stop or port loss. Returns True if any byte arrived."""
+        import serial
+
+        received = False
+        if self.section.protocol == "framed" and self.section.query_on_open:
+            try:
+                port.write(QUERY)
+                self.parser.expect_info(self.clock())
+            except (serial.SerialException, OSError) as exc:
+                self._lost(f"write failed: {exc}")
+                return received
+        next_check = self.monotonic() + VANISH_CHECK_S
+        while not self._stopping.is_set():
+            try:
+                chunk = port.read(port.in_waiting or 1)
+            except (serial.SerialException, OSError) as exc:
+                self._lost(f"read failed: {exc}")
+                return received
+            if chunk:
+                received = True
+                self._process(chunk, self.clock())
+            if self._device is not None and self.monotonic() >= next_check:
+                next_check = self.monotonic() + VANISH_CHECK_S
+                if not os.path.exists(self._device):
+                    self._lost(f"device {self._device} disappeared")
+                    return received
+        return received
+
+    def _lost(self, reason: str) -> None:
+        self.health.port_lost(self.monotonic(), reason, was_connected=True)
+        if self.splitter.reset():
+            self.health.partial_lines_dropped += 1
+        log.warning("serial port %s lost (%s); reconnecting with backoff", self.section.port, reason)
+
+    def _process(self, chunk: bytes, t: float) -> None:
+        self.health.bytes_received += len(chunk)
+        for raw in self.splitter.feed(chunk):
+            if self.on_line is not None:
+                self._guarded(self.on_line, t, raw)
+            self._guarded(self._decode_and_deliver, raw, t)
+
+    def _decode_and_deliver(self, raw: bytes, t: float) -> None:
+        frame = self.parser.parse(raw, t)
+        if frame is not None:
+            self.on_frame(frame)
+
+    def _guarded(self, action: Callable[..., None], *args: Any) -> None:
+        """The reader thread must outlive a bug downstream: log it with traceback and count it."""
+        try:
+            action(*args)
+        except Exception:
+            self.health.unexpected_errors += 1
+            log.exception("unexpected error handling a serial line (the reader keeps running)")
