@@ -1,11 +1,48 @@
-"""[camera]: the shelf camera source and frame-rate policy. (Owner: vision.)"""
+"""[camera]: the shelf camera source, frame-rate policy, look-back buffer and snapshots. (Owner: vision.)"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from edge.config.base import Section
 
 
 class CameraSection(Section):
-    source: str = Field(description="V4L2 index or /dev/v4l/by-id/... path, rtsp:// URL, video file, frame dir")
+    source: str = Field(
+        description=(
+            "V4L2 index ('0') or device path (prefer /dev/v4l/by-id/...), rtsp:// or http:// URL, "
+            "a video file, or a directory of JPEG frames named <unix ms>.jpg"
+        )
+    )
+    idle_fps: float = Field(default=1.0, gt=0, le=60, description="Frame rate while the shelf is quiet.")
+    active_fps: float = Field(
+        default=10.0, gt=0, le=60, description="Frame rate while weight activity or motion is seen."
+    )
+    active_hold_s: float = Field(
+        default=3.0, ge=0, description="Stay at the active rate this long after activity or motion ends."
+    )
+    buffer_s: float = Field(default=4.0, gt=0, le=30, description="Seconds of frames kept for look-back.")
+    dropout_s: float = Field(
+        default=5.0, gt=0, description="No frame for this long = camera lost (health camera_ok=false)."
+    )
+    retry_min_s: float = Field(default=1.0, gt=0, description="First reconnect delay after a drop-out.")
+    retry_max_s: float = Field(default=30.0, gt=0, description="Reconnect delay doubles up to this.")
+    width: int | None = Field(default=None, gt=0, description="Requested capture width (live devices only).")
+    height: int | None = Field(default=None, gt=0, description="Requested capture height (live devices only).")
+    motion_pixel_delta: int = Field(
+        default=25, ge=1, le=255, description="Grey-level change that counts a downscaled pixel as moved."
+    )
+    motion_fraction: float = Field(
+        default=0.02, gt=0, le=1, description="Fraction of moved pixels that counts as motion."
+    )
+    snapshot_max_count: int = Field(default=500, ge=1, description="Snapshots kept under state_dir/snapshots.")
+    snapshot_max_bytes: int = Field(default=200_000_000, ge=10_000, description="Byte budget of the snapshots.")
+    jpeg_quality: int = Field(default=85, ge=10, le=100, description="JPEG quality of stored snapshots.")
+
+    @model_validator(mode="after")
+    def _rates_are_ordered(self) -> CameraSection:
+        if self.active_fps < self.idle_fps:
+            raise ValueError(f"active_fps ({self.active_fps}) must be >= idle_fps ({self.idle_fps})")
+        if self.retry_max_s < self.retry_min_s:
+            raise ValueError(f"retry_max_s ({self.retry_max_s}) must be >= retry_min_s ({self.retry_min_s})")
+        return self

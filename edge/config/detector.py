@@ -1,15 +1,55 @@
-"""[detector]: the quantized detection model. (Owner: vision.)"""
+"""[detector]: the quantized detection model and how to read its outputs. (Owner: vision.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from edge.config.base import Section
 
+OutputFormat = Literal["auto", "ssd", "yolov5", "yolov8"]
+InputRange = Literal["auto", "-1..1", "0..1", "0..255"]
+
 
 class DetectorSection(Section):
-    model: Path
-    labels: Path
-    threads: int = Field(default=1, ge=1, le=8)
+    model: Path = Field(description="TFLite model file (e.g. detect.tflite from scripts/get-model).")
+    labels: Path = Field(description="Label map: one label per line, 'n/a' lines are unused class ids.")
+    model_sha256: str | None = Field(
+        default=None, description="If set, the model file must have this sha256 (checked at load)."
+    )
+    labels_sha256: str | None = Field(default=None, description="If set, the label file must have this sha256.")
+    label_offset: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="Label line = class index + offset; unset = 1 when the first line is '???' (TF labelmap), else 0.",
+    )
+    threads: int = Field(default=1, ge=1, le=8, description="Interpreter CPU threads.")
+    edgetpu: bool = Field(default=False, description="Use the Coral Edge TPU delegate (libedgetpu.so.1).")
+    format: OutputFormat = Field(default="auto", description="Output layout; auto picks by output tensors.")
+    input_range: InputRange = Field(
+        default="auto",
+        description="Real-valued input the model expects for pixels 0..255; auto = -1..1 for SSD, 0..1 for YOLO.",
+    )
+    score_threshold: float = Field(default=0.5, gt=0, lt=1, description="Drop detections scoring lower.")
+    iou_threshold: float = Field(default=0.45, gt=0, lt=1, description="YOLO NMS overlap threshold.")
+    max_detections: int = Field(default=50, ge=1, le=1000, description="Keep at most this many per frame.")
+    yolo_box_units: Literal["auto", "normalized", "pixels"] = Field(
+        default="auto", description="YOLO box coordinates: 0..1 or input pixels; auto looks at their range."
+    )
+    hand_label: str = Field(default="person", description="Label whose box on a plate marks it touched.")
+    roi_min_overlap: float = Field(
+        default=0.3, gt=0, le=1, description="Box fraction inside a plate ROI that assigns it to the plate."
+    )
+
+    @field_validator("model_sha256", "labels_sha256")
+    @classmethod
+    def _hex_digest(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower()
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise ValueError("must be a 64-character hex sha256 (run: sha256sum FILE)")
+        return value

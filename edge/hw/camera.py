@@ -1,0 +1,215 @@
+"""Camera sources behind one small interface; `open_source(spec)` picks the backend from the spec.
+
+A source is polled: `read()` returns the newest frame due now (older ones are skipped without
+decoding where the backend allows), None when nothing new has arrived yet, and raises CameraError
+when the source is gone or has ended. The capture thread (edge.vision.capture) owns rate control,
+drop-out detection and reconnects.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.errors import CameraError
+
+Image = npt.NDArray[np.uint8]
+Frame = tuple[float, Image]  # (unix time, BGR image)
+FRAME_NAME = re.compile(r"^(\d{10,16})\.(jpe?g|png)$", re.IGNORECASE)
+VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".mjpeg", ".mjpg", ".webm"}
+
+
+class FrameSource(Protocol):
+    description: str
+
+    def open(self) -> None: ...
+
+    def read(self) -> Frame | None: ...
+
+    def close(self) -> None: ...
+
+
+def open_source(spec: str, width: int | None = None, height: int | None = None) -> FrameSource:
+    """Choose the backend: directory of <unix ms>.jpg, video file, URL, or V4L2 device (index or path)."""
+    path = Path(spec)
+    if "://" in spec:
+        return LiveSource(spec, width, height)
+    if spec.isdigit() or spec.startswith("/dev/"):
+        return LiveSource(spec, width, height)
+    if path.is_dir():
+        return FrameDirSource(path)
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return VideoFileSource(path)
+    raise CameraError(
+        f"camera source {spec!r}: not a V4L2 index or /dev path, URL, existing frame directory or video file "
+        f"({', '.join(sorted(VIDEO_SUFFIXES))}); fix [camera] source"
+    )
+
+
+class FrameDirSource:
+    """JPEG frames named by unix time in ms, replayed at their recorded pace (speed 1.0 = real time).
+
+    New files appearing later are picked up, so a directory written by another process works as a
+    live camera. Frames that are overdue when read are skipped without being decoded.
+    """
+
+    def __init__(self, directory: Path, speed: float = 1.0) -> None:
+        self.directory = directory
+        self.description = f"frame directory {directory}"
+        self.speed = speed
+        self._pending: list[tuple[float, str]] = []
+        self._last_t = float("-inf")
+        self._dir_mtime = -1
+        self._anchor: tuple[float, float] | None = None  # (first frame t, wall time it was shown)
+
+    def open(self) -> None:
+        if not self.directory.is_dir():
+            raise CameraError(f"{self.description}: not found; create it or fix [camera] source")
+        self._dir_mtime = -1
+        self._anchor = None
+        self._pending = []
+
+    def read(self) -> Frame | None:
+        self._rescan_if_changed()
+        if not self._pending:
+            return None
+        now = time.time()
+        if self._anchor is None:
+            self._anchor = (self._pending[0][0], now)
+        first_t, shown_at = self._anchor
+        elapsed = (now - shown_at) * self.speed if self.speed > 0 else float("inf")
+        due = [item for item in self._pending if item[0] - first_t <= elapsed]
+        if not due:
+            return None
+        t, name = due[-1]
+        self._pending = self._pending[len(due) :]
+        self._last_t = t
+        import cv2
+
+        image = cv2.imread(str(self.directory / name), cv2.IMREAD_COLOR)
+        return None if image is None else (t, image)  # None: unreadable or half-written file, skip it
+
+    def close(self) -> None:
+        self._pending = []
+
+    def _rescan_if_changed(self) -> None:
+        try:
+            mtime = os.stat(self.directory).st_mtime_ns
+        except FileNotFoundError:
+            raise CameraError(f"{self.description}: directory vanished") from None
+        if mtime == self._dir_mtime:
+            return
+        self._dir_mtime = mtime
+        found = []
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                match = FRAME_NAME.match(entry.name)
+                if match and int(match.group(1)) / 1000.0 > self._last_t:
+                    found.append((int(match.group(1)) / 1000.0, entry.name))
+        known = {name for _, name in self._pending}
+        self._pending = sorted(self._pending + [item for item in found if item[1] not in known])
+
+
+class VideoFileSource:
+    """A video file played in real time from when it was opened; frame t = open time + index / fps."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = f"video file {path}"
+        self._capture: Any = None
+        self._fps = 30.0
+        self._frames = 0
+        self._start = 0.0
+        self._next_index = 0
+
+    def open(self) -> None:
+        import cv2
+
+        if not self.path.is_file():
+            raise CameraError(f"{self.description}: not found; fix [camera] source")
+        capture = cv2.VideoCapture(str(self.path))
+        if not capture.isOpened():
+            raise CameraError(f"{self.description}: OpenCV cannot open it (unsupported codec?)")
+        self._capture = capture
+        self._fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+        self._frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self._start = time.time()
+        self._next_index = 0
+
+    def read(self) -> Frame | None:
+        import cv2
+
+        if self._capture is None:
+            raise CameraError(f"{self.description}: not open")
+        due = int((time.time() - self._start) * self._fps)
+        if due < self._next_index:
+            return None
+        if self._frames and due >= self._frames:
+            raise CameraError(f"{self.description}: stream ended")
+        if due - self._next_index > 2:  # far behind (idle rate): seek instead of decoding every frame
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, due)
+        else:
+            for _ in range(due - self._next_index):
+                self._capture.grab()
+        ok, image = self._capture.read()
+        if not ok:
+            raise CameraError(f"{self.description}: stream ended")
+        self._next_index = due + 1
+        return self._start + due / self._fps, image
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+
+class LiveSource:
+    """A V4L2 device (index or path) or a network stream; frame t = host time at grab."""
+
+    def __init__(self, spec: str, width: int | None = None, height: int | None = None) -> None:
+        self.spec = spec
+        self.description = f"camera {spec}"
+        self.width = width
+        self.height = height
+        self._capture: Any = None
+
+    def open(self) -> None:
+        import cv2
+
+        if "://" in self.spec:
+            capture = cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG)
+        else:
+            device: int | str = int(self.spec) if self.spec.isdigit() else self.spec
+            if isinstance(device, str) and not os.path.exists(device):
+                raise CameraError(f"{self.description}: no such device (unplugged?); check ls /dev/v4l/by-id/")
+            capture = cv2.VideoCapture(device, cv2.CAP_V4L2)
+        if not capture.isOpened():
+            capture.release()
+            raise CameraError(f"{self.description}: cannot open (busy, unplugged or wrong URL)")
+        if self.width and self.height:
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest frame, not a stale queue, at a low poll rate
+        self._capture = capture
+
+    def read(self) -> Frame | None:
+        if self._capture is None:
+            raise CameraError(f"{self.description}: not open")
+        if not self._capture.grab():
+            raise CameraError(f"{self.description}: stopped delivering frames (unplugged or stream lost)")
+        t = time.time()
+        ok, image = self._capture.retrieve()
+        if not ok:
+            raise CameraError(f"{self.description}: frame could not be decoded")
+        return t, image
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None

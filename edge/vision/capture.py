@@ -1,0 +1,176 @@
+"""The capture thread: polls a frame source at the idle or active rate, keeps the look-back ring,
+spots motion, detects drop-outs and reconnects with backoff. Knows sources only by their interface.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from edge.config.camera import CameraSection
+from edge.errors import CameraError
+from edge.vision.motion import MotionDetector
+from edge.vision.ring import FrameRecord, FrameRing
+
+if TYPE_CHECKING:
+    from edge.hw.camera import FrameSource
+
+log = logging.getLogger(__name__)
+
+# Called on the capture thread for each stored frame; `worth` = active or motion, i.e. worth detecting.
+FrameCallback = Callable[[FrameRecord, bool], None]
+
+
+class CameraCapture:
+    def __init__(
+        self,
+        source: FrameSource,
+        settings: CameraSection,
+        ring: FrameRing | None = None,
+        on_frame: FrameCallback | None = None,
+        on_health: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.settings = settings
+        self.ring = ring or FrameRing(settings.buffer_s)
+        self.on_frame = on_frame
+        self.on_health = on_health
+        self.motion = MotionDetector(settings.motion_pixel_delta, settings.motion_fraction)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._active_until = 0.0  # monotonic; full rate until then (activity or motion hold)
+        self._externally_active = False
+        self._lock = threading.Lock()
+        self._health: dict[str, Any] = {
+            "camera_ok": False,
+            "camera_error": "not started",
+            "source": source.description,
+            "frames": 0,
+            "motion_events": 0,
+            "dropouts": 0,
+            "reconnects": 0,
+            "unexpected_errors": 0,
+            "mode": "idle",
+            "last_frame_t": None,
+        }
+
+    # -- control -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="camera-capture", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def set_active(self, active: bool) -> None:
+        """Weighing says the shelf is (no longer) being handled: switch to the full rate at once."""
+        with self._lock:
+            self._externally_active = active
+            if not active:
+                self._active_until = max(self._active_until, time.monotonic() + self.settings.active_hold_s)
+        self._wake.set()
+
+    def is_active(self) -> bool:
+        with self._lock:
+            return self._externally_active or time.monotonic() < self._active_until
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._health)
+
+    # -- thread ------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        delay = self.settings.retry_min_s
+        while not self._stop.is_set():
+            try:
+                self.source.open()
+            except CameraError as exc:
+                self._set_health(camera_ok=False, camera_error=str(exc))
+                log.warning("%s; retrying in %.1fs", exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, self.settings.retry_max_s)
+                continue
+            try:
+                got_frames = self._poll_until_lost()
+            except Exception:  # the thread must survive anything; counted in health, logged with traceback
+                log.exception("camera capture: unexpected error; reopening the source")
+                with self._lock:
+                    self._health["unexpected_errors"] += 1
+                got_frames = False
+            finally:
+                self.source.close()
+            if self._stop.is_set():
+                break
+            with self._lock:
+                self._health["reconnects"] += 1
+            delay = self.settings.retry_min_s if got_frames else min(delay * 2, self.settings.retry_max_s)
+            self._stop.wait(delay)
+
+    def _poll_until_lost(self) -> bool:
+        """Read frames until stop or drop-out. Returns whether any frame arrived."""
+        opened_at = last_frame_at = time.monotonic()
+        got_frames = False
+        while not self._stop.is_set():
+            active = self.is_active()
+            period = 1.0 / (self.settings.active_fps if active else self.settings.idle_fps)
+            tick = time.monotonic()
+            try:
+                frame = self.source.read()
+            except CameraError as exc:
+                self._lost(str(exc))
+                return got_frames
+            now = time.monotonic()
+            if frame is not None:
+                got_frames = True
+                last_frame_at = now
+                self._handle(frame[0], frame[1], active, now)
+            elif now - last_frame_at > self.settings.dropout_s:
+                self._lost(f"{self.source.description}: no frame for {now - last_frame_at:.1f}s")
+                return got_frames
+            elif not got_frames and now - opened_at > self.settings.dropout_s:
+                self._lost(f"{self.source.description}: opened but delivers no frames")
+                return False
+            self._wake.clear()
+            self._wake.wait(max(0.0, period - (time.monotonic() - tick)))
+        return got_frames
+
+    def _handle(self, t: float, image: Any, active: bool, now: float) -> None:
+        moved = self.motion.update(image)
+        if moved:
+            with self._lock:
+                self._active_until = now + self.settings.active_hold_s
+                self._health["motion_events"] += 1
+        record = self.ring.push(t, image)
+        self._set_health(
+            camera_ok=True, camera_error=None, last_frame_t=t, mode="active" if active or moved else "idle"
+        )
+        with self._lock:
+            self._health["frames"] += 1
+        if self.on_frame is not None:
+            self.on_frame(record, active or moved)
+
+    def _lost(self, reason: str) -> None:
+        log.warning("camera lost: %s; the node continues on weight alone", reason)
+        self.motion.reset()
+        with self._lock:
+            self._health["dropouts"] += 1
+        self._set_health(camera_ok=False, camera_error=reason)
+
+    def _set_health(self, **values: Any) -> None:
+        with self._lock:
+            changed = any(self._health.get(k) != v for k, v in values.items() if k in ("camera_ok", "mode"))
+            self._health.update(values)
+            snapshot = dict(self._health)
+        if changed and self.on_health is not None:
+            self.on_health(snapshot)

@@ -1,0 +1,61 @@
+"""The last few seconds of frames, so the fusion can look back to when a weight event began."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.model import Detection
+
+Image = npt.NDArray[np.uint8]
+
+
+class FrameRecord:
+    """One captured frame. `detections` is None until the detector has looked at it."""
+
+    __slots__ = ("detections", "image", "seq", "t")
+
+    def __init__(self, t: float, seq: int, image: Image) -> None:
+        self.t = t
+        self.seq = seq
+        self.image = image
+        self.detections: tuple[Detection, ...] | None = None
+
+
+class FrameRing:
+    """Time-bounded (and count-bounded, as a memory guard) buffer of frames; thread-safe."""
+
+    def __init__(self, seconds: float, max_frames: int = 600) -> None:
+        self.seconds = seconds
+        self._frames: deque[FrameRecord] = deque(maxlen=max_frames)
+        self._lock = threading.Lock()
+        self._next_seq = 0
+
+    def push(self, t: float, image: Image) -> FrameRecord:
+        with self._lock:
+            record = FrameRecord(t, self._next_seq, image)
+            self._next_seq += 1
+            self._frames.append(record)
+            while self._frames and self._frames[0].t < t - self.seconds:
+                self._frames.popleft()
+            return record
+
+    def frames_between(self, t0: float, t1: float) -> list[FrameRecord]:
+        """Frames with t0 <= t <= t1, oldest first."""
+        with self._lock:
+            return [record for record in self._frames if t0 <= record.t <= t1]
+
+    def latest(self) -> FrameRecord | None:
+        with self._lock:
+            return self._frames[-1] if self._frames else None
+
+    def by_seq(self, seq: int) -> FrameRecord | None:
+        with self._lock:
+            return next((record for record in self._frames if record.seq == seq), None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._frames)

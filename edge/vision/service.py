@@ -1,0 +1,175 @@
+"""VisionService: the daemon's one handle on the camera, the detector and the evidence they give.
+
+    vision = VisionService(config, on_health=print)
+    vision.start()
+    vision.set_active(True)            # weighing saw the shelf being handled
+    ...
+    evidence = vision.evidence(event.t_start - 0.5, event.t_end + 0.5)   # plate -> PlateEvidence
+    vision.stop()
+
+The detector runs on a worker thread over frames worth it (active or motion), newest first: when it
+falls behind, older frames wait in the ring undetected and `evidence()` analyses a few of them on
+demand, so look-back before `set_active` still works.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from edge.config.root import NodeConfig
+from edge.errors import CameraError
+from edge.model import PlateEvidence
+from edge.vision.capture import CameraCapture
+from edge.vision.evidence import AnalysedFrame, build_evidence
+from edge.vision.regions import regions_from_config
+from edge.vision.ring import FrameRecord, FrameRing
+from edge.vision.snapshots import SnapshotStore
+
+if TYPE_CHECKING:
+    from edge.hw.camera import FrameSource
+    from edge.hw.detector import Detector, Prepared
+
+log = logging.getLogger(__name__)
+MAX_ON_DEMAND = 6  # undetected frames analysed per evidence() call, spread over the window
+
+
+class VisionService:
+    def __init__(
+        self,
+        config: NodeConfig,
+        on_health: Callable[[dict[str, Any]], None] | None = None,
+        source: FrameSource | None = None,
+        detector: Detector | None = None,
+    ) -> None:
+        if config.camera is None:
+            raise CameraError("no [camera] section in the config; add one to use vision")
+        from edge.hw.camera import open_source
+
+        self.config = config
+        self.camera_settings = config.camera
+        self.detector_settings = config.detector
+        self.hand_label = config.detector.hand_label if config.detector else "person"
+        self.min_overlap = config.detector.roi_min_overlap if config.detector else 0.3
+        self.regions = regions_from_config(config.plates)
+        if detector is None and config.detector is not None:
+            from edge.hw.detector import Detector
+
+            detector = Detector.load(config.detector)
+        self.detector = detector
+        self.ring = FrameRing(config.camera.buffer_s)
+        self.snapshots = SnapshotStore(
+            config.node.state_dir / "snapshots", config.camera.snapshot_max_count, config.camera.snapshot_max_bytes
+        )
+        source = source or open_source(config.camera.source, config.camera.width, config.camera.height)
+        self.capture = CameraCapture(source, config.camera, self.ring, self._on_frame, on_health)
+        self._pending: tuple[FrameRecord, Prepared] | None = None
+        self._pending_ready = threading.Condition()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._counts = {"detected": 0, "skipped": 0, "detector_errors": 0}
+
+    def start(self) -> None:
+        self._stop.clear()
+        if self.detector is not None and self._worker is None:
+            self._worker = threading.Thread(target=self._detect_loop, name="vision-detector", daemon=True)
+            self._worker.start()
+        self.capture.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.capture.stop()
+        with self._pending_ready:
+            self._pending_ready.notify_all()
+        if self._worker is not None:
+            self._worker.join(5.0)
+            self._worker = None
+
+    def set_active(self, active: bool) -> None:
+        self.capture.set_active(active)
+
+    def health(self) -> dict[str, Any]:
+        health = self.capture.health()
+        health.update(self._counts)
+        health["detector"] = self.detector is not None
+        health["buffered_frames"] = len(self.ring)
+        return health
+
+    def evidence(self, t0: float, t1: float) -> dict[str, PlateEvidence]:
+        """Per plate with an ROI: what the camera saw between t0 and t1 (unix s), best frame kept as snapshot."""
+        records = self.ring.frames_between(t0, t1)
+        self._detect_some(records)
+        analysed = [AnalysedFrame(r.t, r.seq, r.detections) for r in records if r.detections is not None]
+        result = build_evidence(analysed, self.regions, self.hand_label, self.min_overlap)
+        evidence = dict(result.evidence)
+        by_seq = {r.seq: r for r in records}
+        for plate, seq in result.best_frame.items():
+            record = by_seq[seq]
+            snapshot_id = self._store_snapshot(record)
+            evidence[plate] = dataclasses.replace(evidence[plate], snapshot=snapshot_id)
+        return evidence
+
+    def snapshot(self, annotate: bool = True) -> bytes:
+        """The newest frame as JPEG, with plate regions and its detections drawn when `annotate`."""
+        from edge.hw.draw import annotate as draw
+        from edge.hw.draw import encode_jpeg
+
+        record = self.ring.latest()
+        if record is None:
+            raise CameraError(f"no frame yet from {self.capture.source.description}; is the camera connected?")
+        image = record.image
+        if annotate:
+            detections = record.detections
+            if detections is None and self.detector is not None:
+                detections = tuple(self.detector.detect(image))
+            image = draw(image, detections or (), self.regions, self.hand_label)
+        return encode_jpeg(image, self.camera_settings.jpeg_quality)
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _on_frame(self, record: FrameRecord, worth: bool) -> None:
+        """Capture thread: preprocess frames worth detecting and hand the newest to the worker."""
+        if not worth or self.detector is None:
+            return
+        prepared = self.detector.prepare(record.image)
+        with self._pending_ready:
+            if self._pending is not None:
+                self._counts["skipped"] += 1
+                self.detector.release(self._pending[1])
+            self._pending = (record, prepared)
+            self._pending_ready.notify()
+
+    def _detect_loop(self) -> None:
+        assert self.detector is not None
+        while not self._stop.is_set():
+            with self._pending_ready:
+                while self._pending is None and not self._stop.is_set():
+                    self._pending_ready.wait(0.5)
+                item, self._pending = self._pending, None
+            if item is None:
+                continue
+            record, prepared = item
+            try:
+                record.detections = tuple(self.detector.run(prepared))
+                self._counts["detected"] += 1
+            except Exception:  # keep detecting; counted in health and logged with traceback
+                log.exception("detector failed on frame %d", record.seq)
+                self._counts["detector_errors"] += 1
+
+    def _detect_some(self, records: list[FrameRecord]) -> None:
+        if self.detector is None:
+            return
+        missing = [r for r in records if r.detections is None]
+        if len(missing) > MAX_ON_DEMAND:
+            step = len(missing) / MAX_ON_DEMAND
+            missing = [missing[int(i * step)] for i in range(MAX_ON_DEMAND)]
+        for record in missing:
+            record.detections = tuple(self.detector.detect(record.image))
+
+    def _store_snapshot(self, record: FrameRecord) -> str:
+        from edge.hw.draw import annotate, encode_jpeg
+
+        image = annotate(record.image, record.detections or (), self.regions, self.hand_label)
+        return self.snapshots.save(encode_jpeg(image, self.camera_settings.jpeg_quality), record.t)
