@@ -1,11 +1,90 @@
-"""`shelf-node replay` (placeholder until its owner fills it in)."""
+"""`shelf-node replay`: a capture through the live parser + Weigher, weight events as JSON lines.
+
+Deterministic: capture times, not the wall clock; calibration from the config defaults or a
+file given with --calibration (opened read-only), never from the node's mutable state unless
+--state-calibration asks for it. One JSON object per line, keys sorted (docs/weighing.md).
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
 import click
+
+from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, table
+from edge.errors import CalibrationError, CaptureError
+from edge.weighing import CalibrationStore, weight_event_to_dict
+from edge.weighing.replay import Replay
+from edge.weighing.store import FILE_NAME
 
 
 @click.command()
-def replay() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("'replay' is not implemented yet")
+@config_option
+@click.argument("capture", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Write events here.")
+@click.option(
+    "--calibration",
+    "calibration_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Calibration JSON to use (read-only). Default: the config's defaults.",
+)
+@click.option("--state-calibration", is_flag=True, help=f"Use state_dir/{FILE_NAME} (read-only).")
+@json_option
+def replay(
+    config_path: Path,
+    capture: Path,
+    out_path: Path | None,
+    calibration_path: Path | None,
+    state_calibration: bool,
+    as_json: bool,
+) -> None:
+    """Replay CAPTURE and write its weight events as JSON lines (stdout unless --out)."""
+    config = load_or_fail(config_path)
+    if calibration_path and state_calibration:
+        fail("give either --calibration FILE or --state-calibration, not both")
+    store = None
+    if calibration_path:
+        store = CalibrationStore(calibration_path, read_only=True)
+    elif state_calibration:
+        store = CalibrationStore(config.node.state_dir / FILE_NAME, read_only=True)
+    show_progress = sys.stderr.isatty()
+    try:
+        with ExitStack() as stack:
+            bar = None
+            if show_progress:
+                bar = stack.enter_context(
+                    click.progressbar(length=capture.stat().st_size, label="replay", file=sys.stderr)
+                )
+            run = Replay(config, capture, store, on_line=bar.update if bar else None)
+            out: IO[str] = stack.enter_context(out_path.open("w", encoding="utf-8")) if out_path else sys.stdout
+            for t_emit, event in run.events():
+                record = weight_event_to_dict(event)
+                record["t_emit_unix"] = round(t_emit, 6)
+                out.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
+    except (CaptureError, CalibrationError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {out_path}: {exc.strerror or exc}" if out_path else f"replay failed: {exc}")
+    summary = run.summary()
+    if out_path is None:
+        # stdout carries the events; the summary goes to stderr so pipes stay clean
+        click.echo(_render(summary), err=True)
+    else:
+        emit(summary, as_json, _render)
+
+
+def _render(summary: dict[str, Any]) -> str:
+    serial = summary["serial"]
+    rows = [
+        [name, plate["grams"], plate["noise_sigma_g"], plate["state"], ",".join(map(str, plate["faulty_channels"]))]
+        for name, plate in summary["weighing"]["plates"].items()
+    ]
+    head = (
+        f"{summary['capture']}: {serial.get('lines', 0)} lines, {summary['frames']} frames, "
+        f"{summary['events']} weight events, {serial.get('errors', 0)} bad lines"
+    )
+    return head + "\n" + table(["plate", "grams", "noise_g", "state", "faulty_ch"], rows)

@@ -1,0 +1,114 @@
+"""Turn closed per-plate segments into weight events: one event per item, even across plates.
+
+Segments whose changes began within `onset_s` of each other and settled within `settle_s`
+form a cluster (an item lying across plates moves them together); if `adjacent_only`, only
+neighbouring plates (consecutive in the config's plate list) can cluster. A cluster waits
+(at most `settle_s` after its first segment closed) while a plate that started with it is
+still active. Then members whose change is significant form the event if their total reaches
+`min_event_g`; members of opposite sign are separate events (a pick and a put at once).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from edge.model import Quality, WeightEvent
+from edge.weighing.plate import Segment
+
+
+@dataclass(frozen=True, slots=True)
+class GroupingParams:
+    min_event_g: float
+    onset_s: float
+    settle_s: float
+    adjacent_only: bool
+    noisy_sigma_g: float
+
+    @property
+    def share_g(self) -> float:
+        """Smallest change of one plate that counts as its share of a multi-plate item."""
+        return 0.2 * self.min_event_g
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    commit: list[int]  # plate indices whose new level becomes their reference
+    reject: list[int]
+    events: list[WeightEvent]
+
+
+def clusters(segments: list[Segment], params: GroupingParams) -> list[list[Segment]]:
+    """Connected groups of segments that began and settled together (on neighbouring plates)."""
+    ordered = sorted(segments, key=lambda s: (s.t_start, s.plate))
+    groups: list[list[Segment]] = []
+    for segment in ordered:
+        home = None
+        for group in groups:
+            if any(_together(segment, other, params) for other in group):
+                home = group
+                break
+        if home is None:
+            groups.append([segment])
+        else:
+            home.append(segment)
+    return groups
+
+
+def _together(a: Segment, b: Segment, params: GroupingParams) -> bool:
+    if params.adjacent_only and abs(a.plate - b.plate) != 1:
+        return False
+    return abs(a.t_start - b.t_start) <= params.onset_s and abs(a.t_end - b.t_end) <= params.settle_s
+
+
+def started_with(group: list[Segment], active_since: float, plate: int, params: GroupingParams) -> bool:
+    """Could a still-active plate be part of this cluster?"""
+    return any(
+        abs(active_since - s.t_start) <= params.onset_s and (not params.adjacent_only or abs(plate - s.plate) == 1)
+        for s in group
+    )
+
+
+def decide(group: list[Segment], plate_names: list[str], faulty_channels: dict[int, list[int]],
+           params: GroupingParams) -> Decision:
+    """Which members commit, which are rejected, and the events they make."""
+    significant = [s for s in group if abs(s.delta_g) >= max(4.0 * s.sigma_g, params.share_g)]
+    events: list[WeightEvent] = []
+    committed: list[Segment] = []
+    for sign in (-1.0, 1.0):
+        side = [s for s in significant if math.copysign(1.0, s.delta_g) == sign]
+        total = sum(s.delta_g for s in side)
+        if abs(total) >= params.min_event_g:
+            events.append(_event(side, plate_names, faulty_channels, params))
+            committed += side
+    commit = sorted(s.plate for s in committed)
+    reject = sorted(s.plate for s in group if s.plate not in commit)
+    return Decision(commit, reject, sorted(events, key=lambda e: e.t_start))
+
+
+def _event(side: list[Segment], plate_names: list[str], faulty_channels: dict[int, list[int]],
+           params: GroupingParams) -> WeightEvent:
+    side = sorted(side, key=lambda s: s.plate)
+    flags: list[str] = []
+    faulty = [s.plate for s in side if s.faulty or faulty_channels.get(s.plate)]
+    for plate in faulty:
+        channels = faulty_channels.get(plate) or []
+        flags.append(f"faulty_channel:{plate_names[plate]}" + "".join(f":{c}" for c in channels))
+    forced = any(s.forced for s in side)
+    noisy = any(s.noise_g > params.noisy_sigma_g for s in side)
+    if forced:
+        flags.append("forced")
+    if noisy:
+        flags.append("noisy")
+    if len(side) > 1:
+        flags.append("multi_plate")
+    quality: Quality = "faulty_channel" if faulty else "forced" if forced else "noisy" if noisy else "settled"
+    return WeightEvent(
+        t_start=min(s.t_start for s in side),
+        t_end=max(s.t_end for s in side),
+        plate_deltas={plate_names[s.plate]: round(s.delta_g, 3) for s in side},
+        delta_g=round(sum(s.delta_g for s in side), 3),
+        sigma_g=round(math.sqrt(sum(s.sigma_g**2 for s in side)), 3),
+        quality=quality,
+        flags=tuple(flags),
+    )

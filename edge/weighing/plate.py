@@ -1,0 +1,293 @@
+"""One plate's stability and change detector: quiet -> active -> (settled) segment.
+
+Per sample (calibrated grams, or None when a channel of the plate is faulty):
+1. a median-of-3 prefilter removes single-sample glitches (costs one sample of delay; the
+   filtered value is stamped with the middle sample's time, so times are not biased);
+2. QUIET: the plate turns ACTIVE when the filtered value leaves the current level by more than
+   max(open_sigmas * sigma, open_fraction * min_event). Every settle window while quiet, noise
+   sigma is re-measured (MAD of first differences) and, if the window is flat, the current level
+   follows it and the reference level is zero-tracked towards it at a bounded rate, only inside
+   +-band. A flat window that has drifted >= min_event from the reference (a slow real load that
+   never looked like a step) closes a segment too, so a slow load is never absorbed;
+3. ACTIVE: closes when the last K filtered samples are flat (each within settle_sigmas * sigma of
+   their median, no trend between halves): the new level is the robust mean of those K raw samples. An active
+   segment longer than max_active_s is closed as 'forced'.
+A closed segment is measured against the *reference* level (changed only by committed events
+and zero tracking), so sub-threshold steps are carried into the next event, never lost.
+The Weigher decides whether a segment becomes (part of) an event and calls commit() or reject().
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+from edge.weighing.robust import half_means, median, median3, noise_sigma_from_differences, robust_mean
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorParams:
+    window: int  # K: samples in a settle window
+    min_event_g: float
+    initial_noise_g: float
+    noise_floor_g: float
+    settle_sigmas: float
+    open_sigmas: float
+    open_fraction: float
+    max_active_s: float
+    zero_track_rate_g_per_s: float
+    zero_track_band_g: float
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A closed change on one plate, measured against its reference level."""
+
+    plate: int
+    t_start: float
+    t_end: float
+    level_before: float
+    level_after: float
+    sigma_g: float
+    forced: bool
+    faulty: bool
+    noise_g: float
+
+    @property
+    def delta_g(self) -> float:
+        return self.level_after - self.level_before
+
+
+class State(Enum):
+    WARMUP = "warmup"
+    QUIET = "quiet"
+    ACTIVE = "active"
+    PENDING = "pending"  # closed, waiting for the Weigher's commit() / reject()
+
+
+class PlateDetector:
+    def __init__(self, index: int, params: DetectorParams) -> None:
+        self.index = index
+        self.p = params
+        self.state = State.WARMUP
+        self.sigma = params.initial_noise_g
+        self.reference = 0.0  # level events are measured against
+        self.reference_var = params.initial_noise_g**2 / params.window
+        self.level = 0.0  # current stable level (what the open test compares with)
+        self.active_since: float | None = None  # t_start of the current activity
+        self.last_t = math.nan
+        self.last_grams: float | None = None
+        self._raw3: deque[tuple[float, float]] = deque(maxlen=3)
+        k = params.window
+        self._times: deque[float] = deque(maxlen=k)
+        self._filtered: deque[float] = deque(maxlen=k)
+        self._raw: deque[float] = deque(maxlen=k)
+        self._noise_buffer: list[float] = []
+        self._since_check = 0
+        self._onset_t: float | None = None  # first time the level left the quiet band
+        self._drift_onset_t: float | None = None  # first time the level left the zero-tracking band
+        self._segment_faulty = False
+        self._active_samples = 0
+        self._pending: Segment | None = None
+        self.faulty_samples = 0
+
+    # ---- per sample -------------------------------------------------------------------------
+    def push(self, t: float, grams: float | None) -> Segment | None:
+        self.last_t = t
+        self.last_grams = grams
+        if grams is None:
+            self.faulty_samples += 1
+            if self.state is not State.QUIET:
+                self._segment_faulty = True
+            return None
+        self._raw3.append((t, grams))
+        if len(self._raw3) < 3:
+            return None
+        (_, a), (t_mid, b), (_, c) = self._raw3
+        filtered = median3(a, b, c)
+        self._times.append(t_mid)
+        self._filtered.append(filtered)
+        self._raw.append(b)
+        if self.state is State.QUIET:
+            return self._quiet(t_mid, filtered)
+        if self.state is State.ACTIVE:
+            return self._active(t_mid)
+        if self.state is State.WARMUP:
+            self._warmup(b)
+        return None  # PENDING: keep filling the windows until the Weigher decides
+
+    @property
+    def open_threshold(self) -> float:
+        return max(self.p.open_sigmas * self.sigma, self.p.open_fraction * self.p.min_event_g)
+
+    def _window_flat(self) -> bool:
+        """K filtered samples all within settle_sigmas * sigma of their median, and no trend.
+
+        The median-of-3 output has about 0.67 sigma of noise, so 2.5 sigma is ~3.7 of its own
+        sigmas: a quiet window fails rarely, while the tail of a change still fails."""
+        window = self._filtered
+        if len(window) < self.p.window:
+            return False
+        limit = self.p.settle_sigmas * self.sigma
+        high, low = max(window), min(window)
+        if high - low > 2.0 * limit:
+            return False
+        centre = median(window)
+        if high - centre > limit or centre - low > limit:
+            return False
+        first, second = half_means(window)
+        return abs(second - first) <= 4.0 * self.sigma * math.sqrt(4.0 / len(window))
+
+    def _warmup(self, raw: float) -> None:
+        self._noise_buffer.append(raw)
+        if len(self._noise_buffer) < max(2 * self.p.window, 20):
+            return
+        measured = noise_sigma_from_differences(self._noise_buffer)
+        if math.isfinite(measured):
+            self.sigma = max(measured, self.p.noise_floor_g)
+        if self._window_flat():
+            self.level = self.reference = robust_mean(self._raw, self.sigma)
+            self.reference_var = self.sigma**2 / len(self._raw)
+            self._enter_quiet()
+        else:
+            del self._noise_buffer[: self.p.window]
+
+    def _enter_quiet(self) -> None:
+        self.state = State.QUIET
+        self.active_since = None
+        self._since_check = 0
+        self._noise_buffer.clear()
+        self._segment_faulty = False
+
+    def _quiet(self, t: float, filtered: float) -> Segment | None:
+        deviation = abs(filtered - self.level)
+        if deviation <= 3.0 * self.sigma:
+            self._onset_t = None
+        elif self._onset_t is None:
+            self._onset_t = t
+        if deviation > self.open_threshold:
+            self.state = State.ACTIVE
+            self._active_samples = 0
+            self.active_since = next(c for c in (self._drift_onset_t, self._onset_t, t) if c is not None)
+            return None
+        self._noise_buffer.append(self._raw[-1])
+        self._since_check += 1
+        if self._since_check < self.p.window:
+            return None
+        self._since_check = 0
+        return self._quiet_window_check()
+
+    def _quiet_window_check(self) -> Segment | None:
+        """Once per window while quiet: re-measure noise, follow the level, zero-track."""
+        if len(self._noise_buffer) >= max(2 * self.p.window, 20):
+            measured = noise_sigma_from_differences(self._noise_buffer)
+            if math.isfinite(measured):
+                self.sigma = max(0.8 * self.sigma + 0.2 * measured, self.p.noise_floor_g)
+            self._noise_buffer.clear()
+        if not self._window_flat():
+            return None
+        mean = sum(self._filtered) / len(self._filtered)
+        self.level = mean
+        offset = mean - self.reference
+        if abs(offset) <= self.p.zero_track_band_g:
+            self._drift_onset_t = None
+            span = self._times[-1] - self._times[0]
+            step_limit = self.p.zero_track_rate_g_per_s * span * len(self._times) / max(len(self._times) - 1, 1)
+            alpha = 0.25
+            self.reference += max(-step_limit, min(step_limit, alpha * offset))
+            self.reference_var = (1 - alpha) ** 2 * self.reference_var + alpha**2 * self.sigma**2 / len(self._raw)
+            return None
+        if self._drift_onset_t is None:
+            self._drift_onset_t = self._times[0]
+        if abs(offset) >= self.p.min_event_g:
+            # a slow change that never tripped the open test: close it as a segment
+            return self._close(self._drift_onset_t, forced=False)
+        return None
+
+    def _active(self, t: float) -> Segment | None:
+        assert self.active_since is not None
+        self._active_samples += 1
+        # the settle window must lie wholly after the opening sample, or a small opening excursion
+        # inside a window of the old level could pass as flat
+        if self._active_samples >= self.p.window and self._window_flat():
+            return self._close(self.active_since, forced=False)
+        if t - self.active_since > self.p.max_active_s and len(self._filtered) == self.p.window:
+            return self._close(self.active_since, forced=True)
+        return None
+
+    def _close(self, t_start: float, forced: bool) -> Segment:
+        after = robust_mean(self._raw, self.sigma)
+        sigma_after_sq = self.sigma**2 / len(self._raw)
+        segment = Segment(
+            plate=self.index,
+            t_start=t_start,
+            t_end=self._times[0],
+            level_before=self.reference,
+            level_after=after,
+            sigma_g=math.sqrt(self.reference_var + sigma_after_sq),
+            forced=forced,
+            faulty=self._segment_faulty,
+            noise_g=self.sigma,
+        )
+        self.state = State.PENDING
+        self._pending = segment
+        return segment
+
+    # ---- the Weigher's decision ---------------------------------------------------------------
+    def commit(self) -> None:
+        """The segment became (part of) an event: its new level is the reference from now on."""
+        segment = self._resolve()
+        self.reference = self.level = segment.level_after
+        self.reference_var = self.sigma**2 / self.p.window
+        self._drift_onset_t = None
+
+    def reject(self) -> None:
+        """No event: the plate keeps its reference (the change is carried, or zero-tracked)."""
+        segment = self._resolve()
+        self.level = segment.level_after
+        if abs(segment.level_after - self.reference) > self.p.zero_track_band_g and self._drift_onset_t is None:
+            self._drift_onset_t = segment.t_start
+
+    def _resolve(self) -> Segment:
+        segment = self._pending
+        if segment is None:
+            raise RuntimeError(f"plate detector {self.index}: commit/reject without a pending segment")
+        self._pending = None
+        self._onset_t = None
+        self._enter_quiet()
+        return segment
+
+    def remap(self, scale: float, offset: float) -> None:
+        """Re-express every level after a tare or calibration: v -> scale * v + offset."""
+
+        def convert(value: float) -> float:
+            return scale * value + offset
+
+        self.reference = convert(self.reference)
+        self.level = convert(self.level)
+        self.reference_var *= scale**2
+        self.sigma = max(self.sigma * scale, self.p.noise_floor_g)
+        if self.last_grams is not None:
+            self.last_grams = convert(self.last_grams)
+        for buffer in (self._filtered, self._raw):
+            values = [convert(v) for v in buffer]
+            buffer.clear()
+            buffer.extend(values)
+        self._raw3 = deque(((t, convert(v)) for t, v in self._raw3), maxlen=3)
+        self._noise_buffer = [convert(v) for v in self._noise_buffer]
+
+    def current_level(self) -> float | None:
+        """Robust mean of the last window if the plate is quiet and flat, else None."""
+        if self.state is not State.QUIET or not self._window_flat():
+            return None
+        return robust_mean(self._raw, self.sigma)
+
+    @property
+    def stable(self) -> bool:
+        return self.state is State.QUIET
+
+    @property
+    def pending(self) -> Segment | None:
+        return self._pending
