@@ -1,0 +1,223 @@
+"""The port reader over real ptys and a real TCP socket: decoding, $Q, unplug/replug, stop."""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import threading
+import time
+import tty
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from edge.loadcell.framing import QUERY, info_frame, weight_frame
+from edge.loadcell.reader import SerialReader, backoff_delay
+from edge.model import InfoFrame, WeightFrame
+
+from .helpers import section
+
+CHANNELS = 4
+FAST = {"channels": CHANNELS, "read_timeout_s": 0.05, "backoff_min_s": 0.05, "backoff_max_s": 0.2}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+class PtyMcu:
+    """Plays the microcontroller on the master side of a real pseudo-terminal pair."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)  # no echo, no line editing, before the reader configures it
+        self.path = os.ttyname(self.slave)
+        self.plugged = True
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def send_frames(self, seqs: range) -> None:
+        self.send(b"".join(weight_frame(seq, seq * 12, [seq, -seq, 100, None]) for seq in seqs))
+
+    def received(self, timeout: float = 2.0) -> bytes:
+        """What the host wrote to the MCU (e.g. $Q)."""
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        return os.read(self.master, 1024) if ready else b""
+
+    def unplug(self) -> None:
+        if self.plugged:
+            self.plugged = False
+            os.close(self.master)
+            os.close(self.slave)
+
+
+@pytest.fixture
+def mcu() -> Iterator[PtyMcu]:
+    device = PtyMcu()
+    yield device
+    device.unplug()
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.frames: list[WeightFrame | InfoFrame] = []
+        self.lines: list[tuple[float, bytes]] = []
+        self.lock = threading.Lock()
+
+    def on_frame(self, frame: WeightFrame | InfoFrame) -> None:
+        with self.lock:
+            self.frames.append(frame)
+
+    def on_line(self, t: float, raw: bytes) -> None:
+        with self.lock:
+            self.lines.append((t, raw))
+
+    def weights(self) -> list[WeightFrame]:
+        with self.lock:
+            return [f for f in self.frames if isinstance(f, WeightFrame)]
+
+
+def test_reader_decodes_a_pty_and_asks_for_the_info_frame(mcu: PtyMcu) -> None:
+    got = Collector()
+    reader = SerialReader(section(port=mcu.path, **FAST), got.on_frame, got.on_line).start()
+    try:
+        assert mcu.received() == QUERY
+        mcu.send(info_frame("test-fw", CHANNELS, 80, "U1"))
+        mcu.send_frames(range(0, 20))
+        mcu.send(b"$W,garbage*00\r\n")
+        wait_until(lambda: len(got.weights()) == 20, what="20 frames")
+        wait_until(lambda: reader.health.lines == 22, what="the garbage line")
+    finally:
+        reader.stop(timeout=1.0)
+    assert not reader.is_alive()
+    assert [f.seq for f in got.weights()] == list(range(20))
+    assert got.weights()[5].counts == (5, -5, 100, None)
+    assert isinstance(got.frames[0], InfoFrame) and got.frames[0].firmware == "test-fw"
+    assert [raw for _, raw in got.lines][-1] == b"$W,garbage*00\r"
+    snap = reader.snapshot()
+    assert snap["frames_ok"] == 20 and snap["info_frames"] == 1 and snap["mcu_resets"] == 0
+    assert snap["malformed"]["bad_framing"] + snap["checksum_errors"] == 1
+    assert snap["dropouts"] == [0, 0, 0, 20]
+    assert snap["bytes_received"] == sum(len(raw) + 1 for _, raw in got.lines)
+    assert snap["port"]["opens"] == 1
+
+
+def test_unplug_and_replug_behind_a_stable_symlink(tmp_path: Path, mcu: PtyMcu) -> None:
+    link = tmp_path / "usb-shelf-mcu-if00"  # stands in for /dev/serial/by-id/...
+    link.symlink_to(mcu.path)
+    got = Collector()
+    reader = SerialReader(section(port=str(link), **FAST), got.on_frame).start()
+    try:
+        wait_until(lambda: reader.health.connected, what="first open")
+        mcu.send_frames(range(0, 10))
+        wait_until(lambda: len(got.weights()) == 10, what="frames before unplug")
+
+        mcu.send(b"$W,11,13")  # half a line in flight when the cable is pulled
+        time.sleep(0.05)
+        mcu.unplug()
+        link.unlink()
+        wait_until(lambda: not reader.health.connected, what="the reader to notice the unplug")
+        time.sleep(0.3)  # stays unplugged for a while: the reader keeps retrying meanwhile
+        assert reader.is_alive()
+
+        replugged = PtyMcu()
+        try:
+            link.symlink_to(replugged.path)
+            wait_until(lambda: reader.health.connected, what="reopen after replug")
+            assert replugged.received() == QUERY
+            replugged.send_frames(range(15, 25))  # the MCU kept counting while unplugged
+            wait_until(lambda: len(got.weights()) == 20, what="frames after replug")
+        finally:
+            replugged.unplug()
+    finally:
+        reader.stop(timeout=1.0)
+    assert not reader.is_alive()
+    assert [f.seq for f in got.weights()] == [*range(10), *range(15, 25)]
+    snap = reader.snapshot()
+    assert snap["port"]["reopens"] >= 1
+    assert snap["port"]["outages"] >= 1
+    assert snap["port"]["outage_s"] > 0.25
+    assert snap["partial_lines_dropped"] == 1
+    assert snap["frames_lost"] == 5 and snap["seq_gaps"] == 1  # 10..14 never arrived
+    assert snap["errors"] == 0
+
+
+def test_a_missing_port_is_retried_until_it_appears(tmp_path: Path, mcu: PtyMcu) -> None:
+    link = tmp_path / "not-yet-plugged"
+    got = Collector()
+    reader = SerialReader(section(port=str(link), **FAST), got.on_frame).start()
+    try:
+        wait_until(lambda: reader.health.last_port_error is not None, what="an open failure")
+        assert str(link) in str(reader.health.last_port_error)
+        link.symlink_to(mcu.path)
+        wait_until(lambda: reader.health.connected, what="open once the device appears")
+        mcu.send_frames(range(3))
+        wait_until(lambda: len(got.weights()) == 3, what="frames")
+    finally:
+        reader.stop(timeout=1.0)
+    snap = reader.snapshot()
+    assert snap["port"]["opens"] == 1 and snap["port"]["reopens"] == 0
+    assert snap["port"]["outage_s"] > 0
+
+
+def test_a_failing_callback_is_logged_counted_and_survived(mcu: PtyMcu, caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[int | None] = []
+
+    def fragile(frame: WeightFrame | InfoFrame) -> None:
+        if isinstance(frame, WeightFrame) and frame.seq == 2:
+            raise KeyError("downstream bug")
+        if isinstance(frame, WeightFrame):
+            seen.append(frame.seq)
+
+    reader = SerialReader(section(port=mcu.path, **FAST), fragile).start()
+    try:
+        wait_until(lambda: reader.health.connected, what="open")
+        mcu.send_frames(range(5))
+        wait_until(lambda: len(seen) == 4, what="the frames after the failure")
+    finally:
+        reader.stop(timeout=1.0)
+    assert seen == [0, 1, 3, 4]
+    assert reader.health.unexpected_errors == 1
+    assert "downstream bug" in caplog.text
+
+
+def test_socket_url_goes_through_the_same_reader() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(64)  # the reader's $Q
+            connection.sendall(b"".join(weight_frame(seq, seq * 12, [1, 2, 3, seq]) for seq in range(6)))
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    got = Collector()
+    reader = SerialReader(section(port=f"socket://127.0.0.1:{port}", **FAST), got.on_frame).start()
+    try:
+        wait_until(lambda: len(got.weights()) == 6, what="frames over TCP")
+    finally:
+        reader.stop(timeout=1.0)
+        server.close()
+    assert [f.counts[3] for f in got.weights()] == list(range(6))
+
+
+def test_backoff_doubles_with_jitter_between_min_and_max() -> None:
+    import random
+
+    rng = random.Random(7)
+    delays = [backoff_delay(attempt, 0.5, 8.0, rng) for attempt in range(10)]
+    assert all(0.5 <= d <= 8.0 for d in delays)
+    assert delays[0] == 0.5  # jitter never goes below the minimum
+    assert 2.0 <= delays[3] <= 4.0
+    assert all(4.0 <= d <= 8.0 for d in delays[5:])
+    assert len({round(d, 6) for d in delays[5:]}) > 1  # jittered, not lockstep
