@@ -1,0 +1,68 @@
+"""Build a configured paho-mqtt 2.x client (callback API v2): protocol, auth, TLS, Will, backoff."""
+
+from __future__ import annotations
+
+import random
+import ssl
+
+import paho.mqtt.client as paho
+
+from edge.config.mqtt import MqttSection
+from edge.config.secrets import read_secret
+
+
+def make_client(section: MqttSection, client_id: str) -> paho.Client:
+    """A client ready for connect(); raises SecretError if the password reference cannot be read."""
+    protocol = paho.MQTTv5 if section.protocol == "5" else paho.MQTTv311
+    client = paho.Client(
+        paho.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=protocol,
+        # MQTT 3.1.1: clean session. Delivery state lives in our outbox, not in the broker.
+        clean_session=True if protocol == paho.MQTTv311 else None,
+    )
+    if section.username is not None:
+        password = read_secret(section.password) if section.password else None
+        client.username_pw_set(section.username, password)
+    if section.tls is not None:
+        client.tls_set(
+            ca_certs=str(section.tls.ca_file) if section.tls.ca_file else None,
+            certfile=str(section.tls.cert_file) if section.tls.cert_file else None,
+            keyfile=str(section.tls.key_file) if section.tls.key_file else None,
+            cert_reqs=ssl.CERT_REQUIRED,
+            tls_version=ssl.PROTOCOL_TLS_CLIENT,
+        )
+    return client
+
+
+def connect_failure_hint(section: MqttSection, exc: BaseException) -> str:
+    """One line that says why a connection attempt failed and what to check."""
+    where = f"{section.host}:{section.port}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"TLS: broker {where} certificate not trusted ({exc.verify_message}); "
+                f"check [mqtt.tls] ca_file and the broker's host name")
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake with {where} failed ({exc.reason or exc}); check [mqtt.tls] files and broker TLS"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"broker {where} refused the TCP connection; is it running and listening on that port?"
+    if isinstance(exc, TimeoutError):
+        return f"broker {where} did not answer in time; check the network and [mqtt] host/port"
+    return f"cannot reach broker {where}: {exc}; check the network and [mqtt] host/port"
+
+
+class Backoff:
+    """Exponential reconnect delay with full jitter, so a store full of nodes does not reconnect in step."""
+
+    def __init__(self, minimum: float, maximum: float, rng: random.Random | None = None) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+        self._attempt = 0
+        self._rng = rng or random.Random()
+
+    def next_delay(self) -> float:
+        ceiling = min(self.maximum, self.minimum * (2 ** self._attempt))
+        self._attempt = min(self._attempt + 1, 30)
+        return self._rng.uniform(self.minimum, max(self.minimum, ceiling))
+
+    def reset(self) -> None:
+        self._attempt = 0

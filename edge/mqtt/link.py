@@ -1,0 +1,331 @@
+"""MqttLink: the node's connection to the hub's broker. Drains the outbox, publishes status, birth,
+stats and live weights, and hands inbound commands and planograms to the inbound worker.
+
+One network thread owns the paho client: it connects (jittered backoff), runs `loop()`, and
+publishes due outbox rows between loop iterations, so publishing order is outbox order.
+Each connection gets a new persisted session number, announced in `status` and in the Will.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.reasoncodes import ReasonCode
+
+from edge import __version__
+from edge.config.root import NodeConfig
+from edge.errors import OutboxError
+from edge.mqtt import envelope
+from edge.mqtt.commands import CommandRegistry, redacted_config
+from edge.mqtt.connection import Backoff, connect_failure_hint, make_client
+from edge.mqtt.delivery import Delivery
+from edge.mqtt.host_stats import HostStats
+from edge.mqtt.inbound import PLANOGRAM, Inbound
+from edge.mqtt.topics import Topics
+from edge.mqtt.validation import problems
+from edge.outbox.store import Outbox
+from edge.planogram import Planogram, PlanogramStore
+
+log = logging.getLogger(__name__)
+
+LOOP_TIMEOUT_S = 0.05
+
+
+def _no_planogram_consumer(planogram: Planogram) -> None:
+    log.info("planogram %s v%d received; no consumer registered yet", planogram.id, planogram.version)
+
+
+class MqttLink:
+    def __init__(self, config: NodeConfig, outbox: Outbox, commands: CommandRegistry | None = None,
+                 stats: Callable[[], dict[str, Any]] = dict, birth: Callable[[], dict[str, Any]] | None = None,
+                 on_planogram: Callable[[Planogram], None] = _no_planogram_consumer) -> None:
+        self.config = config
+        self.section = config.mqtt
+        self.outbox = outbox
+        self.topics = Topics(self.section.topic_prefix, config.node.store_id, config.node.node_id)
+        self.commands = commands or CommandRegistry.from_config(self.section)
+        self._stats_source = stats
+        self._birth_source = birth or self._default_birth
+        self.delivery = Delivery(outbox, self.section.inflight_window, self.section.replay_rate)
+        self.inbound = Inbound(self.commands, PlanogramStore(config.node.state_dir, config.plate_names()),
+                               on_planogram, self._respond)
+        client_id = self.section.client_id or f"{self.topics.prefix}-{self.topics.store}-{self.topics.node}"
+        self.client = make_client(self.section, client_id)
+        self.client.max_inflight_messages_set(self.section.inflight_window + 8)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+        self._backoff = Backoff(self.section.reconnect_min_s, self.section.reconnect_max_s)
+        self._host = HostStats()
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mqtt-link", daemon=True)
+        self._connected = False
+        self._connected_at = 0.0
+        self._session = 0
+        self._session_used = False
+        self._connections = 0
+        self._rebirth = False
+        self._next_stats = 0.0
+        self._weights_pending: dict[str, float | None] | None = None
+        self._weights_last: dict[str, float | None] | None = None
+        self._weights_sent_at = 0.0
+        self._lock = threading.Lock()
+        self.counters = {"reconnects": 0, "connect_failures": 0, "internal_errors": 0, "birth_invalid": 0,
+                         "weights_published": 0, "stats_published": 0}
+        self.last_error: str | None = None
+        self.commands.register("rebirth", self._cmd_rebirth, changes_state=False,
+                               description="Publish status and birth again.")
+        self.commands.register("stats", lambda params: self.stats_payload(), changes_state=False,
+                               description="Health counters, as in the stats topic.")
+        self.commands.register("config", lambda params: {"config": redacted_config(self.config)},
+                               changes_state=False, description="Effective configuration, secrets redacted.")
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.inbound.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Publish `stopped`, wait (bounded) for its PUBACK, disconnect, and join the threads."""
+        self._stop.set()
+        self._thread.join(timeout=self.section.stop_timeout_s + 5)
+        self.inbound.stop()
+
+    def publish_weights(self, plates: dict[str, float | None]) -> bool:
+        """Queue live plate weights (QoS 0); sent only when changed and at most every weights_min_interval_s."""
+        if not self.section.weights_enabled:
+            return False
+        rounded = {name: None if grams is None else round(grams, 1) for name, grams in plates.items()}
+        with self._lock:
+            if rounded == self._weights_last or rounded == self._weights_pending:
+                return False
+            self._weights_pending = rounded
+        return True
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def session(self) -> int:
+        return self._session
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "connected": self._connected,
+            "session": self._session,
+            "reconnects": self.counters["reconnects"],
+            "connect_failures": self.counters["connect_failures"],
+            "published": self.delivery.published,
+            "acked": self.delivery.acked,
+            "rejected": self.delivery.rejected,
+            "inflight": self.delivery.inflight,
+            "commands": self.commands.handled,
+            "command_errors": self.commands.errors,
+            "planogram_errors": self.inbound.planogram_errors,
+            "internal_errors": self.counters["internal_errors"] + self.commands.internal_errors
+            + self.inbound.internal_errors,
+            "birth_invalid": self.counters["birth_invalid"],
+            "stats_published": self.counters["stats_published"],
+            "weights_published": self.counters["weights_published"],
+            "last_error": self.last_error,
+        }
+
+    def stats_payload(self) -> dict[str, Any]:
+        try:
+            parts = self._stats_source()
+        except Exception:  # a broken part must not stop stats: log with traceback, count
+            self.counters["internal_errors"] += 1
+            log.exception("stats callback failed; publishing stats without parts")
+            parts = {}
+        body = {"uptime_s": round(time.monotonic() - self._started, 3), "outbox": self.outbox.status(),
+                "mqtt": self.health(), "host": self._host.sample(), "parts": parts}
+        return envelope.stamp("stats", body, max(self._session, 1))
+
+    # -- network thread -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self._connect():
+                    self._serve()
+            except OutboxError as exc:
+                self._note(f"outbox: {exc}")
+                log.error("mqtt link: %s; retrying", exc)
+            except Exception:  # the link must outlive any bug: log with traceback, count, reconnect
+                self.counters["internal_errors"] += 1
+                log.exception("mqtt link: unexpected error; reconnecting")
+                self.client.disconnect()
+            self._connected = False
+            if not self._stop.is_set():
+                self._stop.wait(self._backoff.next_delay())
+        self._flush_quietly()
+
+    def _connect(self) -> bool:
+        if self._session_used or self._session == 0:
+            # a new number per connection; attempts that never reached the broker reuse the last one
+            self._session, self._session_used = self.outbox.next_session(), False
+        self.client.will_set(self.topics.status, envelope.encode(envelope.status_payload("offline", self._session)),
+                             qos=1, retain=True)
+        try:
+            if self.section.protocol == "5":
+                self.client.connect(self.section.host, self.section.port, self.section.keepalive_s, clean_start=True)
+            else:
+                self.client.connect(self.section.host, self.section.port, self.section.keepalive_s)
+        except OSError as exc:
+            self.counters["connect_failures"] += 1
+            self._note(connect_failure_hint(self.section, exc))
+            log.warning("mqtt: %s", self.last_error)
+            return False
+        self._session_used = True  # CONNECT (with this session's Will) reached the broker
+        return True
+
+    def _serve(self) -> None:
+        """Loop while the socket lives; publish due events, stats and weights between iterations."""
+        while True:
+            if self._stop.is_set():
+                self._shutdown()
+                return
+            rc = self.client.loop(timeout=LOOP_TIMEOUT_S)
+            if rc != paho.MQTT_ERR_SUCCESS:
+                if self._connected:
+                    log.warning("mqtt: connection to %s:%d lost (%s)", self.section.host, self.section.port,
+                                paho.error_string(rc))
+                return
+            if self._connected:
+                self._pump()
+
+    def _pump(self) -> None:
+        for row, historical in self.delivery.due(self._connected_at):
+            payload = envelope.event_payload(row, self.topics.store, self.topics.node, self._session, historical)
+            info = self.client.publish(self.topics.events, envelope.encode(payload), qos=1)
+            self.delivery.handed_out(row, info.mid)
+        self.delivery.flush()
+        now = time.monotonic()
+        if self._rebirth:
+            self._rebirth = False
+            self._announce()
+        if now >= self._next_stats:
+            self._next_stats = now + self.section.stats_interval_s
+            self.client.publish(self.topics.stats, envelope.encode(self.stats_payload()), qos=0)
+            self.counters["stats_published"] += 1
+        self._send_weights(now)
+
+    def _send_weights(self, now: float) -> None:
+        with self._lock:
+            pending = self._weights_pending
+            if pending is None or now - self._weights_sent_at < self.section.weights_min_interval_s:
+                return
+            self._weights_pending, self._weights_last, self._weights_sent_at = None, pending, now
+        body = {"schema": envelope.schema_tag("weights"), "session": self._session,
+                "ts": envelope.iso_ms(time.time()), "plates": pending}
+        self.client.publish(self.topics.weights, envelope.encode(body), qos=0)
+        self.counters["weights_published"] += 1
+
+    def _shutdown(self) -> None:
+        """Clean stop: `stopped` (retained, QoS 1) and wait for its PUBACK, bounded; then disconnect."""
+        if self._connected:
+            info = self.client.publish(
+                self.topics.status, envelope.encode(envelope.status_payload("stopped", self._session)),
+                qos=1, retain=True)
+            deadline = time.monotonic() + self.section.stop_timeout_s
+            while not info.is_published() and time.monotonic() < deadline:
+                if self.client.loop(timeout=LOOP_TIMEOUT_S) != paho.MQTT_ERR_SUCCESS:
+                    break
+            if not info.is_published():
+                log.warning("mqtt: 'stopped' not acknowledged within %.1f s", self.section.stop_timeout_s)
+        self._flush_quietly()
+        self.client.disconnect()
+        self.client.loop(timeout=LOOP_TIMEOUT_S)
+
+    def _flush_quietly(self) -> None:
+        try:
+            self.delivery.flush(force=True)
+        except OutboxError as exc:
+            log.error("mqtt: could not record acknowledged events (they will be re-sent): %s", exc)
+
+    def _announce(self) -> None:
+        self.client.publish(self.topics.status, envelope.encode(envelope.status_payload("online", self._session)),
+                            qos=1, retain=True)
+        birth = envelope.stamp("birth", self._birth_source(), self._session)
+        if self.inbound.current is not None:
+            birth.setdefault("planogram", {"id": self.inbound.current.id, "version": self.inbound.current.version})
+        wrong = problems("birth", birth)
+        if wrong:
+            self.counters["birth_invalid"] += 1
+            log.error("birth does not match its schema (published anyway): %s", "; ".join(wrong))
+        self.client.publish(self.topics.birth, envelope.encode(birth), qos=1, retain=True)
+
+    def _default_birth(self) -> dict[str, Any]:
+        from edge.config.loader import config_digest
+
+        return {"software_version": __version__, "config_digest": config_digest(self.config), "model": None,
+                "plates": [{"name": p.name, "channels": list(p.channels)} for p in self.config.plates],
+                "calibration": None}
+
+    # -- paho callbacks (network thread) ------------------------------------------------------
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
+                    properties: Any) -> None:
+        if reason_code.is_failure:
+            self.counters["connect_failures"] += 1
+            self._note(f"broker {self.section.host}:{self.section.port} refused the connection: {reason_code}; "
+                       f"check [mqtt] username/password and the broker's ACL")
+            log.error("mqtt: %s", self.last_error)
+            return
+        self._connections += 1
+        if self._connections > 1:
+            self.counters["reconnects"] += 1
+        self._connected, self._connected_at = True, time.time()
+        self._backoff.reset()
+        log.info("mqtt: connected to %s:%d, session %d", self.section.host, self.section.port, self._session)
+        client.subscribe([(self.topics.commands, 1), (self.topics.planogram, 1)])
+        self._announce()
+
+    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
+                       properties: Any) -> None:
+        self._connected = False
+
+    def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason_code: ReasonCode,
+                    properties: Any) -> None:
+        if not self.delivery.is_event(mid):
+            if reason_code.is_failure:
+                log.error("mqtt: broker refused a status/response message: %s", reason_code)
+            return
+        if not reason_code.is_failure:
+            self.delivery.acknowledged(mid)
+            return
+        seq = self.delivery.refused(mid, str(reason_code))
+        self._note(f"broker refused event seq {seq} on {self.topics.events}: {reason_code}")
+        log.error("mqtt: %s; kept in the outbox as rejected (see 'shelf-node outbox export'); check the broker "
+                  "ACL for this node's user", self.last_error)
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        if message.topic == self.topics.planogram:
+            self.inbound.submit(PLANOGRAM, message.payload)
+            return
+        name = self.topics.command_name(message.topic)
+        if name is not None:
+            self.inbound.submit(name, message.payload)
+
+    def _respond(self, name: str, response: dict[str, Any]) -> None:
+        self.client.publish(self.topics.response(name), envelope.encode(response), qos=1)
+
+    def _cmd_rebirth(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._rebirth = True
+        return {"session": self._session}
+
+    def _note(self, message: str) -> None:
+        self.last_error = message
+        try:
+            self.outbox.note_error(message)
+        except OutboxError as exc:
+            log.error("mqtt: cannot record last error in the outbox: %s", exc)

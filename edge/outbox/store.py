@@ -1,0 +1,264 @@
+"""The durable outbox: every event is committed to SQLite (WAL, synchronous=FULL) before it is sent.
+
+A row leaves the outbox only when the broker acknowledged it (PUBACK), so delivery is at least
+once; `event_id` (a UUID fixed at append time) lets the hub drop duplicates. A row the broker
+refused (MQTT 5 PUBACK reason >= 0x80, e.g. not authorized) is kept as `rejected`, counted and
+exportable, never treated as delivered.
+
+Bounds: `max_events` refuses appends with OutboxError when full, unless `drop_oldest` is set,
+in which case the oldest pending rows are dropped and counted. `max_age_s` only drops (with
+`drop_oldest`); without it old rows are kept and show up as `oldest_age_s` in stats.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge.config.outbox import OutboxSection
+from edge.errors import OutboxError
+from edge.outbox import counters
+
+log = logging.getLogger(__name__)
+
+EVENTS_DDL = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    produced_at REAL NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT
+)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeInfo:
+    """What append() assigned to an event: its place in the stream and its stable id."""
+
+    seq: int
+    event_id: str
+    produced_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    seq: int
+    event_id: str
+    kind: str
+    produced_at: float
+    body: dict[str, Any]
+    state: str = "pending"
+    reason: str | None = None
+
+
+class Outbox:
+    """Thread-safe SQLite queue. One instance per file; all methods may be called from any thread."""
+
+    def __init__(self, path: str | Path, section: OutboxSection | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.section = section or OutboxSection()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(EVENTS_DDL)
+            self._db.execute(counters.META_DDL)
+            self._depth = int(self._db.execute("SELECT COUNT(*) FROM events WHERE state = 'pending'").fetchone()[0])
+        except (sqlite3.Error, OSError) as exc:
+            raise OutboxError(f"outbox {self.path}: cannot open: {exc}; check the path and permissions "
+                              f"([outbox] path or [node] state_dir)") from None
+
+    # -- producing ---------------------------------------------------------------------------
+
+    def on_append(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after every committed append (the MQTT link uses it to wake up)."""
+        self._listeners.append(listener)
+
+    def append(self, kind: str, body: dict[str, Any], produced_at: float) -> EnvelopeInfo:
+        """Commit one event durably (fsync) and return its seq and event_id. Raises OutboxError."""
+        try:
+            text = json.dumps(body, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise OutboxError(f"outbox: event body of kind {kind!r} is not JSON-serialisable: {exc}") from None
+        event_id = str(uuid.uuid4())
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._enforce_bounds()
+                    seq = counters.read_int(self._db, "next_seq")
+                    counters.write_int(self._db, "next_seq", seq + 1)
+                    self._db.execute(
+                        "INSERT INTO events (seq, event_id, kind, produced_at, body) VALUES (?, ?, ?, ?, ?)",
+                        (seq, event_id, kind, produced_at, text),
+                    )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                self._note_error_unlocked(f"append failed: {exc}")
+                raise OutboxError(f"outbox {self.path}: cannot store event: {exc}; check free disk space") from None
+            self._depth += 1
+        for listener in self._listeners:
+            listener()
+        return EnvelopeInfo(seq=seq, event_id=event_id, produced_at=produced_at)
+
+    def _enforce_bounds(self) -> None:
+        """Inside the append transaction: expire by age, then make room (or refuse) by count."""
+        section = self.section
+        if section.drop_oldest and section.max_age_s is not None:
+            cutoff = self._clock() - section.max_age_s
+            dropped = self._db.execute(
+                "DELETE FROM events WHERE state = 'pending' AND produced_at < ?", (cutoff,)
+            ).rowcount
+            self._count_drops(dropped, f"older than max_age_s={section.max_age_s:g}")
+        if section.max_events is None or self._depth < section.max_events:
+            return
+        if not section.drop_oldest:
+            raise OutboxError(
+                f"outbox {self.path}: full ({self._depth} events >= max_events={section.max_events}); "
+                f"the broker is unreachable: fix the link, raise [outbox] max_events, or set drop_oldest = true"
+            )
+        excess = self._depth - section.max_events + 1
+        dropped = self._db.execute(
+            "DELETE FROM events WHERE seq IN "
+            "(SELECT seq FROM events WHERE state = 'pending' ORDER BY seq LIMIT ?)", (excess,)
+        ).rowcount
+        self._count_drops(dropped, f"max_events={section.max_events} reached")
+
+    def _count_drops(self, dropped: int, why: str) -> None:
+        if dropped <= 0:
+            return
+        self._depth -= dropped
+        total = counters.add_int(self._db, "dropped", dropped)
+        log.warning("outbox: dropped %d oldest undelivered event(s) (%s); %d dropped in total", dropped, why, total)
+
+    # -- delivering --------------------------------------------------------------------------
+
+    def pending_after(self, seq: int, limit: int) -> list[OutboxRow]:
+        """Pending rows with seq > `seq`, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, event_id, kind, produced_at, body FROM events "
+                "WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            ).fetchall()
+        return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def mark_delivered(self, seqs: Iterable[int]) -> int:
+        """Remove acknowledged rows in one transaction; returns how many were removed."""
+        batch = [(seq,) for seq in seqs]
+        if not batch:
+            return 0
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                before = self._db.total_changes
+                self._db.executemany("DELETE FROM events WHERE seq = ? AND state = 'pending'", batch)
+                removed = self._db.total_changes - before
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback_quietly()
+                raise OutboxError(f"outbox {self.path}: cannot remove delivered events: {exc}") from None
+            self._depth -= removed
+        return removed
+
+    def mark_rejected(self, seq: int, reason: str) -> None:
+        """The broker refused this row: keep it (for export), stop sending it, count it."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                changed = self._db.execute(
+                    "UPDATE events SET state = 'rejected', reason = ? WHERE seq = ? AND state = 'pending'",
+                    (reason, seq),
+                ).rowcount
+                if changed:
+                    counters.add_int(self._db, "rejected", 1)
+                    counters.write_text(self._db, "last_error", f"seq {seq} rejected by broker: {reason}")
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback_quietly()
+                raise OutboxError(f"outbox {self.path}: cannot mark seq {seq} rejected: {exc}") from None
+            self._depth -= changed
+
+    def next_session(self) -> int:
+        """Increment and return the persisted MQTT session number (one per connection)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            value = counters.add_int(self._db, "session", 1)
+            self._db.execute("COMMIT")
+        return value
+
+    def note_error(self, message: str) -> None:
+        """Remember the last delivery problem (shown by `shelf-node outbox status`)."""
+        with self._lock:
+            self._note_error_unlocked(message)
+
+    def _note_error_unlocked(self, message: str) -> None:
+        try:
+            counters.write_text(self._db, "last_error", f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} "
+                                                        f"{message}")
+        except sqlite3.Error as exc:
+            log.error("outbox: cannot record last error %r: %s", message, exc)
+
+    def _rollback_quietly(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    # -- inspecting --------------------------------------------------------------------------
+
+    @property
+    def depth(self) -> int:
+        return self._depth
+
+    def status(self) -> dict[str, Any]:
+        """Depth, oldest age, counters and the last error, as plain JSON-able values."""
+        with self._lock:
+            oldest = self._db.execute(
+                "SELECT MIN(seq), MIN(produced_at) FROM events WHERE state = 'pending'").fetchone()
+            rejected_now = self._db.execute("SELECT COUNT(*) FROM events WHERE state = 'rejected'").fetchone()[0]
+            values = {key: counters.read_int(self._db, key) for key in counters.INTEGER_KEYS}
+            last_error = counters.read_text(self._db, "last_error")
+        return {
+            "path": str(self.path),
+            "depth": self._depth,
+            "oldest_seq": oldest[0],
+            "oldest_age_s": None if oldest[1] is None else round(max(0.0, self._clock() - oldest[1]), 3),
+            "last_seq": values["next_seq"] - 1,
+            "session": values["session"],
+            "dropped": values["dropped"],
+            "rejected": values["rejected"],
+            "rejected_kept": int(rejected_now),
+            "last_error": last_error,
+        }
+
+    def iter_rows(self, include_rejected: bool = True) -> Iterator[OutboxRow]:
+        """Every stored row, oldest first (pending, and rejected ones unless excluded)."""
+        states = ("pending", "rejected") if include_rejected else ("pending",)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT seq, event_id, kind, produced_at, body, state, reason FROM events "
+                f"WHERE state IN ({','.join('?' * len(states))}) ORDER BY seq", states
+            ).fetchall()
+        for r in rows:
+            yield OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
