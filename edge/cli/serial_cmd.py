@@ -1,11 +1,220 @@
-"""`shelf-node serial` (placeholder until its owner fills it in)."""
+"""`shelf-node serial watch|record`: look at the load-cell line live, or record it for replay.
+
+Both open the port from the config exactly as the daemon does (same reader, parser and health
+counters), so stop the daemon first: the port is opened exclusively.
+"""
 
 from __future__ import annotations
 
+import json
+import queue
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 import click
 
+from edge.cli.common import config_option, fail, json_option, load_or_fail, table
+from edge.config import NodeConfig, config_digest
+from edge.loadcell.capture import CaptureWriter
+from edge.loadcell.reader import SerialReader
+from edge.model import InfoFrame, WeightFrame
 
-@click.command()
+REFRESH_S = 0.5
+HEADER_WAIT_S = 1.5  # how long `record` waits for the info frame (its sps goes in the header)
+duration_option = click.option(
+    "--duration", type=click.FloatRange(min=0.1), default=None, help="Stop after S seconds (default: until Ctrl-C)."
+)
+
+
+@click.group()
 def serial() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("'serial' is not implemented yet")
+    """Watch or record the load-cell microcontroller's serial line."""
+
+
+@serial.command()
+@config_option
+@json_option
+@duration_option
+def watch(config_path: Path, as_json: bool, duration: float | None) -> None:
+    """Decoded frames per channel and the health counters, live (JSON lines with --json)."""
+    config = load_or_fail(config_path)
+    records: queue.Queue[WeightFrame | InfoFrame] = queue.Queue()
+    reader = SerialReader(config.serial, records.put).start()
+    latest: WeightFrame | None = None
+    frames_at_last_draw, last_draw = 0, time.monotonic()
+    interactive = not as_json and sys.stdout.isatty()
+    try:
+        for now in _ticks(duration):
+            while True:
+                try:
+                    record = records.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(record, WeightFrame):
+                    latest = record
+                if as_json:
+                    click.echo(json.dumps(_record_json(record)))
+            if now - last_draw >= REFRESH_S:
+                snap = reader.snapshot()
+                rate = (snap["frames_ok"] - frames_at_last_draw) / (now - last_draw)
+                frames_at_last_draw, last_draw = snap["frames_ok"], now
+                if as_json:
+                    click.echo(json.dumps({"type": "health", **snap}))
+                elif interactive:
+                    click.echo("\x1b[H\x1b[2J" + _render(config, snap, latest, rate), nl=False)
+    finally:
+        reader.stop()
+    snap = reader.snapshot()
+    if as_json:
+        click.echo(json.dumps({"type": "health", **snap}))
+    else:
+        click.echo(("\x1b[H\x1b[2J" if interactive else "") + _render(config, snap, latest, None))
+    _fail_without_frames(config, snap)
+
+
+@serial.command()
+@config_option
+@json_option
+@duration_option
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def record(config_path: Path, as_json: bool, duration: float | None, force: bool, out: Path) -> None:
+    """Record every raw line with its reception time to OUT (a capture file, see docs/capture-format.md)."""
+    config = load_or_fail(config_path)
+    if out.exists() and not force:
+        fail(f"{out} already exists; choose another name or pass --force to overwrite it")
+    lines: queue.Queue[tuple[float, bytes]] = queue.Queue()
+    infos: list[InfoFrame] = []
+
+    def keep_info(record: WeightFrame | InfoFrame) -> None:
+        if isinstance(record, InfoFrame):
+            infos.append(record)
+
+    reader = SerialReader(config.serial, keep_info, lambda t, raw: lines.put((t, raw)))
+    writer: CaptureWriter | None = None
+    held: list[tuple[float, bytes]] = []  # lines received before the header could be written
+    started = time.monotonic()
+    recorded = 0
+    reader.start()
+    try:
+        for now in _ticks(duration):
+            while True:
+                try:
+                    held.append(lines.get_nowait())
+                except queue.Empty:
+                    break
+            if writer is None and (infos or now - started >= HEADER_WAIT_S):
+                writer = _open_capture(out, config, infos[0] if infos else None)
+            if writer is not None:
+                for t, raw in held:
+                    writer.write(t, raw)
+                recorded += len(held)
+                held.clear()
+    finally:
+        reader.stop()
+        while not lines.empty():
+            held.append(lines.get_nowait())
+        if writer is None and held:
+            writer = _open_capture(out, config, infos[0] if infos else None)
+        if writer is not None:
+            for t, raw in held:
+                writer.write(t, raw)
+            recorded += len(held)
+            writer.close()
+    snap = reader.snapshot()
+    summary = {"capture": str(out), "lines": recorded, "frames_ok": snap["frames_ok"], "errors": snap["errors"]}
+    if recorded == 0:
+        out.unlink(missing_ok=True)
+        _fail_without_frames(config, snap)
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"recorded {recorded} lines ({snap['frames_ok']} frames, {snap['errors']} bad lines) to {out}")
+
+
+def _ticks(duration: float | None) -> Iterator[float]:
+    """Yield the monotonic time every 50 ms until `duration` has passed or Ctrl-C."""
+    start = time.monotonic()
+    try:
+        while duration is None or time.monotonic() - start < duration:
+            time.sleep(0.05)
+            yield time.monotonic()
+    except KeyboardInterrupt:
+        return
+
+
+def _open_capture(out: Path, config: NodeConfig, info: InfoFrame | None) -> CaptureWriter:
+    header = {
+        "node": f"{config.node.store_id}/{config.node.node_id}",
+        "config_digest": config_digest(config),
+        "protocol": config.serial.protocol,
+        "channels": str(config.serial.channels),
+        "sps": f"{info.sps:g}" if info else "unknown",
+        "firmware": info.firmware if info else "unknown",
+        "source": config.serial.port,
+        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        return CaptureWriter(out, header)
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}; check the directory exists and is writable")
+
+
+def _record_json(record: WeightFrame | InfoFrame) -> dict[str, Any]:
+    if isinstance(record, InfoFrame):
+        fields = {"firmware": record.firmware, "channels": record.channels, "sps": record.sps, "uid": record.uid}
+        return {"type": "info", "t": record.t, **fields}
+    return {"type": "frame", "t": record.t, "seq": record.seq, "mcu_ms": record.mcu_ms, "counts": list(record.counts)}
+
+
+def _render(config: NodeConfig, snap: dict[str, Any], latest: WeightFrame | None, rate: float | None) -> str:
+    port = snap["port"]
+    if port["connected"]:
+        state = "connected"
+    elif port["last_error"]:
+        state = f"DISCONNECTED: {port['last_error']}"
+    else:
+        state = "closed" if port["opens"] else "opening"
+    info = snap["last_info"]
+    lines = [
+        f"{config.serial.port}  {state}  {config.serial.protocol}  "
+        + (f"fw {info['firmware']} uid {info['uid']} {info['sps']:g} sps" if info else "no info frame"),
+        f"frames {snap['frames_ok']}" + (f" ({rate:.0f}/s)" if rate is not None else "")
+        + f"  age {snap['last_frame_age_s']}s  bad lines {snap['errors']} (checksum {snap['checksum_errors']}"
+        + "".join(f", {reason} {n}" for reason, n in snap["malformed"].items() if n) + ")",
+        f"seq gaps {snap['seq_gaps']} (lost {snap['frames_lost']})  mcu resets {snap['mcu_resets']}  "
+        f"port opens {port['opens']} reopens {port['reopens']} outage {port['outage_s']:.1f}s",
+        "",
+    ]
+    counts = latest.counts if latest else (None,) * config.serial.channels
+    rows = [
+        [
+            channel,
+            counts[channel],
+            snap["dropouts"][channel],
+            "STUCK" if snap["stuck_now"][channel] else "",
+            snap["saturated_frames"][channel],
+        ]
+        for channel in range(config.serial.channels)
+    ]
+    lines.append(table(["ch", "last", "dropouts", "stuck", "saturated"], rows))
+    return "\n".join(lines) + "\n"
+
+
+def _fail_without_frames(config: NodeConfig, snap: dict[str, Any]) -> None:
+    if snap["frames_ok"]:
+        return
+    port = config.serial.port
+    if not snap["port"]["opens"]:
+        fail(f"{snap['port']['last_error']}; fix serial.port in the config or the device")
+    if snap["bytes_received"]:
+        fail(
+            f"{snap['bytes_received']} bytes from {port} but no valid frame ({snap['errors']} bad lines: "
+            f"{ {k: v for k, v in snap['malformed'].items() if v} }, checksum {snap['checksum_errors']}); "
+            "check serial.protocol, serial.channels and serial.baudrate"
+        )
+    fail(f"no data from {port}; check the wiring, that the microcontroller is powered, and serial.baudrate")

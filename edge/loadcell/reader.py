@@ -11,6 +11,7 @@ closes it, counts an outage, and reopens with jittered exponential backoff betwe
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import random
@@ -43,6 +44,22 @@ def backoff_delay(attempt: int, min_s: float, max_s: float, rng: random.Random) 
 def device_path(port: str) -> str | None:
     """The filesystem path behind `port`, or None for a pyserial URL (socket://, loop://, rfc2217://...)."""
     return None if "://" in port else port
+
+
+# What a technician should do about the usual reasons a port does not open.
+_OPEN_HINTS = {
+    errno.ENOENT: "no such device (unplugged? check `ls -l /dev/serial/by-id/`)",
+    errno.ENODEV: "no such device (unplugged? check `ls -l /dev/serial/by-id/`)",
+    errno.EACCES: "permission denied (add the service user to the 'dialout' group)",
+    errno.EBUSY: "device busy (another process has it open; stop the shelf-node daemon first)",
+    errno.EAGAIN: "in use by another process (stop the shelf-node daemon first)",
+    errno.ECONNREFUSED: "connection refused (is the remote serial server running?)",
+}
+
+
+def describe_open_error(exc: BaseException) -> str:
+    code = getattr(exc, "errno", None)
+    return _OPEN_HINTS.get(code, str(exc)) if isinstance(code, int) else str(exc)
 
 
 class SerialReader:
@@ -126,7 +143,7 @@ class SerialReader:
         try:
             port = serial.serial_for_url(section.port, **options)
         except (serial.SerialException, OSError, ValueError) as exc:
-            message = f"cannot open {section.port}: {exc}"
+            message = f"cannot open {section.port}: {describe_open_error(exc)}"
             self.health.port_lost(self.monotonic(), message, was_connected=False)
             (log.warning if attempt == 0 else log.debug)("%s; retrying with backoff", message)
             return None

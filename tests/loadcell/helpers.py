@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import select
+import threading
+import time
+import tty
 from typing import Any
 
 from edge.config.serial import SerialSection
+from edge.loadcell.framing import QUERY, info_frame, weight_frame
 from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import FramedParser, LineParser, PlainParser, make_parser
 
@@ -31,3 +37,60 @@ def parser_for(**overrides: Any) -> LineParser:
 def accounted(health: SerialHealth) -> int:
     """Lines the health counters account for; must equal health.lines."""
     return health.frames_ok + health.info_frames + health.errors + health.blank_lines
+
+
+class PtyMcu:
+    """Plays the microcontroller on the master side of a real pseudo-terminal pair."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)  # no echo, no line editing, before the reader configures it
+        self.path = os.ttyname(self.slave)
+        self.plugged = True
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def send_frames(self, seqs: range) -> None:
+        self.send(b"".join(weight_frame(seq, seq * 12, [seq, -seq, 100, None]) for seq in seqs))
+
+    def received(self, timeout: float = 2.0) -> bytes:
+        """What the host wrote to the MCU (e.g. $Q)."""
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        return os.read(self.master, 1024) if ready else b""
+
+    def unplug(self) -> None:
+        if self.plugged:
+            self.plugged = False
+            os.close(self.master)
+            os.close(self.slave)
+
+
+class StreamingMcu(threading.Thread):
+    """A pty MCU that answers $Q with its info frame and streams 4-channel frames at `rate_hz`."""
+
+    def __init__(self, rate_hz: float = 200.0, channels: int = 4) -> None:
+        super().__init__(daemon=True)
+        self.pty = PtyMcu()
+        self.rate_hz = rate_hz
+        self.channels = channels
+        self.sent = 0
+        self.queries = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        seq = 0
+        while not self._stop_event.is_set():
+            ready, _, _ = select.select([self.pty.master], [], [], 0)
+            if ready and QUERY in os.read(self.pty.master, 1024):
+                self.queries += 1
+                self.pty.send(info_frame("stream-fw", self.channels, self.rate_hz, "S1"))
+            self.pty.send(weight_frame(seq, seq * 5, [seq % 1000 + c for c in range(self.channels)]))
+            seq += 1
+            self.sent += 1
+            time.sleep(1.0 / self.rate_hz)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(2.0)
+        self.pty.unplug()

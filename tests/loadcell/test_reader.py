@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import select
 import socket
 import threading
 import time
-import tty
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +14,7 @@ from edge.loadcell.framing import QUERY, info_frame, weight_frame
 from edge.loadcell.reader import SerialReader, backoff_delay
 from edge.model import InfoFrame, WeightFrame
 
-from .helpers import section
+from .helpers import PtyMcu, section
 
 CHANNELS = 4
 FAST = {"channels": CHANNELS, "read_timeout_s": 0.05, "backoff_min_s": 0.05, "backoff_max_s": 0.2}
@@ -29,33 +26,6 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0, what: str = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.01)
-
-
-class PtyMcu:
-    """Plays the microcontroller on the master side of a real pseudo-terminal pair."""
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)  # no echo, no line editing, before the reader configures it
-        self.path = os.ttyname(self.slave)
-        self.plugged = True
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def send_frames(self, seqs: range) -> None:
-        self.send(b"".join(weight_frame(seq, seq * 12, [seq, -seq, 100, None]) for seq in seqs))
-
-    def received(self, timeout: float = 2.0) -> bytes:
-        """What the host wrote to the MCU (e.g. $Q)."""
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        return os.read(self.master, 1024) if ready else b""
-
-    def unplug(self) -> None:
-        if self.plugged:
-            self.plugged = False
-            os.close(self.master)
-            os.close(self.slave)
 
 
 @pytest.fixture
@@ -221,3 +191,32 @@ def test_backoff_doubles_with_jitter_between_min_and_max() -> None:
     assert 2.0 <= delays[3] <= 4.0
     assert all(4.0 <= d <= 8.0 for d in delays[5:])
     assert len({round(d, 6) for d in delays[5:]}) > 1  # jittered, not lockstep
+
+
+def test_a_vanished_device_path_is_treated_as_unplugged(tmp_path: Path, mcu: PtyMcu) -> None:
+    link = tmp_path / "usb-shelf-mcu-if00"
+    link.symlink_to(mcu.path)
+    got = Collector()
+    reader = SerialReader(section(port=str(link), **FAST), got.on_frame).start()
+    try:
+        wait_until(lambda: reader.health.connected, what="first open")
+        link.unlink()  # udev removed the by-id link, but reads have not failed (yet)
+        wait_until(lambda: not reader.health.connected, what="the vanished path to be noticed")
+        assert "disappeared" in str(reader.health.last_port_error)
+        link.symlink_to(mcu.path)
+        wait_until(lambda: reader.health.connected, what="reopen")
+        mcu.send_frames(range(3))
+        wait_until(lambda: len(got.weights()) == 3, what="frames after reopen")
+    finally:
+        reader.stop(timeout=1.0)
+    assert reader.snapshot()["port"]["reopens"] == 1
+
+
+def test_open_errors_say_what_to_do(tmp_path: Path) -> None:
+    reader = SerialReader(section(port=str(tmp_path / "missing"), **FAST), lambda frame: None).start()
+    try:
+        wait_until(lambda: reader.health.last_port_error is not None, what="an open failure")
+    finally:
+        reader.stop(timeout=1.0)
+    assert "no such device" in str(reader.health.last_port_error)
+    assert "/dev/serial/by-id" in str(reader.health.last_port_error)
