@@ -1,11 +1,92 @@
-"""`shelf-node camera` (placeholder until its owner fills it in)."""
+"""`shelf-node camera`: look through the shelf camera (snapshot with regions and detections, info)."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Any
+
 import click
 
+from edge.cli.common import config_option, emit, json_option, load_or_fail, run_guarded, table
+from edge.config import NodeConfig
+from edge.errors import CameraError
 
-@click.command()
+
+@click.group()
 def camera() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("'camera' is not implemented yet")
+    """Shelf camera tools."""
+
+
+@camera.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@config_option
+@click.option("--no-detect", is_flag=True, help="Draw plate regions only, do not run the detector.")
+def snapshot(out: Path, config_path: Path, no_detect: bool) -> None:
+    """Write one frame from the camera to OUT (JPEG) with plate regions and current detections drawn."""
+    config = load_or_fail(config_path)
+    count = run_guarded(lambda: _snapshot(config, out, no_detect))
+    click.echo(f"wrote {out} ({count} detections drawn)")
+
+
+@camera.command()
+@config_option
+@json_option
+def info(config_path: Path, as_json: bool) -> None:
+    """Open the camera, grab a frame and report its source, size and plates with regions."""
+    config = load_or_fail(config_path)
+    data = run_guarded(lambda: _info(config))
+    emit(data, as_json, lambda d: table(["key", "value"], sorted(d.items())))
+
+
+def _grab(config: NodeConfig) -> tuple[float, Any]:
+    from edge.hw.camera import open_source
+
+    if config.camera is None:
+        raise CameraError("the config has no [camera] section; add one with source = ...")
+    source = open_source(config.camera.source, config.camera.width, config.camera.height)
+    source.open()
+    try:
+        deadline = time.monotonic() + config.camera.dropout_s
+        while time.monotonic() < deadline:
+            frame = source.read()
+            if frame is not None:
+                return frame
+            time.sleep(0.05)
+        raise CameraError(f"{source.description}: no frame within {config.camera.dropout_s}s")
+    finally:
+        source.close()
+
+
+def _snapshot(config: NodeConfig, out: Path, no_detect: bool) -> int:
+    from edge.hw.draw import annotate, encode_jpeg
+    from edge.vision.regions import regions_from_config
+
+    _, image = _grab(config)
+    detections = []
+    hand_label = "person"
+    if config.detector is not None and not no_detect:
+        from edge.hw.detector import Detector
+
+        detections = Detector.load(config.detector).detect(image)
+        hand_label = config.detector.hand_label
+    jpeg = encode_jpeg(annotate(image, detections, regions_from_config(config.plates), hand_label))
+    try:
+        out.write_bytes(jpeg)
+    except OSError as exc:
+        raise CameraError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return len(detections)
+
+
+def _info(config: NodeConfig) -> dict[str, Any]:
+    t, image = _grab(config)
+    assert config.camera is not None
+    return {
+        "source": config.camera.source,
+        "frame_time": round(t, 3),
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "plates_with_roi": ",".join(p.name for p in config.plates if p.roi) or "-",
+        "idle_fps": config.camera.idle_fps,
+        "active_fps": config.camera.active_fps,
+    }

@@ -92,7 +92,7 @@ class FrameDirSource:
         self._last_t = t
         import cv2
 
-        image = cv2.imread(str(self.directory / name), cv2.IMREAD_COLOR)
+        image: Image | None = cv2.imread(str(self.directory / name), cv2.IMREAD_COLOR)  # type: ignore[assignment]
         return None if image is None else (t, image)  # None: unreadable or half-written file, skip it
 
     def close(self) -> None:

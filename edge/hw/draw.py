@@ -54,7 +54,7 @@ def read_image(path: Path) -> Image:
 
     if not path.is_file():
         raise CameraError(f"{path}: no such image file")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    image: Image | None = cv2.imread(str(path), cv2.IMREAD_COLOR)  # type: ignore[assignment]
     if image is None:
         raise CameraError(f"{path}: not a readable image (JPEG/PNG expected)")
     return image

@@ -35,7 +35,7 @@ class CameraCapture:
     ) -> None:
         self.source = source
         self.settings = settings
-        self.ring = ring or FrameRing(settings.buffer_s)
+        self.ring = ring if ring is not None else FrameRing(settings.buffer_s)
         self.on_frame = on_frame
         self.on_health = on_health
         self.motion = MotionDetector(settings.motion_pixel_delta, settings.motion_fraction)

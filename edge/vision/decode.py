@@ -17,6 +17,7 @@ import numpy.typing as npt
 from edge.errors import ModelError
 from edge.vision.nms import nms
 
+POSTPROCESS = "TFLite_Detection_PostProcess"
 YoloLayout = Literal["yolov5", "yolov8"]
 FloatArray = npt.NDArray[np.float32]
 
@@ -77,11 +78,13 @@ def split_ssd_outputs(outputs: Sequence[OutputTensor]) -> tuple[FloatArray, Floa
 
 
 def _classes_and_scores(a: OutputTensor, b: OutputTensor) -> tuple[OutputTensor, OutputTensor]:
-    # TFLite_Detection_PostProcess names its outputs ":1" (classes) and ":2" (scores).
-    if a.name.endswith(":2") and b.name.endswith(":1"):
-        return b, a
-    if a.name.endswith(":1") and b.name.endswith(":2"):
-        return a, b
+    # TFLite_Detection_PostProcess names its outputs ":1" (classes) and ":2" (scores); other exporters'
+    # numbering (StatefulPartitionedCall:N) differs between versions, so it is not trusted.
+    if a.name.startswith(POSTPROCESS) and b.name.startswith(POSTPROCESS):
+        if a.name.endswith(":2") and b.name.endswith(":1"):
+            return b, a
+        if a.name.endswith(":1") and b.name.endswith(":2"):
+            return a, b
     for first, second in ((a, b), (b, a)):
         if "class" in first.name.lower() or "score" in second.name.lower():
             return first, second

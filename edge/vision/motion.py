@@ -31,7 +31,7 @@ class MotionDetector:
         if previous is None or previous.shape != grey.shape:
             return False
         moved = np.count_nonzero(np.abs(grey - previous) > self.pixel_delta)
-        return moved >= self.fraction * grey.size
+        return bool(moved >= self.fraction * grey.size)
 
     def reset(self) -> None:
         self._previous = None

@@ -1,0 +1,161 @@
+"""Camera capture over real backends: frame directories and MJPG video files written by the test."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.config.camera import CameraSection
+from edge.errors import CameraError
+from edge.hw.camera import FrameDirSource, VideoFileSource, open_source
+from edge.vision.capture import CameraCapture
+from edge.vision.motion import MotionDetector
+from edge.vision.ring import FrameRecord
+
+from .frames import still, wait_for, with_block, write_frames, write_video
+
+FAST = {"dropout_s": 0.4, "retry_min_s": 0.05, "retry_max_s": 0.2, "buffer_s": 30.0, "active_hold_s": 0.0}
+
+
+def settings(source: Path, **overrides: float) -> CameraSection:
+    return CameraSection(source=str(source), **{**FAST, **overrides})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def captures() -> list[CameraCapture]:
+    started: list[CameraCapture] = []
+    yield started
+    for capture in started:
+        capture.stop()
+
+
+def start(captures: list[CameraCapture], capture: CameraCapture) -> CameraCapture:
+    captures.append(capture)
+    capture.start()
+    return capture
+
+
+def test_open_source_picks_backend_by_spec(tmp_path: Path) -> None:
+    (tmp_path / "frames").mkdir()
+    assert isinstance(open_source(str(tmp_path / "frames")), FrameDirSource)
+    assert isinstance(open_source(str(tmp_path / "clip.avi")), VideoFileSource)
+    assert type(open_source("/dev/v4l/by-id/usb-cam-video-index0")).__name__ == "LiveSource"
+    assert type(open_source("rtsp://10.0.0.5/stream")).__name__ == "LiveSource"
+    with pytest.raises(CameraError, match="fix \\[camera\\] source"):
+        open_source(str(tmp_path / "nothing-here"))
+
+
+def test_frame_dir_timestamps_from_names_and_look_back(tmp_path: Path, captures: list[CameraCapture]) -> None:
+    times = write_frames(tmp_path, 20, 0.05, start=1_700_000_000.0)
+    capture = CameraCapture(FrameDirSource(tmp_path), settings(tmp_path, active_fps=40, idle_fps=40))
+    start(captures, capture)
+    assert wait_for(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
+    seen = [r.t for r in capture.ring.frames_between(0, 2e9)]
+    assert set(seen) <= set(times) and seen == sorted(seen) and len(seen) >= 5
+    window = capture.ring.frames_between(times[5], times[12])
+    assert window and all(times[5] <= r.t <= times[12] for r in window)
+    assert capture.health()["camera_ok"] is True
+
+
+def test_ring_forgets_frames_older_than_its_span(tmp_path: Path, captures: list[CameraCapture]) -> None:
+    times = write_frames(tmp_path, 30, 0.05, start=1_700_000_000.0)
+    capture = CameraCapture(FrameDirSource(tmp_path), settings(tmp_path, active_fps=60, idle_fps=60, buffer_s=0.5))
+    start(captures, capture)
+    assert wait_for(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
+    assert min(r.t for r in capture.ring.frames_between(0, 2e9)) >= times[-1] - 0.5
+
+
+def test_frame_dir_emptied_is_a_dropout_and_new_frames_recover(tmp_path: Path, captures: list[CameraCapture]) -> None:
+    write_frames(tmp_path, 5, 0.02)
+    capture = start(captures, CameraCapture(FrameDirSource(tmp_path), settings(tmp_path, idle_fps=20, active_fps=20)))
+    assert wait_for(lambda: capture.health()["frames"] >= 1)
+    for frame in tmp_path.glob("*.jpg"):
+        frame.unlink()
+    assert wait_for(lambda: capture.health()["camera_ok"] is False)
+    health = capture.health()
+    assert health["dropouts"] >= 1 and "no frame" in health["camera_error"]
+    frames_before = health["frames"]
+    write_frames(tmp_path, 5, 0.02)
+    assert wait_for(lambda: capture.health()["camera_ok"] is True and capture.health()["frames"] > frames_before)
+    assert capture.health()["reconnects"] >= 1
+
+
+def test_frame_dir_removed_retries_until_it_returns(tmp_path: Path, captures: list[CameraCapture]) -> None:
+    directory = tmp_path / "cam"
+    write_frames(directory, 3, 0.02)
+    capture = start(captures, CameraCapture(FrameDirSource(directory), settings(directory, idle_fps=20, active_fps=20)))
+    assert wait_for(lambda: capture.health()["camera_ok"] is True)
+    shutil.rmtree(directory)
+    assert wait_for(lambda: "not found" in (capture.health()["camera_error"] or ""))
+    assert capture.health()["camera_ok"] is False
+    write_frames(directory, 3, 0.02)
+    assert wait_for(lambda: capture.health()["camera_ok"] is True)
+
+
+def test_video_file_frames_timed_by_position_and_end_detected(tmp_path: Path, captures: list[CameraCapture]) -> None:
+    video = tmp_path / "shelf.avi"
+    write_video(video, 15, fps=30.0)  # half a second
+    records: list[FrameRecord] = []
+    capture = CameraCapture(
+        VideoFileSource(video), settings(video, idle_fps=60, active_fps=60), on_frame=lambda r, _: records.append(r)
+    )
+    start(captures, capture)
+    assert wait_for(lambda: "stream ended" in (capture.health()["camera_error"] or ""))
+    first_run = [r for r in records if r.t - records[0].t < 0.6]
+    assert len(first_run) >= 5
+    offsets = [(r.t - first_run[0].t) * 30.0 for r in first_run]
+    assert all(abs(o - round(o)) < 1e-3 for o in offsets), "t = open time + frame index / fps"
+    assert first_run[0].image.shape == (120, 160, 3)
+    # After the end the source is reopened with backoff: the replay counts as a recovery.
+    assert wait_for(lambda: capture.health()["reconnects"] >= 1 and capture.health()["camera_ok"] is True)
+    video.unlink()
+    assert wait_for(lambda: "not found" in (capture.health()["camera_error"] or ""))
+
+
+def test_motion_detector_sees_a_moving_block_not_a_still_scene() -> None:
+    motion = MotionDetector(pixel_delta=25, fraction=0.02)
+    assert motion.update(still()) is False  # first frame: nothing to compare
+    assert motion.update(still()) is False
+    assert motion.update(still(value=95)) is False  # small lighting drift
+    assert motion.update(with_block(10)) is True
+    assert motion.update(with_block(10)) is False
+    assert motion.update(with_block(90)) is True
+
+
+def test_rate_idle_until_active_then_full_rate(tmp_path: Path, captures: list[CameraCapture]) -> None:
+    # 6 s of 25 fps still frames: the source has far more than the idle rate needs.
+    write_frames(tmp_path, 150, 0.04)
+    worth: list[bool] = []
+    capture = CameraCapture(
+        FrameDirSource(tmp_path),
+        settings(tmp_path, idle_fps=2, active_fps=25, dropout_s=3),
+        on_frame=lambda _, w: worth.append(w),
+    )
+    start(captures, capture)
+    time.sleep(1.0)
+    idle_frames = capture.health()["frames"]
+    assert 1 <= idle_frames <= 4 and not any(worth), "idle: ~2 fps and nothing worth detecting"
+    capture.set_active(True)
+    time.sleep(1.0)
+    active_frames = capture.health()["frames"] - idle_frames
+    assert active_frames >= 8, f"active rate gave only {active_frames} frames in 1 s"
+    assert capture.health()["mode"] == "active" and worth[-1] is True
+    capture.set_active(False)
+    time.sleep(0.3)
+    assert not capture.is_active()
+
+
+def test_motion_switches_to_full_rate(tmp_path: Path, captures: list[CameraCapture]) -> None:
+    write_frames(tmp_path, 100, 0.04, image_for=lambda i: still() if i < 40 else with_block((i * 7) % 100))
+    worth: list[bool] = []
+    capture = CameraCapture(
+        FrameDirSource(tmp_path),
+        settings(tmp_path, idle_fps=2, active_fps=25, active_hold_s=2.0, dropout_s=3),
+        on_frame=lambda _, w: worth.append(w),
+    )
+    start(captures, capture)
+    assert wait_for(lambda: capture.health()["motion_events"] >= 1, timeout=4.0)
+    assert wait_for(lambda: capture.is_active() and sum(worth) >= 3, timeout=2.0)
