@@ -1,0 +1,132 @@
+"""What happens on the shelf, as data: items, planogram, timed actions (file or generated).
+
+A scenario says *what* happens and when (`at`, seconds from the start); the resolver turns it
+into physics (exact unit weights, hand forces, settling) using the scenario seed.
+File format: TOML, documented in docs/simulator.md; config/sim-scenario.toml shows every kind.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from edge.config.loader import describe_validation_error
+from edge.errors import ConfigError
+
+ActionKind = Literal["pick", "put", "restock", "bump", "lean", "glitch", "dropout", "drop_lines", "corrupt", "reboot"]
+SHOPPER_KINDS = frozenset({"pick", "put", "restock"})  # change what is on the shelf
+FAULT_KINDS = frozenset({"glitch", "dropout", "drop_lines", "corrupt"})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Item(_Model):
+    sku: str = Field(min_length=1, description="Stock keeping unit, e.g. 'cola-330'.")
+    unit_g: float = Field(gt=0, le=20_000, description="Nominal weight of one unit in grams.")
+    variation: float = Field(default=0.01, ge=0, le=0.2, description="Unit-to-unit spread (1 sigma, fraction).")
+
+
+class Slot(_Model):
+    plate: str
+    sku: str
+    stock: int = Field(default=8, ge=0, le=500, description="Units on the plate at the start.")
+    tray_g: float | None = Field(default=None, ge=0, description="Empty tray weight; drawn from the seed if unset.")
+
+
+class ShelfPlate(_Model):
+    name: str
+    channels: list[int] = Field(min_length=1, max_length=4)
+
+
+class Shelf(_Model):
+    """Used when no node config is given (the node config's [serial]/[[plates]] win otherwise)."""
+
+    channels: int = Field(ge=1, le=32)
+    plates: list[ShelfPlate] = Field(min_length=1)
+
+
+class Action(_Model):
+    at: float = Field(ge=0, description="Seconds from the scenario start when the hand touches / the fault begins.")
+    kind: ActionKind
+    plate: str | None = None
+    plates: list[str] | None = Field(default=None, min_length=1, max_length=3)
+    split: float = Field(default=0.5, gt=0, lt=1, description="Across two plates: fraction on the first plate.")
+    sku: str | None = None
+    count: int = Field(default=1, ge=1, le=50)
+    grams: float | None = Field(default=None, gt=0, description="Bump strength / lean force in grams.")
+    duration_s: float | None = Field(default=None, gt=0, le=600)
+    channel: int | None = Field(default=None, ge=0)
+    mode: str | None = Field(default=None, description="glitch: bitflip|rail|zero; corrupt: bitflip|truncate.")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> Action:
+        if self.kind in SHOPPER_KINDS | {"lean"} and not (self.plate or self.plates):
+            raise ValueError(f"{self.kind} needs 'plate' (or 'plates' = [two plates] for an item across two)")
+        if self.plate and self.plates:
+            raise ValueError("give either 'plate' or 'plates', not both")
+        if self.kind in SHOPPER_KINDS and self.plates and len(self.plates) != 2:
+            raise ValueError(f"an item across plates lies on exactly two plates, got {len(self.plates)}")
+        if self.kind in {"glitch", "dropout"} and self.channel is None and not self.plate:
+            raise ValueError(f"{self.kind} needs 'channel' (or 'plate', to pick one of its channels)")
+        return self
+
+    def plate_list(self) -> list[str]:
+        return list(self.plates) if self.plates else ([self.plate] if self.plate else [])
+
+
+class Scenario(_Model):
+    name: str = "scenario"
+    seed: int = Field(default=0, ge=0, description="Drives every random draw (unit weights, noise, faults).")
+    duration_s: float | None = Field(default=None, gt=0, description="Run length; default: last action + 10 s.")
+    shelf: Shelf | None = None
+    items: list[Item] = Field(min_length=1)
+    planogram: list[Slot] = Field(min_length=1)
+    actions: list[Action] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Scenario:
+        skus = {item.sku for item in self.items}
+        problems = [f"planogram: sku {s.sku!r} is not in [[items]]" for s in self.planogram if s.sku not in skus]
+        for index, action in enumerate(self.actions):
+            if action.sku is not None and action.sku not in skus:
+                problems.append(f"actions[{index}].sku: {action.sku!r} is not in [[items]]")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def end_s(self) -> float:
+        if self.duration_s is not None:
+            return self.duration_s
+        return max((a.at + (a.duration_s or 0.0) for a in self.actions), default=0.0) + 10.0
+
+    def item(self, sku: str) -> Item:
+        return next(i for i in self.items if i.sku == sku)
+
+    def slot(self, plate: str) -> Slot | None:
+        return next((s for s in self.planogram if s.plate == plate), None)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario TOML file; every problem is reported with its key path (ConfigError)."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: scenario file not found; see config/sim-scenario.toml for an example") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{path}: {line}" for line in describe_validation_error(exc)]
+        raise ConfigError(
+            problems[0] if len(problems) == 1 else f"{path}: {len(problems)} problems", problems
+        ) from None

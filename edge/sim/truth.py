@@ -1,0 +1,93 @@
+"""Ground truth: one JSON object per action (the contract the weighing benchmark reads).
+
+    {"id": int, "kind": "pick"|"put"|"restock"|"bump"|"lean"|"fault"|"reboot",
+     "t_start": float, "t_settled": float, "plates": {"<plate>": <true delta g>, ...},
+     "sku": str|null, "count": int, "expect_event": bool, "detail": str}
+
+Times are unix seconds on the capture's clock. Deltas are negative when weight left the plate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from edge.errors import CaptureError
+
+TruthKind = Literal["pick", "put", "restock", "bump", "lean", "fault", "reboot"]
+KINDS: frozenset[str] = frozenset({"pick", "put", "restock", "bump", "lean", "fault", "reboot"})
+
+
+@dataclass(frozen=True, slots=True)
+class TruthRecord:
+    id: int
+    kind: TruthKind
+    t_start: float
+    t_settled: float
+    plates: dict[str, float]
+    sku: str | None
+    count: int
+    expect_event: bool
+    detail: str
+
+    def shifted(self, start_time: float) -> TruthRecord:
+        """The same record with times moved from scenario seconds to unix seconds."""
+        return TruthRecord(
+            self.id,
+            self.kind,
+            start_time + self.t_start,
+            start_time + self.t_settled,
+            self.plates,
+            self.sku,
+            self.count,
+            self.expect_event,
+            self.detail,
+        )
+
+    def to_json(self) -> str:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "t_start": round(self.t_start, 6),
+            "t_settled": round(self.t_settled, 6),
+            "plates": {name: round(grams, 3) for name, grams in self.plates.items()},
+            "sku": self.sku,
+            "count": self.count,
+            "expect_event": self.expect_event,
+            "detail": self.detail,
+        }
+        return json.dumps(body, separators=(", ", ": "))
+
+
+def write_truth(file: IO[str], record: TruthRecord) -> None:
+    file.write(record.to_json() + "\n")
+
+
+def read_truth(path: str | Path) -> Iterator[TruthRecord]:
+    """Yield the records of a truth file; a malformed line raises CaptureError naming it."""
+    with Path(path).open(encoding="utf-8") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                if raw["kind"] not in KINDS:
+                    raise ValueError(f"unknown kind {raw['kind']!r}")
+                yield TruthRecord(
+                    id=int(raw["id"]),
+                    kind=raw["kind"],
+                    t_start=float(raw["t_start"]),
+                    t_settled=float(raw["t_settled"]),
+                    plates={str(k): float(v) for k, v in raw["plates"].items()},
+                    sku=raw["sku"],
+                    count=int(raw["count"]),
+                    expect_event=bool(raw["expect_event"]),
+                    detail=str(raw["detail"]),
+                )
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise CaptureError(
+                    f"{path}:{number}: not a truth record ({exc}); regenerate it with shelf-node sim"
+                ) from None
