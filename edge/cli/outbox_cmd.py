@@ -1,11 +1,98 @@
-"""`shelf-node outbox` (placeholder until its owner fills it in)."""
+"""`shelf-node outbox [status|export]`: what is waiting to be delivered to the hub.
+
+`shelf-node outbox --config FILE` (no subcommand) is the same as `outbox status`.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
 import click
 
+from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, run_guarded, table
+from edge.mqtt.envelope import iso_ms
+from edge.outbox import Outbox, outbox_path
 
-@click.command()
-def outbox() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("'outbox' is not implemented yet")
+
+def _open(config_path: Path) -> tuple[Outbox, str, str]:
+    config = load_or_fail(config_path)
+    path = outbox_path(config)
+    if not path.is_file():
+        fail(f"no outbox at {path}: the node has not stored any event yet, or [outbox] path / [node] state_dir "
+             f"point elsewhere")
+    outbox: Outbox = run_guarded(lambda: Outbox(path, config.outbox))
+    return outbox, config.node.store_id, config.node.node_id
+
+
+def _render_status(status: dict[str, Any]) -> str:
+    rows = [[key, status[key]] for key in ("path", "depth", "oldest_seq", "oldest_age_s", "last_seq", "session",
+                                           "dropped", "rejected", "rejected_kept", "last_error")]
+    return table(["field", "value"], rows)
+
+
+@click.group(invoke_without_command=True)
+@config_option
+@json_option
+@click.pass_context
+def outbox(ctx: click.Context, config_path: Path, as_json: bool) -> None:
+    """Durable outbox: depth, oldest age, last error (default), or export pending events."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(config_path=config_path, as_json=as_json)
+    if ctx.invoked_subcommand is None:
+        _status(config_path, as_json)
+
+
+@outbox.command("status")
+@config_option
+@json_option
+@click.pass_context
+def status_cmd(ctx: click.Context, config_path: Path, as_json: bool) -> None:
+    """Depth, oldest pending event's age, drop/reject counters and the last delivery error."""
+    parent = ctx.obj or {}
+    _status(config_path if ctx.get_parameter_source("config_path") != click.core.ParameterSource.DEFAULT
+            else parent.get("config_path", config_path), as_json or parent.get("as_json", False))
+
+
+def _status(config_path: Path, as_json: bool) -> None:
+    box, _, _ = _open(config_path)
+    try:
+        emit(box.status(), as_json, _render_status)
+    finally:
+        box.close()
+
+
+@outbox.command("export")
+@config_option
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--pending-only", is_flag=True, help="Leave out events the broker rejected.")
+@click.pass_context
+def export_cmd(ctx: click.Context, config_path: Path, out: Path | None, pending_only: bool) -> None:
+    """Write undelivered (and rejected) events as JSON lines to OUT (default: stdout), oldest first."""
+    if ctx.get_parameter_source("config_path") == click.core.ParameterSource.DEFAULT and ctx.obj:
+        config_path = ctx.obj.get("config_path", config_path)
+    box, store, node = _open(config_path)
+    try:
+        if out is None:
+            count = _export(box, store, node, sys.stdout, pending_only)
+        else:
+            try:
+                with out.open("w", encoding="utf-8") as handle:
+                    count = _export(box, store, node, handle, pending_only)
+            except OSError as exc:
+                fail(f"cannot write {out}: {exc.strerror or exc}; choose another OUT path")
+    finally:
+        box.close()
+    click.echo(f"exported {count} event(s)", err=True)
+
+
+def _export(box: Outbox, store: str, node: str, stream: TextIO, pending_only: bool) -> int:
+    count = 0
+    for row in box.iter_rows(include_rejected=not pending_only):
+        record = {"store": store, "node": node, "seq": row.seq, "event_id": row.event_id, "kind": row.kind,
+                  "ts": iso_ms(row.produced_at), "state": row.state, "reason": row.reason, "body": row.body}
+        stream.write(json.dumps(record, separators=(",", ":")) + "\n")
+        count += 1
+    return count

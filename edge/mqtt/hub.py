@@ -182,6 +182,7 @@ class HubWatcher:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_connect_fail = self._on_connect_fail
 
     def start(self) -> None:
         """Connect (retrying in the background if the broker is not up yet) and start the network thread."""
@@ -219,6 +220,9 @@ class HubWatcher:
             return
         client.subscribe(self.filter, qos=1)
         self.connected.set()
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        log.warning("hub watch: cannot reach broker %s:%d; retrying", self.host, self.port)
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
                        properties: Any) -> None:

@@ -8,6 +8,7 @@ kill -9 of the broker.
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -53,7 +54,9 @@ class Broker:
     def _write_conf(self) -> None:
         lines = [f"listener {self.port} 127.0.0.1", f"log_dest file {self.log_path}",
                  "log_type error", "log_type warning", "log_type notice", "log_type information",
-                 "max_queued_messages 0"]
+                 "max_queued_messages 0",
+                 # started as root, mosquitto would switch to user 'mosquitto' and lose access to workdir
+                 f"user {getpass.getuser()}"]
         if self.persistence:
             lines += ["persistence true", f"persistence_location {self.workdir}/",
                       "autosave_interval 1", "autosave_on_changes true"]

@@ -1,0 +1,81 @@
+"""Helpers for tests against a real broker: a node link, a hub watcher, a command sender."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+
+from edge.mqtt.commands import CommandRegistry
+from edge.mqtt.hub import HubRecord, HubWatcher
+from edge.mqtt.link import MqttLink
+from edge.outbox import Outbox, open_outbox
+from edge.planogram import Planogram
+from tests.mqtt.nodecfg import NODE, STORE, node_config
+
+ROOT = f"shelf/{STORE}/{NODE}"
+
+
+@dataclass
+class LiveNode:
+    link: MqttLink
+    outbox: Outbox
+    planograms: list[Planogram] = field(default_factory=list)
+
+
+@contextmanager
+def live_node(tmp_path: Path, port: int, commands: CommandRegistry | None = None, **config: Any) -> Iterator[LiveNode]:
+    cfg = node_config(tmp_path, port, **config)
+    outbox = open_outbox(cfg)
+    node = LiveNode(link=None, outbox=outbox)  # type: ignore[arg-type]
+    node.link = MqttLink(cfg, outbox, commands=commands, stats=lambda: {"serial": {"frames": 1}},
+                         on_planogram=node.planograms.append)
+    node.link.start()
+    try:
+        yield node
+    finally:
+        node.link.stop()
+        outbox.close()
+
+
+@contextmanager
+def hub_watcher(port: int, client_id: str = "test-hub") -> Iterator[HubWatcher]:
+    watcher = HubWatcher("127.0.0.1", port, client_id=client_id)
+    watcher.start()
+    assert watcher.connected.wait(10), "hub watcher could not connect"
+    time.sleep(0.2)  # SUBACK
+    try:
+        yield watcher
+    finally:
+        watcher.stop()
+
+
+def send(port: int, topic: str, payload: bytes | str, retain: bool = False) -> None:
+    """Publish one QoS 1 message and wait for its PUBACK."""
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="", protocol=paho.MQTTv311)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(timeout=10)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def records(watcher: HubWatcher, kind: str) -> list[HubRecord]:
+    with watcher._changed:
+        return [r for r in watcher.records if r.type == kind]
+
+
+def wait_until(predicate: Any, timeout: float = 10.0, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())

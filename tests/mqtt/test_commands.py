@@ -1,0 +1,113 @@
+"""Command registry and planogram parsing without a broker (fuzzed); the live path is in test_link.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge.errors import NotStableError
+from edge.mqtt.commands import CommandRegistry, redacted_config
+from edge.mqtt.validation import problems
+from edge.planogram import PlanogramStore, parse_planogram
+from tests.mqtt.nodecfg import node_config
+
+GOOD_PLANOGRAM = {"id": "pg-1", "version": 3, "plates": {
+    "p1": [{"sku": "COLA-33", "name": "Cola 33cl", "unit_weight_g": 350.0, "weight_tolerance_g": 8.0,
+            "label": "bottle"}],
+    "p2": [{"sku": "APPLE", "name": "Apple", "unit_weight_g": 180.0, "weight_tolerance_g": 40.0}]}}
+
+
+def registry(allow_state: bool = False) -> CommandRegistry:
+    reg = CommandRegistry(allow_state_commands=allow_state, max_bytes=1024)
+    reg.register("echo", lambda params: {"echo": params}, changes_state=False)
+    reg.register("tare", lambda params: {"tared": params.get("plate")}, changes_state=True)
+
+    def unstable(params: dict[str, Any]) -> dict[str, Any]:
+        raise NotStableError("plate p1 is moving; retry when it is still")
+
+    def buggy(params: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("bug")
+
+    reg.register("calibrate", unstable, changes_state=False)
+    reg.register("buggy", buggy, changes_state=False)
+    return reg
+
+
+def call(reg: CommandRegistry, name: str, request: Any) -> dict[str, Any]:
+    raw = request if isinstance(request, bytes) else json.dumps(request).encode()
+    response = reg.dispatch(name, raw)
+    assert problems("resp", response) == []
+    return response
+
+
+def test_good_command_echoes_transaction() -> None:
+    response = call(registry(), "echo", {"transaction": "t-1", "params": {"x": 1}})
+    assert response["ok"] and response["transaction"] == "t-1" and response["result"] == {"echo": {"x": 1}}
+
+
+def test_error_codes() -> None:
+    reg = registry()
+    assert call(reg, "nope", {"transaction": 5})["error"]["code"] == "unknown_command"
+    assert call(reg, "echo", b"{not json")["error"]["code"] == "malformed"
+    assert call(reg, "echo", [1, 2])["error"]["code"] == "malformed"
+    assert call(reg, "echo", {"params": 3})["error"]["code"] == "invalid_params"
+    assert call(reg, "echo", b"x" * 2000)["error"]["code"] == "too_large"
+    refused = call(reg, "tare", {"transaction": "t"})
+    assert refused["error"]["code"] == "refused" and "allow_state_commands" in refused["error"]["message"]
+    assert call(registry(allow_state=True), "tare", {"params": {"plate": "p1"}})["result"] == {"tared": "p1"}
+    assert "moving" in call(reg, "calibrate", {})["error"]["message"]
+    crashed = call(reg, "buggy", {"transaction": "b"})
+    assert crashed["error"]["code"] == "failed" and reg.internal_errors == 1
+    assert call(reg, "echo", {"transaction": "after"})["ok"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.sampled_from(["echo", "tare", "nope", "buggy"]),
+       payload=st.one_of(st.binary(max_size=1500),
+                         st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                                      lambda inner: st.lists(inner, max_size=4)
+                                      | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                                      max_leaves=12).map(lambda v: json.dumps(v).encode())))
+def test_fuzzed_requests_always_get_a_valid_response(name: str, payload: bytes) -> None:
+    response = registry().dispatch(name, payload)
+    assert problems("resp", response) == []
+
+
+def test_config_view_redacts_secrets(tmp_path: Path) -> None:
+    config = node_config(tmp_path, 1883, mqtt={"username": "node", "password": "file:/run/secret"})
+    view = redacted_config(config)
+    assert view["mqtt"]["password"] == "<redacted>" and view["mqtt"]["username"] == "node"
+    assert "/run/secret" not in json.dumps(view)
+
+
+def test_planogram_parse_and_refusals() -> None:
+    planogram = parse_planogram(json.dumps(GOOD_PLANOGRAM), ["p1", "p2"])
+    assert planogram.plates["p1"][0].label == "bottle"
+    bad_plate = {**GOOD_PLANOGRAM, "plates": {"p9": GOOD_PLANOGRAM["plates"]["p1"]}}
+    for payload, expected in [
+        (b"{", "not valid JSON"),
+        (json.dumps(bad_plate), "p9 do not exist"),
+        (json.dumps({**GOOD_PLANOGRAM, "colour": "red"}), "colour: unknown key"),
+        (json.dumps({**GOOD_PLANOGRAM, "plates": {"p1": [{**GOOD_PLANOGRAM["plates"]["p1"][0],
+                                                           "unit_weight_g": -1}]}}), "unit_weight_g"),
+        (json.dumps({**GOOD_PLANOGRAM, "plates": {"p1": GOOD_PLANOGRAM["plates"]["p1"] * 2}}), "sku listed twice"),
+    ]:
+        try:
+            parse_planogram(payload, ["p1", "p2"])
+        except ValueError as exc:
+            assert expected in str(exc), str(exc)
+        else:
+            raise AssertionError(f"accepted {payload!r}")
+
+
+def test_planogram_store_round_trip_is_atomic(tmp_path: Path) -> None:
+    store = PlanogramStore(tmp_path, ["p1", "p2"])
+    assert store.load() is None
+    planogram = parse_planogram(json.dumps(GOOD_PLANOGRAM), ["p1", "p2"])
+    store.save(planogram)
+    assert store.load() == planogram
+    assert [p.name for p in tmp_path.iterdir()] == ["planogram.json"]  # no temp file left behind

@@ -1,0 +1,122 @@
+"""The contract without a broker: payload builders match their JSON Schemas, the hub tracker's logic."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from edge.mqtt import envelope
+from edge.mqtt.hub import HubTracker
+from edge.mqtt.topics import Topics
+from edge.mqtt.validation import SCHEMA_FILES, problems, schema_document
+from edge.outbox.store import OutboxRow
+from edge.planogram import Planogram
+
+WEIGHT_BODY = {"plates": ["p1"], "plate_deltas": {"p1": -120.5}, "delta_g": -120.5, "sigma_g": 1.2,
+               "t_start": 1.0, "t_end": 2.0, "quality": "settled", "flags": []}
+ITEM_BODY = {"sku": "SKU-1", "plate": "p1", "count": 1, "action": "picked", "confidence": 0.97,
+             "needs_review": False, "evidence": {"weight_event_seqs": [3], "snapshot": None}}
+
+
+def event(seq: int, event_id: str | None = None, kind: str = "weight", body: dict[str, Any] | None = None,
+          session: int = 1) -> dict[str, Any]:
+    row = OutboxRow(seq, event_id or str(uuid.uuid4()), kind, 1_790_000_000.123 + seq,
+                    body or (WEIGHT_BODY if kind == "weight" else ITEM_BODY))
+    return envelope.event_payload(row, "s1", "n1", session=session, historical=False)
+
+
+def test_every_schema_file_is_valid_draft_2020_12() -> None:
+    for name in SCHEMA_FILES:
+        assert schema_document(name)["$schema"].endswith("2020-12/schema")
+
+
+def test_event_envelope_matches_schema_and_iso_ms_ts() -> None:
+    payload = event(7)
+    assert problems("event", payload) == []
+    assert payload["ts"].endswith("Z") and len(payload["ts"].split(".")[1]) == 4  # .mmmZ
+    assert problems("event", event(8, kind="item")) == []
+
+
+@pytest.mark.parametrize(("mutate", "where"), [
+    (lambda p: p.pop("event_id"), "<root>"),
+    (lambda p: p.update(seq=0), "seq"),
+    (lambda p: p.update(kind="gossip"), "kind"),
+    (lambda p: p["body"].pop("delta_g"), "body"),
+    (lambda p: p.update(ts="yesterday"), "ts"),
+    (lambda p: p.update(extra=1), "<root>"),
+])
+def test_broken_events_are_reported_with_their_path(mutate: Any, where: str) -> None:
+    payload = json.loads(json.dumps(event(3)))
+    mutate(payload)
+    found = problems("event", payload)
+    assert found and found[0].startswith(where)
+
+
+def test_item_body_needs_its_fields() -> None:
+    assert any("action" in line for line in problems("event", event(1, kind="item", body={**ITEM_BODY,
+                                                                                          "action": "stolen"})))
+
+
+def test_status_resp_stamp_builders_match_schemas() -> None:
+    assert problems("status", envelope.status_payload("online", 3)) == []
+    assert problems("resp", envelope.response_payload("t1", "stats", result={"a": 1})) == []
+    assert problems("resp", envelope.response_payload(None, "x", error=("unknown_command", "no"))) == []
+    birth = envelope.stamp("birth", {"software_version": "0.1.0", "config_digest": "a" * 64, "model": None,
+                                     "plates": [{"name": "p1", "channels": [0]}], "calibration": None}, 2)
+    assert problems("birth", birth) == []
+    assert problems("birth", {**birth, "config_digest": "short"})
+
+
+def test_planogram_schema_file_is_generated_from_the_model() -> None:
+    shipped = schema_document("planogram")
+    generated = Planogram.model_json_schema()
+    assert shipped["properties"] == generated["properties"] and shipped["$defs"] == generated["$defs"]
+
+
+def test_topics() -> None:
+    topics = Topics("shelf", "s1", "n1")
+    assert topics.events == "shelf/s1/n1/events"
+    assert topics.command_name("shelf/s1/n1/cmd/tare") == "tare"
+    assert topics.command_name("shelf/s1/n1/cmd/a/b") is None
+    assert topics.command_name("shelf/s1/n2/cmd/tare") is None
+    assert topics.response("tare") == "shelf/s1/n1/resp/tare"
+
+
+def feed(tracker: HubTracker, topic_tail: str, payload: Any) -> Any:
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return tracker.handle(f"shelf/s1/n1/{topic_tail}", raw)
+
+
+def test_tracker_counts_gaps_duplicates_and_late_fill() -> None:
+    tracker = HubTracker()
+    first, second = event(1), event(2)
+    assert feed(tracker, "events", first).note is None
+    assert feed(tracker, "events", first).note == "duplicate"
+    assert "gap: seq 2..3" in feed(tracker, "events", event(4)).note
+    assert feed(tracker, "events", second).note == "late: fills a gap"
+    node = tracker.nodes[("s1", "n1")]
+    assert (node.events, node.duplicates, node.missing) == (3, 1, {3})
+    assert tracker.violations() == 1
+
+
+def test_tracker_ignores_late_will_from_old_session() -> None:
+    tracker = HubTracker()
+    feed(tracker, "status", envelope.status_payload("online", 5))
+    record = feed(tracker, "status", envelope.status_payload("offline", 4))
+    node = tracker.nodes[("s1", "n1")]
+    assert "stale status" in record.note and node.state == "online" and node.late_wills == 1
+    feed(tracker, "status", envelope.status_payload("offline", 5))
+    assert node.state == "offline"
+
+
+def test_tracker_flags_invalid_and_non_json_payloads() -> None:
+    tracker = HubTracker()
+    assert not feed(tracker, "events", b"\xff not json").valid
+    record = feed(tracker, "stats", {"schema": {"name": "shelf-node/stats", "version": 1}})
+    assert not record.valid and any("required" in p for p in record.problems)
+    assert tracker.nodes[("s1", "n1")].invalid == 2
+    assert feed(tracker, "cmd/tare", {}) is None
+    assert tracker.handle("other/s1/n1/events", b"{}") is None
