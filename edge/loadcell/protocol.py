@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import cast
 
 from edge.config.serial import SerialSection
 from edge.loadcell.channels import COUNT_MAX, COUNT_MIN, ChannelMonitor
@@ -101,10 +102,13 @@ class FramedParser(LineParser):
         groups = match.groups()
         seq = int(groups[0])
         mcu_ms = int(groups[1])
-        counts = tuple(None if g is None else int(g) for g in groups[2:])
-        if seq >= UINT32 or mcu_ms >= UINT32 or any(c is not None and not COUNT_MIN <= c <= COUNT_MAX for c in counts):
+        values: list[int | None] = [None if g is None else int(g) for g in groups[2:]]
+        # list comprehension + min/max: the cheapest range check in CPython (this is the hot path)
+        present = cast(list[int], values) if None not in values else [v for v in values if v is not None]
+        if seq >= UINT32 or mcu_ms >= UINT32 or (present and (min(present) < COUNT_MIN or max(present) > COUNT_MAX)):
             health.malformed["out_of_range"] += 1
             return None
+        counts = tuple(values)
         self.sequence.observe(seq, mcu_ms, t)
         self.monitor.observe(counts)
         self._frames_since_info += 1
