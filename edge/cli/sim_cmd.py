@@ -1,11 +1,170 @@
-"""`shelf-node sim` (placeholder until its owner fills it in)."""
+"""`shelf-node sim`: the shelf simulator (live on a pty, or offline to a capture + ground truth)."""
 
 from __future__ import annotations
 
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
 
+from edge.cli.common import fail, load_or_fail
 
-@click.command()
+if TYPE_CHECKING:
+    from edge.config import NodeConfig
+    from edge.sim.layout import ShelfLayout
+    from edge.sim.scenario import Scenario
+
+_config = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Node config: the simulator takes its channels and plates from it.",
+)
+_sps = click.option("--sps", type=click.FloatRange(1, 2000), default=80.0, show_default=True, help="Samples/s.")
+_protocol = click.option("--protocol", type=click.Choice(["framed", "plain"]), default="framed", show_default=True)
+
+
+@click.group()
 def sim() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("'sim' is not implemented yet")
+    """Simulated shelf microcontroller: a pty playing the MCU, or offline captures with ground truth."""
+
+
+@sim.command("run")
+@_config
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
+@click.option("--duration", type=click.FloatRange(1), default=600.0, show_default=True, help="Generated length, s.")
+@_sps
+@_protocol
+@click.option("--link", type=click.Path(path_type=Path), default=None, help="Keep a symlink here to the pty.")
+@click.option("--truth", "truth_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--speed", type=click.FloatRange(0.01, 1000), default=1.0, show_default=True, help="x real time.")
+def run(
+    config_path: Path | None,
+    scenario_path: Path | None,
+    seed: int | None,
+    duration: float,
+    sps: float,
+    protocol: str,
+    link: Path | None,
+    truth_path: Path | None,
+    speed: float,
+) -> None:
+    """Play a scenario on a pty; prints the pty path (and link) on the first line, runs until Ctrl-C or the end."""
+    from edge.sim.pty_shelf import PtyShelf
+
+    scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration)
+    shelf = PtyShelf(scenario, layout, sps, protocol, speed, link, truth_path)  # type: ignore[arg-type]
+    try:
+        shelf.start()
+    except OSError as exc:
+        fail(f"cannot open a pty or the link {link}: {exc}; check the link's directory exists and is writable")
+    click.echo(f"{shelf.slave_path}" + (f" {link}" if link else ""))
+    sys.stdout.flush()
+    signal.signal(signal.SIGTERM, lambda *_: shelf.request_stop())
+    try:
+        while not shelf.finished.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        shelf.stop()
+    click.echo(
+        f"sent {shelf.lines_sent} lines, lost {shelf.lines_lost}, answered {shelf.queries_answered} queries", err=True
+    )
+
+
+@sim.command("capture")
+@_config
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
+@click.option("--interactions", type=click.IntRange(1), default=None, help="Generate this many pick/put/restock.")
+@click.option("--duration", type=click.FloatRange(1), default=None, help="Or generate this many seconds.")
+@_sps
+@_protocol
+@click.option("--truth", "truth_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--start-time", type=float, default=None, help="Unix time of the first sample (default fixed).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def capture(
+    config_path: Path | None,
+    scenario_path: Path | None,
+    seed: int | None,
+    interactions: int | None,
+    duration: float | None,
+    sps: float,
+    protocol: str,
+    truth_path: Path,
+    start_time: float | None,
+    as_json: bool,
+    out: Path,
+) -> None:
+    """Write OUT (capture file) and --truth (JSON lines) as fast as the CPU allows."""
+    from edge.sim.offline import DEFAULT_START, simulate_to_capture
+
+    if scenario_path is None and interactions is None and duration is None:
+        interactions = 2000
+    scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration, interactions)
+    try:
+        result = simulate_to_capture(
+            scenario,
+            out,
+            truth_path,
+            start_time or DEFAULT_START,
+            protocol,
+            sps,
+            layout=layout,  # type: ignore[arg-type]
+        )
+    except OSError as exc:
+        fail(f"cannot write {out} or {truth_path}: {exc}")
+    counts: dict[str, int] = {}
+    for record in result.truth:
+        counts[record.kind] = counts.get(record.kind, 0) + 1
+    summary: dict[str, Any] = {
+        "capture": str(out),
+        "truth": str(truth_path),
+        "lines": result.lines,
+        "samples": result.samples,
+        "duration_s": round(result.duration_s, 3),
+        "actions": counts,
+        "expect_event": sum(1 for r in result.truth if r.expect_event),
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        click.echo(f"{out}: {result.lines} lines, {result.duration_s:.0f} s simulated; {truth_path}: {kinds}")
+
+
+def _scenario_and_layout(
+    config_path: Path | None,
+    scenario_path: Path | None,
+    seed: int | None,
+    duration: float | None,
+    interactions: int | None = None,
+) -> tuple[Scenario, ShelfLayout]:
+    from edge.errors import ConfigError
+    from edge.sim.engine import layout_for
+    from edge.sim.generate import generate_scenario
+    from edge.sim.layout import ShelfLayout
+    from edge.sim.scenario import load_scenario
+
+    if scenario_path is not None and seed is not None:
+        fail("give --scenario FILE or --seed N, not both")
+    config: NodeConfig | None = load_or_fail(config_path) if config_path else None
+    try:
+        if scenario_path is not None:
+            scenario = load_scenario(scenario_path)
+            return scenario, layout_for(scenario, config)
+        seed = seed or 0
+        layout = ShelfLayout.from_config(config, seed) if config else ShelfLayout.default(seed=seed)
+        scenario = generate_scenario(seed, duration, layout, interactions=interactions)
+        return scenario, layout
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"shelf-node: {problem}", err=True)
+        sys.exit(2)

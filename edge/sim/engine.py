@@ -44,6 +44,7 @@ class Simulation:
         protocol: Protocol = "framed",
         plain_units: Literal["counts", "grams"] = "counts",
         noise: bool = True,
+        block_s: float = 1.0,
     ) -> None:
         if sps <= 0 or sps > 2000:
             raise ValueError(f"sps must be in (0, 2000], got {sps}")
@@ -52,7 +53,7 @@ class Simulation:
         self.sps = sps
         self.resolver = Resolver(scenario, layout)
         self.resolver.resolve_all()
-        self.renderer = Renderer(self.resolver, sps, scenario.seed, noise=noise)
+        self.renderer = Renderer(self.resolver, sps, scenario.seed, block_s=block_s, noise=noise)
         self.encoder = McuEncoder(layout, sps, protocol, self.resolver.faults, scenario.seed, plain_units)
 
     @property

@@ -68,6 +68,8 @@ class Resolver:
 
     # ----------------------------------------------------------------- set-up
     def _stock_the_shelf(self) -> None:
+        for slot in self.scenario.planogram:
+            self.layout.plate_index(slot.plate)  # a slot on a plate the shelf lacks is an error
         for plate in self.layout.plates:
             slot = self.scenario.slot(plate.name)
             tray = slot.tray_g if slot and slot.tray_g is not None else self.rng.uniform(*self.physics.tray_g)

@@ -1,0 +1,242 @@
+"""A simulated shelf MCU on a pseudo-terminal: what the node's serial reader sees from hardware.
+
+    shelf = PtyShelf(scenario, link_path="/tmp/shelf-tty")
+    shelf.start()              # opens the pty, plays the scenario in real time (x speed)
+    ...open shelf.link_path (or shelf.slave_path) with pyserial...
+    shelf.unplug(); shelf.replug()   # USB pull: the device vanishes, comes back, MCU reboots
+    shelf.pick("p1")           # interactive demo: a pick starting now
+    shelf.stop()
+
+Uses only os/pty/termios (no pyserial): the simulator is the *device* side.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pty
+import select
+import threading
+import time
+import tty
+from collections import deque
+from pathlib import Path
+from typing import IO, Literal
+
+from edge.loadcell.framing import QUERY
+from edge.sim.engine import Simulation
+from edge.sim.layout import ShelfLayout
+from edge.sim.mcu import Line, Protocol
+from edge.sim.scenario import Action, Scenario
+from edge.sim.truth import TruthRecord, write_truth
+
+log = logging.getLogger(__name__)
+LIVE_BLOCK_S = 0.25  # rendered ahead of real time; an injected action starts at most this late
+
+
+class PtyShelf:
+    def __init__(
+        self,
+        scenario: Scenario,
+        layout: ShelfLayout,
+        sps: float = 80.0,
+        protocol: Protocol = "framed",
+        speed: float = 1.0,
+        link_path: str | Path | None = None,
+        truth_path: str | Path | None = None,
+        plain_units: Literal["counts", "grams"] = "counts",
+        endless: bool = False,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self.sim = Simulation(scenario, layout, sps, protocol, plain_units, block_s=LIVE_BLOCK_S)
+        self.speed = speed
+        self.link_path = Path(link_path) if link_path else None
+        self.endless = endless
+        self.slave_path: str | None = None
+        self.start_time = 0.0  # unix time of scenario second 0
+        self.lines_sent = 0
+        self.lines_lost = 0  # written while unplugged, or the host did not read fast enough
+        self.queries_answered = 0
+        self._truth_path = Path(truth_path) if truth_path else None
+        self._truth_file: IO[str] | None = None
+        self._truth_done = 0
+        self._truth: list[TruthRecord] = []
+        self._master: int | None = None
+        self._slave: int | None = None
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pending: deque[Line] = deque()
+        self._plate_grams: dict[str, float] = {}
+        self._inbox = b""
+        self.finished = threading.Event()
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> PtyShelf:
+        self._open_pty()
+        if self._truth_path:
+            self._truth_file = self._truth_path.open("w", encoding="utf-8", newline="\n")
+        self.start_time = time.time()
+        self._thread = threading.Thread(target=self._run, name="pty-shelf", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5.0)
+        with self._lock:
+            self._close_pty()
+            if self._truth_file:
+                self._truth_file.close()
+                self._truth_file = None
+
+    def request_stop(self) -> None:
+        """Ask the playing thread to end (signal-handler safe); `stop()` then cleans up."""
+        self._stop.set()
+
+    def __enter__(self) -> PtyShelf:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def unplug(self) -> None:
+        """USB cable pulled: the device node and its by-id link disappear; the shelf keeps going."""
+        with self._lock:
+            self._close_pty()
+
+    def replug(self) -> None:
+        """Cable back in: a new tty appears, the link points at it, the MCU boots (info frame, seq 0)."""
+        with self._lock:
+            if self._master is None:
+                self._open_pty()
+                sample = self.sim.renderer.next_sample
+                self.sim.encoder.reboot_now(sample, max(1, round(0.3 * self.sim.sps)))
+                self._pending.clear()
+
+    # ------------------------------------------------------------ interactive
+    def pick(self, plate: str, sku: str | None = None, count: int = 1) -> TruthRecord:
+        return self._inject(kind="pick", plate=plate, sku=sku, count=count)
+
+    def put(self, plate: str, sku: str | None = None, count: int = 1) -> TruthRecord:
+        return self._inject(kind="put", plate=plate, sku=sku, count=count)
+
+    def _inject(self, **fields: object) -> TruthRecord:
+        with self._lock:
+            at = max(self.sim.renderer.rendered_until, self.now_s()) + 0.01
+            resolved = self.sim.resolver.add(Action.model_validate({"at": at, **fields}))
+            return resolved.truth.shifted(self.start_time)
+
+    # ------------------------------------------------------------ observation
+    def now_s(self) -> float:
+        """Scenario seconds now (wall time scaled by speed)."""
+        return (time.time() - self.start_time) * self.speed if self.start_time else 0.0
+
+    def truth(self) -> list[TruthRecord]:
+        """Actions that have started so far, unix times."""
+        with self._lock:
+            return list(self._truth)
+
+    def plate_grams(self) -> dict[str, float]:
+        """True load per plate (grams, no noise or drift) at the last sample sent."""
+        with self._lock:
+            return dict(self._plate_grams)
+
+    @property
+    def connected(self) -> bool:
+        return self._master is not None
+
+    # ------------------------------------------------------------ internals
+    def _open_pty(self) -> None:
+        master, slave = pty.openpty()
+        tty.setraw(slave)  # no echo, no newline translation: bytes pass as a USB CDC device would
+        os.set_blocking(master, False)
+        self._master, self._slave = master, slave
+        self.slave_path = os.ttyname(slave)
+        if self.link_path:
+            temporary = self.link_path.with_name(self.link_path.name + ".new")
+            temporary.unlink(missing_ok=True)
+            temporary.symlink_to(self.slave_path)
+            temporary.replace(self.link_path)  # atomic re-point, as udev does
+
+    def _close_pty(self) -> None:
+        for fd in (self._master, self._slave):
+            if fd is not None:
+                os.close(fd)
+        self._master = self._slave = None
+        if self.link_path:
+            self.link_path.unlink(missing_ok=True)
+
+    def _run(self) -> None:
+        end_s = self.sim.scenario.end_s()
+        try:
+            while not self._stop.is_set():
+                with self._lock:
+                    if not self._pending:
+                        if self.sim.renderer.rendered_until >= end_s and not self.endless:
+                            break
+                        block, lines = self.sim.step()
+                        self._pending.extend(lines)
+                        self._plate_grams = self.sim.plate_grams(block.physical)
+                        self._publish_truth()
+                    if not self._pending:
+                        continue
+                    t_line, raw = self._pending[0]
+                wait = self.start_time + t_line / self.speed - time.time()
+                self._serve_queries(max(0.0, wait))
+                with self._lock:
+                    if self._pending:
+                        self._pending.popleft()
+                        self._send(raw)
+        except OSError:
+            log.exception("simulated shelf stopped on an I/O error")
+        finally:
+            self.finished.set()
+
+    def _publish_truth(self) -> None:
+        records = self.sim.truth
+        for record in records[self._truth_done :]:
+            shifted = record.shifted(self.start_time)
+            self._truth.append(shifted)
+            if self._truth_file:
+                write_truth(self._truth_file, shifted)
+                self._truth_file.flush()
+        self._truth_done = len(records)
+
+    def _serve_queries(self, timeout: float) -> None:
+        """Wait up to `timeout` for host bytes; answer `$Q` with the info frame."""
+        deadline = time.monotonic() + timeout
+        while True:
+            master = self._master
+            remaining = deadline - time.monotonic()
+            if master is None:
+                if remaining > 0:
+                    self._stop.wait(remaining)
+                return
+            try:
+                readable, _, _ = select.select([master], [], [], max(0.0, min(remaining, 0.05)))
+                data = os.read(master, 1024) if readable else b""
+            except OSError:  # unplugged under us (fd closed by unplug)
+                data = b""
+            if data:
+                self._inbox = (self._inbox + data)[-4096:]
+                while b"\n" in self._inbox:
+                    line, _, self._inbox = self._inbox.partition(b"\n")
+                    if line.rstrip(b"\r") + b"\n" == QUERY and self.sim.encoder.protocol == "framed":
+                        with self._lock:
+                            self._send(self.sim.encoder.info_line())
+                            self.queries_answered += 1
+            if remaining <= 0 or self._stop.is_set():
+                return
+
+    def _send(self, raw: bytes) -> None:
+        if self._master is None:
+            self.lines_lost += 1
+            return
+        try:
+            os.write(self._master, raw)
+            self.lines_sent += 1
+        except BlockingIOError:  # host not reading: the USB buffer overflows, the line is lost
+            self.lines_lost += 1
