@@ -28,8 +28,10 @@ class Supervised(Protocol):
 def run_until_signalled(node: Supervised, stop: threading.Event | None = None, tick_s: float = 0.5) -> int:
     """Start `node`, report READY, ping the watchdog while healthy, stop cleanly on SIGTERM/SIGINT."""
     stop = stop or threading.Event()
-    previous = {sig: signal.signal(sig, lambda signum, _frame: _request_stop(stop, signum))
-                for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # signals can only be caught there
+        previous = {sig: signal.signal(sig, lambda signum, _frame: _request_stop(stop, signum))
+                    for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         node.start()
         systemd.notify("READY=1")

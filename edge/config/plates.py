@@ -11,7 +11,10 @@ from edge.config.node import IDENTIFIER
 class PlateSection(Section):
     name: str = Field(pattern=IDENTIFIER, description="Plate name used in events, e.g. 'p1' or 'A3'.")
     channels: list[int] = Field(min_length=1, max_length=4, description="Channel indices (0-based) summed.")
-    width_mm: float = Field(default=300.0, gt=0)
-    depth_mm: float = Field(default=400.0, gt=0)
-    # Region of interest in camera pixels (polygon, at least 3 points); optional until vision is used.
-    roi: list[tuple[int, int]] | None = Field(default=None, min_length=3)
+    width_mm: float = Field(default=300.0, gt=0, description="Plate width along the shelf, millimetres.")
+    depth_mm: float = Field(default=400.0, gt=0, description="Plate depth, front to back, millimetres.")
+    roi: list[tuple[int, int]] | None = Field(
+        default=None,
+        min_length=3,
+        description="Plate outline in camera pixels, [[x, y], ...] (>= 3 points); needed for camera evidence.",
+    )
