@@ -34,10 +34,13 @@ class WeighingSection(Section):
         default=0.4, gt=0, le=5, description="Length of the flat window that closes an active segment."
     )
     settle_min_samples: int = Field(
-        default=5, ge=3, le=200, description="The settle window holds at least this many samples (low SPS)."
+        default=12, ge=3, le=200, description="The settle window holds at least this many samples (low SPS)."
     )
     settle_sigmas: float = Field(
         default=2.5, gt=0, description="A window is flat when every sample is within this many sigmas of its median."
+    )
+    settle_noise_ratio: float = Field(
+        default=1.5, gt=1, description="...and its spread is at most this many times the plate's quiet noise."
     )
     open_sigmas: float = Field(
         default=5.0, gt=0, description="A plate turns active when it leaves its level by this many sigmas..."

@@ -34,6 +34,7 @@ class DetectorParams:
     initial_noise_g: float
     noise_floor_g: float
     settle_sigmas: float
+    settle_noise_ratio: float
     open_sigmas: float
     open_fraction: float
     max_active_s: float
@@ -138,11 +139,24 @@ class PlateDetector:
         if high - centre > limit or centre - low > limit:
             return False
         first, second = half_means(window)
-        return abs(second - first) <= 4.0 * self.sigma * math.sqrt(4.0 / len(window))
+        if abs(second - first) > 4.0 * self.sigma * math.sqrt(4.0 / len(window)):
+            return False
+        # a hand resting on the plate is steady but trembles: the window must be as quiet as the
+        # plate's own noise (filtered white noise has ~0.67 sigma; allow 1.6x that)
+        mean = sum(window) / len(window)
+        variance = sum((v - mean) ** 2 for v in window) / (len(window) - 1)
+        if variance > (self.p.settle_noise_ratio * 0.67 * self.sigma) ** 2:
+            return False
+        # the median filter hides much of a tremor at low rates: check the raw samples too (a glitch
+        # fails this, which only delays the settle by the window)
+        raw = self._raw
+        raw_mean = sum(raw) / len(raw)
+        raw_variance = sum((v - raw_mean) ** 2 for v in raw) / (len(raw) - 1)
+        return raw_variance <= (self.p.settle_noise_ratio * self.sigma) ** 2
 
     def _warmup(self, raw: float) -> None:
         self._noise_buffer.append(raw)
-        if len(self._noise_buffer) < max(2 * self.p.window, 20):
+        if len(self._noise_buffer) < max(2 * self.p.window, 40):
             return
         measured = noise_sigma_from_differences(self._noise_buffer)
         if math.isfinite(measured):
@@ -181,7 +195,7 @@ class PlateDetector:
 
     def _quiet_window_check(self) -> Segment | None:
         """Once per window while quiet: re-measure noise, follow the level, zero-track."""
-        if len(self._noise_buffer) >= max(2 * self.p.window, 20):
+        if len(self._noise_buffer) >= max(2 * self.p.window, 40):
             measured = noise_sigma_from_differences(self._noise_buffer)
             if math.isfinite(measured):
                 self.sigma = max(0.8 * self.sigma + 0.2 * measured, self.p.noise_floor_g)

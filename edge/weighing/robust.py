@@ -31,14 +31,20 @@ def median(values: Sequence[float]) -> float:
 
 
 def noise_sigma_from_differences(values: Sequence[float]) -> float:
-    """White-noise sigma from the MAD of first differences: blind to the level, to slow trends
-    and to a single step or glitch, so it can be measured on a plate that is not perfectly still."""
+    """White-noise sigma from first differences: blind to the level and to slow trends.
+
+    Differences further than 4 MAD-sigmas from their median (a step, a glitch) are dropped and
+    the rest averaged as absolute deviations, which is far less noisy than the MAD alone.
+    """
     diffs = [b - a for a, b in itertools.pairwise(values)]
     if len(diffs) < 3:
         return math.nan
     centre = median(diffs)
-    mad = median([abs(d - centre) for d in diffs])
-    return MAD_TO_SIGMA * mad / math.sqrt(2.0)
+    deviations = [abs(d - centre) for d in diffs]
+    limit = 4.0 * MAD_TO_SIGMA * median(deviations)
+    kept = [d for d in deviations if d <= limit] or deviations
+    # E|x| = sigma * sqrt(2/pi) for a normal x; differences have sqrt(2) times the samples' sigma
+    return (sum(kept) / len(kept)) * math.sqrt(math.pi / 2.0) / math.sqrt(2.0)
 
 
 def robust_mean(values: Sequence[float], sigma: float, cut_sigmas: float = 4.0) -> float:

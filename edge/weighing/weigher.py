@@ -98,6 +98,7 @@ class Weigher:
             initial_noise_g=w.initial_noise_g,
             noise_floor_g=w.noise_floor_g,
             settle_sigmas=w.settle_sigmas,
+            settle_noise_ratio=w.settle_noise_ratio,
             open_sigmas=w.open_sigmas,
             open_fraction=w.open_fraction,
             max_active_s=w.max_active_s,

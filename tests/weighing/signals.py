@@ -17,6 +17,7 @@ from edge.weighing import CalibrationStore, Weigher
 
 COUNTS_PER_GRAM = 420.0
 ZERO_COUNTS = 84_000.0  # the empty plate's raw counts (not zero: offsets are part of the test)
+ZERO_G = ZERO_COUNTS / COUNTS_PER_GRAM  # what that reads with the default calibration (offset 0)
 
 
 def make_config(plates: int = 4, sps_note: str = "", state_dir: Path | None = None, extra: str = "") -> NodeConfig:
@@ -39,7 +40,7 @@ def make_config(plates: int = 4, sps_note: str = "", state_dir: Path | None = No
 
 
 def timeline(seconds: float, sps: float, t0: float = 1_700_000_000.0) -> np.ndarray:
-    return t0 + np.arange(int(round(seconds * sps))) / sps
+    return t0 + np.arange(round(seconds * sps)) / sps
 
 
 def noisy(levels: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
