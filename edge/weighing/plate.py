@@ -293,8 +293,8 @@ class PlateDetector:
         self._noise_buffer = [convert(v) for v in self._noise_buffer]
 
     def current_level(self) -> float | None:
-        """Robust mean of the last window if the plate is quiet and flat, else None."""
-        if self.state is not State.QUIET or not self._window_flat():
+        """Robust mean of the last window while the plate is quiet (no change since it settled)."""
+        if self.state is not State.QUIET or len(self._raw) < self.p.window:
             return None
         return robust_mean(self._raw, self.sigma)
 
