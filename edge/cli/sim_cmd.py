@@ -109,15 +109,17 @@ def capture(
     if scenario_path is None and interactions is None and duration is None:
         interactions = 2000
     scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration, interactions)
+    node = load_or_fail(config_path).node.node_id if config_path else None
     try:
         result = simulate_to_capture(
             scenario,
             out,
             truth_path,
             start_time or DEFAULT_START,
-            protocol,
+            protocol,  # type: ignore[arg-type]
             sps,
-            layout=layout,  # type: ignore[arg-type]
+            layout=layout,
+            node=node,
         )
     except OSError as exc:
         fail(f"cannot write {out} or {truth_path}: {exc}")

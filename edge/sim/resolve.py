@@ -68,8 +68,8 @@ class Resolver:
 
     # ----------------------------------------------------------------- set-up
     def _stock_the_shelf(self) -> None:
-        for slot in self.scenario.planogram:
-            self.layout.plate_index(slot.plate)  # a slot on a plate the shelf lacks is an error
+        for declared in self.scenario.planogram:
+            self.layout.plate_index(declared.plate)  # a slot on a plate the shelf lacks is an error
         for plate in self.layout.plates:
             slot = self.scenario.slot(plate.name)
             tray = slot.tray_g if slot and slot.tray_g is not None else self.rng.uniform(*self.physics.tray_g)
@@ -103,6 +103,8 @@ class Resolver:
     def add(self, action: Action) -> Resolved:
         where = f"{action.kind} at {action.at:g} s"
         try:
+            for plate in action.plate_list():
+                self.layout.plate_index(plate)
             handler = getattr(self, f"_{action.kind}")
             resolved: Resolved = handler(action)
         except ConfigError as exc:

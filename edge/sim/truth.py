@@ -34,13 +34,14 @@ class TruthRecord:
     detail: str
 
     def shifted(self, start_time: float) -> TruthRecord:
-        """The same record with times moved from scenario seconds to unix seconds."""
+        """The same record with times moved from scenario seconds to unix seconds, rounded as written
+        (microseconds, milligrams), so a record read back from the file compares equal."""
         return TruthRecord(
             self.id,
             self.kind,
-            start_time + self.t_start,
-            start_time + self.t_settled,
-            self.plates,
+            round(start_time + self.t_start, 6),
+            round(start_time + self.t_settled, 6),
+            {name: round(grams, 3) for name, grams in self.plates.items()},
             self.sku,
             self.count,
             self.expect_event,

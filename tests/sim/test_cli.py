@@ -1,0 +1,82 @@
+"""`shelf-node sim capture` and `shelf-node sim run` as a technician runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from edge.cli import cli
+from edge.loadcell.capture import read_header
+from tests.sim.helpers import frame_ok
+
+REPO = Path(__file__).resolve().parents[2]
+NODE_TOML = """
+[node]
+store_id = "s1"
+node_id = "shelf-7"
+[serial]
+port = "/dev/null"
+channels = 6
+[[plates]]
+name = "left"
+channels = [0, 1, 2]
+[[plates]]
+name = "right"
+channels = [3, 4, 5]
+"""
+
+
+def test_capture_from_seed_with_node_config(tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text(NODE_TOML)
+    out, truth = tmp_path / "out.cap", tmp_path / "out.jsonl"
+    args = ["sim", "capture", "--config", str(config), "--seed", "4", "--interactions", "25", "--sps", "10",
+            "--truth", str(truth), str(out), "--json"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["expect_event"] == 25
+    header = read_header(out)
+    assert header["node"] == "shelf-7" and header["channels"] == "6" and header["plates"] == "left=0+1+2;right=3+4+5"
+    plates = {p for line in truth.read_text().splitlines() for p in json.loads(line)["plates"]}
+    assert plates == {"left", "right"}
+
+
+def test_capture_refuses_a_bad_scenario(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("items = []\n")
+    result = CliRunner().invoke(cli, ["sim", "capture", "--scenario", str(bad), "--truth", "t.jsonl", "o.cap"])
+    assert result.exit_code == 2
+    assert "items" in result.output and "Traceback" not in result.output
+
+
+def test_run_prints_the_pty_first_and_ends_with_the_scenario(tmp_path: Path) -> None:
+    link = tmp_path / "shelf-tty"
+    command = [sys.executable, "-m", "edge", "sim", "run", "--scenario", str(REPO / "config" / "sim-scenario.toml"),
+               "--link", str(link), "--speed", "30", "--truth", str(tmp_path / "t.jsonl")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().decode().split()
+        assert first[0].startswith("/dev/pts/") and first[1] == str(link)
+        fd = os.open(link, os.O_RDONLY | os.O_NOCTTY)
+        chunk = b""
+        try:
+            while chunk.count(b"\n") < 5 and select.select([fd], [], [], 5.0)[0]:
+                chunk += os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        assert any(frame_ok(line) for line in chunk.split(b"\n")[1:-1])
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    kinds = [json.loads(line)["kind"] for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert kinds.count("pick") == 6 and "reboot" in kinds
+    assert not link.exists()

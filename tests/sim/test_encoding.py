@@ -1,0 +1,58 @@
+"""The lines the simulated MCU sends parse back; faults show exactly where the scenario put them."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from edge.loadcell.capture import read_capture, read_header
+from edge.sim.offline import DEFAULT_START, simulate_to_capture
+from tests.sim.helpers import frame_ok, quiet_scenario, weight_fields
+
+FAULTS = [
+    {"at": 3.0, "kind": "drop_lines", "duration_s": 0.1},  # 8 lines at 80 SPS
+    {"at": 5.0, "kind": "corrupt", "mode": "bitflip"},
+    {"at": 6.0, "kind": "corrupt", "mode": "truncate"},
+    {"at": 8.0, "kind": "reboot", "duration_s": 0.5},
+    {"at": 10.0, "kind": "dropout", "channel": 3, "duration_s": 1.0},
+]
+
+
+def test_framed_lines_checksum_seq_and_reboot(tmp_path: Path) -> None:
+    scenario = quiet_scenario(12.0, FAULTS)
+    simulate_to_capture(scenario, tmp_path / "a.cap", tmp_path / "a.jsonl", sps=80)
+    header = read_header(tmp_path / "a.cap")
+    assert header["protocol"] == "framed" and header["channels"] == "8" and header["sps"] == "80"
+    assert "seed=5" in header["source"]
+    lines = [raw for _, raw in read_capture(tmp_path / "a.cap")]
+    bad = [line for line in lines if not frame_ok(line)]
+    assert len(bad) == 2, bad  # exactly the two corrupted lines
+    assert lines[0].startswith(b"$I,fw=") and b"ch=8" in lines[0] and b"sps=80" in lines[0]
+    infos = [i for i, line in enumerate(lines) if line.startswith(b"$I")]
+    assert len(infos) == 2  # boot, and after the reboot
+    frames = [(i, weight_fields(line)) for i, line in enumerate(lines) if frame_ok(line) and line.startswith(b"$W")]
+    gaps = []
+    for (_, prev), (i, cur) in itertools.pairwise(frames):
+        if cur[0] != prev[0] + 1:
+            gaps.append((prev[0], cur[0], i - 1 in infos))
+        assert len(cur[2]) == 8
+    # 8 lost lines, 2 corrupted lines (seq skips them), then a restart at 0 right after an info frame
+    assert (239, 248, False) in gaps
+    restarts = [g for g in gaps if g[1] == 0]
+    assert len(restarts) == 1 and restarts[0][2]
+    after_reboot = [f for _, f in frames if f[0] < 20 and f[1] < 300]
+    assert after_reboot[-1][1] > after_reboot[0][1]  # t_ms restarts near 0 and counts up
+    dropout = [f for _, f in frames if f[2][3] is None]
+    assert 78 <= len(dropout) <= 81  # channel 3 silent for 1.0 s at 80 SPS
+    assert all(v is not None for f in dropout for k, v in enumerate(f[2]) if k != 3)
+
+
+def test_plain_lines_and_times(tmp_path: Path) -> None:
+    simulate_to_capture(quiet_scenario(3.0), tmp_path / "p.cap", tmp_path / "p.jsonl", protocol="plain", sps=10)
+    records = list(read_capture(tmp_path / "p.cap"))
+    assert records[0][1].startswith(b"shelf-sim")  # boot banner, as Arduino sketches print
+    rows = [raw.decode().split(",") for _, raw in records[1:]]
+    assert len(rows) == 30 and all(len(r) == 8 for r in rows)
+    assert all(-(2**23) <= int(v) < 2**23 for r in rows for v in r)
+    times = [t for t, _ in records]
+    assert times == sorted(times) and DEFAULT_START <= times[0] < DEFAULT_START + 0.1

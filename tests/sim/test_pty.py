@@ -1,0 +1,86 @@
+"""The live simulated MCU on a real pty pair, read with plain os.open/termios and with pyserial."""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+import tty
+from pathlib import Path
+
+import pytest
+
+from edge.loadcell.framing import QUERY
+from edge.sim.pty_shelf import PtyShelf
+from tests.sim.helpers import frame_ok, layout, quiet_scenario, weight_fields
+
+
+def _read_for(fd: int, seconds: float) -> bytes:
+    data = b""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if select.select([fd], [], [], left)[0]:
+            try:
+                data += os.read(fd, 65536)
+            except OSError:  # the device vanished (unplug)
+                break
+    return data
+
+
+@pytest.fixture
+def shelf(tmp_path: Path):  # type: ignore[no-untyped-def]
+    actions = [{"at": 0.5, "kind": "pick", "plate": "p1"}]
+    live = PtyShelf(quiet_scenario(60.0, actions), layout(), sps=80, link_path=tmp_path / "by-id-shelf",
+                    truth_path=tmp_path / "truth.jsonl")  # fmt: skip
+    live.start()
+    yield live
+    live.stop()
+
+
+def test_frames_query_and_truth(shelf: PtyShelf) -> None:
+    assert shelf.link_path is not None and os.readlink(shelf.link_path) == shelf.slave_path
+    fd = os.open(shelf.link_path, os.O_RDWR | os.O_NOCTTY)
+    try:
+        tty.setraw(fd)
+        data = _read_for(fd, 0.5)
+        os.write(fd, QUERY)
+        data += _read_for(fd, 0.4)
+    finally:
+        os.close(fd)
+    lines = [line + b"\n" for line in data.split(b"\n") if line]
+    complete = lines[1:-1]  # the first/last read may be cut mid-line
+    assert len(complete) > 40 and all(frame_ok(line) for line in complete)
+    seqs = [weight_fields(line)[0] for line in complete if line.startswith(b"$W")]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    infos = [line for line in lines if line.startswith(b"$I")]
+    assert infos and b"ch=8" in infos[-1] and shelf.queries_answered == 1
+    assert [r.kind for r in shelf.truth()] == ["pick"]
+    assert set(shelf.plate_grams()) == {"p1", "p2", "p3", "p4"}
+
+
+def test_unplug_replug_and_interactive_pick(shelf: PtyShelf) -> None:
+    import serial  # the reader side, as the node opens it
+
+    port = serial.Serial(str(shelf.link_path), timeout=0.2)
+    assert port.readline()
+    before = shelf.plate_grams()["p2"]
+    record = shelf.pick("p2")
+    assert record.plates["p2"] < -900  # one rice unit
+    shelf.unplug()
+    assert shelf.link_path is not None and not shelf.link_path.exists()
+    with pytest.raises(serial.SerialException):
+        for _ in range(50):
+            port.read(4096)
+    port.close()
+    time.sleep(record.t_settled - time.time() + 0.2)
+    assert abs(shelf.plate_grams()["p2"] - (before + record.plates["p2"])) < 1.0
+    shelf.replug()
+    assert os.readlink(shelf.link_path) == shelf.slave_path
+    port = serial.Serial(str(shelf.link_path), timeout=0.5)
+    try:
+        lines = [port.readline() for _ in range(3)]
+    finally:
+        port.close()
+    assert lines[0].startswith(b"$I,")  # the MCU rebooted with the replug
+    assert weight_fields(lines[1])[0] == 0 and weight_fields(lines[2])[0] == 1
+    assert shelf.lines_lost > 0  # what it said while unplugged went nowhere
