@@ -23,6 +23,7 @@ class Supervised(Protocol):
     def stop(self) -> None: ...
     def healthy(self) -> bool: ...
     def status_line(self) -> str: ...
+    def failed(self) -> str | None: ...
 
 
 def run_until_signalled(node: Supervised, stop: threading.Event | None = None, tick_s: float = 0.5) -> int:
@@ -38,7 +39,13 @@ def run_until_signalled(node: Supervised, stop: threading.Event | None = None, t
         log.info("shelf-node running: %s", node.status_line())
         watchdog_every = systemd.watchdog_interval_s()
         last_ping = last_status = 0.0
+        exit_code = 0
         while not stop.wait(min(tick_s, watchdog_every or tick_s)):
+            failure = node.failed()
+            if failure:
+                log.error("shelf-node cannot go on: %s; exiting so systemd restarts it", failure)
+                exit_code = 1
+                break
             now = time.monotonic()
             healthy = node.healthy()
             if watchdog_every and healthy and now - last_ping >= watchdog_every:
@@ -53,7 +60,7 @@ def run_until_signalled(node: Supervised, stop: threading.Event | None = None, t
         node.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return 0
+    return exit_code
 
 
 def _request_stop(stop: threading.Event, signum: int) -> None:

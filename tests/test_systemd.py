@@ -23,6 +23,7 @@ class FakeNode:
 
     def __init__(self) -> None:
         self.is_healthy = True
+        self.failure: str | None = None
         self.started = self.stopped = False
 
     def start(self) -> None:
@@ -36,6 +37,9 @@ class FakeNode:
 
     def status_line(self) -> str:
         return "fake"
+
+    def failed(self) -> str | None:
+        return self.failure
 
 
 @pytest.fixture
@@ -101,3 +105,10 @@ def test_unit_file_verifies(tmp_path: Path) -> None:
     result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
     complaints = [line for line in result.stderr.splitlines() if "is not executable" not in line and line.strip()]
     assert complaints == []
+
+
+def test_daemon_exits_non_zero_when_a_worker_dies(notify_socket: socket.socket) -> None:
+    node = FakeNode()
+    node.failure = "the processing thread died"
+    assert run_until_signalled(node, threading.Event(), tick_s=0.01) == 1
+    assert node.stopped

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "hub": "edge.cli.hub_cmd:hub",
     "detect": "edge.cli.detect_cmd:detect",
     "camera": "edge.cli.camera_cmd:camera",
+    "demo": "edge.cli.demo_cmd:demo",
 }
 
 

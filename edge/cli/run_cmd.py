@@ -1,11 +1,27 @@
-"""`shelf-node run` (placeholder until its owner fills it in)."""
+"""`shelf-node run`: the daemon (systemd runs this; so does ./scripts/demo)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from edge.cli.common import config_option, fail, load_or_fail
+from edge.errors import ShelfNodeError
 
 
 @click.command()
-def run() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("'run' is not implemented yet")
+@config_option
+@click.option("--record", "record_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also record every serial line to this capture file (for replay).")
+def run(config_path: Path, record_to: Path | None) -> None:
+    """Run the node: serial -> weighing (-> vision) -> outbox -> MQTT, until SIGTERM or Ctrl-C."""
+    config = load_or_fail(config_path)
+    from edge.daemon import run_until_signalled
+    from edge.node import Node
+
+    try:
+        node = Node(config, record_to=record_to)
+    except ShelfNodeError as exc:
+        fail(f"cannot start: {exc}")
+    raise SystemExit(run_until_signalled(node))

@@ -1,0 +1,126 @@
+"""Run the demo: private mosquitto, simulated shelf on a pty, the real daemon, the hub's view.
+
+Everything it starts is stopped on return (Ctrl-C, SIGTERM, --duration, or a failure), and the
+work directory keeps the logs, the config, the ground truth and the node's state for a look after.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from edge.demo.setup import install_factory_calibration, write_node_config
+from edge.demo.view import DemoView
+from edge.mqtt.hub import HubWatcher
+from edge.mqtt.local_broker import LocalBroker
+from edge.sim.generate import generate_scenario
+from edge.sim.layout import ShelfLayout
+from edge.sim.pty_shelf import PtyShelf
+from edge.sim.truth import TruthRecord
+
+SCENARIO_S = 4 * 3600.0  # generated ahead; a demo left running longer ends its scenario quietly
+
+
+@dataclass
+class DemoResult:
+    events: int
+    matched: int
+    invalid: int
+    truth_interactions: int
+    daemon_exit: int | None
+
+
+def run_demo(
+    workdir: Path, seed: int, duration: float | None, out: TextIO, live: bool, sps: float = 80.0
+) -> DemoResult:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    broker = LocalBroker(workdir / "broker")
+    shelf: PtyShelf | None = None
+    watcher: HubWatcher | None = None
+    daemon: subprocess.Popen[bytes] | None = None
+    view: DemoView | None = None
+    try:
+        _say(out, f"starting a private mosquitto in {broker.workdir}")
+        broker.start()
+        config_path, config = write_node_config(workdir, broker.port)
+        layout = ShelfLayout.from_config(config, seed)
+        install_factory_calibration(config, layout)
+        scenario = generate_scenario(seed, SCENARIO_S, layout)
+        shelf = PtyShelf(scenario, layout, sps=sps, link_path=workdir / "shelf-tty",
+                         truth_path=workdir / "truth.jsonl").start()
+        _say(out, f"simulated shelf MCU on {shelf.slave_path} (link {shelf.link_path}), {sps:g} SPS, seed {seed}")
+        header = (f"shelf-node demo | broker 127.0.0.1:{broker.port} | node {config.node.store_id}/"
+                  f"{config.node.node_id} | logs in {workdir} | Ctrl-C to stop")
+        view = DemoView(out, live, header)
+        watcher = HubWatcher("127.0.0.1", broker.port, config.mqtt.topic_prefix, client_id="shelf-node-demo-hub",
+                             on_record=view.on_record, keep_records=False)
+        watcher.start()
+        log_file = (workdir / "node.log").open("wb")
+        daemon = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path)],
+                                  stdout=log_file, stderr=subprocess.STDOUT)
+        _say(out, f"daemon started (pid {daemon.pid}): shelf-node run --config {config_path}")
+        deadline = None if duration is None else time.monotonic() + duration
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            if daemon.poll() is not None:
+                _say(out, f"the daemon exited with {daemon.returncode}; last lines of {workdir / 'node.log'}:")
+                out.write(_tail(workdir / "node.log"))
+                break
+            view.update_truth(_happened(shelf))
+            view.render(shelf.plate_grams())
+            stop.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        daemon_exit = _stop_daemon(daemon)
+        if watcher is not None:
+            watcher.stop()
+        if shelf is not None:
+            shelf.stop()
+        broker.stop()
+    truth = _happened(shelf) if shelf else []
+    result = DemoResult(view.received if view else 0, view.matched if view else 0, view.invalid if view else 0,
+                        sum(1 for t in truth if t.expect_event), daemon_exit)
+    _say(out, f"stopped. hub received {result.events} events ({result.matched} matched to ground truth, "
+              f"{result.invalid} invalid); the simulator made {result.truth_interactions} real interactions; "
+              f"daemon exit status {result.daemon_exit}. Files: {workdir}")
+    return result
+
+
+def _happened(shelf: PtyShelf) -> list[TruthRecord]:
+    now = time.time()
+    return [record for record in shelf.truth() if record.t_settled <= now]
+
+
+def _stop_daemon(daemon: subprocess.Popen[bytes] | None) -> int | None:
+    if daemon is None:
+        return None
+    if daemon.poll() is None:
+        daemon.terminate()  # SIGTERM: the daemon publishes 'stopped' and exits cleanly
+        try:
+            daemon.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+    return daemon.returncode
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return "\n".join(text.splitlines()[-lines:]) + "\n"
+
+
+def _say(out: TextIO, text: str) -> None:
+    out.write(f"[demo] {text}\n")
+    out.flush()

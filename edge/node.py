@@ -1,0 +1,240 @@
+"""The node: builds the pipeline from config and runs it.
+
+    serial reader thread --WeightFrame--> frame queue --> processing thread
+        processing thread: Weigher.feed -> WeightEvent -> (+ vision evidence) -> Outbox.append
+    MqttLink thread: drains the outbox (a row leaves only on PUBACK), status/birth/stats, commands in
+    VisionService threads (optional): capture, detection
+
+The processing thread is the only one that feeds the weigher and appends events, so the outbox
+order is the production order. Every worker updates a heartbeat; `healthy()` (which gates the
+systemd watchdog) is true only while every worker is alive and its heartbeat fresh.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from edge import __version__
+from edge.config import NodeConfig, config_digest
+from edge.errors import CameraError, OutboxError
+from edge.loadcell.capture import CaptureWriter
+from edge.loadcell.reader import SerialReader
+from edge.model import InfoFrame, WeightEvent, WeightFrame
+from edge.mqtt.commands import CommandRegistry
+from edge.mqtt.link import MqttLink
+from edge.node_commands import register_node_commands
+from edge.outbox.store import Outbox
+from edge.weighing.events import weight_event_to_dict
+from edge.weighing.store import CalibrationStore
+from edge.weighing.weigher import Weigher
+
+log = logging.getLogger(__name__)
+
+FRAME_QUEUE_SIZE = 4096  # ~50 s of 80 SPS: absorbs an fsync or an evidence look-up without loss
+HEARTBEAT_STALE_S = 10.0
+WEIGHTS_EVERY_S = 0.5
+EVIDENCE_MARGIN_S = 1.0  # look this far before the change began and after it settled
+
+
+class Node:
+    def __init__(self, config: NodeConfig, record_to: Path | None = None) -> None:
+        self.config = config
+        state_dir = config.node.state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.weigher = Weigher(config, CalibrationStore.in_state_dir(state_dir))
+        self.outbox = Outbox(config.outbox.path or state_dir / "outbox.sqlite3", config.outbox)
+        self.vision = _make_vision(config)
+        self.commands = CommandRegistry.from_config(config.mqtt)
+        register_node_commands(self.commands, self)
+        self.link = MqttLink(config, self.outbox, self.commands, stats=self.stats, birth=self.birth)
+        self.capture = _open_capture(record_to, config) if record_to else None
+        self.reader = SerialReader(config.serial, self._enqueue, self.capture.write if self.capture else None)
+        self._frames: queue.Queue[WeightFrame | InfoFrame] = queue.Queue(FRAME_QUEUE_SIZE)
+        self._stop = threading.Event()
+        self._processor = threading.Thread(target=self._process, name="processing", daemon=True)
+        self._heartbeat = time.monotonic()
+        self._shelf_active = False
+        self._weights_sent = 0.0
+        self.counters = {"frames": 0, "events": 0, "frames_dropped": 0, "info_frames": 0,
+                         "outbox_errors": 0, "evidence_errors": 0}
+        self.last_info: InfoFrame | None = None
+        self._model_digest: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._processor.start()
+        self.link.start()
+        if self.vision is not None:
+            self.vision.start()
+        self.reader.start()
+
+    def stop(self) -> None:
+        self.reader.stop()
+        self._stop.set()
+        if self._processor.is_alive():
+            self._processor.join(5)
+        if self.vision is not None:
+            self.vision.stop()
+        self.link.stop()
+        self.outbox.close()
+        if self.capture is not None:
+            self.capture.close()
+
+    def healthy(self) -> bool:
+        fresh = time.monotonic() - self._heartbeat < HEARTBEAT_STALE_S
+        return fresh and self._processor.is_alive() and self.reader.is_alive() and self.link._thread.is_alive()
+
+    def failed(self) -> str | None:
+        """Why the node cannot go on (a worker thread died), or None. The daemon then exits non-zero."""
+        if self._processor.ident is not None and not self._processor.is_alive() and not self._stop.is_set():
+            return "the processing thread died (see the traceback above)"
+        return None
+
+    def status_line(self) -> str:
+        serial = self.reader.snapshot()
+        return (f"{self.config.node.store_id}/{self.config.node.node_id}: frames {self.counters['frames']}, "
+                f"events {self.counters['events']}, outbox {self.outbox.depth}, "
+                f"mqtt {'up' if self.link.connected else 'down'}, "
+                f"serial {'up' if serial.get('connected') else 'down'}")
+
+    # -- serial reader thread ----------------------------------------------------------------------
+    def _enqueue(self, frame: WeightFrame | InfoFrame) -> None:
+        try:
+            self._frames.put_nowait(frame)
+        except queue.Full:
+            # The processing thread is wedged for tens of seconds; the watchdog will notice.
+            self.counters["frames_dropped"] += 1
+
+    # -- processing thread -------------------------------------------------------------------------
+    def _process(self) -> None:
+        while not self._stop.is_set():
+            self._heartbeat = time.monotonic()
+            try:
+                frame = self._frames.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if isinstance(frame, InfoFrame):
+                self.counters["info_frames"] += 1
+                self.last_info = frame
+                log.info("MCU says: firmware %s, %d channels, %g SPS, uid %s",
+                         frame.firmware, frame.channels, frame.sps, frame.uid)
+                continue
+            self.counters["frames"] += 1
+            for event in self.weigher.feed(frame):
+                self._record(event)
+            self._after_frame(frame.t)
+
+    def _after_frame(self, t: float) -> None:
+        status = self.weigher.status()
+        active = not status.get("shelf_stable", True)
+        if active != self._shelf_active and self.vision is not None:
+            self.vision.set_active(active)
+        self._shelf_active = active
+        now = time.monotonic()
+        reading = self.weigher.reading()
+        if now - self._weights_sent >= WEIGHTS_EVERY_S and len(reading.grams) == len(self.weigher.plate_names):
+            grams = {name: (None if g is None else round(g, 1))
+                     for name, g in zip(self.weigher.plate_names, reading.grams, strict=True)}
+            self.link.publish_weights(grams)
+            self._weights_sent = now
+
+    def _record(self, event: WeightEvent) -> None:
+        body = weight_event_to_dict(event)
+        body.update(self._evidence_for(event))
+        try:
+            info = self.outbox.append("weight", body, produced_at=event.t_end)
+        except OutboxError as exc:
+            # Disk full or broken: nothing else can keep this event. Loud, counted, and the node goes on.
+            self.counters["outbox_errors"] += 1
+            log.error("event LOST, outbox refused it: %s; body %s", exc, body)
+            return
+        self.counters["events"] += 1
+        log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
+                 event.quality)
+
+    def _evidence_for(self, event: WeightEvent) -> dict[str, Any]:
+        if self.vision is None:
+            return {}
+        camera_ok = bool(self.vision.health().get("camera_ok", False))
+        try:
+            evidence = self.vision.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S)
+        except CameraError as exc:
+            self.counters["evidence_errors"] += 1
+            log.warning("no camera evidence for event at %.3f: %s", event.t_end, exc)
+            return {"camera_ok": False, "evidence": {}}
+        touched = set(event.plate_deltas)
+        return {"camera_ok": camera_ok,
+                "evidence": {plate: _evidence_dict(ev) for plate, ev in evidence.items() if plate in touched}}
+
+    # -- for MQTT: stats, birth, commands ----------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        parts: dict[str, Any] = {
+            "node": dict(self.counters, frame_queue=self._frames.qsize(), healthy=self.healthy()),
+            "serial": self.reader.snapshot(),
+            "weighing": self.weigher.status(),
+        }
+        if self.vision is not None:
+            parts["vision"] = self.vision.health()
+        return parts
+
+    def birth(self) -> dict[str, Any]:
+        return {
+            "software_version": __version__,
+            "config_digest": config_digest(self.config),
+            "model": self._model_identity(),
+            "plates": [{"name": p.name, "channels": list(p.channels)} for p in self.config.plates],
+            "calibration": self._calibration_summary(),
+            "mcu": None if self.last_info is None else {
+                "firmware": self.last_info.firmware, "channels": self.last_info.channels,
+                "sps": self.last_info.sps, "uid": self.last_info.uid},
+        }
+
+    def _model_identity(self) -> dict[str, str] | None:
+        detector = self.config.detector
+        if detector is None:
+            return None
+        if self._model_digest is None:
+            self._model_digest = detector.model_sha256 or file_sha256(detector.model)
+        return {"name": detector.model.name, "digest": self._model_digest}
+
+    def _calibration_summary(self) -> dict[str, Any]:
+        status = self.weigher.status()
+        return {"source": status["calibration"], "calibrated_plates": status["calibrated_plates"]}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _make_vision(config: NodeConfig) -> Any:
+    if config.camera is None:
+        return None
+    from edge.vision.service import VisionService
+
+    return VisionService(config)
+
+
+def _open_capture(path: Path, config: NodeConfig) -> CaptureWriter:
+    header = {"node": f"{config.node.store_id}/{config.node.node_id}", "config_digest": config_digest(config),
+              "protocol": config.serial.protocol, "channels": str(config.serial.channels),
+              "source": config.serial.port}
+    return CaptureWriter(path, header)
+
+
+def _evidence_dict(evidence: Any) -> dict[str, Any]:
+    data = dataclasses.asdict(evidence)
+    data["labels"] = {label: {"best": round(best, 3), "mean": round(mean, 3)}
+                      for label, (best, mean) in evidence.labels.items()}
+    data.pop("plate", None)
+    return data
