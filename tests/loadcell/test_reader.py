@@ -220,3 +220,18 @@ def test_open_errors_say_what_to_do(tmp_path: Path) -> None:
         reader.stop(timeout=1.0)
     assert "no such device" in str(reader.health.last_port_error)
     assert "/dev/serial/by-id" in str(reader.health.last_port_error)
+
+
+def test_plain_protocol_over_a_pty_sends_no_query(mcu: PtyMcu) -> None:
+    got = Collector()
+    config = section(port=mcu.path, protocol="plain", plain_units="grams", **FAST)
+    reader = SerialReader(config, got.on_frame).start()
+    try:
+        wait_until(lambda: reader.health.connected, what="open")
+        mcu.send(b"1.5,2.5,3.5,4.5\r\n10 20 30 40\nnot numbers at all\n")
+        wait_until(lambda: reader.health.lines == 3, what="three lines")
+    finally:
+        reader.stop(timeout=1.0)
+    assert [f.counts for f in got.weights()] == [(1.5, 2.5, 3.5, 4.5), (10, 20, 30, 40)]
+    assert reader.health.malformed["not_a_number"] == 1
+    assert mcu.received(timeout=0.1) == b""  # nothing was written to the MCU
