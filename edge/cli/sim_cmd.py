@@ -15,6 +15,7 @@ from edge.cli.common import fail, load_or_fail
 if TYPE_CHECKING:
     from edge.config import NodeConfig
     from edge.sim.layout import ShelfLayout
+    from edge.sim.pty_shelf import PtyShelf
     from edge.sim.scenario import Scenario
 
 _config = click.option(
@@ -39,26 +40,35 @@ def sim() -> None:
 @click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
 @click.option("--duration", type=click.FloatRange(1), default=600.0, show_default=True, help="Generated length, s.")
 @_sps
-@_protocol
+@click.option("--protocol", type=click.Choice(["framed", "plain"]), default=None, help="Default: the config's.")
 @click.option("--link", type=click.Path(path_type=Path), default=None, help="Keep a symlink here to the pty.")
 @click.option("--truth", "truth_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--speed", type=click.FloatRange(0.01, 1000), default=1.0, show_default=True, help="x real time.")
+@click.option("--interactive", is_flag=True, help="Read pick/put/unplug/replug/status commands from stdin.")
 def run(
     config_path: Path | None,
     scenario_path: Path | None,
     seed: int | None,
     duration: float,
     sps: float,
-    protocol: str,
+    protocol: str | None,
     link: Path | None,
     truth_path: Path | None,
     speed: float,
+    interactive: bool,
 ) -> None:
-    """Play a scenario on a pty; prints the pty path (and link) on the first line, runs until Ctrl-C or the end."""
+    """Play a scenario on a pty; prints the pty path (and link) on the first line, runs until Ctrl-C or the end.
+
+    With --interactive it keeps running after the scenario (an idle shelf) and takes commands on stdin,
+    one per line (`pick p1`, `put p2 cola-330`, `unplug`, `replug`, `status`), answering each on stdout.
+    """
     from edge.sim.pty_shelf import PtyShelf
 
     scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration)
-    shelf = PtyShelf(scenario, layout, sps, protocol, speed, link, truth_path)  # type: ignore[arg-type]
+    config = load_or_fail(config_path) if config_path else None
+    protocol = protocol or (config.serial.protocol if config else "framed")
+    units = config.serial.plain_units if config else "counts"
+    shelf = PtyShelf(scenario, layout, sps, protocol, speed, link, truth_path, units, endless=interactive)  # type: ignore[arg-type]
     try:
         shelf.start()
     except OSError as exc:
@@ -67,6 +77,8 @@ def run(
     sys.stdout.flush()
     signal.signal(signal.SIGTERM, lambda *_: shelf.request_stop())
     try:
+        if interactive:
+            _console(shelf)
         while not shelf.finished.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -76,6 +88,20 @@ def run(
     click.echo(
         f"sent {shelf.lines_sent} lines, lost {shelf.lines_lost}, answered {shelf.queries_answered} queries", err=True
     )
+
+
+def _console(shelf: PtyShelf) -> None:
+    from edge.sim.console import handle
+
+    for line in sys.stdin:
+        if line.strip().lower() in {"quit", "exit"}:
+            shelf.request_stop()
+            return
+        answer = handle(shelf, line)
+        if answer:
+            click.echo(answer)
+            sys.stdout.flush()
+    shelf.request_stop()  # stdin closed: the demo is over
 
 
 @sim.command("capture")

@@ -60,7 +60,8 @@ class PtyShelf:
         self.queries_answered = 0
         self._truth_path = Path(truth_path) if truth_path else None
         self._truth_file: IO[str] | None = None
-        self._truth_done = 0
+        self._truth_done: set[int] = set()
+        self._busy_until: dict[str, float] = {}  # plate -> when its last injected action settles
         self._truth: list[TruthRecord] = []
         self._master: int | None = None
         self._slave: int | None = None
@@ -123,10 +124,12 @@ class PtyShelf:
     def put(self, plate: str, sku: str | None = None, count: int = 1) -> TruthRecord:
         return self._inject(kind="put", plate=plate, sku=sku, count=count)
 
-    def _inject(self, **fields: object) -> TruthRecord:
+    def _inject(self, plate: str, **fields: object) -> TruthRecord:
+        """Schedule an action as soon as possible: not in rendered samples, not on a plate still moving."""
         with self._lock:
-            at = max(self.sim.renderer.rendered_until, self.now_s()) + 0.01
-            resolved = self.sim.resolver.add(Action.model_validate({"at": at, **fields}))
+            at = max(self.sim.renderer.rendered_until, self.now_s(), self._busy_until.get(plate, 0.0)) + 0.01
+            resolved = self.sim.resolver.add(Action.model_validate({"at": at, "plate": plate, **fields}))
+            self._busy_until[plate] = resolved.truth.t_settled
             return resolved.truth.shifted(self.start_time)
 
     # ------------------------------------------------------------ observation
@@ -196,14 +199,16 @@ class PtyShelf:
             self.finished.set()
 
     def _publish_truth(self) -> None:
-        records = self.sim.truth
-        for record in records[self._truth_done :]:
+        """Write the actions that have begun by the end of the block just rendered, in time order."""
+        horizon = self.sim.renderer.rendered_until
+        started = [r for r in self.sim.truth if r.t_start < horizon and r.id not in self._truth_done]
+        for record in sorted(started, key=lambda r: r.t_start):
+            self._truth_done.add(record.id)
             shifted = record.shifted(self.start_time)
             self._truth.append(shifted)
             if self._truth_file:
                 write_truth(self._truth_file, shifted)
                 self._truth_file.flush()
-        self._truth_done = len(records)
 
     def _serve_queries(self, timeout: float) -> None:
         """Wait up to `timeout` for host bytes; answer `$Q` with the info frame."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import time
@@ -84,3 +85,18 @@ def test_unplug_replug_and_interactive_pick(shelf: PtyShelf) -> None:
     assert lines[0].startswith(b"$I,")  # the MCU rebooted with the replug
     assert weight_fields(lines[1])[0] == 0 and weight_fields(lines[2])[0] == 1
     assert shelf.lines_lost > 0  # what it said while unplugged went nowhere
+
+
+def test_console_commands_drive_the_live_shelf(shelf: PtyShelf) -> None:
+    from edge.sim.console import handle
+
+    first = json.loads(handle(shelf, "pick p3 cola 2"))
+    assert first["kind"] == "pick" and first["count"] == 2 and -730 < first["plates"]["p3"] < -680
+    second = json.loads(handle(shelf, "put p3"))
+    assert second["t_start"] > first["t_settled"]  # queued after the plate settles, not on top of the pick
+    assert handle(shelf, "pick p7").startswith("error: ") and "p1, p2, p3, p4" in handle(shelf, "pick p7")
+    assert handle(shelf, "pick p1 cola zero").startswith("error: COUNT")
+    assert handle(shelf, "dance").startswith("error: unknown command")
+    assert set(json.loads(handle(shelf, "status"))) == {"p1", "p2", "p3", "p4"}
+    assert handle(shelf, "unplug") == "unplugged" and not shelf.connected
+    assert handle(shelf, "replug").startswith("replugged at /dev/pts/")
