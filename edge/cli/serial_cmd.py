@@ -47,17 +47,22 @@ def watch(config_path: Path, as_json: bool, duration: float | None) -> None:
     latest: WeightFrame | None = None
     frames_at_last_draw, last_draw = 0, time.monotonic()
     interactive = not as_json and sys.stdout.isatty()
+
+    def drain() -> None:
+        nonlocal latest
+        while True:
+            try:
+                record = records.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(record, WeightFrame):
+                latest = record
+            if as_json:
+                click.echo(json.dumps(_record_json(record)))
+
     try:
         for now in _ticks(duration):
-            while True:
-                try:
-                    record = records.get_nowait()
-                except queue.Empty:
-                    break
-                if isinstance(record, WeightFrame):
-                    latest = record
-                if as_json:
-                    click.echo(json.dumps(_record_json(record)))
+            drain()
             if now - last_draw >= REFRESH_S:
                 snap = reader.snapshot()
                 rate = (snap["frames_ok"] - frames_at_last_draw) / (now - last_draw)
@@ -68,6 +73,7 @@ def watch(config_path: Path, as_json: bool, duration: float | None) -> None:
                     click.echo("\x1b[H\x1b[2J" + _render(config, snap, latest, rate), nl=False)
     finally:
         reader.stop()
+    drain()  # what arrived between the last tick and stop(), so the totals match the frames shown
     snap = reader.snapshot()
     if as_json:
         click.echo(json.dumps({"type": "health", **snap}))

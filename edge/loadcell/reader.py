@@ -15,6 +15,7 @@ import errno
 import logging
 import os
 import random
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 FrameCallback = Callable[[WeightFrame | InfoFrame], None]
 LineCallback = Callable[[float, bytes], None]
 VANISH_CHECK_S = 0.25  # how often an open device path is checked for existence
+READ_CHUNK = 4096  # most bytes taken from the port per read call
+POLL_S = 0.01  # idle poll period for transports without a file descriptor
 
 
 def backoff_delay(attempt: int, min_s: float, max_s: float, rng: random.Random) -> float:
@@ -39,6 +42,15 @@ def backoff_delay(attempt: int, min_s: float, max_s: float, rng: random.Random) 
     by up to half so that many nodes on one power circuit do not retry in lockstep (never below min_s)."""
     ceiling = min(max_s, min_s * 2.0 ** min(attempt, 62))
     return max(min_s, rng.uniform(ceiling / 2.0, ceiling))
+
+
+def _descriptor(port: Any) -> int | None:
+    """The port's file descriptor for select(), or None when the transport has none."""
+    try:
+        descriptor = port.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    return descriptor if isinstance(descriptor, int) else None
 
 
 def device_path(port: str) -> str | None:
@@ -137,7 +149,8 @@ class SerialReader:
         import serial  # lazily: only the reader thread needs pyserial
 
         section = self.section
-        options: dict[str, Any] = {"baudrate": section.baudrate, "timeout": section.read_timeout_s}
+        # timeout=0: reads never block; _pump waits for data with select() on the port's descriptor
+        options: dict[str, Any] = {"baudrate": section.baudrate, "timeout": 0}
         if self._device is not None:
             options["exclusive"] = True  # a second reader on the same device would steal half the bytes
         try:
@@ -163,11 +176,21 @@ class SerialReader:
             except (serial.SerialException, OSError) as exc:
                 self._lost(f"write failed: {exc}")
                 return received
+        descriptor = _descriptor(port)
+        wait_s = self.section.read_timeout_s
         next_check = self.monotonic() + VANISH_CHECK_S
         while not self._stopping.is_set():
             try:
-                chunk = port.read(port.in_waiting or 1)
-            except (serial.SerialException, OSError) as exc:
+                if descriptor is not None:
+                    # one wake-up per burst, then everything buffered in one call (pyserial's socket
+                    # transport reports in_waiting as 0/1, so `read(in_waiting)` would go byte by byte)
+                    ready, _, _ = select.select([descriptor], [], [], wait_s)
+                    chunk = port.read(READ_CHUNK) if ready else b""
+                else:
+                    chunk = port.read(READ_CHUNK)
+                    if not chunk:
+                        self._stopping.wait(POLL_S)  # loop:// and friends: no descriptor to wait on
+            except (serial.SerialException, OSError, ValueError) as exc:
                 self._lost(f"read failed: {exc}")
                 return received
             if chunk:

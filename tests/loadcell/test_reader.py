@@ -235,3 +235,14 @@ def test_plain_protocol_over_a_pty_sends_no_query(mcu: PtyMcu) -> None:
     assert [f.counts for f in got.weights()] == [(1.5, 2.5, 3.5, 4.5), (10, 20, 30, 40)]
     assert reader.health.malformed["not_a_number"] == 1
     assert mcu.received(timeout=0.1) == b""  # nothing was written to the MCU
+
+
+def test_loop_url_without_a_descriptor_still_reads() -> None:
+    # loop:// echoes what the reader writes: its own $Q comes back and is counted, not decoded
+    reader = SerialReader(section(port="loop://", **FAST), lambda frame: None).start()
+    try:
+        wait_until(lambda: reader.health.lines == 1, what="the echoed query")
+    finally:
+        reader.stop(timeout=1.0)
+    assert reader.health.malformed["unknown_type"] == 1
+    assert reader.health.bytes_received == len(QUERY)
