@@ -52,10 +52,17 @@ class WeighingSection(Section):
         default=30.0, gt=0, description="An active segment longer than this is closed as a 'forced' event."
     )
     group_onset_s: float = Field(
-        default=0.3, ge=0, description="Plates whose changes begin within this time may form one event."
+        default=0.3, ge=0, description="Plates whose changes begin within this time may form one event..."
     )
-    group_settle_s: float = Field(
-        default=0.6, ge=0, description="...if they also settle within this time of each other."
+    group_change_s: float = Field(
+        default=0.06,
+        ge=0,
+        description="...if their decisive moves (lift/release) also happened within this time (or 1.5 samples).",
+    )
+    group_wait_s: float = Field(
+        default=1.5,
+        ge=0,
+        description="A settled plate waits at most this long for co-active plates and shaking neighbours.",
     )
     group_adjacent_only: bool = Field(
         default=True,

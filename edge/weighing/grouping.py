@@ -1,10 +1,13 @@
 """Turn closed per-plate segments into weight events: one event per item, even across plates.
 
-Segments whose changes began within `onset_s` of each other and settled within `settle_s`
-form a cluster (an item lying across plates moves them together); if `adjacent_only`, only
-neighbouring plates (consecutive in the config's plate list) can cluster. A cluster waits
-(at most `settle_s` after its first segment closed) while a plate that started with it is
-still active. Then members whose change is significant form the event if their total reaches
+Segments whose changes began within `onset_s` of each other and whose decisive moves (the
+last half-way crossing between old and new level: the lift or the release) happened within
+`change_s` form a cluster: an item lying across plates moves them as one rigid body, while two
+hands on neighbouring plates almost never lift at the same instant. If `adjacent_only`, only
+neighbouring plates (consecutive in the config's plate list) can cluster. The Weigher makes a
+cluster wait (at most `wait_s` after its first segment closed) while a plate that started with
+it is still active or a neighbouring plate still shakes (a hand on the shelf).
+Then members whose change is significant form the event if their total reaches
 `min_event_g`; members of opposite sign are separate events (a pick and a put at once).
 """
 
@@ -21,7 +24,8 @@ from edge.weighing.plate import Segment
 class GroupingParams:
     min_event_g: float
     onset_s: float
-    settle_s: float
+    change_s: float
+    wait_s: float
     adjacent_only: bool
     noisy_sigma_g: float
 
@@ -58,7 +62,7 @@ def clusters(segments: list[Segment], params: GroupingParams) -> list[list[Segme
 def _together(a: Segment, b: Segment, params: GroupingParams) -> bool:
     if params.adjacent_only and abs(a.plate - b.plate) != 1:
         return False
-    return abs(a.t_start - b.t_start) <= params.onset_s and abs(a.t_end - b.t_end) <= params.settle_s
+    return abs(a.t_start - b.t_start) <= params.onset_s and abs(a.t_change - b.t_change) <= params.change_s
 
 
 def started_with(group: list[Segment], active_since: float, plate: int, params: GroupingParams) -> bool:

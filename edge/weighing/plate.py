@@ -55,6 +55,7 @@ class Segment:
     forced: bool
     faulty: bool
     noise_g: float
+    t_change: float  # when the signal crossed half-way between the two levels for the last time
 
     @property
     def delta_g(self) -> float:
@@ -91,6 +92,9 @@ class PlateDetector:
         self._drift_onset_t: float | None = None  # first time the level left the zero-tracking band
         self._segment_faulty = False
         self._active_samples = 0
+        self._trace: list[tuple[float, float]] = []  # (t, filtered) since the change began
+        self._last_window_flat = False
+        self.withdrawn = False  # set when a pending segment was taken back (the plate moved again)
         self._pending: Segment | None = None
         self.faulty_samples = 0
 
@@ -115,9 +119,12 @@ class PlateDetector:
             return self._quiet(t_mid, filtered)
         if self.state is State.ACTIVE:
             return self._active(t_mid)
-        if self.state is State.WARMUP:
+        if self.state is State.PENDING:
+            self._trace.append((t_mid, filtered))
+            self._pending_check(filtered)
+        elif self.state is State.WARMUP:
             self._warmup(b)
-        return None  # PENDING: keep filling the windows until the Weigher decides
+        return None
 
     @property
     def open_threshold(self) -> float:
@@ -170,6 +177,8 @@ class PlateDetector:
 
     def _enter_quiet(self) -> None:
         self.state = State.QUIET
+        self._last_window_flat = True
+        self._trace = []
         self.active_since = None
         self._since_check = 0
         self._noise_buffer.clear()
@@ -184,6 +193,7 @@ class PlateDetector:
         if deviation > self.open_threshold:
             self.state = State.ACTIVE
             self._active_samples = 0
+            self._trace = [(t, filtered)]
             self.active_since = next(c for c in (self._drift_onset_t, self._onset_t, t) if c is not None)
             return None
         self._noise_buffer.append(self._raw[-1])
@@ -200,7 +210,8 @@ class PlateDetector:
             if math.isfinite(measured):
                 self.sigma = max(0.8 * self.sigma + 0.2 * measured, self.p.noise_floor_g)
             self._noise_buffer.clear()
-        if not self._window_flat():
+        self._last_window_flat = self._window_flat()
+        if not self._last_window_flat:
             return None
         mean = sum(self._filtered) / len(self._filtered)
         self.level = mean
@@ -222,6 +233,7 @@ class PlateDetector:
 
     def _active(self, t: float) -> Segment | None:
         assert self.active_since is not None
+        self._trace.append((t, self._filtered[-1]))
         self._active_samples += 1
         # the settle window must lie wholly after the opening sample, or a small opening excursion
         # inside a window of the old level could pass as flat
@@ -244,10 +256,38 @@ class PlateDetector:
             forced=forced,
             faulty=self._segment_faulty,
             noise_g=self.sigma,
+            t_change=self._half_way_time(0.5 * (self.reference + after), t_start),
         )
         self.state = State.PENDING
         self._pending = segment
         return segment
+
+    def _pending_check(self, filtered: float) -> None:
+        """A pending plate that moves again takes its segment back: the change goes on (a hand
+        that pressed, held still, and now lifts the item), measured from the same start."""
+        pending = self._pending
+        assert pending is not None
+        if abs(filtered - pending.level_after) <= self.open_threshold:
+            return
+        self._pending = None
+        self.withdrawn = True
+        self.state = State.ACTIVE
+        self.active_since = pending.t_start
+        self._active_samples = 0
+
+    def _half_way_time(self, middle: float, default: float) -> float:
+        """Last time the trace crossed `middle` (linear interpolation), for matching plates."""
+        trace = self._trace
+        for i in range(len(trace) - 1, 0, -1):
+            (t0, v0), (t1, v1) = trace[i - 1], trace[i]
+            if (v0 - middle) * (v1 - middle) <= 0 and v0 != v1:
+                return t0 + (t1 - t0) * (middle - v0) / (v1 - v0)
+        return default
+
+    @property
+    def calm(self) -> bool:
+        """Quiet and its last window flat, or just settled: a neighbour may resolve its event."""
+        return self.state is State.PENDING or (self.state is State.QUIET and self._last_window_flat)
 
     # ---- the Weigher's decision ---------------------------------------------------------------
     def commit(self) -> None:

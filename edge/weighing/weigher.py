@@ -49,13 +49,7 @@ class Weigher:
         self._plate_channels = [list(plate.channels) for plate in config.plates]
         self._saturation = float(w.saturation_counts)
         self.health = [ChannelHealth() for _ in range(channels)]
-        self._grouping = GroupingParams(
-            min_event_g=w.min_event_g,
-            onset_s=w.group_onset_s,
-            settle_s=w.group_settle_s,
-            adjacent_only=w.group_adjacent_only,
-            noisy_sigma_g=w.noisy_sigma_g,
-        )
+        self._grouping = self._grouping_params(1 / 80)
         self._detectors: list[PlateDetector] = []
         self._rate_times: list[float] = []
         self._held: list[WeightFrame] = []
@@ -106,7 +100,19 @@ class Weigher:
             zero_track_band_g=w.zero_track_band_fraction * w.min_event_g,
         )
         self._detectors = [PlateDetector(i, params) for i in range(len(self.plate_names))]
+        self._grouping = self._grouping_params(period)
         log.info("weighing: %.1f samples/s, settle window %d samples", 1 / period, window)
+
+    def _grouping_params(self, period: float) -> GroupingParams:
+        w = self.config.weighing
+        return GroupingParams(
+            min_event_g=w.min_event_g,
+            onset_s=w.group_onset_s,
+            change_s=max(w.group_change_s, 1.5 * period),
+            wait_s=w.group_wait_s,
+            adjacent_only=w.group_adjacent_only,
+            noisy_sigma_g=w.noisy_sigma_g,
+        )
 
     def _rebuild_conversion(self) -> None:
         cal = self.calibration.channels
@@ -135,6 +141,9 @@ class Weigher:
                 total += (value - offset) / scale
             if detector.push(t, total if usable else None) is not None:
                 self._closed_at[detector.index] = t
+            elif detector.withdrawn:
+                detector.withdrawn = False
+                del self._closed_at[detector.index]
         if not self._closed_at:
             return []
         return self._resolve(t)
@@ -152,7 +161,9 @@ class Weigher:
                 and started_with(group, d.active_since, d.index, self._grouping)
                 for d in self._detectors
             )
-            if waiting and now - first_closed <= self._grouping.settle_s:
+            neighbours = {n for m in members for n in (m - 1, m + 1) if 0 <= n < len(self._detectors)} - members
+            shaking = any(not self._detectors[n].calm for n in neighbours)
+            if (waiting or shaking) and now - first_closed <= self._grouping.wait_s:
                 continue
             decision = decide(group, self.plate_names, self._faulty_by_plate(now), self._grouping)
             for index in decision.commit:
