@@ -26,7 +26,9 @@ _config = click.option(
     help="Node config: the simulator takes its channels and plates from it.",
 )
 _sps = click.option("--sps", type=click.FloatRange(1, 2000), default=80.0, show_default=True, help="Samples/s.")
-_protocol = click.option("--protocol", type=click.Choice(["framed", "plain"]), default="framed", show_default=True)
+_protocol = click.option(
+    "--protocol", type=click.Choice(["framed", "plain"]), default=None, help="Default: the config's, else framed."
+)
 
 
 @click.group()
@@ -40,7 +42,7 @@ def sim() -> None:
 @click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
 @click.option("--duration", type=click.FloatRange(1), default=600.0, show_default=True, help="Generated length, s.")
 @_sps
-@click.option("--protocol", type=click.Choice(["framed", "plain"]), default=None, help="Default: the config's.")
+@_protocol
 @click.option("--link", type=click.Path(path_type=Path), default=None, help="Keep a symlink here to the pty.")
 @click.option("--truth", "truth_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--speed", type=click.FloatRange(0.01, 1000), default=1.0, show_default=True, help="x real time.")
@@ -123,7 +125,7 @@ def capture(
     interactions: int | None,
     duration: float | None,
     sps: float,
-    protocol: str,
+    protocol: str | None,
     truth_path: Path,
     start_time: float | None,
     as_json: bool,
@@ -135,17 +137,19 @@ def capture(
     if scenario_path is None and interactions is None and duration is None:
         interactions = 2000
     scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration, interactions)
-    node = load_or_fail(config_path).node.node_id if config_path else None
+    config = load_or_fail(config_path) if config_path else None
+    node = config.node.node_id if config else None
     try:
         result = simulate_to_capture(
             scenario,
             out,
             truth_path,
             start_time or DEFAULT_START,
-            protocol,  # type: ignore[arg-type]
+            protocol or (config.serial.protocol if config else "framed"),  # type: ignore[arg-type]
             sps,
             layout=layout,
             node=node,
+            plain_units=config.serial.plain_units if config else "counts",
         )
     except OSError as exc:
         fail(f"cannot write {out} or {truth_path}: {exc}")
