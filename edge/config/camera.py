@@ -27,6 +27,7 @@ class CameraSection(Section):
     )
     retry_min_s: float = Field(default=1.0, gt=0, description="First reconnect delay after a drop-out.")
     retry_max_s: float = Field(default=30.0, gt=0, description="Reconnect delay doubles up to this.")
+    loop_file: bool = Field(default=False, description="Replay a video file source forever (demos, benchmarks).")
     width: int | None = Field(default=None, gt=0, description="Requested capture width (live devices only).")
     height: int | None = Field(default=None, gt=0, description="Requested capture height (live devices only).")
     motion_pixel_delta: int = Field(

@@ -35,7 +35,9 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-def open_source(spec: str, width: int | None = None, height: int | None = None) -> FrameSource:
+def open_source(
+    spec: str, width: int | None = None, height: int | None = None, loop_file: bool = False
+) -> FrameSource:
     """Choose the backend: directory of <unix ms>.jpg, video file, URL, or V4L2 device (index or path)."""
     path = Path(spec)
     if "://" in spec:
@@ -45,7 +47,7 @@ def open_source(spec: str, width: int | None = None, height: int | None = None) 
     if path.is_dir():
         return FrameDirSource(path)
     if path.suffix.lower() in VIDEO_SUFFIXES:
-        return VideoFileSource(path)
+        return VideoFileSource(path, loop=loop_file)
     raise CameraError(
         f"camera source {spec!r}: not a V4L2 index or /dev path, URL, existing frame directory or video file "
         f"({', '.join(sorted(VIDEO_SUFFIXES))}); fix [camera] source"
@@ -117,10 +119,14 @@ class FrameDirSource:
 
 
 class VideoFileSource:
-    """A video file played in real time from when it was opened; frame t = open time + index / fps."""
+    """A video file played in real time from when it was opened; frame t = open time + index / fps.
 
-    def __init__(self, path: Path) -> None:
+    With `loop`, the end wraps to the start (demos, benchmarks); otherwise the end is a drop-out.
+    """
+
+    def __init__(self, path: Path, loop: bool = False) -> None:
         self.path = path
+        self.loop = loop
         self.description = f"video file {path}"
         self._capture: Any = None
         self._fps = 30.0
@@ -151,8 +157,13 @@ class VideoFileSource:
         if due < self._next_index:
             return None
         if self._frames and due >= self._frames:
-            raise CameraError(f"{self.description}: stream ended")
-        if due - self._next_index > 2:  # far behind (idle rate): seek instead of decoding every frame
+            if not self.loop:
+                raise CameraError(f"{self.description}: stream ended")
+            wraps = due // self._frames
+            self._start += wraps * self._frames / self._fps
+            due -= wraps * self._frames
+            self._next_index = -10  # force a seek back to the start
+        if not 0 <= due - self._next_index <= 2:  # far behind (idle rate) or wrapped: seek, don't decode all
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, due)
         else:
             for _ in range(due - self._next_index):

@@ -64,13 +64,15 @@ class VisionService:
         self.snapshots = SnapshotStore(
             config.node.state_dir / "snapshots", config.camera.snapshot_max_count, config.camera.snapshot_max_bytes
         )
-        source = source or open_source(config.camera.source, config.camera.width, config.camera.height)
+        source = source or open_source(
+            config.camera.source, config.camera.width, config.camera.height, config.camera.loop_file
+        )
         self.capture = CameraCapture(source, config.camera, self.ring, self._on_frame, on_health)
         self._pending: tuple[FrameRecord, Prepared] | None = None
         self._pending_ready = threading.Condition()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
-        self._counts = {"detected": 0, "skipped": 0, "detector_errors": 0}
+        self._counts = {"detected": 0, "detected_on_demand": 0, "skipped": 0, "detector_errors": 0}
 
     def start(self) -> None:
         self._stop.clear()
@@ -133,10 +135,15 @@ class VisionService:
         """Capture thread: preprocess frames worth detecting and hand the newest to the worker."""
         if not worth or self.detector is None:
             return
+        with self._pending_ready:
+            if self._pending is not None:
+                # The detector is behind: leave this frame to the ring (evidence() can still analyse it)
+                # rather than spend CPU preparing a frame the worker may never take.
+                self._counts["skipped"] += 1
+                return
         prepared = self.detector.prepare(record.image)
         with self._pending_ready:
             if self._pending is not None:
-                self._counts["skipped"] += 1
                 self.detector.release(self._pending[1])
             self._pending = (record, prepared)
             self._pending_ready.notify()
@@ -167,6 +174,7 @@ class VisionService:
             missing = [missing[int(i * step)] for i in range(MAX_ON_DEMAND)]
         for record in missing:
             record.detections = tuple(self.detector.detect(record.image))
+            self._counts["detected_on_demand"] += 1
 
     def _store_snapshot(self, record: FrameRecord) -> str:
         from edge.hw.draw import annotate, encode_jpeg
