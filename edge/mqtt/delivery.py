@@ -54,6 +54,7 @@ class Delivery:
         self.published = 0
         self.acked = 0
         self.rejected = 0
+        self.highest_acked_seq = 0
 
     @property
     def inflight(self) -> int:
@@ -87,6 +88,7 @@ class Delivery:
         if seq is not None:
             self._acked.append(seq)
             self.acked += 1
+            self.highest_acked_seq = max(self.highest_acked_seq, seq)
         return seq
 
     def refused(self, mid: int, reason: str) -> int | None:
