@@ -30,6 +30,7 @@ from edge.weighing.robust import half_means, median, median3, noise_sigma_from_d
 @dataclass(frozen=True, slots=True)
 class DetectorParams:
     window: int  # K: samples in a settle window
+    move_span: int  # samples in ~0.1 s, the span over which the steepest move is measured
     min_event_g: float
     initial_noise_g: float
     noise_floor_g: float
@@ -55,7 +56,7 @@ class Segment:
     forced: bool
     faulty: bool
     noise_g: float
-    t_change: float  # when the signal crossed half-way between the two levels for the last time
+    t_change: float  # when the plate moved fastest in the direction of its change (lift / arrival)
 
     @property
     def delta_g(self) -> float:
@@ -92,6 +93,7 @@ class PlateDetector:
         self._drift_onset_t: float | None = None  # first time the level left the zero-tracking band
         self._segment_faulty = False
         self._active_samples = 0
+        self._move_span = params.move_span
         self._trace: list[tuple[float, float]] = []  # (t, filtered) since the change began
         self._last_window_flat = False
         self.withdrawn = False  # set when a pending segment was taken back (the plate moved again)
@@ -256,7 +258,7 @@ class PlateDetector:
             forced=forced,
             faulty=self._segment_faulty,
             noise_g=self.sigma,
-            t_change=self._half_way_time(0.5 * (self.reference + after), t_start),
+            t_change=self._steepest_move_time(after - self.reference, t_start),
         )
         self.state = State.PENDING
         self._pending = segment
@@ -275,14 +277,18 @@ class PlateDetector:
         self.active_since = pending.t_start
         self._active_samples = 0
 
-    def _half_way_time(self, middle: float, default: float) -> float:
-        """Last time the trace crossed `middle` (linear interpolation), for matching plates."""
+    def _steepest_move_time(self, delta: float, default: float) -> float:
+        """When the trace moved fastest in the direction of the net change (over ~0.1 s): the lift
+        of a pick, the arrival of a put. Plates carrying one item share that instant."""
         trace = self._trace
-        for i in range(len(trace) - 1, 0, -1):
-            (t0, v0), (t1, v1) = trace[i - 1], trace[i]
-            if (v0 - middle) * (v1 - middle) <= 0 and v0 != v1:
-                return t0 + (t1 - t0) * (middle - v0) / (v1 - v0)
-        return default
+        span = self._move_span
+        best, when = 0.0, default
+        sign = 1.0 if delta >= 0 else -1.0
+        for i in range(len(trace) - span):
+            move = sign * (trace[i + span][1] - trace[i][1])
+            if move > best:
+                best, when = move, 0.5 * (trace[i][0] + trace[i + span][0])
+        return when
 
     @property
     def calm(self) -> bool:
