@@ -16,7 +16,7 @@ def test_bench_parser_short_mode_reports_rates_and_ratios() -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["frames"] == 2000
-    assert set(report["frames_per_s"]) == {"baseline", "parser", "stream", "plain"}
+    assert set(report["frames_per_s"]) == {"baseline", "parser", "stream", "plain", "pty"}
     assert all(rate > 0 for rate in report["frames_per_s"].values())
     assert report["cost_vs_baseline"]["stream"] > 1  # a real parser does more than split+int
     assert report["meets_requirement"] is True  # with --min-fps 0
