@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 def layout_for(scenario: Scenario, config: NodeConfig | None = None, physics: Physics | None = None) -> ShelfLayout:
     """The node config's wiring when given (the simulator then matches the node it feeds),
-    else the scenario's [shelf], else one plate per planogram slot with two cells each."""
+    else the scenario's [shelf], else one plate per planogram slot with two cells each.
+    Physics: `physics` if given, else the defaults with the scenario's [physics] overrides."""
+    physics = physics or scenario.physics_model()
     if config is not None:
         return ShelfLayout.from_config(config, scenario.seed, physics)
     if scenario.shelf is not None:

@@ -100,7 +100,7 @@ class McuEncoder:
             self._last_host_t = t
             if sample == self.silent_until:
                 lines.extend(self.boot_lines(t))
-            line = self._line(sample, values[i], block, i)
+            line = self._line(sample, values[i])
             self.seq += 1
             if drop[i]:
                 continue
@@ -109,13 +109,13 @@ class McuEncoder:
             lines.append((t, line))
         return lines
 
-    def _line(self, sample: int, counts: list[int | None], block: Block, row: int) -> bytes:
+    def _line(self, sample: int, counts: list[int | None]) -> bytes:
         if self.protocol == "framed":
             mcu_ms = round((sample - self.boot_sample) / self.sps * 1000.0 * (1.0 + self.clock_ppm * 1e-6))
             return weight_frame(self.seq, mcu_ms, counts)
-        if self.plain_units == "grams":
-            grams = block.sensor_g[row]
-            fields = ["" if c is None else f"{g:.1f}" for c, g in zip(counts, grams, strict=True)]
+        if self.plain_units == "grams":  # the firmware converts its (possibly clipped or glitched) reading
+            cpg, offsets = self.layout.counts_per_gram, self.layout.offsets
+            fields = ["" if c is None else f"{(c - offsets[k]) / cpg[k]:.1f}" for k, c in enumerate(counts)]
         else:
             fields = ["" if c is None else str(c) for c in counts]
         return (",".join(fields) + "\n").encode("ascii")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from edge.config.loader import describe_validation_error
 from edge.errors import ConfigError
+from edge.sim.physics import Physics
 
 ActionKind = Literal["pick", "put", "restock", "bump", "lean", "glitch", "dropout", "drop_lines", "corrupt", "reboot"]
 SHOPPER_KINDS = frozenset({"pick", "put", "restock"})  # change what is on the shelf
@@ -88,6 +89,27 @@ class Scenario(_Model):
     items: list[Item] = Field(min_length=1)
     planogram: list[Slot] = Field(min_length=1)
     actions: list[Action] = Field(default_factory=list)
+    physics: dict[str, float | tuple[float, float]] | None = Field(
+        default=None, description="Overrides of edge.sim.physics.Physics fields (ranges as [low, high])."
+    )
+
+    @model_validator(mode="after")
+    def _physics_known(self) -> Scenario:
+        known = set(Physics.__dataclass_fields__)
+        for key, value in (self.physics or {}).items():
+            if key not in known:
+                raise ValueError(f"physics.{key}: unknown parameter; known: {', '.join(sorted(known))}")
+            default = getattr(Physics(), key)
+            if isinstance(default, tuple) != isinstance(value, tuple):
+                shape = "a [low, high] range" if isinstance(default, tuple) else "one number"
+                shown = list(default) if isinstance(default, tuple) else default
+                raise ValueError(f"physics.{key}: must be {shape} (default {shown})")
+            if isinstance(value, tuple) and value[0] > value[1]:
+                raise ValueError(f"physics.{key}: low {value[0]} is above high {value[1]}; swap them")
+        return self
+
+    def physics_model(self) -> Physics:
+        return Physics(**(self.physics or {}))  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _references_exist(self) -> Scenario:

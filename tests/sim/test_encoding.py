@@ -56,3 +56,17 @@ def test_plain_lines_and_times(tmp_path: Path) -> None:
     assert all(-(2**23) <= int(v) < 2**23 for r in rows for v in r)
     times = [t for t, _ in records]
     assert times == sorted(times) and DEFAULT_START <= times[0] < DEFAULT_START + 0.1
+
+
+def test_plain_grams_firmware_shows_saturation(tmp_path: Path) -> None:
+    lean = {"at": 1.0, "kind": "lean", "plate": "p1", "grams": 35000.0, "duration_s": 2.0}
+    result = simulate_to_capture(
+        quiet_scenario(5.0, [lean]), tmp_path / "g.cap", tmp_path / "g.jsonl", protocol="plain", sps=10,
+        plain_units="grams",
+    )  # fmt: skip
+    rows = [[float(v) for v in raw.decode().split(",")] for _, raw in list(read_capture(tmp_path / "g.cap"))[1:]]
+    p3 = [r[4] + r[5] for r in rows]  # not a neighbour of p1: no vibration from the lean
+    assert max(p3) - min(p3) < 10.0 and 1000.0 < p3[0] < 10_000.0  # a loaded plate, in grams
+    rail = (2**23 - 1 - result.layout.offsets[0]) / result.layout.counts_per_gram[0]
+    held = [r[0] for r in rows[22:28]]  # 2.2-2.8 s: the lean is fully on
+    assert all(abs(v - rail) < 0.1 for v in held)

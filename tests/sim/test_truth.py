@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from edge.errors import ConfigError
-from edge.sim.engine import Simulation
+from edge.sim.engine import Simulation, layout_for
 from edge.sim.generate import generate_scenario
 from edge.sim.offline import simulate_to_capture
 from edge.sim.resolve import Resolver
@@ -117,3 +117,24 @@ def test_generated_mix_has_every_episode() -> None:
     assert any(a.grams and a.grams >= 30_000 for a in scenario.actions if a.kind == "lean")
     with pytest.raises(ValueError, match="unknown episode"):
         generate_scenario(1, 10.0, mix={"dance": 1.0})
+
+
+def test_scenario_physics_overrides(tmp_path: Path) -> None:
+    text = (REPO / "config" / "sim-scenario.toml").read_text()
+    scenario = load_scenario(REPO / "config" / "sim-scenario.toml")
+    assert scenario.physics_model().settle_s == (0.3, 1.5)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("handling_sigma_p90_g = 10.0", "handling_sigma_p99_g = 10.0"))
+    with pytest.raises(ConfigError) as info:
+        load_scenario(bad)
+    assert "physics.handling_sigma_p99_g: unknown parameter" in str(info.value.problems)
+    swapped = tmp_path / "swapped.toml"
+    swapped.write_text(text.replace("settle_s = [0.3, 1.5]", "settle_s = [1.5, 0.3]"))
+    with pytest.raises(ConfigError, match="swap them"):
+        load_scenario(swapped)
+    slow = tmp_path / "slow.toml"
+    slow.write_text(text.replace("settle_s = [0.3, 1.5]", "settle_s = [2.5, 3.0]"))
+    custom = load_scenario(slow)
+    sim = Simulation(custom, layout_for(custom), noise=False)
+    picks = [r for r in sim.resolver.resolve_all() if r.truth.kind == "pick" and len(r.truth.plates) == 1]
+    assert all(r.t_change is not None and 2.0 < r.truth.t_settled - r.t_change <= 3.0 for r in picks)
