@@ -100,6 +100,10 @@ class VisionService:
         health["buffered_frames"] = len(self.ring)
         return health
 
+    def frames_between(self, t0: float, t1: float) -> list[FrameRecord]:
+        """Buffered frames with t0 <= t <= t1 (unix s), oldest first; detections may still be None."""
+        return self.ring.frames_between(t0, t1)
+
     def evidence(self, t0: float, t1: float) -> dict[str, PlateEvidence]:
         """Per plate with an ROI: what the camera saw between t0 and t1 (unix s), best frame kept as snapshot."""
         records = self.ring.frames_between(t0, t1)
