@@ -19,7 +19,7 @@ PHOTO = "grocery-store/Fruit_Banana_Banana_012.jpg"
 def test_matching_digest_loads_and_wrong_digest_is_refused(shared_model_dir: Path) -> None:
     model, labels = shared_model_dir / "detect.tflite", shared_model_dir / "coco_labels.txt"
     assert Detector.from_files(model, labels, model_sha256=DETECT_SHA256).format == "ssd"
-    with pytest.raises(ModelError, match="sha256 is e4b118e5.*config expects 0000"):
+    with pytest.raises(ModelError, match=r"sha256 is e4b118e5.*config expects 0000"):
         Detector.from_files(model, labels, model_sha256="0" * 64)
 
 
@@ -35,7 +35,7 @@ def test_missing_files_and_non_models_are_named(shared_model_dir: Path, tmp_path
 # LiteRT's Delegate.__del__ trips over its own failed __init__ (AttributeError _library); harmless, not ours.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_edgetpu_without_the_delegate_is_a_clear_error(shared_model_dir: Path) -> None:
-    with pytest.raises(ModelError, match="libedgetpu.so.1.*edgetpu = false"):
+    with pytest.raises(ModelError, match=r"libedgetpu\.so\.1.*edgetpu = false"):
         Detector.from_files(shared_model_dir / "detect.tflite", shared_model_dir / "coco_labels.txt", edgetpu=True)
 
 
