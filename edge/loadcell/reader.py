@@ -137,7 +137,7 @@ class SerialReader:
                     if self._pump(port):
                         attempt = 0  # it delivered data: the next loss starts from the short delay again
                 finally:
-                    port.close()
+                    self._close(port)
             if self._stopping.is_set():
                 break
             section = self.section
@@ -202,6 +202,14 @@ class SerialReader:
                     self._lost(f"device {self._device} disappeared")
                     return received
         return received
+
+    def _close(self, port: Any) -> None:
+        import serial
+
+        try:
+            port.close()
+        except (serial.SerialException, OSError) as exc:  # closing a yanked device can fail; it is gone anyway
+            log.debug("closing %s failed: %s", self.section.port, exc)
 
     def _lost(self, reason: str) -> None:
         self.health.port_lost(self.monotonic(), reason, was_connected=True)
