@@ -1,8 +1,8 @@
 """Turn closed per-plate segments into weight events: one event per item, even across plates.
 
 Segments whose changes began within `onset_s` of each other and whose decisive moves (the
-steepest move in the direction of the change: the lift of a pick, the arrival of a put)
-happened within `change_s` form a cluster: an item lying across plates moves them as one rigid body, while two
+first time each plate passed half-way to its new level: the lift of a pick, the arrival of a
+put) happened within `change_s` form a cluster: an item lying across plates moves them as one rigid body, while two
 hands on neighbouring plates almost never lift at the same instant. If `adjacent_only`, only
 neighbouring plates (consecutive in the config's plate list) can cluster. The Weigher makes a
 cluster wait (at most `wait_s` after its first segment closed) while a plate that started with

@@ -30,7 +30,6 @@ from edge.weighing.robust import half_means, median, median3, noise_sigma_from_d
 @dataclass(frozen=True, slots=True)
 class DetectorParams:
     window: int  # K: samples in a settle window
-    move_span: int  # samples in ~0.1 s, the span over which the steepest move is measured
     min_event_g: float
     initial_noise_g: float
     noise_floor_g: float
@@ -56,7 +55,7 @@ class Segment:
     forced: bool
     faulty: bool
     noise_g: float
-    t_change: float  # when the plate moved fastest in the direction of its change (lift / arrival)
+    t_change: float  # when the plate first passed half-way to its new level (lift / arrival)
 
     @property
     def delta_g(self) -> float:
@@ -93,7 +92,6 @@ class PlateDetector:
         self._drift_onset_t: float | None = None  # first time the level left the zero-tracking band
         self._segment_faulty = False
         self._active_samples = 0
-        self._move_span = params.move_span
         self._trace: list[tuple[float, float]] = []  # (t, filtered) since the change began
         self._last_window_flat = False
         self.withdrawn = False  # set when a pending segment was taken back (the plate moved again)
@@ -258,7 +256,7 @@ class PlateDetector:
             forced=forced,
             faulty=self._segment_faulty,
             noise_g=self.sigma,
-            t_change=self._steepest_move_time(after - self.reference, t_start),
+            t_change=self._half_way_time(self.reference, after, t_start),
         )
         self.state = State.PENDING
         self._pending = segment
@@ -277,18 +275,18 @@ class PlateDetector:
         self.active_since = pending.t_start
         self._active_samples = 0
 
-    def _steepest_move_time(self, delta: float, default: float) -> float:
-        """When the trace moved fastest in the direction of the net change (over ~0.1 s): the lift
-        of a pick, the arrival of a put. Plates carrying one item share that instant."""
+    def _half_way_time(self, before: float, after: float, default: float) -> float:
+        """First time the trace crossed half-way from the old to the new level and stayed past it
+        for two samples (interpolated): the lift of a pick (after the hand's press), the arrival
+        of a put. Plates carrying one item share that instant; two hands almost never do."""
         trace = self._trace
-        span = self._move_span
-        best, when = 0.0, default
-        sign = 1.0 if delta >= 0 else -1.0
-        for i in range(len(trace) - span):
-            move = sign * (trace[i + span][1] - trace[i][1])
-            if move > best:
-                best, when = move, 0.5 * (trace[i][0] + trace[i + span][0])
-        return when
+        middle = 0.5 * (before + after)
+        sign = 1.0 if after >= before else -1.0
+        for i in range(1, len(trace) - 1):
+            (t0, v0), (t1, v1) = trace[i - 1], trace[i]
+            if sign * (v0 - middle) <= 0 < sign * (v1 - middle) and sign * (trace[i + 1][1] - middle) > 0:
+                return t0 + (t1 - t0) * (middle - v0) / (v1 - v0)
+        return default
 
     @property
     def calm(self) -> bool:
