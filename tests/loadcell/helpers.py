@@ -7,12 +7,17 @@ import select
 import threading
 import time
 import tty
+from collections.abc import Callable
 from typing import Any
 
 from edge.config.serial import SerialSection
 from edge.loadcell.framing import QUERY, info_frame, weight_frame
 from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import FramedParser, LineParser, PlainParser, make_parser
+from edge.model import InfoFrame, WeightFrame
+
+# reader settings that keep tests quick: short waits and backoff
+FAST: dict[str, Any] = {"channels": 4, "read_timeout_s": 0.05, "backoff_min_s": 0.05, "backoff_max_s": 0.2}
 
 
 def section(**overrides: Any) -> SerialSection:
@@ -94,3 +99,30 @@ class StreamingMcu(threading.Thread):
         self._stop_event.set()
         self.join(2.0)
         self.pty.unplug()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.frames: list[WeightFrame | InfoFrame] = []
+        self.lines: list[tuple[float, bytes]] = []
+        self.lock = threading.Lock()
+
+    def on_frame(self, frame: WeightFrame | InfoFrame) -> None:
+        with self.lock:
+            self.frames.append(frame)
+
+    def on_line(self, t: float, raw: bytes) -> None:
+        with self.lock:
+            self.lines.append((t, raw))
+
+    def weights(self) -> list[WeightFrame]:
+        with self.lock:
+            return [f for f in self.frames if isinstance(f, WeightFrame)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,44 +14,14 @@ from edge.loadcell.framing import QUERY, info_frame, weight_frame
 from edge.loadcell.reader import SerialReader, backoff_delay
 from edge.model import InfoFrame, WeightFrame
 
-from .helpers import PtyMcu, section
+from .helpers import FAST, Collector, PtyMcu, section, wait_until
 
 CHANNELS = 4
-FAST = {"channels": CHANNELS, "read_timeout_s": 0.05, "backoff_min_s": 0.05, "backoff_max_s": 0.2}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
-
-
 @pytest.fixture
 def mcu() -> Iterator[PtyMcu]:
     device = PtyMcu()
     yield device
     device.unplug()
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.frames: list[WeightFrame | InfoFrame] = []
-        self.lines: list[tuple[float, bytes]] = []
-        self.lock = threading.Lock()
-
-    def on_frame(self, frame: WeightFrame | InfoFrame) -> None:
-        with self.lock:
-            self.frames.append(frame)
-
-    def on_line(self, t: float, raw: bytes) -> None:
-        with self.lock:
-            self.lines.append((t, raw))
-
-    def weights(self) -> list[WeightFrame]:
-        with self.lock:
-            return [f for f in self.frames if isinstance(f, WeightFrame)]
 
 
 def test_reader_decodes_a_pty_and_asks_for_the_info_frame(mcu: PtyMcu) -> None:
