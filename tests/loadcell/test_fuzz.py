@@ -59,7 +59,7 @@ def test_chunking_never_changes_the_lines(pieces: list[bytes], cuts: list[int]) 
         assert line == (piece if len(piece) <= LIMIT else piece[: LIMIT + 1])
 
 
-def assert_all_lines_accounted(lines: list[bytes]) -> tuple[FramedParser, list[object]]:
+def assert_all_lines_accounted(lines: list[bytes]) -> tuple[FramedParser, list[WeightFrame | InfoFrame | None]]:
     parser = FramedParser(SerialHealth(CHANNELS), max_line_bytes=LIMIT)
     outputs = [parser.parse(line, float(index)) for index, line in enumerate(lines)]
     health = parser.health

@@ -235,7 +235,7 @@ def test_plain_separators(raw: bytes) -> None:
 def test_plain_grams_accepts_decimals_and_skips_the_adc_rail() -> None:
     parser = plain(units="grams")
     frame = parser.parse(b"12.5,-0.25,9000000.0", 1.0)
-    assert frame is not None and frame.counts == (12.5, -0.25, 9000000.0)
+    assert isinstance(frame, WeightFrame) and frame.counts == (12.5, -0.25, 9000000.0)
     assert parser.health.saturated_frames == [0, 0, 0]
 
 
@@ -258,7 +258,7 @@ def test_plain_errors() -> None:
 def test_plain_empty_comma_field_is_a_dropout() -> None:
     parser = plain()
     frame = parser.parse(b"1,,3", 1.0)
-    assert frame is not None and frame.counts == (1, None, 3)
+    assert isinstance(frame, WeightFrame) and frame.counts == (1, None, 3)
     assert parser.health.dropouts == [0, 1, 0]
 
 
