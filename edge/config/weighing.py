@@ -60,7 +60,7 @@ class WeighingSection(Section):
         description="...if their decisive moves (lift/release) also happened within this time (or 1.5 samples).",
     )
     group_wait_s: float = Field(
-        default=1.5,
+        default=7.0,
         ge=0,
         description="A settled plate waits at most this long for co-active plates and shaking neighbours.",
     )

@@ -59,9 +59,10 @@ def tolerance_g(true_delta: float) -> float:
     return max(2.0, 0.02 * abs(true_delta))
 
 
-def _compatible(event: WeightEvent, record: Any, slack_s: float) -> bool:
+def _compatible(event: WeightEvent, record: Any, slack_s: float, any_sign: bool = False) -> bool:
+    """Same plates, same sign (unless `any_sign`: a restock and a pick merged), close in time."""
     total = sum(record.plates.values())
-    if set(event.plate_deltas) != set(record.plates) or (event.delta_g > 0) != (total > 0):
+    if set(event.plate_deltas) != set(record.plates) or (not any_sign and (event.delta_g > 0) != (total > 0)):
         return False
     return not (event.t_end < record.t_start - slack_s or event.t_start > record.t_settled + slack_s)
 
@@ -96,7 +97,7 @@ def match_events(events: list[tuple[float, WeightEvent]], truth: list[Any], slac
     for i, (_, event) in enumerate(events):  # one event for several interactions (merged)
         if i in used_events:
             continue
-        group = [j for j, r in enumerate(wanted) if j not in used_truth and _compatible(event, r, slack_s)]
+        group = [j for j, r in enumerate(wanted) if j not in used_truth and _compatible(event, r, slack_s, any_sign=True)]
         total = sum(sum(wanted[j].plates.values()) for j in group)
         if len(group) >= 2 and abs(event.delta_g - total) <= tolerance_g(total):
             used_events.add(i)
