@@ -97,7 +97,9 @@ def match_events(events: list[tuple[float, WeightEvent]], truth: list[Any], slac
     for i, (_, event) in enumerate(events):  # one event for several interactions (merged)
         if i in used_events:
             continue
-        group = [j for j, r in enumerate(wanted) if j not in used_truth and _compatible(event, r, slack_s, any_sign=True)]
+        group = [
+            j for j, r in enumerate(wanted) if j not in used_truth and _compatible(event, r, slack_s, any_sign=True)
+        ]
         total = sum(sum(wanted[j].plates.values()) for j in group)
         if len(group) >= 2 and abs(event.delta_g - total) <= tolerance_g(total):
             used_events.add(i)
