@@ -17,7 +17,11 @@ from edge.config.detector import DetectorSection
 @config_option
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path), help="TFLite model (overrides config).")
 @click.option("--labels", type=click.Path(dir_okay=False, path_type=Path), help="Label map for --model.")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), help="Minimum score to report.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    help="Minimum score to report [default: the config's score_threshold, else 0.5].",
+)
 @click.option(
     "--annotate",
     "annotate_dir",

@@ -34,7 +34,7 @@ class Prepared:
 
 
 class Detector:
-    def __init__(self, interpreter: Any, labels: dict[int, str], settings: DetectorSection) -> None:
+    def __init__(self, interpreter: Any, labels: dict[int, str | None], settings: DetectorSection) -> None:
         self.interpreter = interpreter
         self.labels = labels
         self.settings = settings
@@ -117,8 +117,8 @@ class Detector:
         raw = self._decode(outputs, threshold)
         detections = []
         for item in raw[: self.settings.max_detections]:
-            label = self.labels.get(item.class_id)
-            if label is None:  # 'n/a' or beyond the label file: not a real class
+            label = self.labels.get(item.class_id, f"class{item.class_id}")  # beyond the file: still reported
+            if label is None:  # an 'n/a' id: not a real class
                 continue
             box = prepared.letterbox.to_frame(item.box)
             detections.append(Detection(label, item.class_id, round(item.score, 4), box))

@@ -119,7 +119,7 @@ class CameraCapture:
 
     def _poll_until_lost(self) -> bool:
         """Read frames until stop or drop-out. Returns whether any frame arrived."""
-        opened_at = last_frame_at = time.monotonic()
+        last_frame_at = time.monotonic()
         got_frames = False
         while not self._stop.is_set():
             active = self.is_active()
@@ -136,11 +136,9 @@ class CameraCapture:
                 last_frame_at = now
                 self._handle(frame[0], frame[1], active, now)
             elif now - last_frame_at > self.settings.dropout_s:
-                self._lost(f"{self.source.description}: no frame for {now - last_frame_at:.1f}s")
+                what = f"no frame for {now - last_frame_at:.1f}s" if got_frames else "opened but delivers no frames"
+                self._lost(f"{self.source.description}: {what}")
                 return got_frames
-            elif not got_frames and now - opened_at > self.settings.dropout_s:
-                self._lost(f"{self.source.description}: opened but delivers no frames")
-                return False
             self._wake.clear()
             self._wake.wait(max(0.0, period - (time.monotonic() - tick)))
         return got_frames

@@ -10,25 +10,24 @@ UNUSED = {"n/a", ""}
 TF_PLACEHOLDER = "???"  # first line of TF's labelmap.txt (background class)
 
 
-def parse_labels(text: str, offset: int | None = None) -> dict[int, str]:
-    """Map class index -> label. `offset=None` = 1 when the first line is '???', else 0.
+def parse_labels(text: str, offset: int | None = None) -> dict[int, str | None]:
+    """Map class index -> label, None for unused ids ('n/a'). `offset=None` = 1 when the first line is '???'.
 
-    >>> parse_labels("???\\nperson\\nbicycle\\n")
-    {0: 'person', 1: 'bicycle'}
+    >>> parse_labels("???\\nperson\\nn/a\\nbicycle\\n")
+    {0: 'person', 1: None, 2: 'bicycle'}
     """
     lines = [line.strip() for line in text.splitlines()]
     if offset is None:
         offset = 1 if lines and lines[0] == TF_PLACEHOLDER else 0
-    labels: dict[int, str] = {}
+    labels: dict[int, str | None] = {}
     for line_number, label in enumerate(lines):
         class_index = line_number - offset
-        if class_index < 0 or label in UNUSED or label == TF_PLACEHOLDER:
-            continue
-        labels[class_index] = label
+        if class_index >= 0:
+            labels[class_index] = None if label in UNUSED or label == TF_PLACEHOLDER else label
     return labels
 
 
-def load_labels(path: Path, offset: int | None = None) -> dict[int, str]:
+def load_labels(path: Path, offset: int | None = None) -> dict[int, str | None]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -38,6 +37,6 @@ def load_labels(path: Path, offset: int | None = None) -> dict[int, str]:
     except UnicodeDecodeError:
         raise ModelError(f"label file {path}: not UTF-8 text; expected one label per line") from None
     labels = parse_labels(text, offset)
-    if not labels:
+    if not any(labels.values()):
         raise ModelError(f"label file {path}: no labels found; expected one label per line")
     return labels

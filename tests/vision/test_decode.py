@@ -120,9 +120,9 @@ def test_ssd_outputs_chosen_by_name_or_content(names: tuple[str, str, str, str])
 
 
 def test_label_maps_with_offset_and_unused_ids() -> None:
-    assert parse_labels("person\nbicycle\nn/a\ncar\n") == {0: "person", 1: "bicycle", 3: "car"}
+    assert parse_labels("person\nbicycle\nn/a\ncar\n") == {0: "person", 1: "bicycle", 2: None, 3: "car"}
     assert parse_labels("???\nperson\nbicycle\n") == {0: "person", 1: "bicycle"}
-    assert parse_labels("???\nperson\n", offset=0) == {1: "person"}
+    assert parse_labels("???\nperson\n", offset=0) == {0: None, 1: "person"}
 
 
 def test_input_lookup_tables_follow_input_quantization() -> None:
