@@ -16,6 +16,7 @@ from edge.errors import ConfigError
 from edge.sim.layout import ShelfLayout
 from edge.sim.scenario import FAULT_KINDS, Action, Scenario
 from edge.sim.shapes import Shape, damped_step, ramp, ring, split_over
+from edge.sim.stock import Stock
 from edge.sim.truth import TruthRecord
 
 
@@ -60,9 +61,7 @@ class Resolver:
         self.creep: list[tuple[float, int, float]] = []  # (t, channel, grams of load change)
         self.faults: list[LineFault] = []
         self.resolved: list[Resolved] = []
-        self.units: dict[str, list[tuple[str, float]]] = {p.name: [] for p in layout.plates}
-        self.across: list[tuple[tuple[str, str], str, float, float]] = []  # plates, sku, grams, split
-        self.basket: dict[str, list[float]] = {}
+        self.stock = Stock(scenario, layout.plate_names(), self.rng)
         self.initial_load = np.zeros(layout.channels)
         self._stock_the_shelf()
 
@@ -74,14 +73,11 @@ class Resolver:
             slot = self.scenario.slot(plate.name)
             tray = slot.tray_g if slot and slot.tray_g is not None else self.rng.uniform(*self.physics.tray_g)
             if slot:
-                self.units[plate.name] = [(slot.sku, self._new_unit(slot.sku)) for _ in range(slot.stock)]
-            load = tray + sum(g for _, g in self.units[plate.name])
+                units = [self.stock.new_unit(slot.sku) for _ in range(slot.stock)]
+                self.stock.place([plate.name], slot.sku, units, 1.0)
+            load = tray + sum(g for _, g in self.stock.units[plate.name])
             weights = self._position(len(plate.channels))
             self.initial_load[list(plate.channels)] += split_over(plate.channels, load, weights)
-
-    def _new_unit(self, sku: str) -> float:
-        item = self.scenario.item(sku)
-        return float(item.unit_g * (1.0 + item.variation * self.rng.standard_normal()))
 
     def _position(self, cells: int) -> np.ndarray:
         """Where on the plate a load sits, as the share each cell carries."""
@@ -156,14 +152,11 @@ class Resolver:
         plates = a.plate_list()
         detail = ""
         if len(plates) == 2:
-            grams_each, sku, shares = self._take_across(plates, a.sku)
+            total, sku, shares = self.stock.take_across(plates, a.sku)
             detail = f"item across {plates[0]}+{plates[1]}; "
         else:
-            sku = a.sku or self._default_sku(plates[0])
-            taken = self._take(plates[0], sku, a.count)
-            self.basket.setdefault(sku, []).extend(taken)
-            grams_each, shares = [sum(taken)], [1.0]
-        total = sum(grams_each)
+            sku = a.sku or self.stock.default_sku(plates[0])
+            total, shares = sum(self.stock.take(plates[0], sku, a.count)), [1.0]
         hand = self._hand()
         dwell = self._u(self.physics.dwell_s)
         settle, freq = self._u(self.physics.settle_s), self._u(self.physics.oscillation_hz)
@@ -180,7 +173,7 @@ class Resolver:
 
     def _put(self, a: Action, kind: str = "put") -> Resolved:
         plates = a.plate_list()
-        sku = a.sku or self._default_sku(plates[0])
+        sku = a.sku or self.stock.default_sku(plates[0])
         placements = a.count if kind == "restock" else 1
         per_place = 1 if kind == "restock" else a.count
         t = a.at
@@ -190,13 +183,11 @@ class Resolver:
         channels, weights = self._channels(plates, shares)
         t_settled = t
         for _ in range(placements):
-            units = [self._from_basket(sku) if kind == "put" else self._new_unit(sku) for _ in range(per_place)]
+            source = self.stock.from_basket if kind == "put" else self.stock.new_unit
+            units = [source(sku) for _ in range(per_place)]
             grams = sum(units)
             total += grams
-            if len(plates) == 2:
-                self.across.append(((plates[0], plates[1]), sku, grams, a.split))
-            else:
-                self.units[plates[0]].extend((sku, g) for g in units)
+            self.stock.place(plates, sku, units, a.split)
             held = grams * self._u((-0.5, 0.3))  # hand still carrying part of it, or pressing it down
             held = math.copysign(max(abs(held), 20.0), held)
             settle, freq = self._u(self.physics.settle_s), self._u(self.physics.oscillation_hz)
@@ -301,41 +292,8 @@ class Resolver:
         duration = a.duration_s or self._u((0.5, 2.0))
         return self._fault(a, duration, None, "", f"MCU reboot, silent for {duration:.2f} s")
 
-    # ----------------------------------------------------------------- stock
-    def _default_sku(self, plate: str) -> str:
-        slot = self.scenario.slot(plate)
-        if slot is not None:
-            return slot.sku
-        on_plate = self.units.get(plate) or []
-        if on_plate:
-            return on_plate[-1][0]
-        raise ConfigError(f"plate {plate!r} has no planogram slot and nothing on it; give 'sku'")
-
-    def _take(self, plate: str, sku: str, count: int) -> list[float]:
-        units = self.units[plate]
-        matching = [i for i, (s, _) in enumerate(units) if s == sku]
-        if len(matching) < count:
-            raise ConfigError(
-                f"plate {plate!r} holds {len(matching)} unit(s) of {sku!r}, cannot pick {count}; restock first"
-            )
-        chosen = sorted(self.rng.choice(matching, size=count, replace=False).tolist(), reverse=True)
-        return [units.pop(i)[1] for i in chosen]
-
-    def _take_across(self, plates: list[str], sku: str | None) -> tuple[list[float], str, list[float]]:
-        for index, (pair, item_sku, grams, split) in enumerate(self.across):
-            if set(pair) == set(plates) and (sku is None or sku == item_sku):
-                del self.across[index]
-                share = split if pair[0] == plates[0] else 1.0 - split
-                self.basket.setdefault(item_sku, []).append(grams)
-                return [grams], item_sku, [share, 1.0 - share]
-        raise ConfigError(f"no item lies across {plates[0]}+{plates[1]}; put one there first")
-
-    def _from_basket(self, sku: str) -> float:
-        carried = self.basket.get(sku)
-        return carried.pop() if carried else self._new_unit(sku)
-
     def _record_creep(self, t: float, channels: tuple[int, ...], grams: np.ndarray) -> None:
         self.creep.extend((t, c, float(g)) for c, g in zip(channels, grams, strict=True))
 
     def plate_stock(self) -> dict[str, list[tuple[str, float]]]:
-        return {k: list(v) for k, v in self.units.items()}
+        return self.stock.snapshot()
