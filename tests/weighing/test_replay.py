@@ -1,0 +1,118 @@
+"""`shelf-node replay` over simulator captures: deterministic, accurate, clear errors; and the
+benchmark's smoke mode (real simulator, real parser, real Weigher)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge.config import parse_config
+from edge.loadcell.capture import read_header
+from edge.sim.generate import generate_scenario
+from edge.sim.offline import simulate_to_capture
+from edge.sim.truth import read_truth
+from edge.weighing.scoring import match_events, summarize_matches
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = """
+[node]
+store_id = "s1"
+node_id = "shelf1"
+state_dir = "{state}"
+[serial]
+port = "loop://"
+channels = 8
+""" + "".join(f'[[plates]]\nname = "p{i + 1}"\nchannels = [{2 * i}, {2 * i + 1}]\n' for i in range(4))
+
+
+@pytest.fixture(scope="module")
+def shelf(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 4-plate, 8-channel simulated shelf: 40 interactions at 40 SPS, its truth and calibration."""
+    root = tmp_path_factory.mktemp("replay")
+    config_path = root / "node.toml"
+    config_path.write_text(CONFIG.format(state=root / "state"))
+    config = parse_config(config_path.read_text())
+    scenario = generate_scenario(7, interactions=40, plates=config.plate_names())
+    capture, truth = root / "shelf.cap", root / "truth.jsonl"
+    simulate_to_capture(scenario, capture, truth, sps=40.0, config=config)
+    header = read_header(capture)
+    scales = header["sim_counts_per_gram"].split(",")
+    offsets = header["sim_offsets"].split(",")
+    channels = [{"offset": float(o), "counts_per_gram": float(s)} for o, s in zip(offsets, scales, strict=True)]
+    calibration = root / "calibration.json"
+    calibration.write_text(json.dumps({"format": 1, "channels": channels, "plates": {}}))
+    return {"config": config_path, "capture": capture, "truth": truth, "calibration": calibration, "root": root}
+
+
+def replay(*args: object) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "edge", "replay", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_replay_is_byte_for_byte_deterministic(shelf: dict[str, Path]) -> None:
+    outputs = []
+    for name in ("a.jsonl", "b.jsonl"):
+        out = shelf["root"] / name
+        done = replay("--config", shelf["config"], shelf["capture"], "--calibration", shelf["calibration"],
+                      "--out", out, "--json")
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout)
+        assert summary["frames"] > 5_000 and summary["events"] > 30
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    # without --out the events go to stdout, the summary to stderr: the same bytes again
+    done = replay("--config", shelf["config"], shelf["capture"], "--calibration", shelf["calibration"])
+    assert done.returncode == 0 and done.stdout.encode() == outputs[0]
+    assert "weight events" in done.stderr
+
+
+def test_replayed_events_match_the_truth(shelf: dict[str, Path]) -> None:
+    out = shelf["root"] / "c.jsonl"
+    done = replay("--config", shelf["config"], shelf["capture"], "--calibration", shelf["calibration"], "--out", out)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(r["t_end_unix"] <= r["t_emit_unix"] and r["t_start_iso"].endswith("Z") for r in records)
+    from edge.model import WeightEvent
+
+    events = [
+        (r["t_emit_unix"], WeightEvent(r["t_start_unix"], r["t_end_unix"], r["plate_deltas_g"], r["delta_g"],
+                                       r["sigma_g"], r["quality"], tuple(r["flags"])))
+        for r in records
+    ]
+    truth = list(read_truth(shelf["truth"]))
+    score = summarize_matches(match_events(events, truth), truth)
+    assert score["f1"] >= 0.9, score
+    assert score["abs_error_g"]["median"] <= 1.5, score
+
+
+def test_replay_refuses_a_capture_recorded_with_another_wiring(shelf: dict[str, Path]) -> None:
+    other = shelf["root"] / "other.toml"
+    other.write_text(CONFIG.format(state=shelf["root"]).replace("channels = 8", "channels = 10"))
+    done = replay("--config", other, shelf["capture"])
+    assert done.returncode == 1
+    assert "8 channels but serial.channels = 10" in done.stderr and "config it was recorded with" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_replay_reports_a_corrupt_calibration_file(shelf: dict[str, Path]) -> None:
+    broken = shelf["root"] / "broken.json"
+    broken.write_text("{")
+    done = replay("--config", shelf["config"], shelf["capture"], "--calibration", broken)
+    assert done.returncode == 1 and "calibration file is corrupt" in done.stderr
+
+
+def test_benchmark_smoke_mode_meets_its_floor() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "bench-weighing"), "--quick", "--json"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    run = report["runs"][0]
+    assert run["interactions"] >= 150
+    assert run["weigher"]["f1"] >= 0.95
+    assert run["weigher"]["f1"] > run["baseline"]["f1"]
+    assert run["cpu"]["weigher_pct_of_core"] < 2.0
+    assert all(d["events"] == 0 for d in report["drift_only"])
