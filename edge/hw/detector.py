@@ -85,7 +85,8 @@ class Detector:
                 )
             else:
                 box = Letterbox.stretch(frame_w, frame_h, self.input_w, self.input_h)
-                cv2.resize(frame_bgr, (self.input_w, self.input_h), dst=self._resized, interpolation=cv2.INTER_AREA)
+                interpolation = cv2.INTER_AREA if self.settings.resize == "area" else cv2.INTER_LINEAR
+                cv2.resize(frame_bgr, (self.input_w, self.input_h), dst=self._resized, interpolation=interpolation)
             if self.lut is None:
                 cv2.cvtColor(self._resized, cv2.COLOR_BGR2RGB, dst=target[0])
             else:
