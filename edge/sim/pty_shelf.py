@@ -55,6 +55,7 @@ class PtyShelf:
         self.endless = endless
         self.slave_path: str | None = None
         self.start_time = 0.0  # unix time of scenario second 0
+        self._start_monotonic = 0.0  # pacing uses the monotonic clock (immune to NTP steps)
         self.lines_sent = 0
         self.lines_lost = 0  # written while unplugged, or the host did not read fast enough
         self.queries_answered = 0
@@ -79,6 +80,7 @@ class PtyShelf:
         if self._truth_path:
             self._truth_file = self._truth_path.open("w", encoding="utf-8", newline="\n")
         self.start_time = time.time()
+        self._start_monotonic = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="pty-shelf", daemon=True)
         self._thread.start()
         return self
@@ -130,15 +132,15 @@ class PtyShelf:
             at = max(self.sim.renderer.rendered_until, self.now_s(), self._busy_until.get(plate, 0.0)) + 0.01
             resolved = self.sim.resolver.add(Action.model_validate({"at": at, "plate": plate, **fields}))
             self._busy_until[plate] = resolved.truth.t_settled
-            return resolved.truth.shifted(self.start_time)
+            return resolved.truth.shifted(self.start_time, self.speed)
 
     # ------------------------------------------------------------ observation
     def now_s(self) -> float:
         """Scenario seconds now (wall time scaled by speed)."""
-        return (time.time() - self.start_time) * self.speed if self.start_time else 0.0
+        return (time.monotonic() - self._start_monotonic) * self.speed if self.start_time else 0.0
 
     def truth(self) -> list[TruthRecord]:
-        """Actions that have started so far, unix times."""
+        """Actions that have started so far, in wall-clock unix time (start + scenario s / speed)."""
         with self._lock:
             return list(self._truth)
 
@@ -187,7 +189,7 @@ class PtyShelf:
                     if not self._pending:
                         continue
                     t_line, raw = self._pending[0]
-                wait = self.start_time + t_line / self.speed - time.time()
+                wait = self._start_monotonic + t_line / self.speed - time.monotonic()
                 self._serve_queries(max(0.0, wait))
                 with self._lock:
                     if self._pending:
@@ -204,7 +206,7 @@ class PtyShelf:
         started = [r for r in self.sim.truth if r.t_start < horizon and r.id not in self._truth_done]
         for record in sorted(started, key=lambda r: r.t_start):
             self._truth_done.add(record.id)
-            shifted = record.shifted(self.start_time)
+            shifted = record.shifted(self.start_time, self.speed)
             self._truth.append(shifted)
             if self._truth_file:
                 write_truth(self._truth_file, shifted)
@@ -241,7 +243,11 @@ class PtyShelf:
             self.lines_lost += 1
             return
         try:
-            os.write(self._master, raw)
-            self.lines_sent += 1
+            written = os.write(self._master, raw)
         except BlockingIOError:  # host not reading: the USB buffer overflows, the line is lost
             self.lines_lost += 1
+            return
+        if written < len(raw):  # buffer full mid-line: the host gets a cut line, as from real hardware
+            self.lines_lost += 1
+        else:
+            self.lines_sent += 1

@@ -33,14 +33,15 @@ class TruthRecord:
     expect_event: bool
     detail: str
 
-    def shifted(self, start_time: float) -> TruthRecord:
-        """The same record with times moved from scenario seconds to unix seconds, rounded as written
-        (microseconds, milligrams), so a record read back from the file compares equal."""
+    def shifted(self, start_time: float, speed: float = 1.0) -> TruthRecord:
+        """The same record with times moved from scenario seconds to unix seconds (a live run at
+        `speed` x real time compresses them), rounded as written (microseconds, milligrams), so a
+        record read back from the file compares equal."""
         return TruthRecord(
             self.id,
             self.kind,
-            round(start_time + self.t_start, 6),
-            round(start_time + self.t_settled, 6),
+            round(start_time + self.t_start / speed, 6),
+            round(start_time + self.t_settled / speed, 6),
             {name: round(grams, 3) for name, grams in self.plates.items()},
             self.sku,
             self.count,

@@ -100,3 +100,12 @@ def test_console_commands_drive_the_live_shelf(shelf: PtyShelf) -> None:
     assert set(json.loads(handle(shelf, "status"))) == {"p1", "p2", "p3", "p4"}
     assert handle(shelf, "unplug") == "unplugged" and not shelf.connected
     assert handle(shelf, "replug").startswith("replugged at /dev/pts/")
+
+
+def test_speed_factor_compresses_wall_time(tmp_path: Path) -> None:
+    actions = [{"at": 2.0, "kind": "pick", "plate": "p1"}]
+    with PtyShelf(quiet_scenario(4.0, actions), layout(), sps=80, speed=10.0) as fast:
+        assert fast.finished.wait(5.0)  # 4 scenario seconds in ~0.4 s
+        (record,) = fast.truth()
+        assert abs(record.t_start - (fast.start_time + 0.2)) < 1e-6  # wall clock: start + 2.0 s / 10
+        assert fast.lines_sent + fast.lines_lost == 4 * 80 + 1  # every sample and the boot info frame

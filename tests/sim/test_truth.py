@@ -138,3 +138,17 @@ def test_scenario_physics_overrides(tmp_path: Path) -> None:
     sim = Simulation(custom, layout_for(custom), noise=False)
     picks = [r for r in sim.resolver.resolve_all() if r.truth.kind == "pick" and len(r.truth.plates) == 1]
     assert all(r.t_change is not None and 2.0 < r.truth.t_settled - r.t_change <= 3.0 for r in picks)
+
+
+@pytest.mark.parametrize(("plates", "cells", "sps"), [(1, 1, 10.0), (3, 4, 80.0), (12, 1, 320.0), (6, 3, 10.0)])
+def test_any_wiring_and_rate_generates_consistent_truth(plates: int, cells: int, sps: float) -> None:
+    from edge.sim.layout import ShelfLayout
+
+    shelf = ShelfLayout.default(plates, cells, seed=plates)
+    scenario = generate_scenario(plates, plates=shelf, interactions=25)
+    sim = Simulation(scenario, shelf, sps=sps, noise=False)
+    blocks = render_all(sim, scenario.end_s())
+    grams = shelf.plate_grams(stacked(blocks, "physical"))
+    total = sum(sum(r.plates.values()) for r in sim.truth)
+    assert abs(grams[-1].sum() - grams[0].sum() - total) < 1.0
+    assert sum(r.expect_event for r in sim.truth) == 25
