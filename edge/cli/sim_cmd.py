@@ -70,6 +70,7 @@ def run(
     config = load_or_fail(config_path) if config_path else None
     protocol = protocol or (config.serial.protocol if config else "framed")
     units = config.serial.plain_units if config else "counts"
+    _warn_bandwidth(config, layout.channels, sps, protocol)
     shelf = PtyShelf(scenario, layout, sps, protocol, speed, link, truth_path, units, endless=interactive)  # type: ignore[arg-type]
     try:
         shelf.start()
@@ -139,6 +140,7 @@ def capture(
     scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration, interactions)
     config = load_or_fail(config_path) if config_path else None
     node = config.node.node_id if config else None
+    _warn_bandwidth(config, layout.channels, sps, protocol or (config.serial.protocol if config else "framed"))
     try:
         result = simulate_to_capture(
             scenario,
@@ -170,6 +172,21 @@ def capture(
     else:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
         click.echo(f"{out}: {result.lines} lines, {result.duration_s:.0f} s simulated; {truth_path}: {kinds}")
+
+
+def _warn_bandwidth(config: NodeConfig | None, channels: int, sps: float, protocol: str) -> None:
+    """A real MCU cannot send faster than its baud rate: say so instead of simulating the impossible."""
+    from edge.sim.mcu import bytes_per_second
+
+    if config is None:
+        return
+    need, have = bytes_per_second(channels, sps, protocol), config.serial.baudrate / 10  # type: ignore[arg-type]
+    if need > 0.9 * have:
+        click.echo(
+            f"shelf-node: warning: {sps:g} SPS x {channels} channels needs ~{need / 1000:.1f} kB/s but "
+            f"{config.serial.baudrate} baud carries {have / 1000:.1f} kB/s; lower --sps or raise serial.baudrate",
+            err=True,
+        )
 
 
 def _scenario_and_layout(

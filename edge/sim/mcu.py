@@ -24,6 +24,15 @@ FIRMWARE = "sim-1.0"
 Line = tuple[float, bytes]  # (seconds from scenario start, when the host receives it; raw line with \n)
 
 
+def bytes_per_second(channels: int, sps: float, protocol: Protocol) -> float:
+    """Serial bandwidth the MCU needs (typical 7-digit counts); compare with baudrate / 10 (8N1)."""
+    counts = [-1234567] * channels
+    line = (
+        weight_frame(123456, 12345678, counts) if protocol == "framed" else (",".join(map(str, counts)) + "\n").encode()
+    )
+    return len(line) * sps
+
+
 class McuEncoder:
     def __init__(
         self,

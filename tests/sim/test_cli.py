@@ -80,3 +80,14 @@ def test_run_prints_the_pty_first_and_ends_with_the_scenario(tmp_path: Path) -> 
     kinds = [json.loads(line)["kind"] for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert kinds.count("pick") == 6 and "reboot" in kinds
     assert not link.exists()
+
+
+def test_capture_warns_when_the_baud_rate_cannot_carry_the_frames(tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text(NODE_TOML)
+    base = ["sim", "capture", "--config", str(config), "--seed", "1", "--interactions", "2", "--truth",
+            str(tmp_path / "t.jsonl"), str(tmp_path / "o.cap")]  # fmt: skip
+    fast = CliRunner().invoke(cli, [*base, "--sps", "320"])
+    assert fast.exit_code == 0 and "raise serial.baudrate" in fast.stderr
+    normal = CliRunner().invoke(cli, [*base, "--sps", "80"])
+    assert normal.exit_code == 0 and "warning" not in normal.stderr
