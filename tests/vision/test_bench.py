@@ -22,8 +22,8 @@ def test_bench_vision_quick_reports_rates_and_idle_cpu(shared_model_dir: Path, t
     )
     assert run.returncode in (0, 2), run.stderr[-2000:]  # 2 = ran fine but a target was missed on this machine
     report = out.read_text()
-    for threads in (1, 2):
-        row = re.search(rf"^\| {threads} \| ([\d.]+) .*\| ([\d.]+) \(.*\| (\d+)% ", report, re.MULTILINE)
+    for threads, resize in ((1, "area"), (2, "area"), (1, "linear")):
+        row = re.search(rf"^\| {threads} \| {resize} \| ([\d.]+) .*\| ([\d.]+) \(.*\| (\d+)% ", report, re.MULTILINE)
         assert row, report
         assert float(row.group(1)) > 0 and float(row.group(2)) > 0
     idle = re.search(r"^\| idle \| ([\d.]+)% \| (\d+) frames read, 0 detector runs", report, re.MULTILINE)
