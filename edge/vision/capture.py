@@ -103,10 +103,11 @@ class CameraCapture:
                 continue
             try:
                 got_frames = self._poll_until_lost()
-            except Exception:  # the thread must survive anything; counted in health, logged with traceback
+            except Exception as exc:  # the thread must survive anything; counted in health, logged with traceback
                 log.exception("camera capture: unexpected error; reopening the source")
                 with self._lock:
                     self._health["unexpected_errors"] += 1
+                self._set_health(camera_ok=False, camera_error=f"unexpected error: {exc!r}")
                 got_frames = False
             finally:
                 self.source.close()

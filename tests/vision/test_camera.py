@@ -159,3 +159,36 @@ def test_motion_switches_to_full_rate(tmp_path: Path, captures: list[CameraCaptu
     start(captures, capture)
     assert wait_for(lambda: capture.health()["motion_events"] >= 1, timeout=4.0)
     assert wait_for(lambda: capture.is_active() and sum(worth) >= 3, timeout=2.0)
+
+
+class FaultOnce:
+    """A real frame-directory source that throws an unexpected error on its third read (fault injection)."""
+
+    def __init__(self, inner: FrameDirSource) -> None:
+        self.inner = inner
+        self.description = inner.description
+        self.reads = 0
+
+    def open(self) -> None:
+        self.inner.open()
+
+    def read(self):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        if self.reads == 3:
+            raise ZeroDivisionError("bug in a backend")
+        return self.inner.read()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_unexpected_backend_error_is_counted_logged_and_survived(
+    tmp_path: Path, captures: list[CameraCapture], caplog: pytest.LogCaptureFixture
+) -> None:
+    write_frames(tmp_path, 60, 0.05)
+    capture = CameraCapture(FaultOnce(FrameDirSource(tmp_path)), settings(tmp_path, idle_fps=20, active_fps=20))
+    start(captures, capture)
+    assert wait_for(lambda: capture.health()["unexpected_errors"] == 1)
+    frames = capture.health()["frames"]
+    assert wait_for(lambda: capture.health()["frames"] > frames and capture.health()["camera_ok"] is True)
+    assert "ZeroDivisionError: bug in a backend" in caplog.text  # logged with its traceback
