@@ -91,6 +91,8 @@ def run(
     click.echo(
         f"sent {shelf.lines_sent} lines, lost {shelf.lines_lost}, answered {shelf.queries_answered} queries", err=True
     )
+    if shelf.error:
+        fail(f"{shelf.error}; check the pty / link directory and try again")
 
 
 def _console(shelf: PtyShelf) -> None:

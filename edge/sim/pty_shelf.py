@@ -73,6 +73,7 @@ class PtyShelf:
         self._plate_grams: dict[str, float] = {}
         self._inbox = b""
         self.finished = threading.Event()
+        self.error: str | None = None  # why the playing thread ended early, if it did
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> PtyShelf:
@@ -176,6 +177,7 @@ class PtyShelf:
 
     def _run(self) -> None:
         end_s = self.sim.scenario.end_s()
+        clean = False
         try:
             while not self._stop.is_set():
                 with self._lock:
@@ -195,9 +197,13 @@ class PtyShelf:
                     if self._pending:
                         self._pending.popleft()
                         self._send(raw)
-        except OSError:
+            clean = True
+        except OSError as exc:
+            self.error = f"simulated shelf stopped on an I/O error: {exc}"
             log.exception("simulated shelf stopped on an I/O error")
         finally:
+            if not clean and self.error is None:  # a bug: threading.excepthook logs the traceback
+                self.error = "simulated shelf stopped on an unexpected error (traceback in the log)"
             self.finished.set()
 
     def _publish_truth(self) -> None:
