@@ -48,7 +48,7 @@ def test_pty_frames_become_calibrated_grams_matching_the_truth(tmp_path: Path) -
     # Compare where the true load has been flat for a second (the simulator renders a little ahead
     # of the wire, and the node needs its settle window) and the node calls the shelf stable.
     compared = 0
-    for (before, _, _), (middle, _, _), (truth, seen, stable) in zip(samples, samples[1:], samples[2:]):
+    for (before, _, _), (middle, _, _), (truth, seen, stable) in zip(samples, samples[1:], samples[2:], strict=False):
         flat = all(abs(before[p] - truth[p]) < 0.5 and abs(middle[p] - truth[p]) < 0.5 for p in truth)
         if not (flat and stable):
             continue
