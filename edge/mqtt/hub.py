@@ -162,7 +162,7 @@ class HubWatcher:
     def __init__(self, host: str, port: int, prefix: str = "shelf", store: str | None = None,
                  client_id: str = "shelf-hub-watch", on_record: Callable[[HubRecord], None] | None = None,
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
-                 keep_records: bool = True) -> None:
+                 cert_file: str | None = None, key_file: str | None = None, keep_records: bool = True) -> None:
         self.host, self.port = host, port
         self.filter = f"{prefix}/{store or '+'}/+/#"
         self.tracker = HubTracker(prefix)
@@ -177,7 +177,7 @@ class HubWatcher:
         if username is not None:
             self.client.username_pw_set(username, password)
         if ca_file is not None:
-            self.client.tls_set(ca_certs=ca_file)
+            self.client.tls_set(ca_certs=ca_file, certfile=cert_file, keyfile=key_file)
         self.client.reconnect_delay_set(0.1, 2.0)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

@@ -34,6 +34,9 @@ from edge.planogram import Planogram, PlanogramStore
 log = logging.getLogger(__name__)
 
 LOOP_TIMEOUT_S = 0.05
+# The reconnect backoff resets only after a connection stayed up this long, so a broker that
+# accepts and then drops us (e.g. mosquitto 2.0 closing on an ACL-denied MQTT 5 publish) is not hammered.
+STABLE_AFTER_S = 5.0
 
 
 def _no_planogram_consumer(planogram: Planogram) -> None:
@@ -73,6 +76,7 @@ class MqttLink:
         self._connections = 0
         self._rebirth = False
         self._next_stats = 0.0
+        self._stable_at = float("inf")
         self._weights_pending: dict[str, float | None] | None = None
         self._weights_last: dict[str, float | None] | None = None
         self._weights_sent_at = 0.0
@@ -210,6 +214,9 @@ class MqttLink:
             self.delivery.handed_out(row, info.mid)
         self.delivery.flush()
         now = time.monotonic()
+        if now >= self._stable_at:
+            self._stable_at = float("inf")
+            self._backoff.reset()
         if self._rebirth:
             self._rebirth = False
             self._announce()
@@ -285,13 +292,17 @@ class MqttLink:
         if self._connections > 1:
             self.counters["reconnects"] += 1
         self._connected, self._connected_at = True, time.time()
-        self._backoff.reset()
+        self._stable_at = time.monotonic() + STABLE_AFTER_S
         log.info("mqtt: connected to %s:%d, session %d", self.section.host, self.section.port, self._session)
         client.subscribe([(self.topics.commands, 1), (self.topics.planogram, 1)])
         self._announce()
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
                        properties: Any) -> None:
+        if self._connected:
+            log.warning("mqtt: disconnected from %s:%d (%s) with %d event(s) in flight; they are re-sent on "
+                        "reconnect (if this repeats, check that the broker ACL lets this node publish events)",
+                        self.section.host, self.section.port, reason_code, self.delivery.inflight)
         self._connected = False
 
     def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason_code: ReasonCode,
