@@ -176,6 +176,32 @@ def capture(
         click.echo(f"{out}: {result.lines} lines, {result.duration_s:.0f} s simulated; {truth_path}: {kinds}")
 
 
+@sim.command("generate")
+@_config
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--interactions", type=click.IntRange(1), default=None, help="This many pick/put/restock ...")
+@click.option("--duration", type=click.FloatRange(1), default=None, help="... or this many seconds (default 120).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Default: stdout.")
+def generate(
+    config_path: Path | None, seed: int, interactions: int | None, duration: float | None, output: Path | None
+) -> None:
+    """Write a generated scenario as TOML, to edit by hand and play with `sim run --scenario`."""
+    from edge.sim.scenario_toml import scenario_to_toml
+
+    if interactions is None and duration is None:
+        duration = 120.0
+    scenario, _ = _scenario_and_layout(config_path, None, seed, duration, interactions)
+    text = scenario_to_toml(scenario)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc}")
+    click.echo(f"{output}: {len(scenario.actions)} actions over {scenario.end_s():.0f} s")
+
+
 def _warn_bandwidth(config: NodeConfig | None, channels: int, sps: float, protocol: str) -> None:
     """A real MCU cannot send faster than its baud rate: say so instead of simulating the impossible."""
     from edge.sim.mcu import bytes_per_second

@@ -91,3 +91,23 @@ def test_capture_warns_when_the_baud_rate_cannot_carry_the_frames(tmp_path: Path
     assert fast.exit_code == 0 and "raise serial.baudrate" in fast.stderr
     normal = CliRunner().invoke(cli, [*base, "--sps", "80"])
     assert normal.exit_code == 0 and "warning" not in normal.stderr
+
+
+def test_generate_then_capture_the_edited_file(tmp_path: Path) -> None:
+    scenario = tmp_path / "gen.toml"
+    made = CliRunner().invoke(cli, ["sim", "generate", "--seed", "6", "--interactions", "10", "-o", str(scenario)])
+    assert made.exit_code == 0, made.output
+    text = scenario.read_text().replace('kind = "pick"', 'kind = "pick"\nnote = "edited"', 1)
+    scenario.write_text(text)
+    args = [
+        "sim",
+        "capture",
+        "--scenario",
+        str(scenario),
+        "--truth",
+        str(tmp_path / "t.jsonl"),
+        str(tmp_path / "o.cap"),
+    ]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    details = [json.loads(line)["detail"] for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert sum("edited" in d for d in details) == 1

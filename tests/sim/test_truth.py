@@ -152,3 +152,24 @@ def test_any_wiring_and_rate_generates_consistent_truth(plates: int, cells: int,
     total = sum(sum(r.plates.values()) for r in sim.truth)
     assert abs(grams[-1].sum() - grams[0].sum() - total) < 1.0
     assert sum(r.expect_event for r in sim.truth) == 25
+
+
+def test_generated_scenario_round_trips_through_toml(tmp_path: Path) -> None:
+    from edge.sim.scenario_toml import scenario_to_toml
+
+    original = generate_scenario(8, plates=layout(seed=8), interactions=120)
+    path = tmp_path / "gen.toml"
+    path.write_text(scenario_to_toml(original))
+    assert load_scenario(path) == original
+    example = load_scenario(REPO / "config" / "sim-scenario.toml")
+    path.write_text(scenario_to_toml(example))
+    assert load_scenario(path) == example
+
+
+def test_malformed_truth_line_is_named(tmp_path: Path) -> None:
+    from edge.errors import CaptureError
+
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"id": 0, "kind": "pick"}\n')
+    with pytest.raises(CaptureError, match=r"t.jsonl:1: not a truth record"):
+        list(read_truth(path))
