@@ -53,12 +53,14 @@ def test_settling_time_and_truth_deltas_on_isolated_actions() -> None:
         window = (t >= truth.t_settled) & (t < min(later, default=t[-1]))
         assert np.abs(column[window] - after).max() < 1.0, truth  # back within ~1 g of before + delta, and stays
         moving = np.nonzero((np.abs(column - after) > 1.0) & (t >= item.t_change) & (t <= truth.t_settled))[0]
-        if len(moving):
-            settles.append(t[moving[-1]] - item.t_change)
+        measured = t[moving[-1]] - item.t_change if len(moving) else 0.0  # last sample off by more than 1 g
+        declared = truth.t_settled - item.t_change
+        assert measured <= declared + 1.0 / 80, truth  # the truth never calls a moving plate settled
+        settles.append(declared)
     settles_arr = np.asarray(settles)
     assert len(settles_arr) > 40
-    assert settles_arr.min() >= 0.2 and settles_arr.max() <= 1.5, (settles_arr.min(), settles_arr.max())
-    assert np.median(settles_arr) > 0.4  # spread over the range, not all instantaneous
+    assert settles_arr.min() >= 0.3 - 1e-9 and settles_arr.max() <= 1.5 + 1e-9, (settles_arr.min(), settles_arr.max())
+    assert np.percentile(settles_arr, 10) < 0.6 and np.percentile(settles_arr, 90) > 1.2  # spread over the range
 
 
 def test_handling_vibration_on_neighbours() -> None:
