@@ -6,10 +6,12 @@ seed gives the same lines either way.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from edge.errors import ConfigError
 from edge.sim.layout import PlateSpec, ShelfLayout
 from edge.sim.mcu import Line, McuEncoder, Protocol
 from edge.sim.physics import Physics
@@ -28,13 +30,30 @@ def layout_for(scenario: Scenario, config: NodeConfig | None = None, physics: Ph
     Physics: `physics` if given, else the defaults with the scenario's [physics] overrides."""
     physics = physics or scenario.physics_model()
     if config is not None:
-        return ShelfLayout.from_config(config, scenario.seed, physics)
-    if scenario.shelf is not None:
+        layout = ShelfLayout.from_config(config, scenario.seed, physics)
+    elif scenario.shelf is not None:
         plates = [PlateSpec(p.name, tuple(p.channels)) for p in scenario.shelf.plates]
-        return ShelfLayout.build(plates, scenario.shelf.channels, scenario.seed, physics)
-    names = list(dict.fromkeys(slot.plate for slot in scenario.planogram))
-    plates = [PlateSpec(name, (2 * i, 2 * i + 1)) for i, name in enumerate(names)]
-    return ShelfLayout.build(plates, 2 * len(plates), scenario.seed, physics)
+        layout = ShelfLayout.build(plates, scenario.shelf.channels, scenario.seed, physics)
+    else:
+        names = list(dict.fromkeys(slot.plate for slot in scenario.planogram))
+        plates = [PlateSpec(name, (2 * i, 2 * i + 1)) for i, name in enumerate(names)]
+        layout = ShelfLayout.build(plates, 2 * len(plates), scenario.seed, physics)
+    return _calibrated(layout, scenario)
+
+
+def _calibrated(layout: ShelfLayout, scenario: Scenario) -> ShelfLayout:
+    """Apply the scenario's fixed [calibration], if any, checking it has one value per channel."""
+    fixed = scenario.calibration
+    if fixed is None:
+        return layout
+    for key, values in (("counts_per_gram", fixed.counts_per_gram), ("offsets", fixed.offsets)):
+        if values is not None and len(values) != layout.channels:
+            raise ConfigError(
+                f"calibration.{key}: {len(values)} values for {layout.channels} channels; give one per channel"
+            )
+    scale = layout.counts_per_gram if fixed.counts_per_gram is None else np.asarray(fixed.counts_per_gram, float)
+    offsets = layout.offsets if fixed.offsets is None else np.asarray(fixed.offsets, dtype=np.int64)
+    return replace(layout, counts_per_gram=scale, offsets=offsets)
 
 
 class Simulation:

@@ -51,6 +51,19 @@ class Shelf(_Model):
     plates: list[ShelfPlate] = Field(min_length=1)
 
 
+class Calibration(_Model):
+    """Fixed per-channel calibration instead of the seed's random one (e.g. to match a real shelf)."""
+
+    counts_per_gram: list[float] | None = Field(default=None, description="One value per channel, > 0.")
+    offsets: list[int] | None = Field(default=None, description="Counts at zero load, one per channel.")
+
+    @model_validator(mode="after")
+    def _positive(self) -> Calibration:
+        if self.counts_per_gram and min(self.counts_per_gram) <= 0:
+            raise ValueError("counts_per_gram must all be > 0 (a negative scale means swapped bridge wires)")
+        return self
+
+
 class Action(_Model):
     at: float = Field(ge=0, description="Seconds from the scenario start when the hand touches / the fault begins.")
     kind: ActionKind
@@ -89,6 +102,7 @@ class Scenario(_Model):
     items: list[Item] = Field(min_length=1)
     planogram: list[Slot] = Field(min_length=1)
     actions: list[Action] = Field(default_factory=list)
+    calibration: Calibration | None = None
     physics: dict[str, float | tuple[float, float]] | None = Field(
         default=None, description="Overrides of edge.sim.physics.Physics fields (ranges as [low, high])."
     )

@@ -19,6 +19,9 @@ def scenario_to_toml(scenario: Scenario) -> str:
             lines.append(f"{key} = {_value(data[key])}")
     if scenario.physics:
         lines += ["", "[physics]"] + [f"{k} = {_value(v)}" for k, v in scenario.physics.items()]
+    if scenario.calibration is not None:
+        lines += ["", "[calibration]"]
+        lines += [f"{k} = {_value(v)}" for k, v in scenario.calibration.model_dump(exclude_none=True).items()]
     if scenario.shelf is not None:
         lines += ["", "[shelf]", f"channels = {scenario.shelf.channels}", "plates = ["]
         lines += [f"    {{ name = {_value(p.name)}, channels = {_value(p.channels)} }}," for p in scenario.shelf.plates]

@@ -173,3 +173,22 @@ def test_malformed_truth_line_is_named(tmp_path: Path) -> None:
     path.write_text('{"id": 0, "kind": "pick"}\n')
     with pytest.raises(CaptureError, match=r"t.jsonl:1: not a truth record"):
         list(read_truth(path))
+
+
+def test_fixed_calibration_from_the_scenario(tmp_path: Path) -> None:
+    from edge.loadcell.capture import read_header
+    from edge.sim.scenario import Scenario
+    from edge.sim.scenario_toml import scenario_to_toml
+
+    base = quiet_scenario(3.0).model_dump()
+    fixed = Scenario.model_validate({**base, "calibration": {"counts_per_gram": [400.0] * 8, "offsets": [1000] * 8}})
+    path = tmp_path / "cal.toml"
+    path.write_text(scenario_to_toml(fixed))
+    assert load_scenario(path) == fixed
+    result = simulate_to_capture(fixed, tmp_path / "c.cap", tmp_path / "c.jsonl")
+    header = read_header(tmp_path / "c.cap")
+    assert header["sim_counts_per_gram"] == ",".join(["400.0000"] * 8) and header["sim_offsets"] == "1000," * 7 + "1000"
+    assert result.layout.offsets.tolist() == [1000] * 8
+    short = Scenario.model_validate({**base, "calibration": {"offsets": [0, 0]}})
+    with pytest.raises(ConfigError, match=r"calibration.offsets: 2 values for 8 channels"):
+        layout_for(short)
