@@ -23,10 +23,13 @@ from collections import deque
 from pathlib import Path
 from typing import IO, Literal
 
+import numpy as np
+
 from edge.loadcell.framing import QUERY
 from edge.sim.engine import Simulation
 from edge.sim.layout import ShelfLayout
 from edge.sim.mcu import Line, Protocol
+from edge.sim.render import Block
 from edge.sim.scenario import Action, Scenario
 from edge.sim.truth import TruthRecord, write_truth
 
@@ -70,7 +73,8 @@ class PtyShelf:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pending: deque[Line] = deque()
-        self._plate_grams: dict[str, float] = {}
+        self._block: Block | None = None  # the block the lines being sent come from
+        self._last_sent_t = 0.0  # scenario time of the last line handed to the pty
         self._inbox = b""
         self.finished = threading.Event()
         self.error: str | None = None  # why the playing thread ended early, if it did
@@ -146,9 +150,13 @@ class PtyShelf:
             return list(self._truth)
 
     def plate_grams(self) -> dict[str, float]:
-        """True load per plate (grams, no noise or drift) at the last sample sent."""
+        """True load per plate (grams, no noise or drift) at the last sample sent (empty before the first)."""
         with self._lock:
-            return dict(self._plate_grams)
+            block = self._block
+            if block is None:
+                return {}
+            row = int(np.clip(np.searchsorted(block.t, self._last_sent_t, side="right") - 1, 0, len(block.t) - 1))
+            return self.sim.plate_grams(block.physical[row])
 
     @property
     def connected(self) -> bool:
@@ -186,7 +194,7 @@ class PtyShelf:
                             break
                         block, lines = self.sim.step()
                         self._pending.extend(lines)
-                        self._plate_grams = self.sim.plate_grams(block.physical)
+                        self._block = block
                         self._publish_truth()
                     if not self._pending:
                         continue
@@ -197,6 +205,7 @@ class PtyShelf:
                     if self._pending:
                         self._pending.popleft()
                         self._send(raw)
+                        self._last_sent_t = t_line
             clean = True
         except OSError as exc:
             self.error = f"simulated shelf stopped on an I/O error: {exc}"
