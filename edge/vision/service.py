@@ -104,10 +104,14 @@ class VisionService:
         """Buffered frames with t0 <= t <= t1 (unix s), oldest first; detections may still be None."""
         return self.ring.frames_between(t0, t1)
 
-    def evidence(self, t0: float, t1: float) -> dict[str, PlateEvidence]:
-        """Per plate with an ROI: what the camera saw between t0 and t1 (unix s), best frame kept as snapshot."""
+    def evidence(self, t0: float, t1: float, max_on_demand: int = MAX_ON_DEMAND) -> dict[str, PlateEvidence]:
+        """Per plate with an ROI: what the camera saw between t0 and t1 (unix s), best frame kept as snapshot.
+
+        Runs the detector on up to `max_on_demand` not yet analysed frames of the window, on the
+        caller's thread (about that many invoke times; 0 = use only what the worker already did).
+        """
         records = self.ring.frames_between(t0, t1)
-        self._detect_some(records)
+        self._detect_some(records, max_on_demand)
         analysed = [AnalysedFrame(r.t, r.seq, r.detections) for r in records if r.detections is not None]
         result = build_evidence(analysed, self.regions, self.hand_label, self.min_overlap)
         evidence = dict(result.evidence)
@@ -169,13 +173,13 @@ class VisionService:
                 log.exception("detector failed on frame %d", record.seq)
                 self._counts["detector_errors"] += 1
 
-    def _detect_some(self, records: list[FrameRecord]) -> None:
-        if self.detector is None:
+    def _detect_some(self, records: list[FrameRecord], limit: int) -> None:
+        if self.detector is None or limit <= 0:
             return
         missing = [r for r in records if r.detections is None]
-        if len(missing) > MAX_ON_DEMAND:
-            step = len(missing) / MAX_ON_DEMAND
-            missing = [missing[int(i * step)] for i in range(MAX_ON_DEMAND)]
+        if len(missing) > limit:
+            step = len(missing) / limit
+            missing = [missing[int(i * step)] for i in range(limit)]
         for record in missing:
             record.detections = tuple(self.detector.detect(record.image))
             self._counts["detected_on_demand"] += 1

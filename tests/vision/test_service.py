@@ -82,3 +82,35 @@ def test_active_frames_are_detected_by_the_worker(service: VisionService) -> Non
     assert health["camera_ok"] is True and health["detector_errors"] == 0 and health["mode"] == "active"
     jpeg = service.snapshot(annotate=True)
     assert jpeg[:2] == b"\xff\xd8" and len(jpeg) > 5000
+
+
+def test_camera_without_detector_still_buffers_and_reports_frames(
+    tmp_path: Path, shared_images_dir: Path
+) -> None:
+    import cv2
+
+    from .frames import write_frames
+
+    frames = tmp_path / "frames"
+    write_frames(frames, 10, 0.05, image_for=lambda i: cv2.resize(shelf_image(shared_images_dir), (696, 348)))
+    config = make_config(tmp_path, frames, tmp_path)
+    config = config.model_copy(update={"detector": None})
+    vision = VisionService(config)
+    try:
+        vision.start()
+        assert wait_for(lambda: len(vision.ring) >= 2)
+        evidence = vision.evidence(0, 2e9)
+        assert set(evidence) == {"left", "right"}
+        assert all(e.frames == 0 and e.labels == {} and e.snapshot is None for e in evidence.values())
+        assert vision.health()["detector"] is False and vision.health()["camera_ok"] is True
+        assert vision.snapshot()[:2] == b"\xff\xd8"
+    finally:
+        vision.stop()
+
+
+def test_evidence_without_on_demand_uses_only_worker_results(service: VisionService) -> None:
+    service.start()
+    assert wait_for(lambda: len(service.ring) >= 2)
+    evidence = service.evidence(0, 2e9, max_on_demand=0)  # idle: the worker analysed nothing yet
+    assert all(e.frames == 0 for e in evidence.values())
+    assert service.health()["detected_on_demand"] == 0
