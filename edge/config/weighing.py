@@ -52,12 +52,14 @@ class WeighingSection(Section):
         default=30.0, gt=0, description="An active segment longer than this is closed as a 'forced' event."
     )
     group_onset_s: float = Field(
-        default=0.3, ge=0, description="Plates whose changes begin within this time may form one event..."
+        default=0.12,
+        ge=0,
+        description="Plates whose changes begin within this time (or 1.5 samples) may form one event...",
     )
     group_change_s: float = Field(
-        default=0.06,
+        default=0.03,
         ge=0,
-        description="...if their decisive moves (lift/release) also happened within this time (or 1.5 samples).",
+        description="...if they also first passed half-way to their new levels within this time (interpolated).",
     )
     group_wait_s: float = Field(
         default=7.0,

@@ -107,8 +107,8 @@ class Weigher:
         w = self.config.weighing
         return GroupingParams(
             min_event_g=w.min_event_g,
-            onset_s=w.group_onset_s,
-            change_s=max(w.group_change_s, 1.5 * period),
+            onset_s=max(w.group_onset_s, 1.5 * period),
+            change_s=w.group_change_s,
             wait_s=w.group_wait_s,
             adjacent_only=w.group_adjacent_only,
             noisy_sigma_g=w.noisy_sigma_g,
