@@ -1,0 +1,80 @@
+"""One contract, every camera backend that can run here (gpiozero's test_real_pins idea).
+
+LiveSource needs a V4L2 device or a stream; it is included when SHELF_NODE_TEST_CAMERA names one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.errors import CameraError
+from edge.hw.camera import FrameDirSource, FrameSource, LiveSource, VideoFileSource
+
+from .frames import HEIGHT, WIDTH, write_frames, write_video
+
+
+def frame_dir(tmp_path: Path) -> FrameSource:
+    write_frames(tmp_path / "frames", 10, 0.03)
+    return FrameDirSource(tmp_path / "frames")
+
+
+def video_file(tmp_path: Path) -> FrameSource:
+    write_video(tmp_path / "clip.avi", 10, fps=30.0)
+    return VideoFileSource(tmp_path / "clip.avi")
+
+
+def live(tmp_path: Path) -> FrameSource:
+    return LiveSource(os.environ["SHELF_NODE_TEST_CAMERA"])
+
+
+BACKENDS: list[Callable[[Path], FrameSource]] = [frame_dir, video_file]
+if os.environ.get("SHELF_NODE_TEST_CAMERA"):
+    BACKENDS.append(live)
+
+
+def first_frame(source: FrameSource, timeout: float = 3.0) -> tuple[float, np.ndarray]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = source.read()
+        if frame is not None:
+            return frame
+        time.sleep(0.01)
+    raise AssertionError(f"{source.description}: no frame within {timeout}s")
+
+
+@pytest.mark.parametrize("make", BACKENDS, ids=lambda f: f.__name__)
+def test_frames_are_timestamped_bgr_images_in_time_order(make: Callable[[Path], FrameSource], tmp_path: Path) -> None:
+    source = make(tmp_path)
+    source.open()
+    try:
+        t1, image = first_frame(source)
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+        if make is not live:
+            assert image.shape[:2] == (HEIGHT, WIDTH)
+        assert abs(t1 - time.time()) < 60  # unix seconds, recent
+        time.sleep(0.1)
+        t2, _ = first_frame(source)
+        assert t2 > t1
+    finally:
+        source.close()
+    source.close()  # closing twice is harmless
+
+
+@pytest.mark.parametrize("make", [frame_dir, video_file], ids=lambda f: f.__name__)
+def test_missing_source_raises_camera_error_naming_it(make: Callable[[Path], FrameSource], tmp_path: Path) -> None:
+    source = make(tmp_path)
+    target = getattr(source, "directory", None) or source.path  # type: ignore[attr-defined]
+    if target.is_dir():
+        for child in target.iterdir():
+            child.unlink()
+        target.rmdir()
+    else:
+        target.unlink()
+    with pytest.raises(CameraError, match=str(target)):
+        source.open()
