@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,7 +42,7 @@ def open_source(
     """Choose the backend: directory of <unix ms>.jpg, video file, URL, or V4L2 device (index or path)."""
     path = Path(spec)
     if "://" in spec:
-        return LiveSource(spec, width, height)
+        return StreamSource(spec)
     if spec.isdigit() or spec.startswith("/dev/"):
         return LiveSource(spec, width, height)
     if path.is_dir():
@@ -181,7 +182,8 @@ class VideoFileSource:
 
 
 class LiveSource:
-    """A V4L2 device (index or path) or a network stream; frame t = host time at grab."""
+    """A V4L2 device (index or path); frame t = host time at grab. The driver keeps a 1-frame buffer,
+    so polling at the idle rate still returns a fresh frame."""
 
     def __init__(self, spec: str, width: int | None = None, height: int | None = None) -> None:
         self.spec = spec
@@ -193,13 +195,10 @@ class LiveSource:
     def open(self) -> None:
         import cv2
 
-        if "://" in self.spec:
-            capture = cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG)
-        else:
-            device: int | str = int(self.spec) if self.spec.isdigit() else self.spec
-            if isinstance(device, str) and not os.path.exists(device):
-                raise CameraError(f"{self.description}: no such device (unplugged?); check ls /dev/v4l/by-id/")
-            capture = cv2.VideoCapture(device, cv2.CAP_V4L2)
+        device: int | str = int(self.spec) if self.spec.isdigit() else self.spec
+        if isinstance(device, str) and not os.path.exists(device):
+            raise CameraError(f"{self.description}: no such device (unplugged?); check ls /dev/v4l/by-id/")
+        capture = cv2.VideoCapture(device, cv2.CAP_V4L2)
         if not capture.isOpened():
             capture.release()
             raise CameraError(f"{self.description}: cannot open (busy, unplugged or wrong URL)")
@@ -224,3 +223,65 @@ class LiveSource:
         if self._capture is not None:
             self._capture.release()
             self._capture = None
+
+
+class StreamSource:
+    """A network stream (rtsp://, http://). A grabber thread keeps up with the stream, because
+    H.264 frames cannot be skipped undecoded and FFmpeg would otherwise hand out stale buffered
+    frames; read() converts only the newest grabbed frame. Frame t = host time at grab."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.description = f"stream {url}"
+        self._capture: Any = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._grabbed_at: float | None = None  # newest grabbed, not yet returned frame
+        self._ended = False
+
+    def open(self) -> None:
+        import cv2
+
+        capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG)
+        if not capture.isOpened():
+            capture.release()
+            raise CameraError(f"{self.description}: cannot open (wrong URL, credentials or network?)")
+        self._capture = capture
+        self._ended = False
+        self._grabbed_at = None
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._grab_forever, name="camera-stream-grab", daemon=True)
+        self._thread.start()
+
+    def read(self) -> Frame | None:
+        with self._lock:
+            if self._ended or self._capture is None:
+                raise CameraError(f"{self.description}: stream ended or lost")
+            if self._grabbed_at is None:
+                return None
+            t, self._grabbed_at = self._grabbed_at, None
+            ok, image = self._capture.retrieve()
+        if not ok:
+            raise CameraError(f"{self.description}: frame could not be decoded")
+        return t, image
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
+        with self._lock:
+            if self._capture is not None:
+                self._capture.release()
+                self._capture = None
+
+    def _grab_forever(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                ok = self._capture is not None and self._capture.grab()
+                if not ok:
+                    self._ended = True
+                    return
+                self._grabbed_at = time.time()
+            time.sleep(0)  # let read() take the lock between grabs

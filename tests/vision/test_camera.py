@@ -43,7 +43,7 @@ def test_open_source_picks_backend_by_spec(tmp_path: Path) -> None:
     assert isinstance(open_source(str(tmp_path / "frames")), FrameDirSource)
     assert isinstance(open_source(str(tmp_path / "clip.avi")), VideoFileSource)
     assert type(open_source("/dev/v4l/by-id/usb-cam-video-index0")).__name__ == "LiveSource"
-    assert type(open_source("rtsp://10.0.0.5/stream")).__name__ == "LiveSource"
+    assert type(open_source("rtsp://10.0.0.5/stream")).__name__ == "StreamSource"
     with pytest.raises(CameraError, match="fix \\[camera\\] source"):
         open_source(str(tmp_path / "nothing-here"))
 
@@ -192,3 +192,31 @@ def test_unexpected_backend_error_is_counted_logged_and_survived(
     frames = capture.health()["frames"]
     assert wait_for(lambda: capture.health()["frames"] > frames and capture.health()["camera_ok"] is True)
     assert "ZeroDivisionError: bug in a backend" in caplog.text  # logged with its traceback
+
+
+def test_stream_source_returns_newest_grab_once_and_reports_the_end(tmp_path: Path) -> None:
+    from edge.hw.camera import StreamSource
+
+    write_video(tmp_path / "stream.avi", 200, fps=30.0)
+    source = StreamSource(f"file://{tmp_path / 'stream.avi'}")  # FFmpeg reads a file URL flat out
+    source.open()
+    try:
+        frames, ended = [], None
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                frame = source.read()
+            except CameraError as exc:
+                ended = str(exc)
+                break
+            if frame is not None:
+                frames.append(frame)
+            time.sleep(0.005)  # a polling consumer slower than the stream
+        assert ended is not None and "stream ended or lost" in ended
+        assert frames and all(f[1].shape == (120, 160, 3) for f in frames)
+        assert [t for t, _ in frames] == sorted(t for t, _ in frames)
+        assert len(frames) < 200  # stale frames were skipped, not queued
+    finally:
+        source.close()
+    with pytest.raises(CameraError, match="cannot open"):
+        StreamSource(f"file://{tmp_path / 'absent.avi'}").open()
