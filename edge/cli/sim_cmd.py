@@ -38,13 +38,25 @@ def sim() -> None:
 
 @sim.command("run")
 @_config
-@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario TOML (see config/sim-scenario.toml); default: generated from --seed.",
+)
 @click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
 @click.option("--duration", type=click.FloatRange(1), default=600.0, show_default=True, help="Generated length, s.")
 @_sps
 @_protocol
 @click.option("--link", type=click.Path(path_type=Path), default=None, help="Keep a symlink here to the pty.")
-@click.option("--truth", "truth_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--truth",
+    "truth_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append each action's ground truth here (JSON lines) as it begins.",
+)
 @click.option("--speed", type=click.FloatRange(0.01, 1000), default=1.0, show_default=True, help="x real time.")
 @click.option("--interactive", is_flag=True, help="Read pick/put/unplug/replug/status commands from stdin.")
 def run(
@@ -75,7 +87,7 @@ def run(
     try:
         shelf.start()
     except OSError as exc:
-        fail(f"cannot open a pty or the link {link}: {exc}; check the link's directory exists and is writable")
+        fail(f"cannot start the simulated shelf: {exc}; check that the --link and --truth directories exist")
     click.echo(f"{shelf.slave_path}" + (f" {link}" if link else ""))
     sys.stdout.flush()
     signal.signal(signal.SIGTERM, lambda *_: shelf.request_stop())
@@ -111,13 +123,25 @@ def _console(shelf: PtyShelf) -> None:
 
 @sim.command("capture")
 @_config
-@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario TOML (see config/sim-scenario.toml); default: generated from --seed.",
+)
 @click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
 @click.option("--interactions", type=click.IntRange(1), default=None, help="Generate this many pick/put/restock.")
 @click.option("--duration", type=click.FloatRange(1), default=None, help="Or generate this many seconds.")
 @_sps
 @_protocol
-@click.option("--truth", "truth_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--truth",
+    "truth_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Ground truth output (JSON lines, one per action).",
+)
 @click.option("--start-time", type=float, default=None, help="Unix time of the first sample (default fixed).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))

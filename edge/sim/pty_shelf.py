@@ -81,9 +81,14 @@ class PtyShelf:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> PtyShelf:
-        self._open_pty()
         if self._truth_path:
             self._truth_file = self._truth_path.open("w", encoding="utf-8", newline="\n")
+        try:
+            self._open_pty()
+        except OSError:
+            if self._truth_file:
+                self._truth_file.close()
+            raise
         self.start_time = time.time()
         self._start_monotonic = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="pty-shelf", daemon=True)
@@ -171,9 +176,15 @@ class PtyShelf:
         self.slave_path = os.ttyname(slave)
         if self.link_path:
             temporary = self.link_path.with_name(self.link_path.name + ".new")
-            temporary.unlink(missing_ok=True)
-            temporary.symlink_to(self.slave_path)
-            temporary.replace(self.link_path)  # atomic re-point, as udev does
+            try:
+                temporary.unlink(missing_ok=True)
+                temporary.symlink_to(self.slave_path)
+                temporary.replace(self.link_path)  # atomic re-point, as udev does
+            except OSError:
+                os.close(master)
+                os.close(slave)
+                self._master = self._slave = None
+                raise
 
     def _close_pty(self) -> None:
         for fd in (self._master, self._slave):
