@@ -1,6 +1,6 @@
 """One contract, every camera backend that can run here (gpiozero's test_real_pins idea).
 
-LiveSource needs a V4L2 device or a stream; it is included when SHELF_NODE_TEST_CAMERA names one.
+A real camera (V4L2 device or stream URL) is included when SHELF_NODE_TEST_CAMERA names one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from edge.errors import CameraError
-from edge.hw.camera import FrameDirSource, FrameSource, LiveSource, VideoFileSource
+from edge.hw.camera import FrameDirSource, FrameSource, VideoFileSource, open_source
 
 from .frames import HEIGHT, WIDTH, write_frames, write_video
 
@@ -30,7 +30,7 @@ def video_file(tmp_path: Path) -> FrameSource:
 
 
 def live(tmp_path: Path) -> FrameSource:
-    return LiveSource(os.environ["SHELF_NODE_TEST_CAMERA"])
+    return open_source(os.environ["SHELF_NODE_TEST_CAMERA"])  # LiveSource (V4L2) or StreamSource (URL)
 
 
 BACKENDS: list[Callable[[Path], FrameSource]] = [frame_dir, video_file]
