@@ -87,7 +87,7 @@ class McuEncoder:
             lo, hi = max(start, first) - first, min(stop, first + n) - first
             if fault.kind == "glitch" and first <= start < first + n and fault.channel is not None:
                 value = values[start - first][fault.channel]
-                values[start - first][fault.channel] = self._glitch(value, fault)
+                values[start - first][fault.channel] = glitch_value(value, fault.mode, fault.key)
             elif fault.kind == "dropout" and hi > lo and fault.channel is not None:
                 for row in values[lo:hi]:
                     row[fault.channel] = None
@@ -114,7 +114,7 @@ class McuEncoder:
             if drop[i]:
                 continue
             if i in corrupt:
-                line = self._corrupt(line, corrupt[i])
+                line = corrupt_line(line, corrupt[i].mode, corrupt[i].key)
             lines.append((t, line))
         return lines
 
@@ -141,30 +141,32 @@ class McuEncoder:
         start = math.ceil(fault.t0 * self.sps - 1e-9)
         return start, max(start + 1, math.ceil(fault.t1 * self.sps - 1e-9))
 
-    def _glitch(self, value: int | None, fault: LineFault) -> int | None:
-        """A bad HX711 read: a high bit flipped, the rail value, or zero, for one sample."""
-        if value is None:
-            return None
-        if fault.mode == "rail":
-            return ADC_MAX
-        if fault.mode == "zero":
-            return 0
-        bit = 18 + fault.key % 6  # bits 18..23: at least ~600 g off
-        raw = (value & 0xFFFFFF) ^ (1 << bit)
-        return raw - (1 << 24) if raw & 0x800000 else raw
 
-    @staticmethod
-    def _corrupt(line: bytes, fault: LineFault) -> bytes:
-        body = bytearray(line.rstrip(b"\n"))
-        if fault.mode == "truncate" or len(body) < 3:
-            return bytes(body[: 1 + fault.key % max(1, len(body) - 1)]) + b"\n"
-        star = body.find(b"*")
-        # flip inside the checksummed body (a flip in '$', '*' or the hex digits could be case-only)
-        lo, hi = (1, star) if body[:1] == b"$" and star > 1 else (0, len(body))
-        position = lo + fault.key % (hi - lo)
-        for bit in range(8):  # a flip that would fake a line end is not a single corrupted line
-            flipped = body[position] ^ (1 << ((fault.key >> 8) + bit) % 8)
-            if flipped not in (0x0A, 0x0D):
-                body[position] = flipped
-                break
-        return bytes(body) + b"\n"
+def glitch_value(value: int | None, mode: str, key: int) -> int | None:
+    """A bad HX711 read: a high bit flipped (`bitflip`), the rail value (`rail`) or `zero`, for one sample."""
+    if value is None:
+        return None
+    if mode == "rail":
+        return ADC_MAX
+    if mode == "zero":
+        return 0
+    bit = 18 + key % 6  # bits 18..23: at least ~570 g off
+    raw = (value & 0xFFFFFF) ^ (1 << bit)
+    return raw - (1 << 24) if raw & 0x800000 else raw
+
+
+def corrupt_line(line: bytes, mode: str, key: int) -> bytes:
+    """One bit flipped inside the checksummed body (`bitflip`), or the line cut short (`truncate`)."""
+    body = bytearray(line.rstrip(b"\n"))
+    if mode == "truncate" or len(body) < 3:
+        return bytes(body[: 1 + key % max(1, len(body) - 1)]) + b"\n"
+    star = body.find(b"*")
+    # flip inside the checksummed body (a flip in '$', '*' or the hex digits could be case-only)
+    lo, hi = (1, star) if body[:1] == b"$" and star > 1 else (0, len(body))
+    position = lo + key % (hi - lo)
+    for bit in range(8):  # a flip that would fake a line end is not a single corrupted line
+        flipped = body[position] ^ (1 << ((key >> 8) + bit) % 8)
+        if flipped not in (0x0A, 0x0D):
+            body[position] = flipped
+            break
+    return bytes(body) + b"\n"

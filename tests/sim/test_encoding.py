@@ -5,7 +5,12 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from edge.loadcell.capture import read_capture, read_header
+from edge.loadcell.framing import weight_frame
+from edge.sim.mcu import corrupt_line, glitch_value
 from edge.sim.offline import DEFAULT_START, simulate_to_capture
 from tests.sim.helpers import frame_ok, quiet_scenario, weight_fields
 
@@ -70,3 +75,24 @@ def test_plain_grams_firmware_shows_saturation(tmp_path: Path) -> None:
     rail = (2**23 - 1 - result.layout.offsets[0]) / result.layout.counts_per_gram[0]
     held = [r[0] for r in rows[22:28]]  # 2.2-2.8 s: the lean is fully on
     assert all(abs(v - rail) < 0.1 for v in held)
+
+
+@given(
+    seq=st.integers(0, 2**32 - 1),
+    counts=st.lists(st.one_of(st.none(), st.integers(-(2**23), 2**23 - 1)), min_size=1, max_size=16),
+    key=st.integers(0, 2**31 - 1),
+    mode=st.sampled_from(["bitflip", "truncate"]),
+)
+def test_a_corrupted_line_never_passes_the_checksum(seq: int, counts: list[int | None], key: int, mode: str) -> None:
+    line = weight_frame(seq, seq * 12, counts)
+    assert frame_ok(line)
+    bad = corrupt_line(line, mode, key)
+    assert not frame_ok(bad)
+    assert bad.endswith(b"\n") and bad.count(b"\n") == 1 and b"\r" not in bad  # still exactly one line
+
+
+@given(value=st.integers(-(2**23), 2**23 - 1), key=st.integers(0, 2**31 - 1))
+def test_a_bitflip_glitch_is_far_off_and_in_range(value: int, key: int) -> None:
+    wild = glitch_value(value, "bitflip", key)
+    assert wild is not None and -(2**23) <= wild < 2**23
+    assert abs(wild - value) >= 2**18  # >= ~570 g at 460 counts/g
