@@ -36,7 +36,7 @@ class ShelfLayout:
     creep_fraction: np.ndarray  # (channels,)
     creep_tau_s: np.ndarray  # (channels,)
     drift_walk_g_per_s: np.ndarray  # (channels,) random-walk sigma per sqrt(second)
-    drift_sine: np.ndarray  # (channels, 3): amplitude g, period s, phase rad
+    drift_sine: np.ndarray  # (channels, 3): signed amplitude g, period s, phase rad
     physics: Physics
 
     @classmethod
@@ -60,13 +60,7 @@ class ShelfLayout:
             creep_fraction=rng.uniform(*physics.creep_fraction, size=channels),
             creep_tau_s=rng.uniform(*physics.creep_tau_s, size=channels),
             drift_walk_g_per_s=np.full(channels, physics.drift_walk_g_per_sqrt_h / 60.0),
-            drift_sine=np.column_stack(
-                [
-                    rng.uniform(*physics.drift_sine_amplitude_g, size=channels),
-                    rng.uniform(*physics.drift_sine_period_s, size=channels),
-                    rng.uniform(0.0, 2 * math.pi, size=channels),
-                ]
-            ),
+            drift_sine=_temperature_drift(rng, physics, channels),
             physics=physics,
         )
 
@@ -109,6 +103,15 @@ class ShelfLayout:
             "sim_offsets": ",".join(str(int(v)) for v in self.offsets),
             "plates": ";".join(f"{p.name}={'+'.join(str(c) for c in p.channels)}" for p in self.plates),
         }
+
+
+def _temperature_drift(rng: np.random.Generator, physics: Physics, channels: int) -> np.ndarray:
+    """One shelf temperature cycle (common period and phase); each cell's zero follows it with
+    its own temperature coefficient, so amplitudes differ per cell and some cells drift down."""
+    amplitude = rng.uniform(*physics.drift_sine_amplitude_g, size=channels) * rng.choice([-1.0, 1.0], size=channels)
+    period = np.full(channels, rng.uniform(*physics.drift_sine_period_s))
+    phase = np.full(channels, rng.uniform(0.0, 2 * math.pi))
+    return np.column_stack([amplitude, period, phase])
 
 
 def _check_wiring(plates: list[PlateSpec], channels: int) -> None:

@@ -134,6 +134,9 @@ def test_drift_walk_and_sine_as_configured() -> None:
         else:
             span = smooth.max(axis=0) - smooth.min(axis=0)
             assert np.all(np.abs(span - 20.0) < 2.0), span  # peak to peak = 2 x amplitude
+            correlation = np.corrcoef(smooth.T)
+            assert np.all(np.abs(correlation) > 0.98)  # one shelf temperature drives every cell ...
+            assert (correlation < 0).any()  # ... with its own coefficient: some cells drift the other way
 
 
 def test_creep_is_small_and_slow() -> None:
