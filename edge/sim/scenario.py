@@ -86,6 +86,8 @@ class Action(_Model):
             raise ValueError("give either 'plate' or 'plates', not both")
         if self.kind in SHOPPER_KINDS and self.plates and len(self.plates) != 2:
             raise ValueError(f"an item across plates lies on exactly two plates, got {len(self.plates)}")
+        if self.kind in {"pick", "put"} and self.plates and self.count != 1:
+            raise ValueError("an item lying across two plates is one item: count must be 1")
         if self.kind in {"glitch", "dropout"} and self.channel is None and not self.plate:
             raise ValueError(f"{self.kind} needs 'channel' (or 'plate', to pick one of its channels)")
         return self
