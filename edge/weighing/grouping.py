@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from edge.model import Quality, WeightEvent
 from edge.weighing.plate import Segment
 
+MAX_BLUR_S = 0.3
+
 
 @dataclass(frozen=True, slots=True)
 class GroupingParams:
@@ -62,7 +64,11 @@ def clusters(segments: list[Segment], params: GroupingParams) -> list[list[Segme
 def _together(a: Segment, b: Segment, params: GroupingParams) -> bool:
     if params.adjacent_only and abs(a.plate - b.plate) != 1:
         return False
-    return abs(a.t_start - b.t_start) <= params.onset_s and abs(a.t_change - b.t_change) <= params.change_s
+    if abs(a.t_start - b.t_start) > params.onset_s:
+        return False
+    # a small share under strong vibration blurs its half-way time: allow 3 sigma of it (<= 0.3 s)
+    blur = min(3.0 * math.hypot(a.t_change_sigma, b.t_change_sigma), MAX_BLUR_S)
+    return abs(a.t_change - b.t_change) <= max(params.change_s, blur)
 
 
 def started_with(group: list[Segment], active_since: float, plate: int, params: GroupingParams) -> bool:

@@ -19,6 +19,7 @@ The Weigher decides whether a segment becomes (part of) an event and calls commi
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from edge.weighing.robust import half_means, median, median3, noise_sigma_from_d
 @dataclass(frozen=True, slots=True)
 class DetectorParams:
     window: int  # K: samples in a settle window
+    smooth_span: int  # samples in ~0.1 s: smoothing of the trace before timing a plate's change
     min_event_g: float
     initial_noise_g: float
     noise_floor_g: float
@@ -56,6 +58,7 @@ class Segment:
     faulty: bool
     noise_g: float
     t_change: float  # when the plate first passed half-way to its new level (lift / arrival)
+    t_change_sigma: float  # its uncertainty (noise over slope), inf when no crossing was seen
 
     @property
     def delta_g(self) -> float:
@@ -246,6 +249,7 @@ class PlateDetector:
     def _close(self, t_start: float, forced: bool) -> Segment:
         after = robust_mean(self._raw, self.sigma)
         sigma_after_sq = self.sigma**2 / len(self._raw)
+        t_change, t_change_sigma = self._half_way_time(self.reference, after, t_start)
         segment = Segment(
             plate=self.index,
             t_start=t_start,
@@ -256,7 +260,8 @@ class PlateDetector:
             forced=forced,
             faulty=self._segment_faulty,
             noise_g=self.sigma,
-            t_change=self._half_way_time(self.reference, after, t_start),
+            t_change=t_change,
+            t_change_sigma=t_change_sigma,
         )
         self.state = State.PENDING
         self._pending = segment
@@ -275,18 +280,28 @@ class PlateDetector:
         self.active_since = pending.t_start
         self._active_samples = 0
 
-    def _half_way_time(self, before: float, after: float, default: float) -> float:
-        """First time the trace crossed half-way from the old to the new level and stayed past it
-        for two samples (interpolated): the lift of a pick (after the hand's press), the arrival
-        of a put. Plates carrying one item share that instant; two hands almost never do."""
-        trace = self._trace
+    def _half_way_time(self, before: float, after: float, default: float) -> tuple[float, float]:
+        """First time the trace, smoothed over ~0.1 s against shelf vibration, crossed half-way from
+        the old to the new level and stayed past it for two samples (interpolated); and a 1-sigma
+        uncertainty of that time (the trace's noise over its slope there). It is the lift of a pick
+        (after the hand's press) or the arrival of a put: plates carrying one item share it."""
+        span = self.p.smooth_span
+        times = [t for t, _ in self._trace]
+        values = [v for _, v in self._trace]
+        if span > 1 and len(values) > span:
+            running = [0.0, *itertools.accumulate(values)]
+            values = [(running[i + span] - running[i]) / span for i in range(len(values) - span + 1)]
+            times = [0.5 * (times[i] + times[i + span - 1]) for i in range(len(values))]
         middle = 0.5 * (before + after)
         sign = 1.0 if after >= before else -1.0
-        for i in range(1, len(trace) - 1):
-            (t0, v0), (t1, v1) = trace[i - 1], trace[i]
-            if sign * (v0 - middle) <= 0 < sign * (v1 - middle) and sign * (trace[i + 1][1] - middle) > 0:
-                return t0 + (t1 - t0) * (middle - v0) / (v1 - v0)
-        return default
+        for i in range(1, len(values) - 1):
+            t0, v0, t1, v1 = times[i - 1], values[i - 1], times[i], values[i]
+            if sign * (v0 - middle) <= 0 < sign * (v1 - middle) and sign * (values[i + 1] - middle) > 0:
+                noise = noise_sigma_from_differences(values)
+                slope = abs(v1 - v0) / max(t1 - t0, 1e-9)
+                spread = noise / slope if math.isfinite(noise) else t1 - t0
+                return t0 + (t1 - t0) * (middle - v0) / (v1 - v0), spread
+        return default, math.inf
 
     @property
     def calm(self) -> bool:

@@ -88,6 +88,7 @@ class Weigher:
         window = max(w.settle_min_samples, round(w.settle_window_s / period))
         params = DetectorParams(
             window=window,
+            smooth_span=max(1, round(0.1 / period)),
             min_event_g=w.min_event_g,
             initial_noise_g=w.initial_noise_g,
             noise_floor_g=w.noise_floor_g,
