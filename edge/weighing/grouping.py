@@ -1,8 +1,9 @@
 """Turn closed per-plate segments into weight events: one event per item, even across plates.
 
 Segments whose changes began within `onset_s` of each other and whose decisive moves (the
-first time each plate passed half-way to its new level: the lift of a pick, the arrival of a
-put) happened within `change_s` form a cluster: an item lying across plates moves them as one rigid body, while two
+first times each plate passed 25/50/75 % of the way to its new level: the lift of a pick, the
+arrival of a put; compared by the median of the three gaps) happened within `change_s` form a
+cluster: an item lying across plates moves them as one rigid body, while two
 hands on neighbouring plates almost never lift at the same instant. If `adjacent_only`, only
 neighbouring plates (consecutive in the config's plate list) can cluster. The Weigher makes a
 cluster wait (at most `wait_s` after its first segment closed) while a plate that started with
@@ -68,7 +69,8 @@ def _together(a: Segment, b: Segment, params: GroupingParams) -> bool:
         return False
     # a small share under strong vibration blurs its half-way time: allow 3 sigma of it (<= 0.3 s)
     blur = min(3.0 * math.hypot(a.t_change_sigma, b.t_change_sigma), MAX_BLUR_S)
-    return abs(a.t_change - b.t_change) <= max(params.change_s, blur)
+    gaps = sorted(abs(x - y) for x, y in zip(a.t_marks, b.t_marks, strict=True))
+    return gaps[len(gaps) // 2] <= max(params.change_s, blur)  # the median of the three marks
 
 
 def started_with(group: list[Segment], active_since: float, plate: int, params: GroupingParams) -> bool:
