@@ -12,6 +12,7 @@ FAULT_HOLD_S = 5.0
 class ChannelHealth:
     silent: int = 0  # frames where the channel did not answer (None)
     saturated: int = 0  # frames at or beyond the ADC rail
+    invalid: int = 0  # frames with a value that is not a number (NaN)
     consecutive: int = 0
     last_fault_t: float | None = None
     last_kind: str | None = None
@@ -22,8 +23,10 @@ class ChannelHealth:
             return
         if kind == "silent":
             self.silent += 1
-        else:
+        elif kind == "saturated":
             self.saturated += 1
+        else:
+            self.invalid += 1
         self.consecutive += 1
         self.last_fault_t = t
         self.last_kind = kind
@@ -37,13 +40,16 @@ class ChannelHealth:
             "last_fault": self.last_kind,
             "silent_frames": self.silent,
             "saturated_frames": self.saturated,
+            "invalid_frames": self.invalid,
         }
 
 
 def fault_kind(counts: float | None, saturation: float) -> str | None:
-    """None when the value is usable, else 'silent' or 'saturated'."""
+    """None when the value is usable, else 'silent', 'saturated' or 'invalid' (NaN)."""
     if counts is None:
         return "silent"
+    if counts != counts:
+        return "invalid"
     if counts >= saturation or counts <= -saturation:
         return "saturated"
     return None

@@ -221,7 +221,7 @@ class PlateDetector:
         offset = mean - self.reference
         if abs(offset) <= self.p.zero_track_band_g:
             self._drift_onset_t = None
-            span = self._times[-1] - self._times[0]
+            span = max(self._times[-1] - self._times[0], 0.0)  # host clock stepped back: no tracking
             step_limit = self.p.zero_track_rate_g_per_s * span * len(self._times) / max(len(self._times) - 1, 1)
             alpha = 0.25
             self.reference += max(-step_limit, min(step_limit, alpha * offset))

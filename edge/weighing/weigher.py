@@ -21,7 +21,7 @@ from typing import Any
 from edge.config import NodeConfig
 from edge.errors import CalibrationError, NotStableError
 from edge.model import PlateReading, WeightEvent, WeightFrame
-from edge.weighing.calibration import Calibration, apply_fit, fit_plate
+from edge.weighing.calibration import Calibration, ChannelCalibration, apply_fit, fit_plate
 from edge.weighing.channels import ChannelHealth, fault_kind
 from edge.weighing.grouping import GroupingParams, clusters, decide, started_with
 from edge.weighing.plate import DetectorParams, PlateDetector, Segment, State
@@ -133,7 +133,7 @@ class Weigher:
             usable = True
             for ch, offset, scale in conversion:
                 value = counts[ch] if ch < n_counts else None
-                if value is None or value >= saturation or value <= -saturation:
+                if value is None or value != value or value >= saturation or value <= -saturation:
                     self.health[ch].record(t, fault_kind(value, saturation))
                     usable = False
                     continue
@@ -236,8 +236,8 @@ class Weigher:
                 channels = self._plate_channels[index]
                 for ch in channels:
                     old = self.calibration.channels[ch]
-                    updates[ch] = type(old)(old.offset + level / len(channels) * old.counts_per_gram,
-                                            old.counts_per_gram)
+                    shift = level / len(channels) * old.counts_per_gram
+                    updates[ch] = ChannelCalibration(old.offset + shift, old.counts_per_gram)
             self._install(self.calibration.with_channels(updates), {})
             for index, level in levels.items():
                 self._detectors[index].remap(1.0, -level)

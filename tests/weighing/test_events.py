@@ -89,6 +89,8 @@ def test_a_dead_channel_is_reported_and_flags_the_event() -> None:
             counts[0] = None  # channel 0 not answering
         if k >= 2000:
             counts[2] = 8_388_607  # channel 2 stuck at the positive rail from 25 s on
+        if k == 1500:
+            counts[1] = float("nan")  # not a number: counted, never poisons a level
 
     weigher = Weigher(CONFIG)
     flat = noisy(np.full(t.shape, 600.0), 0.8, rng)
@@ -100,6 +102,8 @@ def test_a_dead_channel_is_reported_and_flags_the_event() -> None:
     assert status["plates"]["p3"]["faulty_channels"] == [2]
     assert status["channels"]["2"]["last_fault"] == "saturated"
     assert status["channels"]["0"]["silent_frames"] > 60
+    assert status["channels"]["1"]["invalid_frames"] == 1
+    assert status["plates"]["p2"]["level_g"] == pytest.approx(600 + ZERO_G, abs=1)
     assert status["plates"]["p3"]["grams"] is None
 
 
