@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except ShelfNodeError as exc:
         print(f"demo_publisher: {exc}", file=sys.stderr)
         return 2
+    started = time.monotonic()
     if link is not None:
         link.start()
     try:
@@ -59,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.until_drained is not None:
             deadline = time.monotonic() + args.until_drained
             while outbox.depth > 0 and time.monotonic() < deadline:
-                time.sleep(0.05)
+                time.sleep(0.01)
             print("drained" if outbox.depth == 0 else f"not drained: {outbox.depth} left", flush=True)
+            print(f"elapsed {time.monotonic() - started:.3f} s since the link started", flush=True)
     finally:
         if link is not None:
             link.stop()
