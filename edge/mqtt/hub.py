@@ -178,7 +178,7 @@ class HubWatcher:
             self.client.username_pw_set(username, password)
         if ca_file is not None:
             self.client.tls_set(ca_certs=ca_file, certfile=cert_file, keyfile=key_file)
-        self.client.reconnect_delay_set(0.1, 2.0)
+        self.client.reconnect_delay_set(1, 4)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -230,7 +230,7 @@ class HubWatcher:
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         with self._changed:
-            record = self.tracker.handle(message.topic, message.payload)
+            record = self.tracker.handle(message.topic, bytes(message.payload))
             if record is None:
                 return
             if self.keep_records:

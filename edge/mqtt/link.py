@@ -321,11 +321,11 @@ class MqttLink:
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         if message.topic == self.topics.planogram:
-            self.inbound.submit(PLANOGRAM, message.payload)
+            self.inbound.submit(PLANOGRAM, bytes(message.payload))
             return
         name = self.topics.command_name(message.topic)
         if name is not None:
-            self.inbound.submit(name, message.payload)
+            self.inbound.submit(name, bytes(message.payload))
 
     def _respond(self, name: str, response: dict[str, Any]) -> None:
         self.client.publish(self.topics.response(name), envelope.encode(response), qos=1)

@@ -15,7 +15,7 @@ from edge.mqtt.validation import problems
 from edge.planogram import PlanogramStore, parse_planogram
 from tests.mqtt.nodecfg import node_config
 
-GOOD_PLANOGRAM = {"id": "pg-1", "version": 3, "plates": {
+GOOD_PLANOGRAM: dict[str, Any] = {"id": "pg-1", "version": 3, "plates": {
     "p1": [{"sku": "COLA-33", "name": "Cola 33cl", "unit_weight_g": 350.0, "weight_tolerance_g": 8.0,
             "label": "bottle"}],
     "p2": [{"sku": "APPLE", "name": "Apple", "unit_weight_g": 180.0, "weight_tolerance_g": 40.0}]}}
@@ -88,14 +88,15 @@ def test_planogram_parse_and_refusals() -> None:
     planogram = parse_planogram(json.dumps(GOOD_PLANOGRAM), ["p1", "p2"])
     assert planogram.plates["p1"][0].label == "bottle"
     bad_plate = {**GOOD_PLANOGRAM, "plates": {"p9": GOOD_PLANOGRAM["plates"]["p1"]}}
-    for payload, expected in [
+    cases: list[tuple[bytes | str, str]] = [
         (b"{", "not valid JSON"),
         (json.dumps(bad_plate), "p9 do not exist"),
         (json.dumps({**GOOD_PLANOGRAM, "colour": "red"}), "colour: unknown key"),
         (json.dumps({**GOOD_PLANOGRAM, "plates": {"p1": [{**GOOD_PLANOGRAM["plates"]["p1"][0],
                                                            "unit_weight_g": -1}]}}), "unit_weight_g"),
         (json.dumps({**GOOD_PLANOGRAM, "plates": {"p1": GOOD_PLANOGRAM["plates"]["p1"] * 2}}), "sku listed twice"),
-    ]:
+    ]
+    for payload, expected in cases:
         try:
             parse_planogram(payload, ["p1", "p2"])
         except ValueError as exc:

@@ -93,6 +93,7 @@ def test_broker_killed_mid_stream_loses_nothing(tmp_path: Path, broker: Broker) 
     # QoS 1 hands responsibility to the broker at PUBACK. Mosquitto acknowledges before it persists
     # or forwards, so a kill -9 can lose the few events it acked in its last milliseconds: those (and
     # only those) are not the node's loss. Every other seq must arrive; usually none is missing.
+    assert hub_had is not None
     lost_by_broker = set(range(hub_had + 1, acked_before_kill + 1))
     assert missing <= lost_by_broker, (sorted(missing), hub_had, acked_before_kill)
     assert len(missing) <= 16
@@ -105,7 +106,12 @@ def test_broker_killed_mid_stream_loses_nothing(tmp_path: Path, broker: Broker) 
 def test_commands_survive_fuzzing_and_answer_afterwards(tmp_path: Path, broker: Broker) -> None:
     commands = CommandRegistry(allow_state_commands=False, max_bytes=16384)
     tared: list[dict[str, Any]] = []
-    commands.register("tare", lambda params: tared.append(params) or {"tared": True}, changes_state=True)
+
+    def tare(params: dict[str, Any]) -> dict[str, Any]:
+        tared.append(params)
+        return {"tared": True}
+
+    commands.register("tare", tare, changes_state=True)
     rng = random.Random(1234)
     with hub_watcher(broker.port, client_id="hub-cmd") as hub, live_node(tmp_path, broker.port,
                                                                          commands=commands) as node:
@@ -114,13 +120,14 @@ def test_commands_survive_fuzzing_and_answer_afterwards(tmp_path: Path, broker: 
         sent = 0
         for _ in range(40):
             name = rng.choice(["stats", "config", "tare", "rebirth", "nope", "x" * 60])
-            payload = rng.choice([
+            choices: list[bytes | str] = [
                 bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200))),
                 json.dumps({"transaction": rng.randint(0, 10**6), "params": rng.choice([{}, [], "x", None])}),
                 json.dumps([rng.random() for _ in range(5)]),
                 b"{" * 20_000,  # oversized
                 "",
-            ])
+            ]
+            payload = rng.choice(choices)
             send(broker.port, f"{ROOT}/cmd/{name}", payload)
             sent += 1
             time.sleep(0.02)  # a hub, not a flood: keeps the bounded command queue from answering 'busy'

@@ -33,7 +33,7 @@ def secure_broker(tmp_path: Path, factory: Callable[..., Broker], node_acl: list
     return broker, pki
 
 
-def secure_settings(tmp_path: Path, pki: Pki, password: str = "node-secret") -> dict[str, object]:
+def secure_settings(tmp_path: Path, pki: Pki, password: str = "node-secret") -> dict[str, Any]:
     secret = tmp_path / "node-password"
     secret.write_text(password + "\n")
     return {"mqtt": {"username": "node", "password": f"file:{secret}", "protocol": "5"},
@@ -71,7 +71,7 @@ def test_wrong_ca_is_refused_with_a_clear_log_line(tmp_path: Path, mosquitto_fac
                                                    caplog: pytest.LogCaptureFixture) -> None:
     broker, pki = secure_broker(tmp_path, mosquitto_factory, NODE_ACL)
     settings = secure_settings(tmp_path, pki)
-    settings["tls"] = {**settings["tls"], "ca_file": pki.other_ca}  # type: ignore[dict-item]
+    settings["tls"] = {**settings["tls"], "ca_file": pki.other_ca}
     with caplog.at_level(logging.WARNING, logger="edge.mqtt.link"), live_node(tmp_path, broker.port,
                                                                               **settings) as node:
         node.outbox.append("weight", weight_body(0, ["p1"]), time.time())
