@@ -57,7 +57,11 @@ class Inbound:
 
     def stop(self) -> None:
         if self._thread.is_alive():
-            self._queue.put(None)
+            try:
+                self._queue.put(None, timeout=5)
+            except queue.Full:
+                log.warning("inbound worker still busy at stop; leaving it (daemon thread)")
+                return
             self._thread.join(timeout=5)
 
     def submit(self, name: str, payload: bytes) -> None:

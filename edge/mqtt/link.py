@@ -100,7 +100,8 @@ class MqttLink:
     def stop(self) -> None:
         """Publish `stopped`, wait (bounded) for its PUBACK, disconnect, and join the threads."""
         self._stop.set()
-        self._thread.join(timeout=self.section.stop_timeout_s + 5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.section.stop_timeout_s + 5)
         self.inbound.stop()
 
     def publish_weights(self, plates: dict[str, float | None]) -> bool:

@@ -200,9 +200,13 @@ class Outbox:
     def next_session(self) -> int:
         """Increment and return the persisted MQTT session number (one per connection)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            value = counters.add_int(self._db, "session", 1)
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                value = counters.add_int(self._db, "session", 1)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback_quietly()
+                raise OutboxError(f"outbox {self.path}: cannot store the MQTT session counter: {exc}") from None
         return value
 
     def note_error(self, message: str) -> None:
