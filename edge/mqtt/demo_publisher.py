@@ -17,17 +17,19 @@ from typing import Any
 
 from edge.config.loader import load_config
 from edge.errors import ShelfNodeError
+from edge.model import WeightEvent
 from edge.mqtt.link import MqttLink
 from edge.outbox import open_outbox
+from edge.weighing.events import weight_event_to_dict
 
 
 def weight_body(index: int, plates: list[str]) -> dict[str, Any]:
-    """A plausible weight-event body (the shape of the weighing engineer's weight_event_to_dict)."""
+    """A plausible weight event, serialised exactly as the weighing stage does it."""
     now = time.time()
     plate = plates[index % len(plates)]
     delta = -round(100.0 + index % 7 * 12.5, 1)
-    return {"plates": [plate], "plate_deltas": {plate: delta}, "delta_g": delta, "sigma_g": 1.5,
-            "t_start": now - 1.2, "t_end": now, "quality": "settled", "flags": []}
+    event = WeightEvent(t_start=now - 1.2, t_end=now, plate_deltas={plate: delta}, delta_g=delta, sigma_g=1.5)
+    return weight_event_to_dict(event)
 
 
 def main(argv: list[str] | None = None) -> int:

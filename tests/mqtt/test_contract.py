@@ -8,15 +8,17 @@ from typing import Any
 
 import pytest
 
+from edge.model import WeightEvent
 from edge.mqtt import envelope
 from edge.mqtt.hub import HubTracker
 from edge.mqtt.topics import Topics
 from edge.mqtt.validation import SCHEMA_FILES, problems, schema_document
 from edge.outbox.store import OutboxRow
 from edge.planogram import Planogram
+from edge.weighing.events import weight_event_to_dict
 
-WEIGHT_BODY = {"plates": ["p1"], "plate_deltas": {"p1": -120.5}, "delta_g": -120.5, "sigma_g": 1.2,
-               "t_start": 1.0, "t_end": 2.0, "quality": "settled", "flags": []}
+WEIGHT_BODY = weight_event_to_dict(WeightEvent(t_start=1.0, t_end=2.0, plate_deltas={"p1": -120.5}, delta_g=-120.5,
+                                               sigma_g=1.2, quality="noisy", flags=("late",)))
 ITEM_BODY = {"sku": "SKU-1", "plate": "p1", "count": 1, "action": "picked", "confidence": 0.97,
              "needs_review": False, "evidence": {"weight_event_seqs": [3], "snapshot": None}}
 
