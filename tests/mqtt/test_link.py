@@ -184,3 +184,15 @@ def test_live_weights_are_rate_limited_and_only_on_change(tmp_path: Path, broker
     weights = records(hub, "weights")
     assert len(weights) == 2 and all(r.valid for r in weights)
     assert weights[1].payload["plates"] == {"p1": 209.0, "p2": None}
+
+
+def test_mqtt_311_delivers_and_announces(tmp_path: Path, broker: Broker) -> None:
+    with hub_watcher(broker.port, client_id="hub-311") as hub:
+        with live_node(tmp_path, broker.port, mqtt={"protocol": "3.1.1"}) as node:
+            for i in range(5):
+                node.outbox.append("weight", weight_body(i, PLATES), time.time())
+            assert hub.wait_for(lambda t: t.unique_events >= 5, timeout=15)
+            assert wait_until(lambda: node.outbox.depth == 0)
+        assert wait_until(lambda: any(r.payload["state"] == "stopped" for r in records(hub, "status")))
+    assert [r.payload["seq"] for r in records(hub, "event")] == [1, 2, 3, 4, 5]
+    assert all(r.valid for r in hub.records) and records(hub, "birth")
