@@ -70,6 +70,12 @@ class WeighingSection(Section):
         default=True,
         description="Plates are listed in shelf order: only neighbours can share one item's event.",
     )
+    hold_above_g: float = Field(
+        default=3000.0,
+        gt=0,
+        description="Changes heavier than any one item (a leaning arm) are held until they persist...",
+    )
+    hold_s: float = Field(default=7.0, ge=0, description="...for this long; a change that comes back is dropped.")
     zero_track_rate_g_per_s: float = Field(
         default=0.05, ge=0, le=5, description="Automatic zero tracking moves a plate's level at most this fast."
     )

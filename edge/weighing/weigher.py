@@ -24,6 +24,7 @@ from edge.model import PlateReading, WeightEvent, WeightFrame
 from edge.weighing.calibration import Calibration, ChannelCalibration, apply_fit, fit_plate
 from edge.weighing.channels import ChannelHealth, fault_kind
 from edge.weighing.grouping import GroupingParams, clusters, decide, started_with
+from edge.weighing.hold import HeavyChangeHold
 from edge.weighing.plate import DetectorParams, PlateDetector, Segment, State
 from edge.weighing.store import CalibrationStore
 
@@ -50,6 +51,7 @@ class Weigher:
         self._saturation = float(w.saturation_counts)
         self.health = [ChannelHealth() for _ in range(channels)]
         self._grouping = self._grouping_params(1 / 80)
+        self._hold = HeavyChangeHold(w.hold_above_g, w.hold_s, w.min_event_g)
         self._detectors: list[PlateDetector] = []
         self._rate_times: list[float] = []
         self._held: list[WeightFrame] = []
@@ -145,9 +147,13 @@ class Weigher:
             elif detector.withdrawn:
                 detector.withdrawn = False
                 del self._closed_at[detector.index]
-        if not self._closed_at:
-            return []
-        return self._resolve(t)
+        events = self._resolve(t) if self._closed_at else []
+        if self._hold.holding:
+            busy = {self.plate_names[d.index] for d in self._detectors if d.state in (State.ACTIVE, State.PENDING)}
+            events += self._hold.due(t, busy)
+        if events:
+            self.events += len(events)
+        return events
 
     def _resolve(self, now: float) -> list[WeightEvent]:
         pending: list[Segment] = [d.pending for d in self._detectors if d.pending is not None]
@@ -173,8 +179,8 @@ class Weigher:
                 self._detectors[index].reject()
             for index in members:
                 del self._closed_at[index]
-            events += decision.events
-        self.events += len(events)
+            for event in decision.events:
+                events += self._hold.offer(event, now)
         return sorted(events, key=lambda e: e.t_start)
 
     def _faulty_by_plate(self, now: float) -> dict[int, list[int]]:

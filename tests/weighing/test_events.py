@@ -116,3 +116,17 @@ def test_event_dict_is_json_safe_with_both_time_forms() -> None:
     assert record["t_start_iso"].startswith("2023-11-14T22:13:2") and record["t_start_iso"].endswith("Z")
     assert record["plates"] == ["p1"] and record["quality"] == "settled"
     assert record["delta_g"] == pytest.approx(75, abs=1)
+
+
+@pytest.mark.parametrize("sps", [10.0, 80.0])
+def test_a_steady_heavy_lean_is_held_and_dropped_while_a_heavy_restock_is_reported(sps: float) -> None:
+    """An arm resting 3 s on a plate without trembling looks settled; it is heavier than any item,
+    so it is held until it comes back. A 4 kg restock that stays is reported (late, flagged)."""
+    rng = np.random.default_rng(14)
+    t = timeline(40, sps)
+    lean = step(t, 5.0, 6000.0, 0.3) - step(t, 8.0, 6000.0, 0.3)
+    restock = step(t, 20.0, 4000.0, 0.4)
+    flat = noisy(np.full(t.shape, 600.0), 0.8, rng)
+    events = run(CONFIG, frames(t, [noisy(900 + lean, 0.8, rng), flat, noisy(700 + restock, 0.8, rng)]))
+    assert [(list(e.plate_deltas), round(e.delta_g, -1), e.flags) for e in events] == [(["p3"], 4000.0, ("held",))]
+    assert events[0].t_start == pytest.approx(t[0] + 20.0, abs=0.2)
