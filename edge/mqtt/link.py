@@ -9,6 +9,7 @@ Each connection gets a new persisted session number, announced in `status` and i
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -81,6 +82,7 @@ class MqttLink:
         self._weights_last: dict[str, float | None] | None = None
         self._weights_sent_at = 0.0
         self._lock = threading.Lock()
+        self._responses: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self.counters = {"reconnects": 0, "connect_failures": 0, "internal_errors": 0, "birth_invalid": 0,
                          "weights_published": 0, "stats_published": 0}
         self.last_error: str | None = None
@@ -214,6 +216,9 @@ class MqttLink:
             info = self.client.publish(self.topics.events, envelope.encode(payload), qos=1)
             self.delivery.handed_out(row, info.mid)
         self.delivery.flush()
+        while not self._responses.empty():
+            response_topic, response = self._responses.get_nowait()
+            self.client.publish(response_topic, response, qos=1)
         now = time.monotonic()
         if now >= self._stable_at:
             self._stable_at = float("inf")
@@ -329,7 +334,9 @@ class MqttLink:
             self.inbound.submit(name, bytes(message.payload))
 
     def _respond(self, name: str, response: dict[str, Any]) -> None:
-        self.client.publish(self.topics.response(name), envelope.encode(response), qos=1)
+        """From the inbound worker: hand the response to the network thread, the only one that touches
+        the socket (paho writes directly from the calling thread when no loop_start thread exists)."""
+        self._responses.put((self.topics.response(name), envelope.encode(response)))
 
     def _cmd_rebirth(self, params: dict[str, Any]) -> dict[str, Any]:
         self._rebirth = True
