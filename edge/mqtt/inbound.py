@@ -110,6 +110,12 @@ class Inbound:
         except ShelfNodeError as exc:
             self._restore(previous)
             return self._planogram_refused("refused", f"pipeline refused the planogram: {exc}")
+        except Exception as exc:  # a consumer bug: keep the old planogram on disk, log with traceback, count
+            self.internal_errors += 1
+            log.exception("planogram consumer crashed")
+            self._restore(previous)
+            return self._planogram_refused("failed", f"internal error applying the planogram "
+                                                     f"({type(exc).__name__}); see the node log")
         self.current = planogram
         log.info("planogram %s v%d applied and persisted", planogram.id, planogram.version)
         return response_payload(None, PLANOGRAM, result={**summary, "applied": True, "unchanged": False})

@@ -112,3 +112,29 @@ def test_planogram_store_round_trip_is_atomic(tmp_path: Path) -> None:
     store.save(planogram)
     assert store.load() == planogram
     assert [p.name for p in tmp_path.iterdir()] == ["planogram.json"]  # no temp file left behind
+
+
+def test_planogram_consumer_failure_keeps_the_old_one(tmp_path: Path) -> None:
+    from edge.errors import ConfigError
+    from edge.mqtt.inbound import Inbound
+    from edge.planogram import Planogram
+
+    applied: list[Planogram] = []
+    refuse = {"mode": "none"}
+
+    def consumer(planogram: Planogram) -> None:
+        if refuse["mode"] == "refuse":
+            raise ConfigError("fusion cannot use it")
+        if refuse["mode"] == "crash":
+            raise ZeroDivisionError("bug")
+        applied.append(planogram)
+
+    store = PlanogramStore(tmp_path, ["p1", "p2"])
+    inbound = Inbound(CommandRegistry(), store, consumer, respond=lambda name, response: None)
+    assert inbound.apply_planogram(json.dumps(GOOD_PLANOGRAM).encode())["ok"]
+    for mode, code in (("refuse", "refused"), ("crash", "failed")):
+        refuse["mode"] = mode
+        response = inbound.apply_planogram(json.dumps({**GOOD_PLANOGRAM, "version": 9}).encode())
+        assert response["error"]["code"] == code and problems("resp", response) == []
+        assert store.load() == inbound.current and inbound.current is not None and inbound.current.version == 3
+    assert [p.version for p in applied] == [3] and inbound.internal_errors == 1
