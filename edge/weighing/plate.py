@@ -19,12 +19,12 @@ The Weigher decides whether a segment becomes (part of) an event and calls commi
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
+from edge.weighing.marks import crossing_times
 from edge.weighing.robust import half_means, median, median3, noise_sigma_from_differences, robust_mean
 
 
@@ -249,7 +249,7 @@ class PlateDetector:
     def _close(self, t_start: float, forced: bool) -> Segment:
         after = robust_mean(self._raw, self.sigma)
         sigma_after_sq = self.sigma**2 / len(self._raw)
-        marks, t_change_sigma = self._crossing_times(self.reference, after, t_start)
+        marks, t_change_sigma = crossing_times(self._trace, self.reference, after, self.p.smooth_span, t_start)
         segment = Segment(
             plate=self.index,
             t_start=t_start,
@@ -279,38 +279,6 @@ class PlateDetector:
         self.state = State.ACTIVE
         self.active_since = pending.t_start
         self._active_samples = 0
-
-    def _crossing_times(self, before: float, after: float, default: float) -> tuple[tuple[float, ...], float]:
-        """When the trace, smoothed over ~0.1 s against shelf vibration, first passed 25 %, 50 % and
-        75 % of the way from the old to the new level and stayed past it for two samples
-        (interpolated), plus a 1-sigma uncertainty of the 50 % time (noise over slope there).
-        They mark the lift of a pick (after the hand's press) or the arrival of a put: plates
-        carrying one item share them; two hands almost never do. Three marks keep the comparison
-        robust when the signal lingers near one of the levels (a hand still holding half the item)."""
-        span = self.p.smooth_span
-        times = [t for t, _ in self._trace]
-        values = [v for _, v in self._trace]
-        if span > 1 and len(values) > span:
-            running = [0.0, *itertools.accumulate(values)]
-            values = [(running[i + span] - running[i]) / span for i in range(len(values) - span + 1)]
-            times = [0.5 * (times[i] + times[i + span - 1]) for i in range(len(values))]
-        sign = 1.0 if after >= before else -1.0
-        marks: list[float] = []
-        spread = math.inf
-        for fraction in (0.25, 0.5, 0.75):
-            level = before + fraction * (after - before)
-            mark = default
-            for i in range(1, len(values) - 1):
-                t0, v0, t1, v1 = times[i - 1], values[i - 1], times[i], values[i]
-                if sign * (v0 - level) <= 0 < sign * (v1 - level) and sign * (values[i + 1] - level) > 0:
-                    mark = t0 + (t1 - t0) * (level - v0) / (v1 - v0)
-                    if fraction == 0.5:
-                        noise = noise_sigma_from_differences(values)
-                        slope = abs(v1 - v0) / max(t1 - t0, 1e-9)
-                        spread = noise / slope if math.isfinite(noise) else t1 - t0
-                    break
-            marks.append(mark)
-        return tuple(marks), spread
 
     @property
     def calm(self) -> bool:

@@ -66,3 +66,12 @@ def test_a_single_sample_glitch_yields_no_event(sps: float, sigma: float, seed: 
     p1 = noisy(np.full(t.shape, 800.0), sigma, rng)
     p1[int(where * sps)] += glitch
     assert run(CONFIG, frames(t, [p1, noisy(np.zeros(t.shape), sigma, rng)])) == []
+
+
+def test_the_docstring_examples_hold() -> None:
+    import doctest
+
+    from edge.weighing import marks, robust
+
+    for module in (robust, marks):
+        assert doctest.testmod(module).failed == 0
