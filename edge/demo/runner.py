@@ -76,8 +76,7 @@ def run_demo(
                 _say(out, f"the daemon exited with {daemon.returncode}; last lines of {workdir / 'node.log'}:")
                 out.write(_tail(workdir / "node.log"))
                 break
-            view.update_truth(_happened(shelf))
-            view.render(shelf.plate_grams())
+            view.update(shelf.truth(), shelf.plate_grams())
             stop.wait(0.5)
     except KeyboardInterrupt:
         pass
@@ -90,6 +89,8 @@ def run_demo(
             shelf.stop()
         broker.stop()
     truth = _happened(shelf) if shelf else []
+    if view is not None:
+        view.flush(truth)
     result = DemoResult(view.received if view else 0, view.matched if view else 0, view.invalid if view else 0,
                         sum(1 for t in truth if t.expect_event), daemon_exit)
     _say(out, f"stopped. hub received {result.events} events ({result.matched} matched to ground truth, "

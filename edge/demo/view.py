@@ -1,13 +1,15 @@
 """What the demo prints: the hub's view of the node next to the simulator's ground truth.
 
-On a terminal the screen is redrawn in place; otherwise (CI, a pipe) each event is one line.
+On a terminal the screen is redrawn in place; otherwise (CI, a pipe) each event is one line,
+printed once it is matched to the ground truth or MATCH_WINDOW_S has passed without a match.
+Matching is one to one: an event matches the unused true interaction on the same plates, with
+the same sign, settling within MATCH_WINDOW_S, closest in grams.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -15,7 +17,29 @@ from edge.mqtt.hub import HubRecord
 from edge.sim.truth import TruthRecord
 
 MATCH_WINDOW_S = 2.0
+SHOWN_EVENTS = 12
 CLEAR = "\033[H\033[2J"
+
+
+@dataclass
+class ShownEvent:
+    seq: int
+    t_end: float
+    deltas: dict[str, float]
+    body: dict[str, Any]
+    historical: bool
+    arrived: float
+    truth: TruthRecord | None = None
+    printed: bool = False
+
+    def text(self) -> str:
+        split = ", ".join(f"{plate} {delta:+.1f}" for plate, delta in self.deltas.items())
+        told = "no matching truth" if self.truth is None else (
+            f"truth: {self.truth.kind} {self.truth.count}x {self.truth.sku or '?'} "
+            + ", ".join(f"{p} {d:+.1f}" for p, d in self.truth.plates.items()))
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.t_end))
+        return (f"  #{self.seq} {stamp} {self.body.get('delta_g', 0.0):+8.1f} g +-{self.body.get('sigma_g', 0.0):.1f}"
+                f" [{split}] {self.body.get('quality')}{' historical' if self.historical else ''} | {told}")
 
 
 @dataclass
@@ -26,12 +50,18 @@ class DemoView:
     node_state: str = "?"
     session: int = 0
     weights: dict[str, float | None] = field(default_factory=dict)
-    events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=12))
-    received: int = 0
+    events: list[ShownEvent] = field(default_factory=list)
     invalid: int = 0
-    matched: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _truth: list[TruthRecord] = field(default_factory=list)
+    _used_truth: set[int] = field(default_factory=set)
+
+    @property
+    def received(self) -> int:
+        return len(self.events)
+
+    @property
+    def matched(self) -> int:
+        return sum(1 for event in self.events if event.truth is not None)
 
     # called on the MQTT thread -----------------------------------------------------------------
     def on_record(self, record: HubRecord) -> None:
@@ -47,58 +77,63 @@ class DemoView:
             elif record.type == "weights":
                 self.weights = dict(payload.get("plates", {}))
             elif record.type == "event" and record.note != "duplicate":
-                self.received += 1
-                row = self._describe(payload)
-                self.events.appendleft(row)
-                self._line(row["text"])
+                body = payload.get("body", {})
+                self.events.append(ShownEvent(int(payload.get("seq", 0)), float(body.get("t_end_unix", 0.0)),
+                                              dict(body.get("plate_deltas_g", {})), body,
+                                              bool(payload.get("historical")), time.monotonic()))
 
     # called on the main thread -------------------------------------------------------------------
-    def update_truth(self, truth: list[TruthRecord]) -> None:
+    def update(self, truth: list[TruthRecord], true_grams: dict[str, float]) -> None:
         with self._lock:
-            self._truth = truth
+            self._match(truth)
+            now = time.monotonic()
+            for event in self.events:
+                if not event.printed and (event.truth is not None or now - event.arrived > MATCH_WINDOW_S):
+                    event.printed = True
+                    self._line(event.text())
+            if self.live:
+                self._draw(true_grams)
 
-    def render(self, true_grams: dict[str, float]) -> None:
-        if not self.live:
-            return
+    def flush(self, truth: list[TruthRecord]) -> None:
+        """Match and print whatever is still pending (at the end of the demo)."""
         with self._lock:
-            lines = [self.header, f"node: {self.node_state} (session {self.session})    "
-                     f"events received by the hub: {self.received}, matched to ground truth: {self.matched}, "
-                     f"invalid payloads: {self.invalid}", "", "plate   hub sees (g)   simulator truth (g)"]
-            for plate in sorted(set(true_grams) | set(self.weights)):
-                seen = self.weights.get(plate)
-                shown = "      -" if seen is None else f"{seen:9.1f}"
-                lines.append(f"{plate:<6} {shown:>12}   {true_grams.get(plate, float('nan')):12.1f}")
-            lines += ["", "latest events (newest first)"]
-            lines += [row["text"] for row in self.events] or ["  (waiting for a shopper...)"]
-            self.out.write(CLEAR + "\n".join(lines) + "\n")
-            self.out.flush()
+            self._match(truth)
+            for event in self.events:
+                if not event.printed:
+                    event.printed = True
+                    self._line(event.text())
 
-    def _describe(self, event: dict[str, Any]) -> dict[str, Any]:
-        body = event.get("body", {})
-        deltas = body.get("plate_deltas_g") or body.get("plate_deltas") or {}
-        t_end = body.get("t_end_unix", body.get("t_end", 0.0))
-        truth = self._match(deltas, float(t_end))
-        if truth is not None:
-            self.matched += 1
-        split = ", ".join(f"{plate} {delta:+.1f}" for plate, delta in deltas.items())
-        told = "no matching truth" if truth is None else (
-            f"truth: {truth.kind} {truth.count}x {truth.sku or '?'} "
-            + ", ".join(f"{p} {d:+.1f}" for p, d in truth.plates.items()))
-        stamp = time.strftime("%H:%M:%S", time.localtime(float(t_end) or time.time()))
-        text = (f"  #{event.get('seq')} {stamp} {body.get('delta_g', 0.0):+8.1f} g "
-                f"+-{body.get('sigma_g', 0.0):.1f} [{split}] {body.get('quality')}"
-                f"{' historical' if event.get('historical') else ''} | {told}")
-        return {"text": text}
-
-    def _match(self, deltas: dict[str, float], t_end: float) -> TruthRecord | None:
-        for record in reversed(self._truth):
-            if not record.expect_event or abs(record.t_settled - t_end) > MATCH_WINDOW_S:
+    def _match(self, truth: list[TruthRecord]) -> None:
+        for event in self.events:
+            if event.truth is not None:
                 continue
-            if set(record.plates) & set(deltas) and sum(record.plates.values()) * sum(deltas.values()) > 0:
-                return record
-        return None
+            candidates = [record for record in truth if record.id not in self._used_truth and _fits(record, event)]
+            if candidates:
+                best = min(candidates, key=lambda r: abs(sum(r.plates.values()) - sum(event.deltas.values())))
+                event.truth = best
+                self._used_truth.add(best.id)
+
+    def _draw(self, true_grams: dict[str, float]) -> None:
+        lines = [self.header, f"node: {self.node_state} (session {self.session})    events received by the hub: "
+                 f"{self.received}, matched to ground truth: {self.matched}, invalid payloads: {self.invalid}",
+                 "", "plate   hub sees (g)   simulator truth (g)"]
+        for plate in sorted(set(true_grams) | set(self.weights)):
+            seen = self.weights.get(plate)
+            shown = "      -" if seen is None else f"{seen:9.1f}"
+            lines.append(f"{plate:<6} {shown:>12}   {true_grams.get(plate, float('nan')):12.1f}")
+        lines += ["", "latest events (newest first)"]
+        lines += [event.text() for event in reversed(self.events[-SHOWN_EVENTS:])] or ["  (waiting for a shopper...)"]
+        self.out.write(CLEAR + "\n".join(lines) + "\n")
+        self.out.flush()
 
     def _line(self, text: str) -> None:
         if not self.live:
             self.out.write(text + "\n")
             self.out.flush()
+
+
+def _fits(record: TruthRecord, event: ShownEvent) -> bool:
+    if not record.expect_event or abs(record.t_settled - event.t_end) > MATCH_WINDOW_S:
+        return False
+    same_sign = sum(record.plates.values()) * sum(event.deltas.values()) > 0
+    return same_sign and bool(set(record.plates) & set(event.deltas))
