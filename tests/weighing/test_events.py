@@ -130,3 +130,32 @@ def test_a_steady_heavy_lean_is_held_and_dropped_while_a_heavy_restock_is_report
     events = run(CONFIG, frames(t, [noisy(900 + lean, 0.8, rng), flat, noisy(700 + restock, 0.8, rng)]))
     assert [(list(e.plate_deltas), round(e.delta_g, -1), e.flags) for e in events] == [(["p3"], 4000.0, ("held",))]
     assert events[0].t_start == pytest.approx(t[0] + 20.0, abs=0.2)
+
+
+def test_status_and_tare_from_another_thread_while_feeding() -> None:
+    """The daemon feeds from one thread; technicians ask for status or tare from another."""
+    import threading
+
+    rng = np.random.default_rng(15)
+    t = timeline(20, 80.0)
+    frame_list = frames(t, [noisy(np.full(t.shape, 400.0), 0.5, rng), noisy(500 + step(t, 12.0, 60.0), 0.5, rng)])
+    weigher = Weigher(CONFIG)
+    seen: list[dict[str, object]] = []
+    done = threading.Event()
+
+    def technician() -> None:
+        while not done.is_set():
+            seen.append(weigher.status())
+
+    helper = threading.Thread(target=technician)
+    helper.start()
+    events = []
+    for k, frame in enumerate(frame_list):
+        events += weigher.feed(frame)
+        if k == 800:
+            weigher.tare("p1")
+    done.set()
+    helper.join(timeout=10)
+    assert len(seen) > 10 and all(json.loads(json.dumps(s)) == s for s in seen[:50])
+    assert [round(e.delta_g) for e in events] == [60]
+    assert weigher.stable_reading("p1") == pytest.approx(0.0, abs=0.5)
