@@ -5,13 +5,16 @@ Per sample (calibrated grams, or None when a channel of the plate is faulty):
    filtered value is stamped with the middle sample's time, so times are not biased);
 2. QUIET: the plate turns ACTIVE when the filtered value leaves the current level by more than
    max(open_sigmas * sigma, open_fraction * min_event). Every settle window while quiet, noise
-   sigma is re-measured (MAD of first differences) and, if the window is flat, the current level
+   sigma is re-measured (clipped mean absolute first difference) and, if the window is flat, the current level
    follows it and the reference level is zero-tracked towards it at a bounded rate, only inside
    +-band. A flat window that has drifted >= min_event from the reference (a slow real load that
    never looked like a step) closes a segment too, so a slow load is never absorbed;
-3. ACTIVE: closes when the last K filtered samples are flat (each within settle_sigmas * sigma of
-   their median, no trend between halves): the new level is the robust mean of those K raw samples. An active
-   segment longer than max_active_s is closed as 'forced'.
+3. ACTIVE: closes when the last K filtered samples are flat (each within settle_sigmas * sigma
+   of their median, no trend between halves, and both filtered and raw spread no larger than
+   the quiet noise allows: a hand resting on the plate trembles): the new level is the robust
+   mean of those K raw samples. An active segment longer than max_active_s is 'forced';
+4. PENDING: closed, waiting for the Weigher. If the plate moves again first, the segment is
+   withdrawn and the change goes on from the same start (a hand that pressed, then lifted).
 A closed segment is measured against the *reference* level (changed only by committed events
 and zero tracking), so sub-threshold steps are carried into the next event, never lost.
 The Weigher decides whether a segment becomes (part of) an event and calls commit() or reject().
