@@ -71,7 +71,6 @@ class Outbox:
         self.section = section or OutboxSection()
         self._clock = clock
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[], None]] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -85,10 +84,6 @@ class Outbox:
                               f"([outbox] path or [node] state_dir)") from None
 
     # -- producing ---------------------------------------------------------------------------
-
-    def on_append(self, listener: Callable[[], None]) -> None:
-        """Call `listener()` after every committed append (the MQTT link uses it to wake up)."""
-        self._listeners.append(listener)
 
     def append(self, kind: str, body: dict[str, Any], produced_at: float) -> EnvelopeInfo:
         """Commit one event durably (fsync) and return its seq and event_id. Raises OutboxError."""
@@ -116,8 +111,6 @@ class Outbox:
                 self._note_error_unlocked(f"append failed: {exc}")
                 raise OutboxError(f"outbox {self.path}: cannot store event: {exc}; check free disk space") from None
             self._depth += 1
-        for listener in self._listeners:
-            listener()
         return EnvelopeInfo(seq=seq, event_id=event_id, produced_at=produced_at)
 
     def _enforce_bounds(self) -> None:
