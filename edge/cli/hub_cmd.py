@@ -56,9 +56,11 @@ def _human(record: HubRecord) -> str:
 @click.option("--username", default=None, help="Broker user name.")
 @click.option("--password", "password_ref", default=None, help="Secret reference: file:/path or credential:NAME.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="CA file: connect with TLS.")
+@click.option("--cert-file", type=click.Path(exists=True, dir_okay=False), help="Client certificate (mutual TLS).")
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False), help="Client key (mutual TLS).")
 def watch(host: str, port: int, store: str | None, prefix: str, out: Path | None, as_json: bool,
           duration: float | None, count: int | None, client_id: str, username: str | None,
-          password_ref: str | None, ca_file: str | None) -> None:
+          password_ref: str | None, ca_file: str | None, cert_file: str | None, key_file: str | None) -> None:
     """Validate every payload against the contract's JSON Schemas and track sessions and seqs.
 
     Exit status 1 if any payload was invalid or seqs are still missing at the end.
@@ -82,7 +84,8 @@ def watch(host: str, port: int, store: str | None, prefix: str, out: Path | None
         click.echo(line if as_json else _human(record))
 
     watcher = HubWatcher(host, port, prefix=prefix, store=store, client_id=client_id, on_record=on_record,
-                         username=username, password=password, ca_file=ca_file, keep_records=False)
+                         username=username, password=password, ca_file=ca_file, cert_file=cert_file,
+                         key_file=key_file, keep_records=False)
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         watcher.stop()
