@@ -30,7 +30,7 @@ from edge.model import InfoFrame, WeightEvent, WeightFrame
 from edge.mqtt.commands import CommandRegistry
 from edge.mqtt.link import MqttLink
 from edge.node_commands import register_node_commands
-from edge.outbox.store import Outbox
+from edge.outbox import open_outbox
 from edge.weighing.events import weight_event_to_dict
 from edge.weighing.store import CalibrationStore
 from edge.weighing.weigher import Weigher
@@ -49,7 +49,7 @@ class Node:
         state_dir = config.node.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
         self.weigher = Weigher(config, CalibrationStore.in_state_dir(state_dir))
-        self.outbox = Outbox(config.outbox.path or state_dir / "outbox.sqlite3", config.outbox)
+        self.outbox = open_outbox(config)
         self.vision = _make_vision(config)
         self.commands = CommandRegistry.from_config(config.mqtt)
         register_node_commands(self.commands, self)
@@ -89,7 +89,7 @@ class Node:
 
     def healthy(self) -> bool:
         fresh = time.monotonic() - self._heartbeat < HEARTBEAT_STALE_S
-        return fresh and self._processor.is_alive() and self.reader.is_alive() and self.link._thread.is_alive()
+        return fresh and self._processor.is_alive() and self.reader.is_alive() and self.link.is_alive()
 
     def failed(self) -> str | None:
         """Why the node cannot go on (a worker thread died), or None. The daemon then exits non-zero."""

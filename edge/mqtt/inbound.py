@@ -55,6 +55,9 @@ class Inbound:
                 log.error("persisted planogram %s refused by the pipeline: %s", self.store.path, exc)
         self._thread.start()
 
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         if self._thread.is_alive():
             try:

@@ -106,6 +106,10 @@ class MqttLink:
             self._thread.join(timeout=self.section.stop_timeout_s + 5)
         self.inbound.stop()
 
+    def is_alive(self) -> bool:
+        """The network thread and the command worker are running (the daemon's watchdog asks)."""
+        return self._thread.is_alive() and self.inbound.is_alive()
+
     def publish_weights(self, plates: dict[str, float | None]) -> bool:
         """Queue live plate weights (QoS 0); sent only when changed and at most every weights_min_interval_s."""
         if not self.section.weights_enabled:

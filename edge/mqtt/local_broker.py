@@ -10,6 +10,7 @@ survives a kill -9 of the broker. Never touches the system broker on :1883.
 
 from __future__ import annotations
 
+import getpass
 import os
 import signal
 import socket
@@ -55,7 +56,9 @@ class LocalBroker:
     def _write_conf(self) -> None:
         lines = [f"listener {self.port} 127.0.0.1", f"log_dest file {self.log_path}",
                  "log_type error", "log_type warning", "log_type notice", "log_type information",
-                 "max_queued_messages 0"]
+                 "max_queued_messages 0",
+                 # started as root, mosquitto would switch to user 'mosquitto' and lose access to workdir
+                 f"user {getpass.getuser()}"]
         if self.persistence:
             lines += ["persistence true", f"persistence_location {self.workdir}/",
                       "autosave_interval 1", "autosave_on_changes true"]
