@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_sim.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench-sim"
 
 
 def test_bench_quick_mode_reports_figures() -> None:
