@@ -116,7 +116,7 @@ class DemoView:
     def _draw(self, true_grams: dict[str, float]) -> None:
         lines = [self.header, f"node: {self.node_state} (session {self.session})    events received by the hub: "
                  f"{self.received}, matched to ground truth: {self.matched}, invalid payloads: {self.invalid}",
-                 "", "plate   hub sees (g)   simulator truth (g)"]
+                 "", "plate   hub sees (g)   items on it, truth (g)   (a hand or lean shows in the first column only)"]
         for plate in sorted(set(true_grams) | set(self.weights)):
             seen = self.weights.get(plate)
             shown = "      -" if seen is None else f"{seen:9.1f}"
