@@ -116,11 +116,11 @@ class DemoView:
     def _draw(self, true_grams: dict[str, float]) -> None:
         lines = [self.header, f"node: {self.node_state} (session {self.session})    events received by the hub: "
                  f"{self.received}, matched to ground truth: {self.matched}, invalid payloads: {self.invalid}",
-                 "", "plate   hub sees (g)   items on it, truth (g)   (a hand or lean shows in the first column only)"]
+                 "", "plate    hub sees (g)   true item load (g)   (a hand or a lean shows in the hub's grams only)"]
         for plate in sorted(set(true_grams) | set(self.weights)):
             seen = self.weights.get(plate)
-            shown = "      -" if seen is None else f"{seen:9.1f}"
-            lines.append(f"{plate:<6} {shown:>12}   {true_grams.get(plate, float('nan')):12.1f}")
+            shown = "-" if seen is None else f"{seen:.1f}"
+            lines.append(f"{plate:<6} {shown:>13}   {true_grams.get(plate, float('nan')):18.1f}")
         lines += ["", "latest events (newest first)"]
         lines += [event.text() for event in reversed(self.events[-SHOWN_EVENTS:])] or ["  (waiting for a shopper...)"]
         self.out.write(CLEAR + "\n".join(lines) + "\n")
