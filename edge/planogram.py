@@ -8,13 +8,12 @@ state_dir, so it survives restarts. A bad planogram is refused whole; the old on
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from edge.atomic_file import replace_atomically
 from edge.config.loader import describe_validation_error
 from edge.errors import ConfigError
 
@@ -89,20 +88,4 @@ class PlanogramStore:
 
     def save(self, planogram: Planogram) -> None:
         """Write to a temp file, fsync, rename over the old file, fsync the directory."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = planogram.model_dump_json(indent=2)
-        fd, tmp = tempfile.mkstemp(prefix=".planogram.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        replace_atomically(self.path, planogram.model_dump_json(indent=2))

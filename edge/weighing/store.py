@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from edge.atomic_file import replace_atomically
 from edge.errors import CalibrationError
 from edge.weighing.calibration import Calibration, ChannelCalibration
 
@@ -60,25 +59,8 @@ class CalibrationStore:
             "channels": [{"offset": c.offset, "counts_per_gram": c.counts_per_gram} for c in calibration.channels],
             "plates": calibration.plate_fits,
         }
-        directory = self.path.parent
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            fd, temp_name = tempfile.mkstemp(prefix=".calibration-", suffix=".tmp", dir=directory)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as file:
-                    json.dump(document, file, indent=2, sort_keys=True)
-                    file.write("\n")
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.replace(temp_name, self.path)
-            except BaseException:
-                Path(temp_name).unlink(missing_ok=True)
-                raise
-            dir_fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            replace_atomically(self.path, json.dumps(document, indent=2, sort_keys=True) + "\n")
         except OSError as exc:
             raise CalibrationError(
                 f"{self.path}: cannot save calibration: {exc.strerror or exc}; check the state directory"
