@@ -1,9 +1,11 @@
 """Camera sources behind one small interface; `open_source(spec)` picks the backend from the spec.
 
-A source is polled: `read()` returns the newest frame due now (older ones are skipped without
+A source is polled: `poll()` returns the newest frame due now (older ones are skipped without
 decoding where the backend allows), None when nothing new has arrived yet, and raises CameraError
-when the source is gone or has ended. The capture thread (edge.vision.capture) owns rate control,
-drop-out detection and reconnects.
+when the source is gone or has ended. JPEG frame directories and MJPG video files hand out frames
+still compressed (`JpegFrame`), decoded only if something looks at them; `read()` is `poll()` with
+the image decoded. The capture thread (edge.vision.capture) owns rate control, drop-out detection
+and reconnects.
 """
 
 from __future__ import annotations
@@ -22,8 +24,31 @@ from edge.errors import CameraError
 
 Image = npt.NDArray[np.uint8]
 Frame = tuple[float, Image]  # (unix time, BGR image)
+JPEG_SOI, JPEG_EOI = b"\xff\xd8", b"\xff\xd9"
+MJPG_FOURCCS = {"MJPG", "AVI1", "JPEG", "MJPA"}
 FRAME_NAME = re.compile(r"^(\d{10,16})\.(jpe?g|png)$", re.IGNORECASE)
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".mjpeg", ".mjpg", ".webm"}
+
+
+class JpegFrame:
+    """One frame still JPEG-compressed; `decode()` gives the BGR image (a 640x480 decode costs ~0.6 ms)."""
+
+    __slots__ = ("data", "origin")
+
+    def __init__(self, data: Image, origin: str) -> None:
+        self.data = data
+        self.origin = origin
+
+    def decode(self) -> Image:
+        import cv2
+
+        image: Image | None = cv2.imdecode(self.data, cv2.IMREAD_COLOR)  # type: ignore[assignment]
+        if image is None:
+            raise CameraError(f"{self.origin}: corrupt JPEG frame ({self.data.size} bytes) skipped")
+        return image
+
+
+PolledFrame = tuple[float, Image | JpegFrame]
 
 
 class FrameSource(Protocol):
@@ -31,9 +56,25 @@ class FrameSource(Protocol):
 
     def open(self) -> None: ...
 
+    def poll(self) -> PolledFrame | None: ...
+
     def read(self) -> Frame | None: ...
 
     def close(self) -> None: ...
+
+
+def decoded(frame: PolledFrame | None) -> Frame | None:
+    if frame is None or isinstance(frame[1], np.ndarray):
+        return frame  # type: ignore[return-value]
+    return frame[0], frame[1].decode()
+
+
+def limit_opencv_threads() -> None:
+    """One OpenCV thread: frame-sized resizes gain little from OpenCV's own pool, whose spinning
+    workers would take cores from the interpreter's threads (XNNPACK)."""
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def open_source(
@@ -79,6 +120,9 @@ class FrameDirSource:
         self._pending = []
 
     def read(self) -> Frame | None:
+        return decoded(self.poll())
+
+    def poll(self) -> PolledFrame | None:
         self._rescan_if_changed()
         if not self._pending:
             return None
@@ -93,9 +137,19 @@ class FrameDirSource:
         t, name = due[-1]
         self._pending = self._pending[len(due) :]
         self._last_t = t
+        path = self.directory / name
+        if path.suffix.lower() != ".png":
+            try:
+                data = np.fromfile(path, np.uint8)
+            except OSError:
+                return None  # removed meanwhile: skip it
+            tail = data[-32:].tobytes()
+            if data[:2].tobytes() != JPEG_SOI or JPEG_EOI not in tail:
+                return None  # half-written or not a JPEG: skip it
+            return t, JpegFrame(data, f"{self.description}: {name}")
         import cv2
 
-        image: Image | None = cv2.imread(str(self.directory / name), cv2.IMREAD_COLOR)  # type: ignore[assignment]
+        image: Image | None = cv2.imread(str(path), cv2.IMREAD_COLOR)  # type: ignore[assignment]
         return None if image is None else (t, image)  # None: unreadable or half-written file, skip it
 
     def close(self) -> None:
@@ -123,6 +177,7 @@ class VideoFileSource:
     """A video file played in real time from when it was opened; frame t = open time + index / fps.
 
     With `loop`, the end wraps to the start (demos, benchmarks); otherwise the end is a drop-out.
+    MJPG files are read as raw packets (no decode in grab), each frame handed out as a JpegFrame.
     """
 
     def __init__(self, path: Path, loop: bool = False) -> None:
@@ -134,6 +189,7 @@ class VideoFileSource:
         self._frames = 0
         self._start = 0.0
         self._next_index = 0
+        self._jpeg_packets = False
 
     def open(self) -> None:
         import cv2
@@ -143,13 +199,37 @@ class VideoFileSource:
         capture = cv2.VideoCapture(str(self.path))
         if not capture.isOpened():
             raise CameraError(f"{self.description}: OpenCV cannot open it (unsupported codec?)")
-        self._capture = capture
         self._fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
         self._frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        raw = self._raw_jpeg_capture(capture)
+        if raw is not None:
+            capture.release()
+            capture = raw
+        self._capture = capture
+        self._jpeg_packets = raw is not None
         self._start = time.time()
         self._next_index = 0
 
+    def _raw_jpeg_capture(self, capture: Any) -> Any | None:
+        """For an MJPG file, a capture of the same file giving raw packets (grab() then decodes nothing),
+        if the FFmpeg backend offers it and the first packet really is a JPEG; else None."""
+        import cv2
+
+        fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("latin-1").upper()
+        if fourcc not in MJPG_FOURCCS:
+            return None
+        raw = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_FORMAT, -1])
+        ok, packet = raw.read() if raw.isOpened() else (False, None)
+        if ok and packet is not None and packet.reshape(-1)[:2].tobytes() == JPEG_SOI:
+            raw.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            return raw
+        raw.release()
+        return None
+
     def read(self) -> Frame | None:
+        return decoded(self.poll())
+
+    def poll(self) -> PolledFrame | None:
         import cv2
 
         if self._capture is None:
@@ -173,7 +253,10 @@ class VideoFileSource:
         if not ok:
             raise CameraError(f"{self.description}: stream ended")
         self._next_index = due + 1
-        return self._start + due / self._fps, image
+        t = self._start + due / self._fps
+        if self._jpeg_packets:
+            return t, JpegFrame(image.reshape(-1), f"{self.description} frame {due}")
+        return t, image
 
     def close(self) -> None:
         if self._capture is not None:
@@ -218,6 +301,9 @@ class LiveSource:
         if not ok:
             raise CameraError(f"{self.description}: frame could not be decoded")
         return t, image
+
+    def poll(self) -> PolledFrame | None:
+        return self.read()
 
     def close(self) -> None:
         if self._capture is not None:
@@ -265,6 +351,9 @@ class StreamSource:
         if not ok:
             raise CameraError(f"{self.description}: frame could not be decoded")
         return t, image
+
+    def poll(self) -> PolledFrame | None:
+        return self.read()
 
     def close(self) -> None:
         self._stop.set()

@@ -1,5 +1,9 @@
 """The capture thread: polls a frame source at the idle or active rate, keeps the look-back ring,
 spots motion, detects drop-outs and reconnects with backoff. Knows sources only by their interface.
+
+Frames may arrive still compressed (see edge.hw.camera.JpegFrame). Idle frames are decoded for the
+motion check; active frames go into the ring as they are and are decoded only when the detector
+takes one, when evidence() analyses one, or (for the motion check) at most `idle_fps` times a second.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from edge.config.camera import CameraSection
 from edge.errors import CameraError
@@ -43,6 +49,7 @@ class CameraCapture:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._active_until = 0.0  # monotonic; full rate until then (activity or motion hold)
+        self._motion_checked_at = float("-inf")  # monotonic
         self._externally_active = False
         self._lock = threading.Lock()
         self._health: dict[str, Any] = {
@@ -54,6 +61,7 @@ class CameraCapture:
             "dropouts": 0,
             "reconnects": 0,
             "unexpected_errors": 0,
+            "bad_frames": 0,
             "mode": "idle",
             "last_frame_t": None,
         }
@@ -127,7 +135,7 @@ class CameraCapture:
             period = 1.0 / (self.settings.active_fps if active else self.settings.idle_fps)
             tick = time.monotonic()
             try:
-                frame = self.source.read()
+                frame = self.source.poll()
             except CameraError as exc:
                 self._lost(str(exc))
                 return got_frames
@@ -145,19 +153,34 @@ class CameraCapture:
         return got_frames
 
     def _handle(self, t: float, image: Any, active: bool, now: float) -> None:
-        moved = self.motion.update(image)
-        if moved:
+        try:
+            if not active:
+                image = image if isinstance(image, np.ndarray) else image.decode()  # idle: motion needs pixels
+            record = self.ring.push(t, image)
+            moved = self._motion(record, now) if not active else False
+            if self.on_frame is not None:
+                self.on_frame(record, active or moved)
+            if active and (record.decoded or now - self._motion_checked_at >= 1.0 / self.settings.idle_fps):
+                moved = self._motion(record, now)  # free when the detector took the frame (decoded already)
+        except CameraError as exc:  # a corrupt compressed frame: skip it, the next one will do
+            log.debug("%s", exc)
             with self._lock:
-                self._active_until = now + self.settings.active_hold_s
-                self._health["motion_events"] += 1
-        record = self.ring.push(t, image)
+                self._health["bad_frames"] += 1
+            return
         self._set_health(
             camera_ok=True, camera_error=None, last_frame_t=t, mode="active" if active or moved else "idle"
         )
         with self._lock:
             self._health["frames"] += 1
-        if self.on_frame is not None:
-            self.on_frame(record, active or moved)
+
+    def _motion(self, record: FrameRecord, now: float) -> bool:
+        self._motion_checked_at = now
+        if not self.motion.update(record.image):
+            return False
+        with self._lock:
+            self._active_until = now + self.settings.active_hold_s
+            self._health["motion_events"] += 1
+        return True
 
     def _lost(self, reason: str) -> None:
         log.warning("camera lost: %s; the node continues on weight alone", reason)

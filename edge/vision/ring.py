@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -13,16 +14,45 @@ from edge.model import Detection
 Image = npt.NDArray[np.uint8]
 
 
+class Undecoded(Protocol):
+    """A frame still in its compressed form (e.g. one MJPG packet); decode() raises CameraError if corrupt."""
+
+    def decode(self) -> Image: ...
+
+
 class FrameRecord:
-    """One captured frame. `detections` is None until the detector has looked at it."""
+    """One captured frame. `detections` is None until the detector has looked at it.
 
-    __slots__ = ("detections", "image", "seq", "t")
+    The image may arrive undecoded: it is then decoded on first access of `image`, so frames that
+    nothing looks at (the detector was busy, no evidence asked for them) never cost a decode.
+    """
 
-    def __init__(self, t: float, seq: int, image: Image) -> None:
+    __slots__ = ("_image", "_undecoded", "detections", "seq", "t")
+
+    def __init__(self, t: float, seq: int, image: Image | Undecoded) -> None:
         self.t = t
         self.seq = seq
-        self.image = image
+        self._image: Image | None = image if isinstance(image, np.ndarray) else None
+        self._undecoded: Undecoded | None = None if isinstance(image, np.ndarray) else image
         self.detections: tuple[Detection, ...] | None = None
+
+    @property
+    def decoded(self) -> bool:
+        return self._image is not None
+
+    @property
+    def image(self) -> Image:
+        """The BGR image, decoded now if needed (CameraError when the compressed frame is corrupt)."""
+        image = self._image
+        if image is None:
+            undecoded = self._undecoded
+            # Two threads may race to decode the same frame: both get the same pixels; _image is set
+            # before _undecoded is cleared, so a reader that sees no undecoded frame finds the image.
+            image = self._image if undecoded is None else undecoded.decode()
+            assert image is not None
+            self._image = image
+            self._undecoded = None
+        return image
 
 
 class FrameRing:
@@ -34,7 +64,7 @@ class FrameRing:
         self._lock = threading.Lock()
         self._next_seq = 0
 
-    def push(self, t: float, image: Image) -> FrameRecord:
+    def push(self, t: float, image: Image | Undecoded) -> FrameRecord:
         with self._lock:
             record = FrameRecord(t, self._next_seq, image)
             self._next_seq += 1

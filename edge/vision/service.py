@@ -47,8 +47,9 @@ class VisionService:
     ) -> None:
         if config.camera is None:
             raise CameraError("no [camera] section in the config; add one to use vision")
-        from edge.hw.camera import open_source
+        from edge.hw.camera import limit_opencv_threads, open_source
 
+        limit_opencv_threads()
         self.config = config
         self.camera_settings = config.camera
         self.detector_settings = config.detector
@@ -145,11 +146,12 @@ class VisionService:
             return
         with self._pending_ready:
             if self._pending is not None:
-                # The detector is behind: leave this frame to the ring (evidence() can still analyse it)
-                # rather than spend CPU preparing a frame the worker may never take.
+                # The detector is behind: leave this frame to the ring, still undecoded if it came
+                # compressed (evidence() can still analyse it), rather than spend CPU on a frame the
+                # worker may never take.
                 self._counts["skipped"] += 1
                 return
-        prepared = self.detector.prepare(record.image)
+        prepared = self.detector.prepare(record.image)  # record.image decodes a compressed frame here
         with self._pending_ready:
             if self._pending is not None:
                 self.detector.release(self._pending[1])
@@ -181,7 +183,12 @@ class VisionService:
             step = len(missing) / limit
             missing = [missing[int(i * step)] for i in range(limit)]
         for record in missing:
-            record.detections = tuple(self.detector.detect(record.image))
+            try:
+                image = record.image
+            except CameraError as exc:  # corrupt compressed frame: the others of the window still count
+                log.warning("%s", exc)
+                continue
+            record.detections = tuple(self.detector.detect(image))
             self._counts["detected_on_demand"] += 1
 
     def _store_snapshot(self, record: FrameRecord) -> str:

@@ -172,10 +172,13 @@ class FaultOnce:
     def open(self) -> None:
         self.inner.open()
 
-    def read(self):  # type: ignore[no-untyped-def]
+    def poll(self):  # type: ignore[no-untyped-def]
         self.reads += 1
         if self.reads == 3:
             raise ZeroDivisionError("bug in a backend")
+        return self.inner.poll()
+
+    def read(self):  # type: ignore[no-untyped-def]
         return self.inner.read()
 
     def close(self) -> None:

@@ -44,12 +44,12 @@ def test_expected_label_is_top_detection_on_every_photo(
     assert not wrong, "\n".join(wrong)
 
 
-def test_linear_resize_option_keeps_every_photo_right(
+def test_area_resize_option_keeps_every_photo_right(
     shared_model_dir: Path, labelled_photos: list[tuple[Path, str]]
 ) -> None:
     model, labels = shared_model_dir / "detect.tflite", shared_model_dir / "coco_labels.txt"
-    linear = Detector.from_files(model, labels, resize="linear")
-    wrong = [p.name for p, expected in labelled_photos if top_label(linear, read_image(p)) != expected]
+    area = Detector.from_files(model, labels, resize="area")
+    wrong = [p.name for p, expected in labelled_photos if top_label(area, read_image(p)) != expected]
     assert not wrong
 
 
