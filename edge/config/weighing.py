@@ -61,6 +61,21 @@ class WeighingSection(Section):
         ge=0,
         description="...if they also first passed half-way to their new levels within this time (interpolated).",
     )
+    group_profile_same_g: float = Field(
+        default=8.0,
+        ge=0,
+        description="Neighbouring plates whose changes are proportional all along (one rigid item) within this "
+        "much vibration (grams) form one event even when their onsets or crossing times differ...",
+    )
+    group_profile_onset_s: float = Field(
+        default=0.6, ge=0, description="...if their changes began within this time."
+    )
+    group_profile_differ_g: float = Field(
+        default=16.0,
+        ge=0,
+        description="Plates whose changes are further than this (grams of vibration) from proportional are never "
+        "one item (two hands), whatever their timing.",
+    )
     group_wait_s: float = Field(
         default=7.0,
         ge=0,
@@ -71,7 +86,7 @@ class WeighingSection(Section):
         description="Plates are listed in shelf order: only neighbours can share one item's event.",
     )
     hold_above_g: float = Field(
-        default=3000.0,
+        default=1500.0,
         gt=0,
         description="Changes heavier than any one item (a leaning arm) are held until they persist...",
     )

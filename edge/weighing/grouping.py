@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 from edge.model import Quality, WeightEvent
 from edge.weighing.plate import Segment
+from edge.weighing.shape import proportionality_error
 
 MAX_BLUR_S = 0.3
+PROFILE_TELLING = 0.6  # largest normalized profile error the 'same profile' test may allow
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,10 @@ class GroupingParams:
     wait_s: float
     adjacent_only: bool
     noisy_sigma_g: float
+    smooth_span: int  # samples in ~0.1 s (smoothing before comparing profiles)
+    profile_onset_s: float
+    profile_same_g: float
+    profile_differ_g: float
 
     @property
     def share_g(self) -> float:
@@ -46,31 +52,48 @@ class Decision:
 
 
 def clusters(segments: list[Segment], params: GroupingParams) -> list[list[Segment]]:
-    """Connected groups of segments that began and settled together (on neighbouring plates)."""
+    """Connected groups of segments that belong together (on neighbouring plates)."""
     ordered = sorted(segments, key=lambda s: (s.t_start, s.plate))
     groups: list[list[Segment]] = []
     for segment in ordered:
-        home = None
-        for group in groups:
-            if any(_together(segment, other, params) for other in group):
-                home = group
-                break
-        if home is None:
-            groups.append([segment])
-        else:
-            home.append(segment)
+        linked = [group for group in groups if any(_together(segment, other, params) for other in group)]
+        merged = [segment]
+        for group in linked:  # a segment may join two groups into one (a chain across plates)
+            merged += group
+            groups.remove(group)
+        groups.append(sorted(merged, key=lambda s: (s.t_start, s.plate)))
     return groups
 
 
 def _together(a: Segment, b: Segment, params: GroupingParams) -> bool:
     if params.adjacent_only and abs(a.plate - b.plate) != 1:
         return False
-    if abs(a.t_start - b.t_start) > params.onset_s:
+    if (a.delta_g > 0) != (b.delta_g > 0):
+        return False  # one rigid item moves both plates the same way
+    onset = abs(a.t_start - b.t_start)
+    if onset > max(params.onset_s, params.profile_onset_s):
+        return False
+    mismatch = profile_mismatch_g(a, b, params.smooth_span)
+    if mismatch > params.profile_differ_g:
+        return False  # not proportional all along: two hands, even if they lifted in the same instant
+    # the profile test speaks only when both shares are well above the vibration it allows
+    telling = params.profile_same_g * math.sqrt(1.0 / a.delta_g**2 + 1.0 / b.delta_g**2) <= PROFILE_TELLING
+    if telling and mismatch <= params.profile_same_g and onset <= params.profile_onset_s:
+        return True  # one profile on both plates: the onset of a small share under vibration is late
+    if onset > params.onset_s:
         return False
     # a small share under strong vibration blurs its half-way time: allow 3 sigma of it (<= 0.3 s)
     blur = min(3.0 * math.hypot(a.t_change_sigma, b.t_change_sigma), MAX_BLUR_S)
     gaps = sorted(abs(x - y) for x, y in zip(a.t_marks, b.t_marks, strict=True))
     return gaps[len(gaps) // 2] <= max(params.change_s, blur)  # the median of the three marks
+
+
+def profile_mismatch_g(a: Segment, b: Segment, smooth_span: int) -> float:
+    """How far the two plates' changes are from proportional, in grams of shelf vibration that
+    would explain it (RMS of the normalized difference over the normalized noise of a unit)."""
+    error = proportionality_error(a.trace, b.trace, a.level_before, a.level_after, b.level_before, b.level_after,
+                                  smooth_span)
+    return error / math.sqrt(1.0 / a.delta_g**2 + 1.0 / b.delta_g**2) if math.isfinite(error) else math.inf
 
 
 def started_with(group: list[Segment], active_since: float, plate: int, params: GroupingParams) -> bool:

@@ -41,7 +41,7 @@ class HeavyChangeHold:
             ):
                 del self._held[index]
                 return self._net(held.event, event)
-        if abs(event.delta_g) > self.above_g:
+        if event.delta_g > self.above_g:  # an arm only ever presses: a heavy pick is emitted at once
             self._held.append(Held(event, now + self.hold_s))
             return []
         return [event]

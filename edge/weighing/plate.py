@@ -62,10 +62,14 @@ class Segment:
     noise_g: float
     t_marks: tuple[float, ...]  # when the plate first passed 25/50/75 % of the way (lift / arrival)
     t_change_sigma: float  # uncertainty of the 50 % mark (noise over slope), inf when not seen
+    trace: tuple[tuple[float, float], ...] = ()  # (t, filtered g) from one window before the change to the settle
 
     @property
     def delta_g(self) -> float:
         return self.level_after - self.level_before
+
+
+GAP_SAMPLES = 3  # this many missing samples in a row hide the plate (one is a glitch)
 
 
 class State(Enum):
@@ -103,6 +107,8 @@ class PlateDetector:
         self.withdrawn = False  # set when a pending segment was taken back (the plate moved again)
         self._pending: Segment | None = None
         self.faulty_samples = 0
+        self._unseen_since: float | None = None  # last good sample before missing ones (while quiet)
+        self._missing = 0  # consecutive samples without a value
 
     # ---- per sample -------------------------------------------------------------------------
     def push(self, t: float, grams: float | None) -> Segment | None:
@@ -110,9 +116,13 @@ class PlateDetector:
         self.last_grams = grams
         if grams is None:
             self.faulty_samples += 1
+            self._missing += 1
             if self.state is not State.QUIET:
                 self._segment_faulty = True
+            elif self._missing >= GAP_SAMPLES and self._unseen_since is None and self._times:
+                self._unseen_since = self._times[-1]  # a change may begin while the plate is not seen
             return None
+        self._missing = 0
         self._raw3.append((t, grams))
         if len(self._raw3) < 3:
             return None
@@ -189,6 +199,7 @@ class PlateDetector:
         self._since_check = 0
         self._noise_buffer.clear()
         self._segment_faulty = False
+        self._unseen_since = None
 
     def _quiet(self, t: float, filtered: float) -> Segment | None:
         deviation = abs(filtered - self.level)
@@ -199,8 +210,12 @@ class PlateDetector:
         if deviation > self.open_threshold:
             self.state = State.ACTIVE
             self._active_samples = 0
-            self._trace = [(t, filtered)]
+            # keep the window before the opening: the start of the change, to compare with neighbours
+            self._trace = list(zip(self._times, self._filtered, strict=True))
             self.active_since = next(c for c in (self._drift_onset_t, self._onset_t, t) if c is not None)
+            if self._unseen_since is not None:  # it may have begun while the plate was not seen
+                self.active_since = min(self.active_since, self._unseen_since)
+                self._segment_faulty = True
             return None
         self._noise_buffer.append(self._raw[-1])
         self._since_check += 1
@@ -219,6 +234,7 @@ class PlateDetector:
         self._last_window_flat = self._window_flat()
         if not self._last_window_flat:
             return None
+        self._unseen_since = None  # a flat window at the old level after the gap: nothing was hidden
         mean = sum(self._filtered) / len(self._filtered)
         self.level = mean
         offset = mean - self.reference
@@ -265,6 +281,7 @@ class PlateDetector:
             noise_g=self.sigma,
             t_marks=marks,
             t_change_sigma=t_change_sigma,
+            trace=tuple(self._trace),
         )
         self.state = State.PENDING
         self._pending = segment
@@ -286,7 +303,9 @@ class PlateDetector:
     @property
     def calm(self) -> bool:
         """Quiet and its last window flat, or just settled: a neighbour may resolve its event."""
-        return self.state is State.PENDING or (self.state is State.QUIET and self._last_window_flat)
+        if self.state is State.PENDING:
+            return True
+        return self.state is State.QUIET and self._last_window_flat
 
     # ---- the Weigher's decision ---------------------------------------------------------------
     def commit(self) -> None:

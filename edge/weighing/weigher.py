@@ -115,6 +115,10 @@ class Weigher:
             wait_s=w.group_wait_s,
             adjacent_only=w.group_adjacent_only,
             noisy_sigma_g=w.noisy_sigma_g,
+            smooth_span=max(1, round(0.1 / period)),
+            profile_onset_s=w.group_profile_onset_s,
+            profile_same_g=w.group_profile_same_g,
+            profile_differ_g=w.group_profile_differ_g,
         )
 
     def _rebuild_conversion(self) -> None:

@@ -71,7 +71,7 @@ def test_a_single_sample_glitch_yields_no_event(sps: float, sigma: float, seed: 
 def test_the_docstring_examples_hold() -> None:
     import doctest
 
-    from edge.weighing import marks, robust
+    from edge.weighing import marks, robust, shape
 
-    for module in (robust, marks):
+    for module in (robust, marks, shape):
         assert doctest.testmod(module).failed == 0

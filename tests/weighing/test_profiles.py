@@ -1,0 +1,80 @@
+"""Grouping by the shape of a change: one rigid item across plates vs two hands; arm presses held."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.weighing.signals import frames, make_config, noisy, run, step, timeline
+
+CONFIG = make_config()
+
+
+def vibration(t: np.ndarray, sps: float, sigma: float, start: float, end: float, rng: np.random.Generator
+              ) -> np.ndarray:
+    """Shelf vibration while a hand is on it: white noise low-passed to ~12 Hz, only in [start, end)."""
+    width = max(1, round(sps / 12.0))
+    raw = rng.standard_normal(len(t) + width - 1)
+    shaken = np.convolve(raw, np.ones(width) / np.sqrt(width), mode="valid") * sigma
+    rel = t - t[0]
+    return np.where((rel >= start) & (rel < end), shaken, 0.0)
+
+
+def pick(t: np.ndarray, at: float, grams: float, hand_g: float, dwell_s: float) -> np.ndarray:
+    """A hand presses `hand_g` for `dwell_s`, then lifts the item with it (what the plate feels)."""
+    return step(t, at, hand_g, 0.15) - step(t, at + dwell_s, grams + hand_g, 0.25)
+
+
+@pytest.mark.parametrize(("sps", "shake_g"), [(10.0, 5.0), (80.0, 8.0)])
+def test_a_light_item_across_two_plates_under_vibration_is_one_event(sps: float, shake_g: float) -> None:
+    """52 g lying 30/70 across p2 and p3, picked under strong shelf vibration (each plate its own):
+    the small share's onset and crossing times blur, but the two plates' profiles are proportional."""
+    wrong = []
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        t = timeline(18, sps)
+        shape = pick(t, 8.0, 52.0, 30.0, 0.9)
+        p2 = noisy(500 + 0.3 * shape + vibration(t, sps, shake_g, 8.0, 9.0, rng), 1.2, rng)
+        p3 = noisy(500 + 0.7 * shape + vibration(t, sps, shake_g, 8.0, 9.0, rng), 0.9, rng)
+        flat = [noisy(np.full(t.shape, 400.0), 0.8, rng) for _ in range(2)]
+        events = run(CONFIG, frames(t, [flat[0], p2, p3, flat[1]]))
+        deltas = [{k: round(v) for k, v in e.plate_deltas.items()} for e in events]
+        if len(events) != 1 or abs(deltas[0].get("p2", 0) + 15.6) > 2.5 or abs(deltas[0].get("p3", 0) + 36.4) > 2.5:
+            wrong.append((seed, deltas))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("sps", [10.0, 80.0])
+def test_two_hands_lifting_in_the_same_instant_on_neighbouring_plates_stay_two_events(sps: float) -> None:
+    """p1: 350 g with a 170 g press; p2: 52 g with a 240 g press; the lifts 20 ms apart, both
+    plates shaken by the hands (4 g)."""
+    rng = np.random.default_rng(9)
+    t = timeline(18, sps)
+    p1 = noisy(900 + pick(t, 8.0, 350.0, 170.0, 1.0) + vibration(t, sps, 4.0, 8.0, 9.1, rng), 0.9, rng)
+    p2 = noisy(700 + pick(t, 8.05, 52.0, 240.0, 0.97) + vibration(t, sps, 4.0, 8.0, 9.1, rng), 1.2, rng)
+    flat = [noisy(np.full(t.shape, 400.0), 0.8, rng) for _ in range(2)]
+    events = run(CONFIG, frames(t, [p1, p2, *flat]))
+    assert sorted((list(e.plate_deltas), round(e.delta_g)) for e in events) == [(["p1"], -350), (["p2"], -52)]
+
+
+@pytest.mark.parametrize("sps", [10.0, 80.0])
+def test_a_steady_arm_on_an_end_plate_that_is_released_gives_no_event(sps: float) -> None:
+    """2 kg of forearm resting 4 s on p4 without trembling, its one neighbour calm: it looks
+    settled, but a press heavier than hold_above_g is held until it comes back; it does."""
+    rng = np.random.default_rng(21)
+    t = timeline(34, sps)
+    lean = step(t, 8.0, 2000.0, 0.4) - step(t, 12.4, 2000.0, 0.3)
+    flat = [noisy(np.full(t.shape, 400.0), 0.8, rng) for _ in range(3)]
+    assert run(CONFIG, frames(t, [*flat, noisy(800 + lean, 0.8, rng)])) == []
+
+
+@pytest.mark.parametrize("sps", [10.0, 80.0])
+def test_a_heavy_pick_is_not_held(sps: float) -> None:
+    """Only presses are held: a 1.8 kg pick is emitted as soon as it settles."""
+    rng = np.random.default_rng(22)
+    t = timeline(20, sps)
+    p4 = noisy(3000 - step(t, 8.0, 1800.0, 0.3), 0.8, rng)
+    flat = [noisy(np.full(t.shape, 400.0), 0.8, rng) for _ in range(3)]
+    weigher_events = run(CONFIG, frames(t, [*flat, p4]))
+    assert [(list(e.plate_deltas), round(e.delta_g, -1), e.flags) for e in weigher_events] == [(["p4"], -1800.0, ())]
+
