@@ -88,7 +88,8 @@ class WeighingSection(Section):
     hold_above_g: float = Field(
         default=1500.0,
         gt=0,
-        description="Changes heavier than any one item (a leaning arm) are held until they persist...",
+        description="Weight added beyond this (a leaning arm: a forearm alone is ~1.5 kg) is held until it "
+        "persists; heavy picks are not held...",
     )
     hold_s: float = Field(default=7.0, ge=0, description="...for this long; a change that comes back is dropped.")
     zero_track_rate_g_per_s: float = Field(

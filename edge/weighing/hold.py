@@ -1,7 +1,8 @@
-"""Hold changes too heavy to be one item until they prove to persist.
+"""Hold presses too heavy to be a hand until they prove to persist.
 
-A forearm or elbow resting on a shelf can be as steady as a put and weighs kilograms; no
-single item on a shelf does. A change larger than `above_g` is therefore held for `hold_s`.
+A forearm or elbow resting on a shelf can be as steady as a put and weighs kilograms (a forearm
+and hand alone are ~1.5 kg); an arm only adds weight. A positive change larger than `above_g` is
+therefore held for `hold_s` (heavy picks are emitted at once).
 If the same plates move back by about the same amount meanwhile, both were a transient (a lean)
 and nothing is emitted; if they move back by a different amount, the net change is emitted as
 one event; if nothing comes back, the held event is emitted (flag `held`) once its plates are

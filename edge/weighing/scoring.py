@@ -6,8 +6,9 @@ to one, closest settle time first. Then, as the weighing contract allows, one ev
 equals the total of several overlapping interactions (two quick picks) matches them all, and
 several events that add up to one interaction (a restock placed in steps) match it.
 Unmatched events are false events, and are attributed to a
-bump or lean when they fall inside one. Truth records only need the fields read here (duck typed,
-so this module does not depend on the simulator).
+bump or lean when they fall inside one while no real interaction touched their plates. Truth
+records only need the fields read here (duck typed, so this module does not depend on the
+simulator).
 """
 
 from __future__ import annotations
@@ -134,9 +135,18 @@ def summarize_matches(result: tuple[list[Match], list[tuple[float, WeightEvent]]
     errors = sorted(abs(m.error_g) for m in matches)
     latencies = sorted(m.latency_s for m in matches)
     transients = [r for r in truth if r.kind in ("bump", "lean")]
+    wanted = [r for r in truth if r.expect_event]
+
+    def near(e: WeightEvent, r: Any) -> bool:
+        return r.t_start - 0.5 <= e.t_end and e.t_start <= r.t_settled + 2.0
+
+    # a false event overlapping a bump or lean, and no real interaction on its plates meanwhile
     from_transients = sum(
-        1 for _, e in extra if any(r.t_start - 0.5 <= e.t_end and e.t_start <= r.t_settled + 2.0 for r in transients)
+        1 for _, e in extra
+        if any(near(e, r) for r in transients) and not any(near(e, r) and set(r.plates) & set(e.plate_deltas)
+                                                           for r in wanted)
     )
+    unheld = sorted(m.latency_s for m in matches if not any("held" in e.flags for _, e in m.events))
     return {
         "events": true_events + fp,
         "true_interactions": found + fn,
@@ -157,6 +167,8 @@ def summarize_matches(result: tuple[list[Match], list[tuple[float, WeightEvent]]
         "latency_s": {"p5": _q(latencies, 0.05), "median": _q(latencies, 0.5), "p95": _q(latencies, 0.95),
                       "max": _q(latencies, 1.0)},
         "mean_latency_s": round(statistics.fmean(latencies), 3) if latencies else None,
+        "latency_not_held_s": {"median": _q(unheld, 0.5), "p95": _q(unheld, 0.95)},
+        "held": len(latencies) - len(unheld),
     }
 
 

@@ -78,3 +78,22 @@ def test_a_heavy_pick_is_not_held(sps: float) -> None:
     weigher_events = run(CONFIG, frames(t, [*flat, p4]))
     assert [(list(e.plate_deltas), round(e.delta_g, -1), e.flags) for e in weigher_events] == [(["p4"], -1800.0, ())]
 
+
+
+@pytest.mark.parametrize("sps", [10.0, 80.0])
+def test_a_change_while_the_channel_was_dead_starts_when_the_plate_was_last_seen(sps: float) -> None:
+    """The channel stops answering at 8 s, the 200 g pick happens at 9 s, the channel is back at
+    11.5 s: the change began somewhere in the gap, so t_start is the last sample before it."""
+    rng = np.random.default_rng(31)
+    t = timeline(20, sps)
+    p1 = noisy(1000 + step(t, 9.0, -200.0, 0.3), 0.8, rng)
+    flat = [noisy(np.full(t.shape, 500.0), 0.8, rng) for _ in range(3)]
+    gap = range(round(8.0 * sps), round(11.5 * sps))
+
+    def dead(k: int, counts: list[float | None]) -> None:
+        if k in gap:
+            counts[0] = None
+
+    events = run(CONFIG, frames(t, [p1, *flat], corrupt=dead))
+    assert [(list(e.plate_deltas), round(e.delta_g), e.quality) for e in events] == [(["p1"], -200, "faulty_channel")]
+    assert t[0] + 7.5 <= events[0].t_start <= t[0] + 8.0
