@@ -243,10 +243,13 @@ class VideoFileSource:
             wraps = due // self._frames
             self._start += wraps * self._frames / self._fps
             due -= wraps * self._frames
-            self._next_index = -10  # force a seek back to the start
-        if not 0 <= due - self._next_index <= 2:  # far behind (idle rate) or wrapped: seek, don't decode all
+            self._next_index = -1  # wrapped: seek back
+        if self._next_index < 0 or (due - self._next_index > 2 and not self._jpeg_packets):
+            # wrapped, or far behind (idle rate) on a decoding backend: seek rather than decode them all
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, due)
         else:
+            # Raw packets cost ~5 us to skip, and FFmpeg's frame-accurate seek in raw mode was seen to
+            # land one frame off (then the last frame reads as the end), so never seek forward there.
             for _ in range(due - self._next_index):
                 self._capture.grab()
         ok, image = self._capture.read()

@@ -38,12 +38,15 @@ class CameraCapture:
         ring: FrameRing | None = None,
         on_frame: FrameCallback | None = None,
         on_health: Callable[[dict[str, Any]], None] | None = None,
+        on_wake: Callable[[], None] | None = None,
     ) -> None:
         self.source = source
         self.settings = settings
         self.ring = ring if ring is not None else FrameRing(settings.buffer_s)
         self.on_frame = on_frame
         self.on_health = on_health
+        self.on_wake = on_wake  # run on the capture thread at each wake(), before any poll
+        self._next_poll = 0.0  # monotonic time of the next source poll
         self.motion = MotionDetector(settings.motion_pixel_delta, settings.motion_fraction)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -85,8 +88,14 @@ class CameraCapture:
         """Weighing says the shelf is (no longer) being handled: switch to the full rate at once."""
         with self._lock:
             self._externally_active = active
-            if not active:
+            if active:
+                self._next_poll = 0.0
+            else:
                 self._active_until = max(self._active_until, time.monotonic() + self.settings.active_hold_s)
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Run `on_wake` on the capture thread now (e.g. the detector took its frame and wants the next)."""
         self._wake.set()
 
     def is_active(self) -> bool:
@@ -130,10 +139,17 @@ class CameraCapture:
         """Read frames until stop or drop-out. Returns whether any frame arrived."""
         last_frame_at = time.monotonic()
         got_frames = False
+        self._next_poll = 0.0
         while not self._stop.is_set():
-            active = self.is_active()
-            period = 1.0 / (self.settings.active_fps if active else self.settings.idle_fps)
+            self._wake.clear()
+            if self.on_wake is not None:
+                self.on_wake()
             tick = time.monotonic()
+            if tick < self._next_poll:  # woken early by wake(): only the hook was due
+                self._wake.wait(self._next_poll - tick)
+                continue
+            active = self.is_active()
+            self._next_poll = tick + 1.0 / (self.settings.active_fps if active else self.settings.idle_fps)
             try:
                 frame = self.source.poll()
             except CameraError as exc:
@@ -148,8 +164,7 @@ class CameraCapture:
                 what = f"no frame for {now - last_frame_at:.1f}s" if got_frames else "opened but delivers no frames"
                 self._lost(f"{self.source.description}: {what}")
                 return got_frames
-            self._wake.clear()
-            self._wake.wait(max(0.0, period - (time.monotonic() - tick)))
+            self._wake.wait(max(0.0, self._next_poll - time.monotonic()))
         return got_frames
 
     def _handle(self, t: float, image: Any, active: bool, now: float) -> None:

@@ -68,8 +68,9 @@ class VisionService:
         source = source or open_source(
             config.camera.source, config.camera.width, config.camera.height, config.camera.loop_file
         )
-        self.capture = CameraCapture(source, config.camera, self.ring, self._on_frame, on_health)
+        self.capture = CameraCapture(source, config.camera, self.ring, self._on_frame, on_health, self._refill)
         self._pending: tuple[FrameRecord, Prepared] | None = None
+        self._newest_skipped: FrameRecord | None = None  # capture thread only
         self._pending_ready = threading.Condition()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
@@ -141,20 +142,46 @@ class VisionService:
 
     # -- internals ---------------------------------------------------------------------------------
     def _on_frame(self, record: FrameRecord, worth: bool) -> None:
-        """Capture thread: preprocess frames worth detecting and hand the newest to the worker."""
+        """Capture thread: prepare a frame worth detecting when the worker's slot is free, else remember
+        it as the newest one the worker could take next (see _refill)."""
         if not worth or self.detector is None:
+            self._newest_skipped = None
+            return
+        with self._pending_ready:
+            slot_free = self._pending is None
+        if not slot_free:
+            # The detector is behind: leave this frame to the ring, still undecoded if it came
+            # compressed (evidence() can still analyse it), rather than spend CPU on a frame the
+            # worker may never take.
+            if self._newest_skipped is not None:
+                self._counts["skipped"] += 1
+            self._newest_skipped = record
+            return
+        self._newest_skipped = None
+        self._fill(record)
+
+    def _refill(self) -> None:
+        """Capture thread, woken by the worker taking its frame: hand it the newest skipped frame now
+        instead of the next camera frame, so the worker never idles for a camera period."""
+        record = self._newest_skipped
+        if record is None:
             return
         with self._pending_ready:
             if self._pending is not None:
-                # The detector is behind: leave this frame to the ring, still undecoded if it came
-                # compressed (evidence() can still analyse it), rather than spend CPU on a frame the
-                # worker may never take.
-                self._counts["skipped"] += 1
                 return
-        prepared = self.detector.prepare(record.image)  # record.image decodes a compressed frame here
+        self._newest_skipped = None
+        try:
+            self._fill(record)
+        except CameraError as exc:  # a corrupt compressed frame: the next camera frame will do
+            log.warning("%s", exc)
+
+    def _fill(self, record: FrameRecord) -> None:
+        detector = self.detector
+        assert detector is not None
+        prepared = detector.prepare(record.image)  # decodes a compressed frame
         with self._pending_ready:
             if self._pending is not None:
-                self.detector.release(self._pending[1])
+                detector.release(self._pending[1])
             self._pending = (record, prepared)
             self._pending_ready.notify()
 
@@ -167,6 +194,7 @@ class VisionService:
                 item, self._pending = self._pending, None
             if item is None:
                 continue
+            self.capture.wake()  # prepare the next frame while this one is being invoked
             record, prepared = item
             try:
                 record.detections = tuple(self.detector.run(prepared))

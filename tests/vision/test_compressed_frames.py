@@ -119,3 +119,23 @@ def test_corrupt_frame_file_is_counted_and_skipped(tmp_path: Path) -> None:
     health = capture.health()
     assert health["camera_ok"] is True and health["unexpected_errors"] == 0
     assert all(record.decoded for record in capture.ring.frames_between(0, 2e9))  # idle: decoded for motion
+
+
+def test_looped_mjpg_video_wraps_and_skips_without_ending(tmp_path: Path) -> None:
+    write_video(tmp_path / "clip.avi", 12, fps=60.0)  # 0.2 s per loop
+    source = VideoFileSource(tmp_path / "clip.avi", loop=True)
+    source.open()
+    times = []
+    try:
+        deadline = time.monotonic() + 1.5
+        for pause in [0.003, 0.011, 0.05, 0.0, 0.13] * 100:  # next frame, a few skipped, a whole loop skipped
+            if time.monotonic() > deadline:
+                break
+            frame = source.poll()
+            if frame is not None:
+                assert isinstance(frame[1], JpegFrame)
+                times.append(frame[0])
+            time.sleep(pause)
+    finally:
+        source.close()
+    assert len(times) >= 15 and times == sorted(times) and times[-1] - times[0] > 1.0  # 5+ loops, never ended
