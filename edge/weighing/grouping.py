@@ -71,14 +71,16 @@ def _together(a: Segment, b: Segment, params: GroupingParams) -> bool:
     if (a.delta_g > 0) != (b.delta_g > 0):
         return False  # one rigid item moves both plates the same way
     onset = abs(a.t_start - b.t_start)
-    if onset > max(params.onset_s, params.profile_onset_s):
+    # when the decisive moves happened: a plate shaken by a neighbour's earlier handling opens early
+    moved = min(onset, abs(a.t_marks[1] - b.t_marks[1]))
+    if moved > max(params.onset_s, params.profile_onset_s):
         return False
     mismatch = profile_mismatch_g(a, b, params.smooth_span)
     if mismatch > params.profile_differ_g:
         return False  # not proportional all along: two hands, even if they lifted in the same instant
     # the profile test speaks only when both shares are well above the vibration it allows
     telling = params.profile_same_g * math.sqrt(1.0 / a.delta_g**2 + 1.0 / b.delta_g**2) <= PROFILE_TELLING
-    if telling and mismatch <= params.profile_same_g and onset <= params.profile_onset_s:
+    if telling and mismatch <= params.profile_same_g and moved <= params.profile_onset_s:
         return True  # one profile on both plates: the onset of a small share under vibration is late
     if onset > params.onset_s:
         return False

@@ -97,3 +97,20 @@ def test_a_change_while_the_channel_was_dead_starts_when_the_plate_was_last_seen
     events = run(CONFIG, frames(t, [p1, *flat], corrupt=dead))
     assert [(list(e.plate_deltas), round(e.delta_g), e.quality) for e in events] == [(["p1"], -200, "faulty_channel")]
     assert t[0] + 7.5 <= events[0].t_start <= t[0] + 8.0
+
+
+@pytest.mark.parametrize("sps", [10.0, 80.0])
+def test_an_item_across_two_plates_is_one_event_while_one_plate_still_shakes_from_a_restock(sps: float) -> None:
+    """p3 is restocked from 8 s to 14 s, shaking p2 (6 g) all along, so p2 turned active at 8 s;
+    an item lying across p1 and p2 is picked at 13 s: its onsets differ by 5 s, its lift does not."""
+    rng = np.random.default_rng(41)
+    t = timeline(26, sps)
+    restock = sum(step(t, 8.0 + 1.5 * k, 400.0, 0.3) for k in range(4))
+    across = pick(t, 13.0, 350.0, 70.0, 1.4)
+    p1 = noisy(900 + 0.5 * across, 0.9, rng)
+    p2 = noisy(800 + 0.5 * across + vibration(t, sps, 6.0, 8.0, 14.5, rng), 1.1, rng)
+    p3 = noisy(700 + restock + vibration(t, sps, 6.0, 8.0, 14.0, rng), 0.9, rng)
+    p4 = noisy(np.full(t.shape, 400.0), 0.8, rng)
+    events = run(CONFIG, frames(t, [p1, p2, p3, p4]))
+    summary = sorted((sorted(e.plate_deltas), round(e.delta_g, -1)) for e in events)
+    assert summary == [(["p1", "p2"], -350.0), (["p3"], 1600.0)]
