@@ -223,3 +223,23 @@ def test_stream_source_returns_newest_grab_once_and_reports_the_end(tmp_path: Pa
         source.close()
     with pytest.raises(CameraError, match="cannot open"):
         StreamSource(f"file://{tmp_path / 'absent.avi'}").open()
+
+
+def test_wake_runs_the_hook_on_the_capture_thread_without_an_extra_poll(
+    tmp_path: Path, captures: list[CameraCapture]
+) -> None:
+    import threading
+
+    write_frames(tmp_path, 200, 0.02)
+    hook_threads: list[str] = []
+    capture = CameraCapture(
+        FrameDirSource(tmp_path),
+        settings(tmp_path, idle_fps=0.5, active_fps=0.5, dropout_s=5),
+        on_wake=lambda: hook_threads.append(threading.current_thread().name),
+    )
+    start(captures, capture)
+    assert wait_for(lambda: capture.health()["frames"] == 1)
+    calls = len(hook_threads)
+    capture.wake()  # mid-period: the hook runs now, the source is not read before its time
+    assert wait_for(lambda: len(hook_threads) > calls, timeout=0.5)
+    assert set(hook_threads) == {"camera-capture"} and capture.health()["frames"] == 1
