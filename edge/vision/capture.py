@@ -3,7 +3,8 @@ spots motion, detects drop-outs and reconnects with backoff. Knows sources only 
 
 Frames may arrive still compressed (see edge.hw.camera.JpegFrame). Idle frames are decoded for the
 motion check; active frames go into the ring as they are and are decoded only when the detector
-takes one, when evidence() analyses one, or (for the motion check) at most `idle_fps` times a second.
+takes one, when evidence() analyses one, or for the motion check, which runs at most `idle_fps` times
+a second while active (there it only extends the active hold).
 """
 
 from __future__ import annotations
@@ -175,8 +176,8 @@ class CameraCapture:
             moved = self._motion(record, now) if not active else False
             if self.on_frame is not None:
                 self.on_frame(record, active or moved)
-            if active and (record.decoded or now - self._motion_checked_at >= 1.0 / self.settings.idle_fps):
-                moved = self._motion(record, now)  # free when the detector took the frame (decoded already)
+            if active and now - self._motion_checked_at >= 1.0 / self.settings.idle_fps:
+                moved = self._motion(record, now)  # while active, motion only extends the hold: idle_fps will do
         except CameraError as exc:  # a corrupt compressed frame: skip it, the next one will do
             log.debug("%s", exc)
             with self._lock:
