@@ -22,6 +22,7 @@ from edge.weighing.plate import Segment
 from edge.weighing.shape import proportionality_error
 
 MAX_BLUR_S = 0.3
+MIN_SHARE = 0.05  # smallest share of an item across plates, relative to its largest share
 PROFILE_TELLING = 0.6  # largest normalized profile error the 'same profile' test may allow
 
 
@@ -109,7 +110,10 @@ def started_with(group: list[Segment], active_since: float, plate: int, params: 
 def decide(group: list[Segment], plate_names: list[str], faulty_channels: dict[int, list[int]],
            params: GroupingParams) -> Decision:
     """Which members commit, which are rejected, and the events they make."""
-    significant = [s for s in group if abs(s.delta_g) >= max(4.0 * s.sigma_g, params.share_g)]
+    # a plate carrying under 5 % of the largest share is not part of the item (a level nudged by
+    # the handling, not a share of it): it is left out, its change carried to its next event
+    largest = max(abs(s.delta_g) for s in group)
+    significant = [s for s in group if abs(s.delta_g) >= max(4.0 * s.sigma_g, params.share_g, MIN_SHARE * largest)]
     events: list[WeightEvent] = []
     committed: list[Segment] = []
     for sign in (-1.0, 1.0):

@@ -114,3 +114,16 @@ def test_an_item_across_two_plates_is_one_event_while_one_plate_still_shakes_fro
     events = run(CONFIG, frames(t, [p1, p2, p3, p4]))
     summary = sorted((sorted(e.plate_deltas), round(e.delta_g, -1)) for e in events)
     assert summary == [(["p1", "p2"], -350.0), (["p3"], 1600.0)]
+
+
+@pytest.mark.parametrize("sps", [10.0, 80.0])
+def test_a_neighbour_nudged_by_a_few_grams_is_not_part_of_a_put(sps: float) -> None:
+    """A 350 g put on p2; p1's level moves 4.5 g in the same instant (the tray nudged): the event
+    is p2 alone, not an item across p1 and p2."""
+    rng = np.random.default_rng(51)
+    t = timeline(18, sps)
+    p1 = noisy(900 + step(t, 8.0, 4.5, 0.2), 0.3, rng)
+    p2 = noisy(800 + step(t, 8.0, 350.0, 0.2), 0.3, rng)
+    flat = [noisy(np.full(t.shape, 400.0), 0.3, rng) for _ in range(2)]
+    events = run(CONFIG, frames(t, [p1, p2, *flat]))
+    assert [(list(e.plate_deltas), round(e.delta_g)) for e in events] == [(["p2"], 350)]
