@@ -93,7 +93,11 @@ class WeighingSection(Section):
     )
     hold_s: float = Field(default=7.0, ge=0, description="...for this long; a change that comes back is dropped.")
     zero_track_rate_g_per_s: float = Field(
-        default=0.05, ge=0, le=5, description="Automatic zero tracking moves a plate's level at most this fast."
+        default=0.12,
+        ge=0,
+        le=5,
+        description="Automatic zero tracking moves a plate's level at most this fast (a temperature cycle moves a "
+        "plate's zero by up to ~0.1 g/s; a real load arrives in seconds).",
     )
     zero_track_band_fraction: float = Field(
         default=0.5, gt=0, le=1, description="Zero tracking acts only within +-this fraction of min_event_g."
