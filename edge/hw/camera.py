@@ -244,15 +244,24 @@ class VideoFileSource:
             self._start += wraps * self._frames / self._fps
             due -= wraps * self._frames
             self._next_index = -1  # wrapped: seek back
-        if self._next_index < 0 or (due - self._next_index > 2 and not self._jpeg_packets):
+        if self._next_index < 0 and self._jpeg_packets:
+            # Raw packets: rewind to the start and skip forward (~5 us a packet). FFmpeg's frame-accurate
+            # seek in raw mode was seen to land one frame off, so that a seek near the end reads as the end.
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._next_index = 0
+        if (due - self._next_index > 2 and not self._jpeg_packets) or self._next_index < 0:
             # wrapped, or far behind (idle rate) on a decoding backend: seek rather than decode them all
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, due)
         else:
-            # Raw packets cost ~5 us to skip, and FFmpeg's frame-accurate seek in raw mode was seen to
-            # land one frame off (then the last frame reads as the end), so never seek forward there.
             for _ in range(due - self._next_index):
                 self._capture.grab()
         ok, image = self._capture.read()
+        if not ok and self.loop:
+            # The container promised more frames than it holds: that is the end, so wrap now.
+            self._frames = due
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            due, self._start = 0, time.time()
+            ok, image = self._capture.read()
         if not ok:
             raise CameraError(f"{self.description}: stream ended")
         self._next_index = due + 1
