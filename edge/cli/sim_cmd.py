@@ -29,6 +29,14 @@ _sps = click.option("--sps", type=click.FloatRange(1, 2000), default=80.0, show_
 _protocol = click.option(
     "--protocol", type=click.Choice(["framed", "plain"]), default=None, help="Default: the config's, else framed."
 )
+_scenario = click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario TOML (see config/sim-scenario.toml); default: generated from --seed.",
+)
+_seed = click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
 
 
 @click.group()
@@ -38,14 +46,8 @@ def sim() -> None:
 
 @sim.command("run")
 @_config
-@click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Scenario TOML (see config/sim-scenario.toml); default: generated from --seed.",
-)
-@click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
+@_scenario
+@_seed
 @click.option("--duration", type=click.FloatRange(1), default=600.0, show_default=True, help="Generated length, s.")
 @_sps
 @_protocol
@@ -123,14 +125,8 @@ def _console(shelf: PtyShelf) -> None:
 
 @sim.command("capture")
 @_config
-@click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Scenario TOML (see config/sim-scenario.toml); default: generated from --seed.",
-)
-@click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
+@_scenario
+@_seed
 @click.option("--interactions", type=click.IntRange(1), default=None, help="Generate this many pick/put/restock.")
 @click.option("--duration", type=click.FloatRange(1), default=None, help="Or generate this many seconds.")
 @_sps
