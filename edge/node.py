@@ -13,7 +13,6 @@ systemd watchdog) is true only while every worker is alive and its heartbeat fre
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import queue
 import threading
@@ -24,6 +23,7 @@ from typing import Any
 from edge import __version__
 from edge.config import NodeConfig, config_digest
 from edge.errors import CameraError, OutboxError
+from edge.hw.runtime import sha256_of
 from edge.loadcell.capture import CaptureWriter
 from edge.loadcell.reader import SerialReader
 from edge.model import InfoFrame, WeightEvent, WeightFrame
@@ -129,17 +129,18 @@ class Node:
             self.counters["frames"] += 1
             for event in self.weigher.feed(frame):
                 self._record(event)
-            self._after_frame(frame.t)
+            self._after_frame()
 
-    def _after_frame(self, t: float) -> None:
-        status = self.weigher.status()
-        active = not status.get("shelf_stable", True)
+    def _after_frame(self) -> None:
+        active = not self.weigher.shelf_stable()
         if active != self._shelf_active and self.vision is not None:
             self.vision.set_active(active)
         self._shelf_active = active
         now = time.monotonic()
+        if now - self._weights_sent < WEIGHTS_EVERY_S:
+            return
         reading = self.weigher.reading()
-        if now - self._weights_sent >= WEIGHTS_EVERY_S and len(reading.grams) == len(self.weigher.plate_names):
+        if len(reading.grams) == len(self.weigher.plate_names):  # empty until the sample rate is measured
             grams = {name: (None if g is None else round(g, 1))
                      for name, g in zip(self.weigher.plate_names, reading.grams, strict=True)}
             self.link.publish_weights(grams)
@@ -201,20 +202,12 @@ class Node:
         if detector is None:
             return None
         if self._model_digest is None:
-            self._model_digest = detector.model_sha256 or file_sha256(detector.model)
+            self._model_digest = detector.model_sha256 or sha256_of(detector.model)
         return {"name": detector.model.name, "digest": self._model_digest}
 
     def _calibration_summary(self) -> dict[str, Any]:
         status = self.weigher.status()
         return {"source": status["calibration"], "calibrated_plates": status["calibrated_plates"]}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _make_vision(config: NodeConfig) -> Any:

@@ -196,6 +196,14 @@ class Weigher:
         return result
 
     # ---- readings and status ---------------------------------------------------------------------
+    def shelf_stable(self) -> bool:
+        """Every plate stable (cheap: the daemon asks after every frame to steer the camera's rate)."""
+        with self._lock:
+            return self._shelf_stable()
+
+    def _shelf_stable(self) -> bool:
+        return bool(self._detectors) and all(d.stable for d in self._detectors)
+
     def reading(self) -> PlateReading:
         with self._lock:
             return PlateReading(self._last_t, tuple(d.last_grams for d in self._detectors))
@@ -221,7 +229,7 @@ class Weigher:
             return {
                 "t": _json_float(now),
                 "samples_per_s": _json_float(1 / self.sample_period_s) if self.sample_period_s > 0 else None,
-                "shelf_stable": bool(self._detectors) and all(d.stable for d in self._detectors),
+                "shelf_stable": self._shelf_stable(),
                 "calibration": self.calibration.source,
                 "calibrated_plates": sorted(self.calibration.plate_fits),
                 "plates": plates,
