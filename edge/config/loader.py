@@ -6,37 +6,46 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from edge.config.root import NodeConfig
 from edge.errors import ConfigError
 
 DEFAULT_PATH = Path("/etc/shelf-node/config.toml")
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def load_config(path: str | Path = DEFAULT_PATH) -> NodeConfig:
     """Load and validate `path`. Raises ConfigError with one line per problem."""
+    return load_toml_model(path, NodeConfig, "pass --config FILE or create it from config/example-node.toml")
+
+
+def parse_config(text: str, source: str = "<config>") -> NodeConfig:
+    return parse_toml_model(text, NodeConfig, source)
+
+
+def load_toml_model(path: str | Path, model: type[Model], if_missing: str) -> Model:
+    """Read a TOML file into `model`; ConfigError naming the file (and what to do if it is missing)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: file not found; pass --config FILE or create it from config/example-node.toml"
-        ) from None
+        raise ConfigError(f"{path}: file not found; {if_missing}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return parse_config(text, source=str(path))
+    return parse_toml_model(text, model, source=str(path))
 
 
-def parse_config(text: str, source: str = "<config>") -> NodeConfig:
+def parse_toml_model(text: str, model: type[Model], source: str) -> Model:
+    """Validate TOML text against `model`: one ConfigError line per problem, each with its key path."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     try:
-        return NodeConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         problems = [f"{source}: {line}" for line in describe_validation_error(exc)]
         summary = problems[0] if len(problems) == 1 else f"{source}: {len(problems)} problems"

@@ -7,14 +7,12 @@ File format: TOML, documented in docs/simulator.md; config/sim-scenario.toml sho
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edge.config.loader import describe_validation_error
-from edge.errors import ConfigError
+from edge.config.loader import load_toml_model
 from edge.sim.physics import Physics
 
 ActionKind = Literal["pick", "put", "restock", "bump", "lean", "glitch", "dropout", "drop_lines", "corrupt", "reboot"]
@@ -152,19 +150,4 @@ class Scenario(_Model):
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario TOML file; every problem is reported with its key path (ConfigError)."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: scenario file not found; see config/sim-scenario.toml for an example") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        problems = [f"{path}: {line}" for line in describe_validation_error(exc)]
-        raise ConfigError(
-            problems[0] if len(problems) == 1 else f"{path}: {len(problems)} problems", problems
-        ) from None
+    return load_toml_model(path, Scenario, "see config/sim-scenario.toml for an example")
