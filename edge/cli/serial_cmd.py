@@ -108,28 +108,18 @@ def record(config_path: Path, as_json: bool, duration: float | None, force: bool
     reader.start()
     try:
         for now in _ticks(duration):
-            while True:
-                try:
-                    held.append(lines.get_nowait())
-                except queue.Empty:
-                    break
+            _drain(lines, held)
             if writer is None and (infos or now - started >= HEADER_WAIT_S):
                 writer = _open_capture(out, config, infos[0] if infos else None)
             if writer is not None:
-                for t, raw in held:
-                    writer.write(t, raw)
-                recorded += len(held)
-                held.clear()
+                recorded += _write_held(writer, held)
     finally:
         reader.stop()
-        while not lines.empty():
-            held.append(lines.get_nowait())
+        _drain(lines, held)
         if writer is None and held:
             writer = _open_capture(out, config, infos[0] if infos else None)
         if writer is not None:
-            for t, raw in held:
-                writer.write(t, raw)
-            recorded += len(held)
+            recorded += _write_held(writer, held)
             writer.close()
     snap = reader.snapshot()
     summary = {"capture": str(out), "lines": recorded, "frames_ok": snap["frames_ok"], "errors": snap["errors"]}
@@ -151,6 +141,23 @@ def _ticks(duration: float | None) -> Iterator[float]:
             yield time.monotonic()
     except KeyboardInterrupt:
         return
+
+
+def _drain(lines: queue.Queue[tuple[float, bytes]], held: list[tuple[float, bytes]]) -> None:
+    while True:
+        try:
+            held.append(lines.get_nowait())
+        except queue.Empty:
+            return
+
+
+def _write_held(writer: CaptureWriter, held: list[tuple[float, bytes]]) -> int:
+    """Write and forget the held lines; returns how many."""
+    for t, raw in held:
+        writer.write(t, raw)
+    count = len(held)
+    held.clear()
+    return count
 
 
 def _open_capture(out: Path, config: NodeConfig, info: InfoFrame | None) -> CaptureWriter:
