@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.errors import CameraError
+from edge.hw.jpeg import decode_jpeg
 
 Image = npt.NDArray[np.uint8]
 Frame = tuple[float, Image]  # (unix time, BGR image)
@@ -31,7 +32,8 @@ VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".mjpeg", ".mjpg", ".webm"}
 
 
 class JpegFrame:
-    """One frame still JPEG-compressed; `decode()` gives the BGR image (a 640x480 decode costs ~0.6 ms)."""
+    """One frame still JPEG-compressed; `decode()` gives the BGR image (a 640x480 decode costs ~0.6 ms),
+    written into `into` when that buffer has the frame's shape."""
 
     __slots__ = ("data", "origin")
 
@@ -39,13 +41,8 @@ class JpegFrame:
         self.data = data
         self.origin = origin
 
-    def decode(self) -> Image:
-        import cv2
-
-        image: Image | None = cv2.imdecode(self.data, cv2.IMREAD_COLOR)  # type: ignore[assignment]
-        if image is None:
-            raise CameraError(f"{self.origin}: corrupt JPEG frame ({self.data.size} bytes) skipped")
-        return image
+    def decode(self, into: Image | None = None) -> Image:
+        return decode_jpeg(self.data, self.origin, into)
 
 
 PolledFrame = tuple[float, Image | JpegFrame]

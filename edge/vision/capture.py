@@ -183,11 +183,15 @@ class CameraCapture:
             with self._lock:
                 self._health["bad_frames"] += 1
             return
-        self._set_health(
-            camera_ok=True, camera_error=None, last_frame_t=t, mode="active" if active or moved else "idle"
-        )
-        with self._lock:
-            self._health["frames"] += 1
+        mode = "active" if active or moved else "idle"
+        with self._lock:  # once per frame: plain stores, a copy only when the callback is due
+            health = self._health
+            changed = not health["camera_ok"] or health["mode"] != mode
+            health.update(camera_ok=True, camera_error=None, last_frame_t=t, mode=mode)
+            health["frames"] += 1
+            snapshot = dict(health) if changed and self.on_health is not None else None
+        if snapshot is not None and self.on_health is not None:
+            self.on_health(snapshot)
 
     def _motion(self, record: FrameRecord, now: float) -> bool:
         self._motion_checked_at = now

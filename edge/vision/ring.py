@@ -17,7 +17,7 @@ Image = npt.NDArray[np.uint8]
 class Undecoded(Protocol):
     """A frame still in its compressed form (e.g. one MJPG packet); decode() raises CameraError if corrupt."""
 
-    def decode(self) -> Image: ...
+    def decode(self, into: Image | None = None) -> Image: ...
 
 
 class FrameRecord:
@@ -53,6 +53,16 @@ class FrameRecord:
             self._image = image
             self._undecoded = None
         return image
+
+    def image_once(self, scratch: Image) -> Image:
+        """The BGR image for a caller that is done with it before it next calls this with the same
+        `scratch`: a compressed frame is decoded into `scratch` (when the shapes match) and not kept,
+        so frames the detector ran on do not each hold 0.9 MB (640x480) in the ring."""
+        image = self._image
+        if image is not None:
+            return image
+        undecoded = self._undecoded
+        return self.image if undecoded is None else undecoded.decode(scratch)
 
 
 class FrameRing:

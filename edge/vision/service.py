@@ -17,8 +17,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from edge.config.root import NodeConfig
 from edge.errors import CameraError
@@ -35,6 +39,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_ON_DEMAND = 6  # undetected frames analysed per evidence() call, spread over the window
+ON_DEMAND_TIMEOUT_S = 10.0  # evidence() goes on without frames the worker has not analysed by then
+
+
+@dataclasses.dataclass(slots=True)
+class _OnDemand:
+    record: FrameRecord
+    prepared: Prepared
+    done: threading.Event
 
 
 class VisionService:
@@ -69,9 +81,13 @@ class VisionService:
             config.camera.source, config.camera.width, config.camera.height, config.camera.loop_file
         )
         self.capture = CameraCapture(source, config.camera, self.ring, self._on_frame, on_health, self._refill)
+        # Guarded by _pending_ready: the live frame prepared for the worker, the newest frame that
+        # arrived while it was still waiting, and evidence() frames the worker runs before live ones.
         self._pending: tuple[FrameRecord, Prepared] | None = None
-        self._newest_skipped: FrameRecord | None = None  # capture thread only
+        self._newest_skipped: FrameRecord | None = None
+        self._requests: deque[_OnDemand] = deque()
         self._pending_ready = threading.Condition()
+        self._scratch = np.empty((1, 1, 3), np.uint8)  # capture thread: decoded pixels of the frame it prepares
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._counts = {"detected": 0, "detected_on_demand": 0, "skipped": 0, "detector_errors": 0}
@@ -118,10 +134,11 @@ class VisionService:
         result = build_evidence(analysed, self.regions, self.hand_label, self.min_overlap)
         evidence = dict(result.evidence)
         by_seq = {r.seq: r for r in records}
+        snapshot_ids: dict[int, str] = {}  # one file per frame, however many plates it is the best for
         for plate, seq in result.best_frame.items():
-            record = by_seq[seq]
-            snapshot_id = self._store_snapshot(record)
-            evidence[plate] = dataclasses.replace(evidence[plate], snapshot=snapshot_id)
+            if seq not in snapshot_ids:
+                snapshot_ids[seq] = self._store_snapshot(by_seq[seq])
+            evidence[plate] = dataclasses.replace(evidence[plate], snapshot=snapshot_ids[seq])
         return evidence
 
     def snapshot(self, annotate: bool = True) -> bytes:
@@ -144,32 +161,31 @@ class VisionService:
     def _on_frame(self, record: FrameRecord, worth: bool) -> None:
         """Capture thread: prepare a frame worth detecting when the worker's slot is free, else remember
         it as the newest one the worker could take next (see _refill)."""
-        if not worth or self.detector is None:
-            self._newest_skipped = None
+        if self.detector is None:
             return
         with self._pending_ready:
-            slot_free = self._pending is None
-        if not slot_free:
-            # The detector is behind: leave this frame to the ring, still undecoded if it came
-            # compressed (evidence() can still analyse it), rather than spend CPU on a frame the
-            # worker may never take.
-            if self._newest_skipped is not None:
-                self._counts["skipped"] += 1
-            self._newest_skipped = record
-            return
-        self._newest_skipped = None
+            if not worth:
+                self._newest_skipped = None
+                return
+            if self._pending is not None:
+                # The detector is behind: leave this frame to the ring, still undecoded if it came
+                # compressed (evidence() can still analyse it), rather than spend CPU on a frame the
+                # worker may never take.
+                if self._newest_skipped is not None:
+                    self._counts["skipped"] += 1
+                self._newest_skipped = record
+                return
+            self._newest_skipped = None
         self._fill(record)
 
     def _refill(self) -> None:
         """Capture thread, woken by the worker taking its frame: hand it the newest skipped frame now
         instead of the next camera frame, so the worker never idles for a camera period."""
-        record = self._newest_skipped
-        if record is None:
-            return
         with self._pending_ready:
-            if self._pending is not None:
+            record = self._newest_skipped
+            if record is None or self._pending is not None:
                 return
-        self._newest_skipped = None
+            self._newest_skipped = None
         try:
             self._fill(record)
         except CameraError as exc:  # a corrupt compressed frame: the next camera frame will do
@@ -178,7 +194,10 @@ class VisionService:
     def _fill(self, record: FrameRecord) -> None:
         detector = self.detector
         assert detector is not None
-        prepared = detector.prepare(record.image)  # decodes a compressed frame
+        image = record.image_once(self._scratch)
+        prepared = detector.prepare(image)  # done with the pixels when it returns
+        if not record.decoded and not np.may_share_memory(image, self._scratch):
+            self._scratch = image  # a fresh decode (first frame, new frame size): decode into it next time
         with self._pending_ready:
             if self._pending is not None:
                 detector.release(self._pending[1])
@@ -186,38 +205,70 @@ class VisionService:
             self._pending_ready.notify()
 
     def _detect_loop(self) -> None:
-        assert self.detector is not None
+        """The only thread that invokes the interpreter while the service runs: evidence() requests
+        first (an event is waiting for them), then the newest live frame."""
+        detector = self.detector
+        assert detector is not None
         while not self._stop.is_set():
             with self._pending_ready:
-                while self._pending is None and not self._stop.is_set():
+                while self._pending is None and not self._requests and not self._stop.is_set():
                     self._pending_ready.wait(0.5)
-                item, self._pending = self._pending, None
+                request = self._requests.popleft() if self._requests else None
+                item = None
+                if request is None:
+                    item, self._pending = self._pending, None
+                    wake_capture = item is not None and self._newest_skipped is not None
+            if request is not None:
+                self._run_detector(request.record, request.prepared, "detected_on_demand")
+                request.done.set()
+                continue
             if item is None:
                 continue
-            self.capture.wake()  # prepare the next frame while this one is being invoked
-            record, prepared = item
-            try:
-                record.detections = tuple(self.detector.run(prepared))
-                self._counts["detected"] += 1
-            except Exception:  # keep detecting; counted in health and logged with traceback
-                log.exception("detector failed on frame %d", record.seq)
-                self._counts["detector_errors"] += 1
+            if wake_capture:
+                self.capture.wake()  # prepare the newest skipped frame while this one is being invoked
+            self._run_detector(*item, "detected")
+
+    def _run_detector(self, record: FrameRecord, prepared: Prepared, counter: str) -> None:
+        assert self.detector is not None
+        try:
+            record.detections = tuple(self.detector.run(prepared))
+            self._counts[counter] += 1
+        except Exception:  # keep detecting; counted in health and logged with traceback
+            log.exception("detector failed on frame %d", record.seq)
+            self._counts["detector_errors"] += 1
 
     def _detect_some(self, records: list[FrameRecord], limit: int) -> None:
-        if self.detector is None or limit <= 0:
+        """Analyse up to `limit` undetected frames of `records`, spread over them. The caller decodes and
+        prepares each one (in parallel with the worker's invoke); the worker runs them before live frames,
+        so one thread drives the interpreter. Without a running worker, the caller runs them itself."""
+        detector = self.detector
+        if detector is None or limit <= 0:
             return
         missing = [r for r in records if r.detections is None]
         if len(missing) > limit:
             step = len(missing) / limit
             missing = [missing[int(i * step)] for i in range(limit)]
+        worker = self._worker
+        waiting: list[threading.Event] = []
         for record in missing:
             try:
-                image = record.image
+                prepared = detector.prepare(record.image)
             except CameraError as exc:  # corrupt compressed frame: the others of the window still count
                 log.warning("%s", exc)
                 continue
-            record.detections = tuple(self.detector.detect(image))
-            self._counts["detected_on_demand"] += 1
+            if worker is None or not worker.is_alive():
+                self._run_detector(record, prepared, "detected_on_demand")
+                continue
+            request = _OnDemand(record, prepared, threading.Event())
+            with self._pending_ready:
+                self._requests.append(request)
+                self._pending_ready.notify()
+            waiting.append(request.done)
+        deadline = time.monotonic() + ON_DEMAND_TIMEOUT_S
+        for done in waiting:
+            if not done.wait(max(0.0, deadline - time.monotonic())):
+                log.warning("detector worker did not analyse the evidence frames in %.0fs", ON_DEMAND_TIMEOUT_S)
+                break
 
     def _store_snapshot(self, record: FrameRecord) -> str:
         from edge.hw.draw import annotate, encode_jpeg

@@ -6,6 +6,7 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 # Ids sort by time: <unix ms, 13 digits>-<counter>; nothing else is accepted (no path tricks).
@@ -13,6 +14,9 @@ SNAPSHOT_ID = re.compile(r"^\d{13}-\d{6}$")
 
 
 class SnapshotStore:
+    """The directory is scanned once at start; after that an in-memory index (id, size) decides what
+    to prune, so a save costs one file write, not a listing of up to `max_count` files (slow on SD)."""
+
     def __init__(self, directory: Path, max_count: int = 500, max_bytes: int = 200_000_000) -> None:
         self.directory = directory
         self.max_count = max_count
@@ -20,6 +24,12 @@ class SnapshotStore:
         self._lock = threading.Lock()
         self._counter = 0
         directory.mkdir(parents=True, exist_ok=True)
+        for leftover in directory.glob("*.tmp"):  # a save cut short by a power loss
+            leftover.unlink(missing_ok=True)
+        self._index: deque[tuple[str, int]] = deque(self._scan())
+        self._bytes = sum(size for _, size in self._index)
+        with self._lock:
+            self._prune()
 
     def save(self, jpeg: bytes, t: float | None = None) -> str:
         """Store atomically (temp file + rename) and return its id; prunes the oldest past the bounds."""
@@ -31,6 +41,10 @@ class SnapshotStore:
             with open(temporary, "wb") as handle:
                 handle.write(jpeg)
             os.replace(temporary, final)
+            self._index.append((snapshot_id, len(jpeg)))
+            self._bytes += len(jpeg)
+            if len(self._index) > 1 and self._index[-2][0] > snapshot_id:  # a frame older than the last saved
+                self._index = deque(sorted(self._index))
             self._prune()
             return snapshot_id
 
@@ -44,19 +58,24 @@ class SnapshotStore:
             return None
 
     def ids(self) -> list[str]:
-        """Stored ids, oldest first."""
-        return sorted(p.stem for p in self.directory.glob("*.jpg") if SNAPSHOT_ID.match(p.stem))
+        """Stored ids, oldest first (read from the directory)."""
+        return [snapshot_id for snapshot_id, _ in self._scan()]
 
     def total_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.directory.glob("*.jpg"))
+        return sum(size for _, size in self._scan())
+
+    def _scan(self) -> list[tuple[str, int]]:
+        found = []
+        for path in self.directory.glob("*.jpg"):
+            if SNAPSHOT_ID.match(path.stem):
+                try:
+                    found.append((path.stem, path.stat().st_size))
+                except FileNotFoundError:  # removed meanwhile
+                    continue
+        return sorted(found)
 
     def _prune(self) -> None:
-        files = sorted(
-            ((p, p.stat().st_size) for p in self.directory.glob("*.jpg") if SNAPSHOT_ID.match(p.stem)),
-            key=lambda item: item[0].stem,
-        )
-        total = sum(size for _, size in files)
-        while files and (len(files) > self.max_count or total > self.max_bytes):
-            path, size = files.pop(0)
-            path.unlink(missing_ok=True)
-            total -= size
+        while self._index and (len(self._index) > self.max_count or self._bytes > self.max_bytes):
+            snapshot_id, size = self._index.popleft()
+            (self.directory / f"{snapshot_id}.jpg").unlink(missing_ok=True)
+            self._bytes -= size

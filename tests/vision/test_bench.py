@@ -24,13 +24,16 @@ def test_bench_vision_smoke_reports_rates_and_idle_cpu(shared_model_dir: Path, t
     report = out.read_text()
     for threads in (1, 2):
         row = re.search(
-            rf"^\| {threads} \| linear \| ([\d.]+) .*\| ([\d.]+) \(.*\| (\d+)% .*\| ([\d.]+): ([\d.]+) \+ ",
+            rf"^\| {threads} \| linear \| ([\d.]+) .*\| ([\d.]+) \(.*\| ([\d.]+)% .*\| ([\d.]+): ([\d.]+) \+ ",
             report,
             re.MULTILINE,
         )
         assert row, report
         assert float(row.group(1)) > 0 and float(row.group(2)) > 0
         assert float(row.group(4)) > 0, "the pipeline CPU was accounted"
+    decoder_row = r"^\| (opencv imdecode|edge\.hw\.jpeg .*?) \| ([\d.]+) \| ([\d.]+)x \|$"
+    decoders = re.findall(decoder_row, report, re.MULTILINE)
+    assert len(decoders) == 2 and all(float(ms) > 0 for _, ms, _ in decoders), report
     idle = re.search(r"^\| idle \| ([\d.]+)% \| (\d+) frames read, 0 detector runs", report, re.MULTILINE)
     assert idle, report
     assert int(idle.group(2)) >= 2  # the camera really ran while idle

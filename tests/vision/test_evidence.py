@@ -71,3 +71,16 @@ def test_snapshot_store_is_bounded_by_count_and_bytes(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="malformed"):
         store.get("../../etc/passwd")
     assert not list((tmp_path / "snapshots").glob("*.tmp"))
+
+
+def test_snapshot_store_reopened_keeps_its_bounds_and_drops_half_written_files(tmp_path: Path) -> None:
+    directory = tmp_path / "snapshots"
+    first = SnapshotStore(directory, max_count=10)
+    ids = [first.save(bytes([i]) * 100, t=1_700_000_000 + i) for i in range(6)]
+    (directory / "1700000009000-000099.tmp").write_bytes(b"cut short by a power loss")
+    (directory / "notes.txt").write_text("not ours: left alone")
+    reopened = SnapshotStore(directory, max_count=4)  # the node restarted with a tighter bound
+    assert reopened.ids() == ids[2:]
+    assert not list(directory.glob("*.tmp")) and (directory / "notes.txt").exists()
+    newest = reopened.save(b"n" * 100, t=1_700_000_100)
+    assert reopened.ids() == [*ids[3:], newest]

@@ -114,3 +114,29 @@ def test_evidence_without_on_demand_uses_only_worker_results(service: VisionServ
     evidence = service.evidence(0, 2e9, max_on_demand=0)  # idle: the worker analysed nothing yet
     assert all(e.frames == 0 for e in evidence.values())
     assert service.health()["detected_on_demand"] == 0
+
+
+def test_on_demand_detections_run_on_the_worker_thread_and_inline_without_it(service: VisionService) -> None:
+    import threading
+
+    assert service.detector is not None
+    invoked_on: list[str] = []
+    invoke = service.detector.invoke
+
+    def recording_invoke(tensor: np.ndarray) -> list:
+        invoked_on.append(threading.current_thread().name)
+        return invoke(tensor)
+
+    service.detector.invoke = recording_invoke  # type: ignore[method-assign]
+    image = service.ring.push(time.time(), np.zeros((348, 696, 3), np.uint8))
+    service.evidence(0, 2e9)  # not started: no worker, the caller runs the detector itself
+    assert invoked_on == [threading.current_thread().name] and image.detections is not None
+
+    invoked_on.clear()
+    service.start()
+    assert wait_for(lambda: len(service.ring) >= 4)
+    before = service.health()["detected_on_demand"]
+    evidence = service.evidence(0, 2e9, max_on_demand=3)
+    assert invoked_on and set(invoked_on) == {"vision-detector"}
+    assert service.health()["detected_on_demand"] - before == 3
+    assert evidence["left"].frames >= 3
