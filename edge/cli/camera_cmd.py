@@ -40,11 +40,11 @@ def info(config_path: Path, as_json: bool) -> None:
 
 
 def _grab(config: NodeConfig) -> tuple[float, Any]:
-    from edge.hw.camera import open_source
+    from edge.hw.camera import open_camera
 
     if config.camera is None:
         raise CameraError("the config has no [camera] section; add one with source = ...")
-    source = open_source(config.camera.source, config.camera.width, config.camera.height)
+    source = open_camera(config.camera)
     source.open()
     try:
         deadline = time.monotonic() + config.camera.dropout_s

@@ -22,6 +22,14 @@ class CameraSection(Section):
         default=3.0, ge=0, description="Stay at the active rate this long after activity or motion ends."
     )
     buffer_s: float = Field(default=4.0, gt=0, le=30, description="Seconds of frames kept for look-back.")
+    buffer_max_mb: float = Field(
+        default=64.0,
+        gt=0,
+        description=(
+            "Memory cap of the look-back buffer; the oldest frames go first past it. A compressed 640x480 "
+            "frame takes 20-60 KB, a decoded one 0.9 MB (V4L2 cameras in YUYV, network streams)."
+        ),
+    )
     dropout_s: float = Field(
         default=5.0, gt=0, description="No frame for this long = camera lost (health camera_ok=false)."
     )
@@ -30,6 +38,14 @@ class CameraSection(Section):
     loop_file: bool = Field(default=False, description="Replay a video file source forever (demos, benchmarks).")
     width: int | None = Field(default=None, gt=0, description="Requested capture width (live devices only).")
     height: int | None = Field(default=None, gt=0, description="Requested capture height (live devices only).")
+    fourcc: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9 ]{4}$",
+        description=(
+            "Pixel format to ask a live V4L2 camera for, e.g. 'MJPG' (frames then stay compressed until "
+            "looked at; USB webcams need it for 30 fps above 640x480) or 'YUYV'. Unset: the driver's choice."
+        ),
+    )
     motion_pixel_delta: int = Field(
         default=25, ge=1, le=255, description="Grey-level change that counts a downscaled pixel as moved."
     )

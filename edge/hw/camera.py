@@ -10,18 +10,24 @@ and reconnects.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from edge.errors import CameraError
 from edge.hw.jpeg import decode_jpeg
+
+if TYPE_CHECKING:
+    from edge.config.camera import CameraSection
+
+log = logging.getLogger(__name__)
 
 Image = npt.NDArray[np.uint8]
 Frame = tuple[float, Image]  # (unix time, BGR image)
@@ -40,6 +46,10 @@ class JpegFrame:
     def __init__(self, data: Image, origin: str) -> None:
         self.data = data
         self.origin = origin
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.nbytes)
 
     def decode(self, into: Image | None = None) -> Image:
         return decode_jpeg(self.data, self.origin, into)
@@ -75,14 +85,18 @@ def limit_opencv_threads() -> None:
 
 
 def open_source(
-    spec: str, width: int | None = None, height: int | None = None, loop_file: bool = False
+    spec: str,
+    width: int | None = None,
+    height: int | None = None,
+    loop_file: bool = False,
+    fourcc: str | None = None,
 ) -> FrameSource:
     """Choose the backend: directory of <unix ms>.jpg, video file, URL, or V4L2 device (index or path)."""
     path = Path(spec)
     if "://" in spec:
         return StreamSource(spec)
     if spec.isdigit() or spec.startswith("/dev/"):
-        return LiveSource(spec, width, height)
+        return LiveSource(spec, width, height, fourcc)
     if path.is_dir():
         return FrameDirSource(path)
     if path.suffix.lower() in VIDEO_SUFFIXES:
@@ -91,6 +105,11 @@ def open_source(
         f"camera source {spec!r}: not a V4L2 index or /dev path, URL, existing frame directory or video file "
         f"({', '.join(sorted(VIDEO_SUFFIXES))}); fix [camera] source"
     )
+
+
+def open_camera(settings: CameraSection) -> FrameSource:
+    """The source a [camera] section describes."""
+    return open_source(settings.source, settings.width, settings.height, settings.loop_file, settings.fourcc)
 
 
 class FrameDirSource:
@@ -212,12 +231,11 @@ class VideoFileSource:
         if the FFmpeg backend offers it and the first packet really is a JPEG; else None."""
         import cv2
 
-        fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("latin-1").upper()
-        if fourcc not in MJPG_FOURCCS:
+        if fourcc_of(capture) not in MJPG_FOURCCS:
             return None
         raw = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_FORMAT, -1])
         ok, packet = raw.read() if raw.isOpened() else (False, None)
-        if ok and packet is not None and packet.reshape(-1)[:2].tobytes() == JPEG_SOI:
+        if ok and packet is not None and isinstance(as_polled_image(packet, self.description), JpegFrame):
             raw.set(cv2.CAP_PROP_POS_FRAMES, 0)
             return raw
         raw.release()
@@ -275,14 +293,24 @@ class VideoFileSource:
 
 class LiveSource:
     """A V4L2 device (index or path); frame t = host time at grab. The driver keeps a 1-frame buffer,
-    so polling at the idle rate still returns a fresh frame."""
+    so polling at the idle rate still returns a fresh frame.
 
-    def __init__(self, spec: str, width: int | None = None, height: int | None = None) -> None:
+    When the camera delivers MJPG (asked for with `fourcc="MJPG"`, or its default), OpenCV is told not
+    to convert (CAP_PROP_CONVERT_RGB = 0) and each frame comes out as the camera's JPEG, handed on as a
+    JpegFrame, so frames nobody looks at are never decoded. If what comes back is not a JPEG (an
+    OpenCV build or driver that ignores the setting), conversion is switched back on for good.
+    """
+
+    def __init__(
+        self, spec: str, width: int | None = None, height: int | None = None, fourcc: str | None = None
+    ) -> None:
         self.spec = spec
         self.description = f"camera {spec}"
         self.width = width
         self.height = height
+        self.fourcc = fourcc
         self._capture: Any = None
+        self._raw_jpeg = False
 
     def open(self) -> None:
         import cv2
@@ -294,30 +322,61 @@ class LiveSource:
         if not capture.isOpened():
             capture.release()
             raise CameraError(f"{self.description}: cannot open (busy, unplugged or wrong URL)")
+        if self.fourcc:
+            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*self.fourcc))
         if self.width and self.height:
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest frame, not a stale queue, at a low poll rate
+        self._raw_jpeg = fourcc_of(capture) in MJPG_FOURCCS and bool(capture.set(cv2.CAP_PROP_CONVERT_RGB, 0))
         self._capture = capture
 
     def read(self) -> Frame | None:
+        return decoded(self.poll())
+
+    def poll(self) -> PolledFrame | None:
+        import cv2
+
         if self._capture is None:
             raise CameraError(f"{self.description}: not open")
         if not self._capture.grab():
             raise CameraError(f"{self.description}: stopped delivering frames (unplugged or stream lost)")
         t = time.time()
         ok, image = self._capture.retrieve()
-        if not ok:
+        if not ok or image is None:
             raise CameraError(f"{self.description}: frame could not be decoded")
-        return t, image
-
-    def poll(self) -> PolledFrame | None:
-        return self.read()
+        if not self._raw_jpeg:
+            return t, image
+        frame = as_polled_image(image, self.description)
+        if frame is None:
+            log.warning("%s: raw MJPEG frames not available here; OpenCV decodes every frame", self.description)
+            self._capture.set(cv2.CAP_PROP_CONVERT_RGB, 1)
+            self._raw_jpeg = False
+            return None  # the next poll gets a converted frame
+        return t, frame
 
     def close(self) -> None:
         if self._capture is not None:
             self._capture.release()
             self._capture = None
+
+
+def fourcc_of(capture: Any) -> str:
+    import cv2
+
+    return int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("latin-1").upper()
+
+
+def as_polled_image(image: npt.NDArray[Any], origin: str) -> Image | JpegFrame | None:
+    """What a capture in raw mode handed back: a decoded BGR image as it is, one JPEG packet (a row or
+    a vector of bytes starting with the JPEG start marker) as a JpegFrame, or None for anything else."""
+    if image.ndim == 3 and image.shape[2] == 3:
+        return image
+    if image.dtype == np.uint8 and (image.ndim == 1 or image.shape[0] == 1):
+        packet = image.reshape(-1)
+        if packet[:2].tobytes() == JPEG_SOI:
+            return JpegFrame(packet, origin)
+    return None
 
 
 class StreamSource:

@@ -43,7 +43,7 @@ class CameraCapture:
     ) -> None:
         self.source = source
         self.settings = settings
-        self.ring = ring if ring is not None else FrameRing(settings.buffer_s)
+        self.ring = ring if ring is not None else FrameRing.for_camera(settings)
         self.on_frame = on_frame
         self.on_health = on_health
         self.on_wake = on_wake  # run on the capture thread at each wake(), before any poll

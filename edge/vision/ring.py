@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from edge.config.camera import CameraSection
 from edge.model import Detection
 
 Image = npt.NDArray[np.uint8]
@@ -16,6 +17,9 @@ Image = npt.NDArray[np.uint8]
 
 class Undecoded(Protocol):
     """A frame still in its compressed form (e.g. one MJPG packet); decode() raises CameraError if corrupt."""
+
+    @property
+    def nbytes(self) -> int: ...
 
     def decode(self, into: Image | None = None) -> Image: ...
 
@@ -66,11 +70,15 @@ class FrameRecord:
 
 
 class FrameRing:
-    """Time-bounded (and count-bounded, as a memory guard) buffer of frames; thread-safe."""
+    """Time-bounded buffer of frames, also bounded by count and by memory (the frames' size as pushed;
+    a frame decoded later for a look is not counted again); thread-safe. The newest frame always stays."""
 
-    def __init__(self, seconds: float, max_frames: int = 600) -> None:
+    def __init__(self, seconds: float, max_frames: int = 600, max_bytes: int = 64 << 20) -> None:
         self.seconds = seconds
-        self._frames: deque[FrameRecord] = deque(maxlen=max_frames)
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self._frames: deque[tuple[FrameRecord, int]] = deque()
+        self._bytes = 0
         self._lock = threading.Lock()
         self._next_seq = 0
 
@@ -78,23 +86,37 @@ class FrameRing:
         with self._lock:
             record = FrameRecord(t, self._next_seq, image)
             self._next_seq += 1
-            self._frames.append(record)
-            while self._frames and self._frames[0].t < t - self.seconds:
-                self._frames.popleft()
+            self._frames.append((record, image.nbytes))
+            self._bytes += image.nbytes
+            frames = self._frames
+            while len(frames) > 1 and (
+                frames[0][0].t < t - self.seconds or len(frames) > self.max_frames or self._bytes > self.max_bytes
+            ):
+                self._bytes -= frames.popleft()[1]
             return record
+
+    @classmethod
+    def for_camera(cls, settings: CameraSection) -> FrameRing:
+        return cls(settings.buffer_s, max_bytes=int(settings.buffer_max_mb * (1 << 20)))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the buffered frames took when pushed."""
+        with self._lock:
+            return self._bytes
 
     def frames_between(self, t0: float, t1: float) -> list[FrameRecord]:
         """Frames with t0 <= t <= t1, oldest first."""
         with self._lock:
-            return [record for record in self._frames if t0 <= record.t <= t1]
+            return [record for record, _ in self._frames if t0 <= record.t <= t1]
 
     def latest(self) -> FrameRecord | None:
         with self._lock:
-            return self._frames[-1] if self._frames else None
+            return self._frames[-1][0] if self._frames else None
 
     def by_seq(self, seq: int) -> FrameRecord | None:
         with self._lock:
-            return next((record for record in self._frames if record.seq == seq), None)
+            return next((record for record, _ in self._frames if record.seq == seq), None)
 
     def __len__(self) -> int:
         with self._lock:

@@ -59,7 +59,7 @@ class VisionService:
     ) -> None:
         if config.camera is None:
             raise CameraError("no [camera] section in the config; add one to use vision")
-        from edge.hw.camera import limit_opencv_threads, open_source
+        from edge.hw.camera import limit_opencv_threads, open_camera
 
         limit_opencv_threads()
         self.config = config
@@ -73,13 +73,11 @@ class VisionService:
 
             detector = Detector.load(config.detector)
         self.detector = detector
-        self.ring = FrameRing(config.camera.buffer_s)
+        self.ring = FrameRing.for_camera(config.camera)
         self.snapshots = SnapshotStore(
             config.node.state_dir / "snapshots", config.camera.snapshot_max_count, config.camera.snapshot_max_bytes
         )
-        source = source or open_source(
-            config.camera.source, config.camera.width, config.camera.height, config.camera.loop_file
-        )
+        source = source or open_camera(config.camera)
         self.capture = CameraCapture(source, config.camera, self.ring, self._on_frame, on_health, self._refill)
         # Guarded by _pending_ready: the live frame prepared for the worker, the newest frame that
         # arrived while it was still waiting, and evidence() frames the worker runs before live ones.

@@ -77,3 +77,35 @@ def test_ring_image_once_does_not_keep_the_decoded_frame() -> None:
     assert first.shape == (HEIGHT, WIDTH, 3) and not record.decoded
     kept = record.image  # an explicit look decodes and keeps it
     assert record.decoded and record.image_once(scratch) is kept
+
+
+def test_ring_keeps_its_memory_cap_and_always_the_newest_frame() -> None:
+    decoded = np.zeros((HEIGHT, WIDTH, 3), np.uint8)  # 0.9 MB as a YUYV camera or a stream delivers it
+    ring = FrameRing(60.0, max_bytes=4 * decoded.nbytes)
+    for i in range(10):
+        ring.push(float(i), decoded)
+    assert len(ring) == 4 and ring.nbytes == 4 * decoded.nbytes
+    assert [r.t for r in ring.frames_between(0, 100)] == [6.0, 7.0, 8.0, 9.0]
+    compressed = JpegFrame(encoded_still(), "test")
+    for i in range(10, 60):  # compressed frames: dozens fit where four decoded ones did
+        ring.push(float(i), compressed)
+    kept = ring.frames_between(0, 100)
+    assert [r.t for r in kept if r.t >= 10] == [float(i) for i in range(10, 60)]
+    assert ring.nbytes <= 4 * decoded.nbytes and len(kept) < 60
+    tiny = FrameRing(60.0, max_bytes=1)
+    tiny.push(1.0, decoded)
+    assert len(tiny) == 1 and tiny.latest() is not None  # a frame larger than the cap still stays
+
+
+def test_raw_capture_output_is_classified_as_jpeg_packet_image_or_unknown() -> None:
+    from edge.hw.camera import as_polled_image
+
+    packet = encoded_still()
+    as_row = as_polled_image(packet.reshape(1, -1), "camera 0")  # OpenCV's V4L2 raw mode: 1 x N bytes
+    assert isinstance(as_row, JpegFrame) and as_row.decode().shape == (HEIGHT, WIDTH, 3)
+    assert isinstance(as_polled_image(packet, "camera 0"), JpegFrame)
+    bgr = still()
+    assert as_polled_image(bgr, "camera 0") is bgr
+    yuyv = np.zeros((1, WIDTH * HEIGHT * 2), np.uint8)  # a raw YUYV buffer: not a JPEG, not an image
+    assert as_polled_image(yuyv, "camera 0") is None
+    assert as_polled_image(np.zeros((HEIGHT, WIDTH, 2), np.uint8), "camera 0") is None
