@@ -225,6 +225,9 @@ class VisionService:
             if wake_capture:
                 self.capture.wake()  # prepare the newest skipped frame while this one is being invoked
             self._run_detector(*item, "detected")
+        with self._pending_ready:  # stopping: evidence() callers still waiting go on without these frames
+            while self._requests:
+                self._requests.popleft().done.set()
 
     def _run_detector(self, record: FrameRecord, prepared: Prepared, counter: str) -> None:
         assert self.detector is not None
@@ -254,14 +257,16 @@ class VisionService:
             except CameraError as exc:  # corrupt compressed frame: the others of the window still count
                 log.warning("%s", exc)
                 continue
-            if worker is None or not worker.is_alive():
-                self._run_detector(record, prepared, "detected_on_demand")
-                continue
             request = _OnDemand(record, prepared, threading.Event())
-            with self._pending_ready:
-                self._requests.append(request)
-                self._pending_ready.notify()
-            waiting.append(request.done)
+            with self._pending_ready:  # the worker drains its requests under this lock when it stops
+                queued = worker is not None and worker.is_alive() and not self._stop.is_set()
+                if queued:
+                    self._requests.append(request)
+                    self._pending_ready.notify()
+            if queued:
+                waiting.append(request.done)
+            else:
+                self._run_detector(record, prepared, "detected_on_demand")
         deadline = time.monotonic() + ON_DEMAND_TIMEOUT_S
         for done in waiting:
             if not done.wait(max(0.0, deadline - time.monotonic())):

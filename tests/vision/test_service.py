@@ -140,3 +140,34 @@ def test_on_demand_detections_run_on_the_worker_thread_and_inline_without_it(ser
     assert invoked_on and set(invoked_on) == {"vision-detector"}
     assert service.health()["detected_on_demand"] - before == 3
     assert evidence["left"].frames >= 3
+
+
+def test_evidence_waiting_on_the_worker_goes_on_when_the_service_stops(service: VisionService) -> None:
+    import threading
+
+    from edge.vision.service import ON_DEMAND_TIMEOUT_S
+
+    assert service.detector is not None
+    gate, run = threading.Event(), service.detector.run
+
+    def held_run(prepared: object, threshold: float | None = None) -> list:
+        gate.wait(10)  # the worker is busy on a live frame while evidence() queues its look-back frames
+        return run(prepared, threshold)  # type: ignore[arg-type]
+
+    service.detector.run = held_run  # type: ignore[method-assign,assignment]
+    service.start()
+    service.set_active(True)
+    assert wait_for(lambda: len(service.ring) >= 4 and service.health()["detected"] == 0)
+    done = threading.Event()
+    caller = threading.Thread(target=lambda: (service.evidence(0, 2e9), done.set()))
+    caller.start()
+    assert wait_for(lambda: len(service._requests) > 0)
+    stopper = threading.Thread(target=service.stop)
+    stopper.start()
+    assert wait_for(lambda: service._stop.is_set())  # so the worker stops instead of taking the requests
+    started = time.monotonic()
+    gate.set()
+    assert done.wait(ON_DEMAND_TIMEOUT_S / 2), "evidence() still waiting after the worker stopped"
+    assert time.monotonic() - started < ON_DEMAND_TIMEOUT_S / 2
+    stopper.join(10)
+    caller.join(10)
