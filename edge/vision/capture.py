@@ -1,7 +1,7 @@
 """The capture thread: polls a frame source at the idle or active rate, keeps the look-back ring,
 spots motion, detects drop-outs and reconnects with backoff. Knows sources only by their interface.
 
-Frames may arrive still compressed (see edge.hw.camera.JpegFrame). Idle frames are decoded for the
+Frames may arrive still compressed (see edge.hw.frames.JpegFrame). Idle frames are decoded for the
 motion check; active frames go into the ring as they are and are decoded only when the detector
 takes one, when evidence() analyses one, or for the motion check, which runs at most `idle_fps` times
 a second while active (there it only extends the active hold).
@@ -23,7 +23,7 @@ from edge.vision.motion import MotionDetector
 from edge.vision.ring import FrameRecord, FrameRing
 
 if TYPE_CHECKING:
-    from edge.hw.camera import FrameSource
+    from edge.hw.frames import FrameSource
 
 log = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from edge.vision.ring import FrameRecord, FrameRing
 from edge.vision.snapshots import SnapshotStore
 
 if TYPE_CHECKING:
-    from edge.hw.camera import FrameSource
     from edge.hw.detector import Detector, Prepared
+    from edge.hw.frames import FrameSource
 
 log = logging.getLogger(__name__)
 MAX_ON_DEMAND = 6  # undetected frames analysed per evidence() call, spread over the window

@@ -1,0 +1,206 @@
+"""Recorded camera sources: a directory of JPEG frames named by their unix time in ms, and a video file."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.errors import CameraError
+from edge.hw.frames import (
+    JPEG_EOI,
+    JPEG_SOI,
+    MJPG_FOURCCS,
+    Frame,
+    Image,
+    JpegFrame,
+    PolledFrame,
+    as_polled_image,
+    decoded,
+    fourcc_of,
+)
+
+FRAME_NAME = re.compile(r"^(\d{10,16})\.(jpe?g|png)$", re.IGNORECASE)
+
+
+class FrameDirSource:
+    """JPEG frames named by unix time in ms, replayed at their recorded pace (speed 1.0 = real time).
+
+    New files appearing later are picked up, so a directory written by another process works as a
+    live camera. Frames that are overdue when read are skipped without being decoded.
+    """
+
+    def __init__(self, directory: Path, speed: float = 1.0) -> None:
+        self.directory = directory
+        self.description = f"frame directory {directory}"
+        self.speed = speed
+        self._pending: list[tuple[float, str]] = []
+        self._last_t = float("-inf")
+        self._dir_mtime = -1
+        self._anchor: tuple[float, float] | None = None  # (first frame t, wall time it was shown)
+
+    def open(self) -> None:
+        if not self.directory.is_dir():
+            raise CameraError(f"{self.description}: not found; create it or fix [camera] source")
+        self._dir_mtime = -1
+        self._anchor = None
+        self._pending = []
+
+    def read(self) -> Frame | None:
+        return decoded(self.poll())
+
+    def poll(self) -> PolledFrame | None:
+        self._rescan_if_changed()
+        if not self._pending:
+            return None
+        now = time.time()
+        if self._anchor is None:
+            self._anchor = (self._pending[0][0], now)
+        first_t, shown_at = self._anchor
+        elapsed = (now - shown_at) * self.speed if self.speed > 0 else float("inf")
+        due = [item for item in self._pending if item[0] - first_t <= elapsed]
+        if not due:
+            return None
+        t, name = due[-1]
+        self._pending = self._pending[len(due) :]
+        self._last_t = t
+        path = self.directory / name
+        if path.suffix.lower() != ".png":
+            try:
+                data = np.fromfile(path, np.uint8)
+            except OSError:
+                return None  # removed meanwhile: skip it
+            tail = data[-32:].tobytes()
+            if data[:2].tobytes() != JPEG_SOI or JPEG_EOI not in tail:
+                return None  # half-written or not a JPEG: skip it
+            return t, JpegFrame(data, f"{self.description}: {name}")
+        import cv2
+
+        image: Image | None = cv2.imread(str(path), cv2.IMREAD_COLOR)  # type: ignore[assignment]
+        return None if image is None else (t, image)  # None: unreadable or half-written file, skip it
+
+    def close(self) -> None:
+        self._pending = []
+
+    def _rescan_if_changed(self) -> None:
+        try:
+            mtime = os.stat(self.directory).st_mtime_ns
+        except FileNotFoundError:
+            raise CameraError(f"{self.description}: directory vanished") from None
+        if mtime == self._dir_mtime:
+            return
+        self._dir_mtime = mtime
+        found = []
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                match = FRAME_NAME.match(entry.name)
+                if match and int(match.group(1)) / 1000.0 > self._last_t:
+                    found.append((int(match.group(1)) / 1000.0, entry.name))
+        known = {name for _, name in self._pending}
+        self._pending = sorted(self._pending + [item for item in found if item[1] not in known])
+
+
+class VideoFileSource:
+    """A video file played in real time from when it was opened; frame t = open time + index / fps.
+
+    With `loop`, the end wraps to the start (demos, benchmarks); otherwise the end is a drop-out.
+    MJPG files are read as raw packets (no decode in grab), each frame handed out as a JpegFrame.
+    """
+
+    def __init__(self, path: Path, loop: bool = False) -> None:
+        self.path = path
+        self.loop = loop
+        self.description = f"video file {path}"
+        self._capture: Any = None
+        self._fps = 30.0
+        self._frames = 0
+        self._start = 0.0
+        self._next_index = 0
+        self._jpeg_packets = False
+
+    def open(self) -> None:
+        import cv2
+
+        if not self.path.is_file():
+            raise CameraError(f"{self.description}: not found; fix [camera] source")
+        capture = cv2.VideoCapture(str(self.path))
+        if not capture.isOpened():
+            raise CameraError(f"{self.description}: OpenCV cannot open it (unsupported codec?)")
+        self._fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+        self._frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        raw = self._raw_jpeg_capture(capture)
+        if raw is not None:
+            capture.release()
+            capture = raw
+        self._capture = capture
+        self._jpeg_packets = raw is not None
+        self._start = time.time()
+        self._next_index = 0
+
+    def _raw_jpeg_capture(self, capture: Any) -> Any | None:
+        """For an MJPG file, a capture of the same file giving raw packets (grab() then decodes nothing),
+        if the FFmpeg backend offers it and the first packet really is a JPEG; else None."""
+        import cv2
+
+        if fourcc_of(capture) not in MJPG_FOURCCS:
+            return None
+        raw = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_FORMAT, -1])
+        ok, packet = raw.read() if raw.isOpened() else (False, None)
+        if ok and packet is not None and isinstance(as_polled_image(packet, self.description), JpegFrame):
+            raw.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            return raw
+        raw.release()
+        return None
+
+    def read(self) -> Frame | None:
+        return decoded(self.poll())
+
+    def poll(self) -> PolledFrame | None:
+        import cv2
+
+        if self._capture is None:
+            raise CameraError(f"{self.description}: not open")
+        due = int((time.time() - self._start) * self._fps)
+        if due < self._next_index:
+            return None
+        if self._frames and due >= self._frames:
+            if not self.loop:
+                raise CameraError(f"{self.description}: stream ended")
+            wraps = due // self._frames
+            self._start += wraps * self._frames / self._fps
+            due -= wraps * self._frames
+            self._next_index = -1  # wrapped: seek back
+        if self._next_index < 0 and self._jpeg_packets:
+            # Raw packets: rewind to the start and skip forward (~5 us a packet). FFmpeg's frame-accurate
+            # seek in raw mode was seen to land one frame off, so that a seek near the end reads as the end.
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._next_index = 0
+        if (due - self._next_index > 2 and not self._jpeg_packets) or self._next_index < 0:
+            # wrapped, or far behind (idle rate) on a decoding backend: seek rather than decode them all
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, due)
+        else:
+            for _ in range(due - self._next_index):
+                self._capture.grab()
+        ok, image = self._capture.read()
+        if not ok and self.loop:
+            # The container promised more frames than it holds: that is the end, so wrap now.
+            self._frames = due
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            due, self._start = 0, time.time()
+            ok, image = self._capture.read()
+        if not ok:
+            raise CameraError(f"{self.description}: stream ended")
+        self._next_index = due + 1
+        t = self._start + due / self._fps
+        if self._jpeg_packets:
+            return t, JpegFrame(image.reshape(-1), f"{self.description} frame {due}")
+        return t, image
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
