@@ -8,8 +8,9 @@
     vision.stop()
 
 The detector runs on a worker thread over frames worth it (active or motion), newest first: when it
-falls behind, older frames wait in the ring undetected and `evidence()` analyses a few of them on
-demand, so look-back before `set_active` still works.
+falls behind, older frames wait in the ring undetected and `evidence()` has a few of them analysed on
+demand, so look-back before `set_active` still works. Only the worker invokes the interpreter while
+the service runs (on-demand invokes from another thread measurably slowed the pipeline).
 """
 
 from __future__ import annotations
@@ -123,8 +124,9 @@ class VisionService:
     def evidence(self, t0: float, t1: float, max_on_demand: int = MAX_ON_DEMAND) -> dict[str, PlateEvidence]:
         """Per plate with an ROI: what the camera saw between t0 and t1 (unix s), best frame kept as snapshot.
 
-        Runs the detector on up to `max_on_demand` not yet analysed frames of the window, on the
-        caller's thread (about that many invoke times; 0 = use only what the worker already did).
+        Runs the detector on up to `max_on_demand` not yet analysed frames of the window: the caller
+        decodes them and waits while the worker invokes them ahead of live frames (about that many
+        invoke times; 0 = use only what the worker already did).
         """
         records = self.ring.frames_between(t0, t1)
         self._detect_some(records, max_on_demand)
