@@ -17,7 +17,7 @@ MJPG_FOURCCS = {"MJPG", "AVI1", "JPEG", "MJPA"}
 
 
 class JpegFrame:
-    """One frame still JPEG-compressed; `decode()` gives the BGR image (a 640x480 decode costs ~0.6 ms),
+    """One frame still JPEG-compressed; `decode()` gives the BGR image (a 640x480 decode costs ~0.8 ms here),
     written into `into` when that buffer has the frame's shape."""
 
     __slots__ = ("data", "origin")

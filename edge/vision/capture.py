@@ -184,14 +184,7 @@ class CameraCapture:
                 self._health["bad_frames"] += 1
             return
         mode = "active" if active or moved else "idle"
-        with self._lock:  # once per frame: plain stores, a copy only when the callback is due
-            health = self._health
-            changed = not health["camera_ok"] or health["mode"] != mode
-            health.update(camera_ok=True, camera_error=None, last_frame_t=t, mode=mode)
-            health["frames"] += 1
-            snapshot = dict(health) if changed and self.on_health is not None else None
-        if snapshot is not None and self.on_health is not None:
-            self.on_health(snapshot)
+        self._set_health("frames", camera_ok=True, camera_error=None, last_frame_t=t, mode=mode)
 
     def _motion(self, record: FrameRecord, now: float) -> bool:
         self._motion_checked_at = now
@@ -205,14 +198,17 @@ class CameraCapture:
     def _lost(self, reason: str) -> None:
         log.warning("camera lost: %s; the node continues on weight alone", reason)
         self.motion.reset()
-        with self._lock:
-            self._health["dropouts"] += 1
-        self._set_health(camera_ok=False, camera_error=reason)
+        self._set_health("dropouts", camera_ok=False, camera_error=reason)
 
-    def _set_health(self, **values: Any) -> None:
+    def _set_health(self, count: str | None = None, **values: Any) -> None:
+        """Update health (and add one to the `count` counter); runs once per frame, so it copies the
+        dict for `on_health` only when camera_ok or mode changed."""
         with self._lock:
-            changed = any(self._health.get(k) != v for k, v in values.items() if k in ("camera_ok", "mode"))
-            self._health.update(values)
-            snapshot = dict(self._health)
-        if changed and self.on_health is not None:
+            health = self._health
+            changed = any(health[k] != v for k, v in values.items() if k in ("camera_ok", "mode"))
+            health.update(values)
+            if count is not None:
+                health[count] += 1
+            snapshot = dict(health) if changed and self.on_health is not None else None
+        if snapshot is not None and self.on_health is not None:
             self.on_health(snapshot)
