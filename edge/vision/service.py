@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_ON_DEMAND = 6  # undetected frames analysed per evidence() call, spread over the window
-ON_DEMAND_TIMEOUT_S = 10.0  # evidence() goes on without frames the worker has not analysed by then
+ON_DEMAND_TIMEOUT_S = 5.0  # evidence() goes on without frames not analysed by then (well under the
+# node's 10 s heartbeat staleness: a wedged detector must not make the weighing thread look dead)
 
 
 @dataclasses.dataclass(slots=True)
