@@ -12,8 +12,6 @@ import numpy as np
 
 from edge.errors import CameraError
 from edge.hw.frames import (
-    JPEG_EOI,
-    JPEG_SOI,
     MJPG_FOURCCS,
     Frame,
     Image,
@@ -23,6 +21,7 @@ from edge.hw.frames import (
     decoded,
     fourcc_of,
 )
+from edge.hw.jpeg import JPEG_EOI, JPEG_SOI
 
 FRAME_NAME = re.compile(r"^(\d{10,16})\.(jpe?g|png)$", re.IGNORECASE)
 

@@ -8,11 +8,10 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from edge.hw.jpeg import decode_jpeg
+from edge.hw.jpeg import JPEG_SOI, decode_jpeg
 
 Image = npt.NDArray[np.uint8]
 Frame = tuple[float, Image]  # (unix time, BGR image)
-JPEG_SOI, JPEG_EOI = b"\xff\xd8", b"\xff\xd9"
 MJPG_FOURCCS = {"MJPG", "AVI1", "JPEG", "MJPA"}
 
 

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from edge.errors import CameraError
 
 Image = npt.NDArray[np.uint8]
+JPEG_SOI, JPEG_EOI = b"\xff\xd8", b"\xff\xd9"
 
 
 @functools.cache
@@ -36,8 +37,14 @@ def decoder_name() -> str:
 def decode_jpeg(data: Image, origin: str, into: Image | None = None) -> Image:
     """BGR pixels of a JPEG held in a 1-D uint8 array; written into `into` when it has the frame's shape.
 
-    Raises CameraError naming `origin` when the data is not a complete, valid JPEG.
+    Raises CameraError naming `origin` when the data is not a complete, valid JPEG. Stray bytes that
+    libjpeg-turbo only warns about are accepted (UVC webcams pad frames before the end marker), a
+    frame cut short (no end marker: a half-received packet or half-written file) is not.
     """
+    # Anywhere, not only at the end: some cameras hand out buffers with zeros after the end marker,
+    # and entropy-coded data never contains it (0xFF is stuffed), so only a real end marker matches.
+    if data.tobytes().rfind(JPEG_EOI) < 0:
+        raise CameraError(f"{origin}: JPEG frame cut short ({data.size} bytes, no end marker) skipped")
     simplejpeg = _simplejpeg()
     if simplejpeg is None:
         import cv2
@@ -51,7 +58,8 @@ def decode_jpeg(data: Image, origin: str, into: Image | None = None) -> Image:
             height, width = simplejpeg.decode_jpeg_header(data)[:2]
             if into.shape != (height, width, 3):
                 into = None
-        decoded: Image = simplejpeg.decode_jpeg(data, "BGR", fastupsample=True, buffer=into)
-    except ValueError as exc:  # simplejpeg reports every libjpeg-turbo failure (and warnings) this way
+        # strict=False: like OpenCV, decode what libjpeg-turbo only warns about.
+        decoded: Image = simplejpeg.decode_jpeg(data, "BGR", fastupsample=True, buffer=into, strict=False)
+    except ValueError as exc:  # simplejpeg reports every libjpeg-turbo failure this way
         raise CameraError(f"{origin}: corrupt JPEG frame ({data.size} bytes) skipped: {exc}") from None
     return decoded
