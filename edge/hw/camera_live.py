@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from edge.errors import CameraError
-from edge.hw.frames import MJPG_FOURCCS, Frame, PolledFrame, as_polled_image, decoded, fourcc_of
+from edge.hw.frames import MJPG_FOURCCS, Frame, JpegFrame, PolledFrame, as_polled_image, decoded, fourcc_of
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class LiveSource:
         self.fourcc = fourcc
         self._capture: Any = None
         self._raw_jpeg = False
+        self._raw_checked = False  # the first raw frame after open() decides whether raw mode works
 
     def open(self) -> None:
         import cv2
@@ -51,7 +52,11 @@ class LiveSource:
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest frame, not a stale queue, at a low poll rate
-        self._raw_jpeg = fourcc_of(capture) in MJPG_FOURCCS and bool(capture.set(cv2.CAP_PROP_CONVERT_RGB, 0))
+        delivered = fourcc_of(capture)
+        if self.fourcc and delivered != self.fourcc.upper():
+            log.warning("%s: asked for %s frames, the camera delivers %s", self.description, self.fourcc, delivered)
+        self._raw_jpeg = delivered in MJPG_FOURCCS and bool(capture.set(cv2.CAP_PROP_CONVERT_RGB, 0))
+        self._raw_checked = False
         self._capture = capture
 
     def read(self) -> Frame | None:
@@ -71,11 +76,14 @@ class LiveSource:
         if not self._raw_jpeg:
             return t, image
         frame = as_polled_image(image, self.description)
-        if frame is None:
+        if frame is None and not self._raw_checked:
             log.warning("%s: raw MJPEG frames not available here; OpenCV decodes every frame", self.description)
             self._capture.set(cv2.CAP_PROP_CONVERT_RGB, 1)
             self._raw_jpeg = False
             return None  # the next poll gets a converted frame
+        self._raw_checked = True
+        if frame is None:  # raw mode works: this packet is damaged; decoding it will say so (bad_frames)
+            frame = JpegFrame(image.reshape(-1), self.description)
         return t, frame
 
     def close(self) -> None:

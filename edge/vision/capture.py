@@ -173,15 +173,16 @@ class CameraCapture:
             if not active:
                 image = image if isinstance(image, np.ndarray) else image.decode()  # idle: motion needs pixels
             record = self.ring.push(t, image)
-            moved = self._motion(record, now) if not active else False
+            moved = False
+            if not active or now - self._motion_checked_at >= 1.0 / self.settings.idle_fps:
+                # While active, motion only extends the hold: idle_fps checks a second will do. Checked
+                # before on_frame, so a frame decoded for it is not decoded again for the detector.
+                moved = self._motion(record, now)
             if self.on_frame is not None:
                 self.on_frame(record, active or moved)
-            if active and now - self._motion_checked_at >= 1.0 / self.settings.idle_fps:
-                moved = self._motion(record, now)  # while active, motion only extends the hold: idle_fps will do
         except CameraError as exc:  # a corrupt compressed frame: skip it, the next one will do
             log.debug("%s", exc)
-            with self._lock:
-                self._health["bad_frames"] += 1
+            self._set_health("bad_frames")
             return
         mode = "active" if active or moved else "idle"
         self._set_health("frames", camera_ok=True, camera_error=None, last_frame_t=t, mode=mode)

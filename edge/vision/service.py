@@ -44,7 +44,7 @@ ON_DEMAND_TIMEOUT_S = 5.0  # evidence() goes on without frames not analysed by t
 # node's 10 s heartbeat staleness: a wedged detector must not make the weighing thread look dead)
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(slots=True, eq=False)
 class _OnDemand:
     record: FrameRecord
     prepared: Prepared
@@ -152,10 +152,8 @@ class VisionService:
             raise CameraError(f"no frame yet from {self.capture.source.description}; is the camera connected?")
         image = record.image
         if annotate:
-            detections = record.detections
-            if detections is None and self.detector is not None:
-                detections = tuple(self.detector.detect(image))
-            image = draw(image, detections or (), self.regions, self.hand_label)
+            self._detect_some([record], 1)  # through the worker when it runs, like evidence()
+            image = draw(image, record.detections or (), self.regions, self.hand_label)
         return encode_jpeg(image, self.camera_settings.jpeg_quality)
 
     # -- internals ---------------------------------------------------------------------------------
@@ -253,7 +251,7 @@ class VisionService:
             step = len(missing) / limit
             missing = [missing[int(i * step)] for i in range(limit)]
         worker = self._worker
-        waiting: list[threading.Event] = []
+        waiting: list[_OnDemand] = []
         for record in missing:
             try:
                 prepared = detector.prepare(record.image)
@@ -267,14 +265,25 @@ class VisionService:
                     self._requests.append(request)
                     self._pending_ready.notify()
             if queued:
-                waiting.append(request.done)
+                waiting.append(request)
             else:
                 self._run_detector(record, prepared, "detected_on_demand")
         deadline = time.monotonic() + ON_DEMAND_TIMEOUT_S
-        for done in waiting:
-            if not done.wait(max(0.0, deadline - time.monotonic())):
+        for request in waiting:
+            if not request.done.wait(max(0.0, deadline - time.monotonic())):
+                self._withdraw(waiting)
                 log.warning("detector worker did not analyse the evidence frames in %.0fs", ON_DEMAND_TIMEOUT_S)
                 break
+
+    def _withdraw(self, requests: list[_OnDemand]) -> None:
+        """Take back requests the worker has not started (their caller has stopped waiting), so a slow
+        detector does not pile up look-back work ahead of live frames."""
+        assert self.detector is not None
+        with self._pending_ready:
+            for request in requests:
+                if request in self._requests:  # by identity (eq=False)
+                    self._requests.remove(request)
+                    self.detector.release(request.prepared)
 
     def _store_snapshot(self, record: FrameRecord) -> str:
         from edge.hw.draw import annotate, encode_jpeg

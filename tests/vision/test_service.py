@@ -171,3 +171,32 @@ def test_evidence_waiting_on_the_worker_goes_on_when_the_service_stops(service: 
     assert time.monotonic() - started < ON_DEMAND_TIMEOUT_S / 2
     stopper.join(10)
     caller.join(10)
+
+
+def test_evidence_that_times_out_takes_its_frames_back_from_the_worker(
+    service: VisionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import edge.vision.service as service_module
+
+    assert service.detector is not None
+    gate, run = threading.Event(), service.detector.run
+
+    def held_run(prepared: object, threshold: float | None = None) -> list:
+        gate.wait(10)  # a detector far slower than the events: the live frame takes "forever"
+        return run(prepared, threshold)  # type: ignore[arg-type]
+
+    service.detector.run = held_run  # type: ignore[method-assign,assignment]
+    monkeypatch.setattr(service_module, "ON_DEMAND_TIMEOUT_S", 0.3)
+    service.start()
+    service.set_active(True)
+    assert wait_for(lambda: len(service.ring) >= 4)
+    started = time.monotonic()
+    evidence = service.evidence(0, 2e9, max_on_demand=3)
+    assert time.monotonic() - started < 3.0  # gave up at the timeout instead of waiting for the worker
+    assert all(e.frames == 0 for e in evidence.values())
+    assert len(service._requests) == 0, "timed-out look-back frames still queued ahead of live frames"
+    gate.set()
+    assert wait_for(lambda: service.health()["detected"] >= 2)
+    assert service.health()["detected_on_demand"] == 0
