@@ -31,6 +31,8 @@ def test_bench_vision_smoke_reports_rates_and_idle_cpu(shared_model_dir: Path, t
         assert row, report
         assert float(row.group(1)) > 0 and float(row.group(2)) > 0
         assert float(row.group(4)) > 0, "the pipeline CPU was accounted"
+        others = re.search(rf"^\| {threads} \| linear \|.*\| ([\d.]+) \(([\d.]+)\) \|$", report, re.MULTILINE)
+        assert others and float(others.group(1)) <= float(others.group(2)), "others' CPU per round reported"
     decoder_row = r"^\| (opencv imdecode|edge\.hw\.jpeg .*?) \| ([\d.]+) \| ([\d.]+)x \|$"
     decoders = re.findall(decoder_row, report, re.MULTILINE)
     assert len(decoders) == 2 and all(float(ms) > 0 for _, ms, _ in decoders), report
