@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +40,14 @@ def info(config_path: Path, as_json: bool) -> None:
 
 def _grab(config: NodeConfig) -> tuple[float, Any]:
     from edge.hw.camera import open_camera
+    from edge.hw.frames import first_frame
 
     if config.camera is None:
         raise CameraError("the config has no [camera] section; add one with source = ...")
     source = open_camera(config.camera)
     source.open()
     try:
-        deadline = time.monotonic() + config.camera.dropout_s
-        while time.monotonic() < deadline:
-            frame = source.read()
-            if frame is not None:
-                return frame
-            time.sleep(0.05)
-        raise CameraError(f"{source.description}: no frame within {config.camera.dropout_s}s")
+        return first_frame(source, config.camera.dropout_s, poll_s=0.05)
     finally:
         source.close()
 

@@ -3,11 +3,13 @@ behind the small FrameSource interface the capture thread polls."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from edge.errors import CameraError
 from edge.hw.jpeg import JPEG_SOI, decode_jpeg
 
 Image = npt.NDArray[np.uint8]
@@ -52,6 +54,17 @@ def decoded(frame: PolledFrame | None) -> Frame | None:
     if frame is None or isinstance(frame[1], np.ndarray):
         return frame  # type: ignore[return-value]
     return frame[0], frame[1].decode()
+
+
+def first_frame(source: FrameSource, timeout: float, poll_s: float = 0.01) -> Frame:
+    """The first decoded frame an opened source delivers; CameraError naming it after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = source.read()
+        if frame is not None:
+            return frame
+        time.sleep(poll_s)
+    raise CameraError(f"{source.description}: no frame within {timeout:g}s")
 
 
 def fourcc_of(capture: Any) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from edge.errors import CameraError
+from edge.hw import frames
 from edge.hw.camera import FrameDirSource, FrameSource, VideoFileSource, open_source
 
 from .frames import HEIGHT, WIDTH, write_frames, write_video
@@ -38,14 +39,8 @@ if os.environ.get("SHELF_NODE_TEST_CAMERA"):
     BACKENDS.append(live)
 
 
-def first_frame(source: FrameSource, timeout: float = 3.0) -> tuple[float, np.ndarray]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        frame = source.read()
-        if frame is not None:
-            return frame
-        time.sleep(0.01)
-    raise AssertionError(f"{source.description}: no frame within {timeout}s")
+def first_frame(source: FrameSource) -> tuple[float, np.ndarray]:
+    return frames.first_frame(source, timeout=3.0)
 
 
 @pytest.mark.parametrize("make", BACKENDS, ids=lambda f: f.__name__)
