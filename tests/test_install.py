@@ -21,7 +21,7 @@ def test_install_stages_unit_rules_config_and_code(tmp_path: Path) -> None:
         (REPO / "systemd/shelf-node.service").read_text()
     assert (tmp_path / "etc/udev/rules.d/99-shelf-node.rules").is_file()
     assert (tmp_path / "etc/shelf-node/config.toml").read_text() == (REPO / "config/example-node.toml").read_text()
-    assert (tmp_path / "opt/shelf-node/edge/node.py").is_file()
+    assert (tmp_path / "opt/shelf-node/edge/node/node.py").is_file()
     assert not (tmp_path / "opt/shelf-node/.venv").exists()
     assert (tmp_path / "etc/shelf-node/secrets").stat().st_mode & 0o777 == 0o750
 

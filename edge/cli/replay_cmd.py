@@ -17,8 +17,8 @@ import click
 
 from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, table
 from edge.errors import CalibrationError, CaptureError
+from edge.node.replay import Replay
 from edge.weighing import CalibrationStore, weight_event_to_dict
-from edge.weighing.replay import Replay
 from edge.weighing.store import FILE_NAME
 
 

@@ -29,7 +29,7 @@ from edge.loadcell.reader import SerialReader
 from edge.model import InfoFrame, WeightEvent, WeightFrame
 from edge.mqtt.commands import CommandRegistry
 from edge.mqtt.link import MqttLink
-from edge.node_commands import register_node_commands
+from edge.node.commands import register_node_commands
 from edge.outbox import open_outbox
 from edge.weighing.events import weight_event_to_dict
 from edge.weighing.store import CalibrationStore

@@ -17,7 +17,7 @@ from edge.errors import CommandError
 
 if TYPE_CHECKING:
     from edge.mqtt.commands import CommandRegistry
-    from edge.node import Node
+    from edge.node.node import Node
 
 MAX_SNAPSHOT_BYTES = 4_000_000
 
