@@ -13,7 +13,7 @@ from edge.config.reference import render
 from edge.config.secrets import read_secret
 from edge.errors import SecretError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", ["example-node.toml", "sim-node.toml"])
