@@ -15,7 +15,7 @@ from typing import Any
 from edge.errors import ConfigError, ShelfNodeError
 from edge.mqtt.commands import CommandRegistry
 from edge.mqtt.envelope import response_payload
-from edge.planogram import Planogram, PlanogramStore, parse_planogram
+from edge.planogram import Planogram, PlanogramStore, PlanogramTooLarge, parse_planogram, succession_problem
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +98,16 @@ class Inbound:
                                                              "the current planogram stays")
         try:
             planogram = parse_planogram(payload, self.store.plate_names)
+        except PlanogramTooLarge as exc:
+            return self._planogram_refused("too_large", str(exc)[:2000])
         except ConfigError as exc:
             return self._planogram_refused("invalid_params", str(exc)[:2000])
         summary = {"id": planogram.id, "version": planogram.version}
         if planogram == self.current:
             return response_payload(None, PLANOGRAM, result={**summary, "applied": False, "unchanged": True})
+        out_of_order = succession_problem(self.current, planogram)
+        if out_of_order is not None:
+            return self._planogram_refused("refused", out_of_order)
         previous = self.current
         try:
             self.store.save(planogram)

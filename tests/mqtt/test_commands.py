@@ -86,7 +86,7 @@ def test_config_view_redacts_secrets(tmp_path: Path) -> None:
 
 def test_planogram_parse_and_refusals() -> None:
     planogram = parse_planogram(json.dumps(GOOD_PLANOGRAM), ["p1", "p2"])
-    assert planogram.plates["p1"][0].label == "bottle"
+    assert planogram.item("COLA-33").labels == ["bottle"]  # format 1, read as format 2
     bad_plate = {**GOOD_PLANOGRAM, "plates": {"p9": GOOD_PLANOGRAM["plates"]["p1"]}}
     cases: list[tuple[bytes | str, str]] = [
         (b"{", "not valid JSON"),
