@@ -84,3 +84,72 @@ class PlateEvidence:
     frames: int = 0
     hand_present: bool = False
     snapshot: str | None = None  # path/id of the best frame's JPEG, if kept
+
+
+ItemAction = Literal["pick", "put", "unknown", "restock"]
+
+
+@dataclass(frozen=True, slots=True)
+class WeightEventRef:
+    """How an item event names a weight event it rests on: the outbox's event_id and seq, when it has them
+    (replay without an outbox passes the event's index as `seq`)."""
+
+    event_id: str | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLine:
+    """`count` units of `sku` left (pick) or arrived on (put, restock) `plate`. An item lying across plates
+    names the plate that took most of its weight and lists all in `plates`."""
+
+    sku: str
+    count: int
+    plate: str
+    plates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAlternative:
+    """A hypothesis fusion did not choose, with its calibrated probability."""
+
+    action: ItemAction
+    lines: tuple[ItemLine, ...]
+    probability: float
+    misplaced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PlateChange:
+    """One plate's part of the evidence: grams (negative = left the plate) and their 1-sigma."""
+
+    plate: str
+    delta_g: float
+    sigma_g: float
+
+
+@dataclass(frozen=True, slots=True)
+class ItemEvent:
+    """Fusion's answer for one weight event, or for neighbouring weight events scored as one item.
+
+    `confidence` is the calibrated probability that action and lines are right; `review_reasons` are
+    codes (docs/fusion.md). `vision` summarises what the camera contributed (JSON-ready)."""
+
+    t_start: float
+    t_end: float
+    action: ItemAction
+    lines: tuple[ItemLine, ...]
+    confidence: float
+    misplaced: bool
+    review_required: bool
+    review_reasons: tuple[str, ...]
+    alternatives: tuple[ItemAlternative, ...]
+    weight_events: tuple[WeightEventRef, ...]
+    changes: tuple[PlateChange, ...]
+    residual_g: float
+    quality: Quality = "settled"
+    flags: tuple[str, ...] = ()
+    vision: dict[str, object] = field(default_factory=dict)
+    snapshot: str | None = None
+    trace: tuple[float, ...] | None = None  # downsampled grams before/during/after, when weighing gives one
+    stock: dict[str, dict[str, int]] = field(default_factory=dict)  # plate -> sku -> units after this event
