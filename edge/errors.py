@@ -40,6 +40,11 @@ class NotStableError(ShelfNodeError, RuntimeError):
     """An operation that needs a stable plate (tare, calibrate) was asked while it moves."""
 
 
+class StateError(ShelfNodeError, OSError):
+    """A file or directory of the node's state (state_dir) cannot be created or written: disk full,
+    read-only, permissions, a mistyped path. Not the request's fault, so commands answer `failed`."""
+
+
 class CaptureError(ShelfNodeError, ValueError):
     """A capture file is malformed."""
 

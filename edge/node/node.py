@@ -18,22 +18,24 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge import __version__
 from edge.config import NodeConfig, config_digest
 from edge.errors import CameraError, OutboxError
 from edge.hw.runtime import sha256_of
-from edge.loadcell.capture import CaptureWriter
 from edge.loadcell.reader import SerialReader
-from edge.model import InfoFrame, WeightEvent, WeightFrame
+from edge.model import InfoFrame, PlateEvidence, WeightEvent, WeightFrame
 from edge.mqtt.commands import CommandRegistry
 from edge.mqtt.link import MqttLink
-from edge.node.commands import register_node_commands
+from edge.node.wiring import make_vision, node_commands, open_recording, open_state_dir
 from edge.outbox import open_outbox
 from edge.weighing.events import weight_event_to_dict
 from edge.weighing.store import CalibrationStore
 from edge.weighing.weigher import Weigher
+
+if TYPE_CHECKING:
+    from edge.vision.service import VisionService
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +48,14 @@ EVIDENCE_MARGIN_S = 1.0  # look this far before the change began and after it se
 class Node:
     def __init__(self, config: NodeConfig, record_to: Path | None = None) -> None:
         self.config = config
-        state_dir = config.node.state_dir
-        state_dir.mkdir(parents=True, exist_ok=True)
+        state_dir = open_state_dir(config.node.state_dir)
         self.weigher = Weigher(config, CalibrationStore.in_state_dir(state_dir))
         self.outbox = open_outbox(config)
-        self.vision = _make_vision(config)
+        self.vision: VisionService | None = make_vision(config)
         self.commands = CommandRegistry.from_config(config.mqtt)
-        register_node_commands(self.commands, self)
+        node_commands(config, self.weigher, self.vision).register(self.commands)
         self.link = MqttLink(config, self.outbox, self.commands, stats=self.stats, birth=self.birth)
-        self.capture = _open_capture(record_to, config) if record_to else None
+        self.capture = open_recording(record_to, config) if record_to else None
         self.reader = SerialReader(config.serial, self._enqueue, self.capture.write if self.capture else None)
         self._frames: queue.Queue[WeightFrame | InfoFrame] = queue.Queue(FRAME_QUEUE_SIZE)
         self._stop = threading.Event()
@@ -163,7 +164,7 @@ class Node:
     def _evidence_for(self, event: WeightEvent) -> dict[str, Any]:
         if self.vision is None:
             return {}
-        camera_ok = bool(self.vision.health().get("camera_ok", False))
+        camera_ok = self.vision.status().camera.camera_ok
         try:
             evidence = self.vision.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S)
         except CameraError as exc:
@@ -182,7 +183,7 @@ class Node:
             "weighing": self.weigher.status(),
         }
         if self.vision is not None:
-            parts["vision"] = self.vision.health()
+            parts["vision"] = self.vision.status().to_json()
         return parts
 
     def birth(self) -> dict[str, Any]:
@@ -210,22 +211,7 @@ class Node:
         return {"source": status["calibration"], "calibrated_plates": status["calibrated_plates"]}
 
 
-def _make_vision(config: NodeConfig) -> Any:
-    if config.camera is None:
-        return None
-    from edge.vision.service import VisionService
-
-    return VisionService(config)
-
-
-def _open_capture(path: Path, config: NodeConfig) -> CaptureWriter:
-    header = {"node": f"{config.node.store_id}/{config.node.node_id}", "config_digest": config_digest(config),
-              "protocol": config.serial.protocol, "channels": str(config.serial.channels),
-              "source": config.serial.port}
-    return CaptureWriter(path, header)
-
-
-def _evidence_dict(evidence: Any) -> dict[str, Any]:
+def _evidence_dict(evidence: PlateEvidence) -> dict[str, Any]:
     data = dataclasses.asdict(evidence)
     data["labels"] = {label: {"best": round(best, 3), "mean": round(mean, 3)}
                       for label, (best, mean) in evidence.labels.items()}

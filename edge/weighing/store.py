@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.atomic_file import replace_atomically
-from edge.errors import CalibrationError
+from edge.errors import CalibrationError, StateError
 from edge.weighing.calibration import Calibration, ChannelCalibration
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class CalibrationStore:
         try:
             replace_atomically(self.path, json.dumps(document, indent=2, sort_keys=True) + "\n")
         except OSError as exc:
-            raise CalibrationError(
+            raise StateError(
                 f"{self.path}: cannot save calibration: {exc.strerror or exc}; check the state directory"
             ) from None
 

@@ -1,0 +1,69 @@
+"""Building the node's parts from config: the state directory, the optional camera, the serial
+recording, and the command handlers bound to the parts they act on."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edge.config import NodeConfig, config_digest
+from edge.errors import StateError
+from edge.loadcell.capture import CaptureWriter
+from edge.node.commands import NodeCommands
+from edge.weighing.weigher import Weigher
+
+if TYPE_CHECKING:
+    from edge.vision.service import VisionService
+
+log = logging.getLogger(__name__)
+
+
+def open_state_dir(state_dir: Path) -> Path:
+    """The node's state directory, created when missing, but only its last component (as systemd's
+    StateDirectory= does): a mistyped path then fails here instead of starting an empty node in a new
+    tree. A newly created directory is logged as a warning, since it means no calibration and no outbox."""
+    if state_dir.is_dir():
+        return state_dir
+    if state_dir.exists():
+        raise StateError(f"node.state_dir {state_dir} exists but is not a directory; fix node.state_dir")
+    parent = state_dir.parent
+    if not parent.is_dir():
+        raise StateError(
+            f"node.state_dir {state_dir}: its parent {parent} does not exist; is node.state_dir mistyped? "
+            f"Only the last component is created (as systemd's StateDirectory= does)"
+        )
+    try:
+        state_dir.mkdir()
+    except FileExistsError:  # another process made it meanwhile
+        return state_dir
+    except OSError as exc:
+        raise StateError(f"node.state_dir {state_dir}: cannot create it: {exc.strerror or exc}; "
+                         f"check the permissions of {parent}") from None
+    log.warning("created a NEW, EMPTY state directory %s: no calibration, no queued events, no snapshots. "
+                "If this node kept its state elsewhere, node.state_dir is wrong: stop it and fix the config",
+                state_dir)
+    return state_dir
+
+
+def make_vision(config: NodeConfig) -> VisionService | None:
+    """The camera pipeline when [camera] is configured (imported lazily: it pulls numpy and OpenCV)."""
+    if config.camera is None:
+        return None
+    from edge.vision.service import VisionService
+
+    return VisionService(config)
+
+
+def open_recording(path: Path, config: NodeConfig) -> CaptureWriter:
+    """A capture file for every serial line, headed with what replay needs to check it against a config."""
+    header = {"node": f"{config.node.store_id}/{config.node.node_id}", "config_digest": config_digest(config),
+              "protocol": config.serial.protocol, "channels": str(config.serial.channels),
+              "source": config.serial.port}
+    return CaptureWriter(path, header)
+
+
+def node_commands(config: NodeConfig, weigher: Weigher, vision: VisionService | None) -> NodeCommands:
+    if vision is None:
+        return NodeCommands(config.plate_names(), weigher)
+    return NodeCommands(config.plate_names(), weigher, camera=vision, snapshots=vision.snapshots)
