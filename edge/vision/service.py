@@ -1,6 +1,6 @@
 """VisionService: the daemon's one handle on the camera, the detector and the evidence they give.
 
-    vision = VisionService(config, on_health=print)
+    vision = VisionService(config, on_status=print)
     vision.start()
     vision.set_active(True)            # weighing saw the shelf being handled
     ...
@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,8 +27,8 @@ import numpy as np
 from edge.config.root import NodeConfig
 from edge.errors import CameraError
 from edge.model import PlateEvidence
-from edge.vision.capture import CameraCapture
 from edge.vision.evidence import AnalysedFrame, build_evidence
+from edge.vision.frame_grabber import CameraStatus, FrameGrabber, StatusCallback
 from edge.vision.regions import regions_from_config
 from edge.vision.ring import FrameRecord, FrameRing
 from edge.vision.snapshots import SnapshotStore
@@ -44,6 +43,25 @@ ON_DEMAND_TIMEOUT_S = 5.0  # evidence() goes on without frames not analysed by t
 # node's 10 s heartbeat staleness: a wedged detector must not make the weighing thread look dead)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class VisionStatus:
+    """The camera's status and the detector's counters: `stats.parts.vision` on MQTT (`to_json()`)."""
+
+    camera: CameraStatus
+    detected: int  # live frames the worker analysed
+    detected_on_demand: int  # look-back frames analysed for evidence() or snapshot()
+    skipped: int  # frames worth detecting that the busy detector never took (still in the ring)
+    detector_errors: int  # invokes that raised (logged with traceback)
+    detector: bool  # a [detector] is configured
+    buffered_frames: int  # frames now in the look-back ring
+
+    def to_json(self) -> dict[str, Any]:
+        """The camera's fields and these counters in one flat object, as `stats` has always carried them."""
+        data = self.camera.to_json()
+        data.update((f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "camera")
+        return data
+
+
 @dataclasses.dataclass(slots=True, eq=False)
 class _OnDemand:
     record: FrameRecord
@@ -55,7 +73,7 @@ class VisionService:
     def __init__(
         self,
         config: NodeConfig,
-        on_health: Callable[[dict[str, Any]], None] | None = None,
+        on_status: StatusCallback | None = None,
         source: FrameSource | None = None,
         detector: Detector | None = None,
     ) -> None:
@@ -80,14 +98,14 @@ class VisionService:
             config.node.state_dir / "snapshots", config.camera.snapshot_max_count, config.camera.snapshot_max_bytes
         )
         source = source or open_camera(config.camera)
-        self.capture = CameraCapture(source, config.camera, self.ring, self._on_frame, on_health, self._refill)
+        self.grabber = FrameGrabber(source, config.camera, self.ring, self._on_frame, on_status, self._refill)
         # Guarded by _pending_ready: the live frame prepared for the worker, the newest frame that
         # arrived while it was still waiting, and evidence() frames the worker runs before live ones.
         self._pending: tuple[FrameRecord, Prepared] | None = None
         self._newest_skipped: FrameRecord | None = None
         self._requests: deque[_OnDemand] = deque()
         self._pending_ready = threading.Condition()
-        self._scratch = np.empty((1, 1, 3), np.uint8)  # capture thread: decoded pixels of the frame it prepares
+        self._scratch = np.empty((1, 1, 3), np.uint8)  # grabber thread: decoded pixels of the frame it prepares
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._counts = {"detected": 0, "detected_on_demand": 0, "skipped": 0, "detector_errors": 0}
@@ -97,11 +115,11 @@ class VisionService:
         if self.detector is not None and self._worker is None:
             self._worker = threading.Thread(target=self._detect_loop, name="vision-detector", daemon=True)
             self._worker.start()
-        self.capture.start()
+        self.grabber.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self.capture.stop()
+        self.grabber.stop()
         with self._pending_ready:
             self._pending_ready.notify_all()
         if self._worker is not None:
@@ -109,14 +127,12 @@ class VisionService:
             self._worker = None
 
     def set_active(self, active: bool) -> None:
-        self.capture.set_active(active)
+        self.grabber.set_active(active)
 
-    def health(self) -> dict[str, Any]:
-        health = self.capture.health()
-        health.update(self._counts)
-        health["detector"] = self.detector is not None
-        health["buffered_frames"] = len(self.ring)
-        return health
+    def status(self) -> VisionStatus:
+        return VisionStatus(
+            self.grabber.status(), **self._counts, detector=self.detector is not None, buffered_frames=len(self.ring)
+        )
 
     def frames_between(self, t0: float, t1: float) -> list[FrameRecord]:
         """Buffered frames with t0 <= t <= t1 (unix s), oldest first; detections may still be None."""
@@ -149,7 +165,7 @@ class VisionService:
 
         record = self.ring.latest()
         if record is None:
-            raise CameraError(f"no frame yet from {self.capture.source.description}; is the camera connected?")
+            raise CameraError(f"no frame yet from {self.grabber.source.description}; is the camera connected?")
         image = record.image
         if annotate:
             self._detect_some([record], 1)  # through the worker when it runs, like evidence()
@@ -158,7 +174,7 @@ class VisionService:
 
     # -- internals ---------------------------------------------------------------------------------
     def _on_frame(self, record: FrameRecord, worth: bool) -> None:
-        """Capture thread: prepare a frame worth detecting when the worker's slot is free, else remember
+        """Grabber thread: prepare a frame worth detecting when the worker's slot is free, else remember
         it as the newest one the worker could take next (see _refill)."""
         if self.detector is None:
             return
@@ -178,7 +194,7 @@ class VisionService:
         self._fill(record)
 
     def _refill(self) -> None:
-        """Capture thread, woken by the worker taking its frame: hand it the newest skipped frame now
+        """Grabber thread, woken by the worker taking its frame: hand it the newest skipped frame now
         instead of the next camera frame, so the worker never idles for a camera period."""
         with self._pending_ready:
             record = self._newest_skipped
@@ -216,15 +232,15 @@ class VisionService:
                 item = None
                 if request is None:
                     item, self._pending = self._pending, None
-                    wake_capture = item is not None and self._newest_skipped is not None
+                    wake_grabber = item is not None and self._newest_skipped is not None
             if request is not None:
                 self._run_detector(request.record, request.prepared, "detected_on_demand")
                 request.done.set()
                 continue
             if item is None:
                 continue
-            if wake_capture:
-                self.capture.wake()  # prepare the newest skipped frame while this one is being invoked
+            if wake_grabber:
+                self.grabber.wake()  # prepare the newest skipped frame while this one is being invoked
             self._run_detector(*item, "detected")
         with self._pending_ready:  # stopping: evidence() callers still waiting go on without these frames
             while self._requests:
@@ -235,7 +251,7 @@ class VisionService:
         try:
             record.detections = tuple(self.detector.run(prepared))
             self._counts[counter] += 1
-        except Exception:  # keep detecting; counted in health and logged with traceback
+        except Exception:  # keep detecting; counted in status and logged with traceback
             log.exception("detector failed on frame %d", record.seq)
             self._counts["detector_errors"] += 1
 

@@ -11,7 +11,7 @@ import pytest
 from edge.config.camera import CameraSection
 from edge.errors import CameraError
 from edge.hw.camera import FrameDirSource, VideoFileSource, open_source
-from edge.vision.capture import CameraCapture
+from edge.vision.frame_grabber import FrameGrabber
 from edge.vision.motion import MotionDetector
 from edge.vision.ring import FrameRecord
 
@@ -25,14 +25,14 @@ def settings(source: Path, **overrides: float) -> CameraSection:
 
 
 @pytest.fixture
-def captures() -> list[CameraCapture]:
-    started: list[CameraCapture] = []
+def captures() -> list[FrameGrabber]:
+    started: list[FrameGrabber] = []
     yield started
     for capture in started:
         capture.stop()
 
 
-def start(captures: list[CameraCapture], capture: CameraCapture) -> CameraCapture:
+def start(captures: list[FrameGrabber], capture: FrameGrabber) -> FrameGrabber:
     captures.append(capture)
     capture.start()
     return capture
@@ -48,71 +48,71 @@ def test_open_source_picks_backend_by_spec(tmp_path: Path) -> None:
         open_source(str(tmp_path / "nothing-here"))
 
 
-def test_frame_dir_timestamps_from_names_and_look_back(tmp_path: Path, captures: list[CameraCapture]) -> None:
+def test_frame_dir_timestamps_from_names_and_look_back(tmp_path: Path, captures: list[FrameGrabber]) -> None:
     times = write_frames(tmp_path, 20, 0.05, start=1_700_000_000.0)
-    capture = CameraCapture(FrameDirSource(tmp_path), settings(tmp_path, active_fps=40, idle_fps=40))
+    capture = FrameGrabber(FrameDirSource(tmp_path), settings(tmp_path, active_fps=40, idle_fps=40))
     start(captures, capture)
     assert wait_for(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
     seen = [r.t for r in capture.ring.frames_between(0, 2e9)]
     assert set(seen) <= set(times) and seen == sorted(seen) and len(seen) >= 5
     window = capture.ring.frames_between(times[5], times[12])
     assert window and all(times[5] <= r.t <= times[12] for r in window)
-    assert capture.health()["camera_ok"] is True
+    assert capture.status().camera_ok is True
 
 
-def test_ring_forgets_frames_older_than_its_span(tmp_path: Path, captures: list[CameraCapture]) -> None:
+def test_ring_forgets_frames_older_than_its_span(tmp_path: Path, captures: list[FrameGrabber]) -> None:
     times = write_frames(tmp_path, 30, 0.05, start=1_700_000_000.0)
-    capture = CameraCapture(FrameDirSource(tmp_path), settings(tmp_path, active_fps=60, idle_fps=60, buffer_s=0.5))
+    capture = FrameGrabber(FrameDirSource(tmp_path), settings(tmp_path, active_fps=60, idle_fps=60, buffer_s=0.5))
     start(captures, capture)
     assert wait_for(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
     assert min(r.t for r in capture.ring.frames_between(0, 2e9)) >= times[-1] - 0.5
 
 
-def test_frame_dir_emptied_is_a_dropout_and_new_frames_recover(tmp_path: Path, captures: list[CameraCapture]) -> None:
+def test_frame_dir_emptied_is_a_dropout_and_new_frames_recover(tmp_path: Path, captures: list[FrameGrabber]) -> None:
     write_frames(tmp_path, 5, 0.02)
-    capture = start(captures, CameraCapture(FrameDirSource(tmp_path), settings(tmp_path, idle_fps=20, active_fps=20)))
-    assert wait_for(lambda: capture.health()["frames"] >= 1)
+    capture = start(captures, FrameGrabber(FrameDirSource(tmp_path), settings(tmp_path, idle_fps=20, active_fps=20)))
+    assert wait_for(lambda: capture.status().frames >= 1)
     for frame in tmp_path.glob("*.jpg"):
         frame.unlink()
-    assert wait_for(lambda: capture.health()["camera_ok"] is False)
-    health = capture.health()
-    assert health["dropouts"] >= 1 and "no frame" in health["camera_error"]
-    frames_before = health["frames"]
+    assert wait_for(lambda: capture.status().camera_ok is False)
+    status = capture.status()
+    assert status.dropouts >= 1 and "no frame" in status.camera_error
+    frames_before = status.frames
     write_frames(tmp_path, 5, 0.02)
-    assert wait_for(lambda: capture.health()["camera_ok"] is True and capture.health()["frames"] > frames_before)
-    assert capture.health()["reconnects"] >= 1
+    assert wait_for(lambda: capture.status().camera_ok is True and capture.status().frames > frames_before)
+    assert capture.status().reconnects >= 1
 
 
-def test_frame_dir_removed_retries_until_it_returns(tmp_path: Path, captures: list[CameraCapture]) -> None:
+def test_frame_dir_removed_retries_until_it_returns(tmp_path: Path, captures: list[FrameGrabber]) -> None:
     directory = tmp_path / "cam"
     write_frames(directory, 3, 0.02)
-    capture = start(captures, CameraCapture(FrameDirSource(directory), settings(directory, idle_fps=20, active_fps=20)))
-    assert wait_for(lambda: capture.health()["camera_ok"] is True)
+    capture = start(captures, FrameGrabber(FrameDirSource(directory), settings(directory, idle_fps=20, active_fps=20)))
+    assert wait_for(lambda: capture.status().camera_ok is True)
     shutil.rmtree(directory)
-    assert wait_for(lambda: "not found" in (capture.health()["camera_error"] or ""))
-    assert capture.health()["camera_ok"] is False
+    assert wait_for(lambda: "not found" in (capture.status().camera_error or ""))
+    assert capture.status().camera_ok is False
     write_frames(directory, 3, 0.02)
-    assert wait_for(lambda: capture.health()["camera_ok"] is True)
+    assert wait_for(lambda: capture.status().camera_ok is True)
 
 
-def test_video_file_frames_timed_by_position_and_end_detected(tmp_path: Path, captures: list[CameraCapture]) -> None:
+def test_video_file_frames_timed_by_position_and_end_detected(tmp_path: Path, captures: list[FrameGrabber]) -> None:
     video = tmp_path / "shelf.avi"
     write_video(video, 15, fps=30.0)  # half a second
     records: list[FrameRecord] = []
-    capture = CameraCapture(
+    capture = FrameGrabber(
         VideoFileSource(video), settings(video, idle_fps=60, active_fps=60), on_frame=lambda r, _: records.append(r)
     )
     start(captures, capture)
-    assert wait_for(lambda: "stream ended" in (capture.health()["camera_error"] or ""))
+    assert wait_for(lambda: "stream ended" in (capture.status().camera_error or ""))
     first_run = [r for r in records if r.t - records[0].t < 0.6]
     assert len(first_run) >= 5
     offsets = [(r.t - first_run[0].t) * 30.0 for r in first_run]
     assert all(abs(o - round(o)) < 1e-3 for o in offsets), "t = open time + frame index / fps"
     assert first_run[0].image.shape == (120, 160, 3)
     # After the end the source is reopened with backoff: the replay counts as a recovery.
-    assert wait_for(lambda: capture.health()["reconnects"] >= 1 and capture.health()["camera_ok"] is True)
+    assert wait_for(lambda: capture.status().reconnects >= 1 and capture.status().camera_ok is True)
     video.unlink()
-    assert wait_for(lambda: "not found" in (capture.health()["camera_error"] or ""))
+    assert wait_for(lambda: "not found" in (capture.status().camera_error or ""))
 
 
 def test_motion_detector_sees_a_moving_block_not_a_still_scene() -> None:
@@ -125,39 +125,39 @@ def test_motion_detector_sees_a_moving_block_not_a_still_scene() -> None:
     assert motion.update(with_block(90)) is True
 
 
-def test_rate_idle_until_active_then_full_rate(tmp_path: Path, captures: list[CameraCapture]) -> None:
+def test_rate_idle_until_active_then_full_rate(tmp_path: Path, captures: list[FrameGrabber]) -> None:
     # 6 s of 25 fps still frames: the source has far more than the idle rate needs.
     write_frames(tmp_path, 150, 0.04)
     worth: list[bool] = []
-    capture = CameraCapture(
+    capture = FrameGrabber(
         FrameDirSource(tmp_path),
         settings(tmp_path, idle_fps=2, active_fps=25, dropout_s=3),
         on_frame=lambda _, w: worth.append(w),
     )
     start(captures, capture)
     time.sleep(1.0)
-    idle_frames = capture.health()["frames"]
+    idle_frames = capture.status().frames
     assert 1 <= idle_frames <= 4 and not any(worth), "idle: ~2 fps and nothing worth detecting"
     capture.set_active(True)
     time.sleep(1.0)
-    active_frames = capture.health()["frames"] - idle_frames
+    active_frames = capture.status().frames - idle_frames
     assert active_frames >= 8, f"active rate gave only {active_frames} frames in 1 s"
-    assert capture.health()["mode"] == "active" and worth[-1] is True
+    assert capture.status().mode == "active" and worth[-1] is True
     capture.set_active(False)
     time.sleep(0.3)
     assert not capture.is_active()
 
 
-def test_motion_switches_to_full_rate(tmp_path: Path, captures: list[CameraCapture]) -> None:
+def test_motion_switches_to_full_rate(tmp_path: Path, captures: list[FrameGrabber]) -> None:
     write_frames(tmp_path, 100, 0.04, image_for=lambda i: still() if i < 40 else with_block((i * 7) % 100))
     worth: list[bool] = []
-    capture = CameraCapture(
+    capture = FrameGrabber(
         FrameDirSource(tmp_path),
         settings(tmp_path, idle_fps=2, active_fps=25, active_hold_s=2.0, dropout_s=3),
         on_frame=lambda _, w: worth.append(w),
     )
     start(captures, capture)
-    assert wait_for(lambda: capture.health()["motion_events"] >= 1, timeout=4.0)
+    assert wait_for(lambda: capture.status().motion_events >= 1, timeout=4.0)
     assert wait_for(lambda: capture.is_active() and sum(worth) >= 3, timeout=2.0)
 
 
@@ -186,14 +186,14 @@ class FaultOnce:
 
 
 def test_unexpected_backend_error_is_counted_logged_and_survived(
-    tmp_path: Path, captures: list[CameraCapture], caplog: pytest.LogCaptureFixture
+    tmp_path: Path, captures: list[FrameGrabber], caplog: pytest.LogCaptureFixture
 ) -> None:
     write_frames(tmp_path, 60, 0.05)
-    capture = CameraCapture(FaultOnce(FrameDirSource(tmp_path)), settings(tmp_path, idle_fps=20, active_fps=20))
+    capture = FrameGrabber(FaultOnce(FrameDirSource(tmp_path)), settings(tmp_path, idle_fps=20, active_fps=20))
     start(captures, capture)
-    assert wait_for(lambda: capture.health()["unexpected_errors"] == 1)
-    frames = capture.health()["frames"]
-    assert wait_for(lambda: capture.health()["frames"] > frames and capture.health()["camera_ok"] is True)
+    assert wait_for(lambda: capture.status().unexpected_errors == 1)
+    frames = capture.status().frames
+    assert wait_for(lambda: capture.status().frames > frames and capture.status().camera_ok is True)
     assert "ZeroDivisionError: bug in a backend" in caplog.text  # logged with its traceback
 
 
@@ -226,20 +226,20 @@ def test_stream_source_returns_newest_grab_once_and_reports_the_end(tmp_path: Pa
 
 
 def test_wake_runs_the_hook_on_the_capture_thread_without_an_extra_poll(
-    tmp_path: Path, captures: list[CameraCapture]
+    tmp_path: Path, captures: list[FrameGrabber]
 ) -> None:
     import threading
 
     write_frames(tmp_path, 200, 0.02)
     hook_threads: list[str] = []
-    capture = CameraCapture(
+    capture = FrameGrabber(
         FrameDirSource(tmp_path),
         settings(tmp_path, idle_fps=0.5, active_fps=0.5, dropout_s=5),
         on_wake=lambda: hook_threads.append(threading.current_thread().name),
     )
     start(captures, capture)
-    assert wait_for(lambda: capture.health()["frames"] == 1)
+    assert wait_for(lambda: capture.status().frames == 1)
     calls = len(hook_threads)
     capture.wake()  # mid-period: the hook runs now, the source is not read before its time
     assert wait_for(lambda: len(hook_threads) > calls, timeout=0.5)
-    assert set(hook_threads) == {"camera-capture"} and capture.health()["frames"] == 1
+    assert set(hook_threads) == {"frame-grabber"} and capture.status().frames == 1

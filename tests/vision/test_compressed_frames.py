@@ -11,7 +11,7 @@ import pytest
 from edge.config.camera import CameraSection
 from edge.errors import CameraError
 from edge.hw.camera import FrameDirSource, JpegFrame, VideoFileSource
-from edge.vision.capture import CameraCapture
+from edge.vision.frame_grabber import FrameGrabber
 from edge.vision.ring import FrameRecord, FrameRing
 
 from .frames import HEIGHT, WIDTH, still, wait_for, write_frames, write_video
@@ -85,7 +85,7 @@ def test_ring_decodes_a_compressed_frame_once_on_first_look() -> None:
 def test_active_frames_nobody_looks_at_stay_compressed(tmp_path: Path) -> None:
     write_frames(tmp_path, 150, 0.02)  # 3 s at 50 fps
     seen: list[FrameRecord] = []
-    capture = CameraCapture(
+    capture = FrameGrabber(
         FrameDirSource(tmp_path),
         CameraSection(source=str(tmp_path), idle_fps=2, active_fps=50, buffer_s=30, active_hold_s=0),
         on_frame=lambda record, _: seen.append(record),  # a consumer that never needs the pixels
@@ -106,18 +106,18 @@ def test_corrupt_frame_file_is_counted_and_skipped(tmp_path: Path) -> None:
     times = write_frames(tmp_path, 20, 0.05)
     bad = tmp_path / f"{int(times[3] * 1000) + 1}.jpg"
     bad.write_bytes(b"\xff\xd8" + bytes(range(256)) * 4 + b"\xff\xd9")  # complete but not a JPEG inside
-    capture = CameraCapture(
+    capture = FrameGrabber(
         FrameDirSource(tmp_path),
         CameraSection(source=str(tmp_path), idle_fps=50, active_fps=50, buffer_s=30, active_hold_s=0),
     )
     capture.start()
     try:
-        assert wait_for(lambda: capture.health()["bad_frames"] == 1)
+        assert wait_for(lambda: capture.status().bad_frames == 1)
         assert wait_for(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
     finally:
         capture.stop()
-    health = capture.health()
-    assert health["camera_ok"] is True and health["unexpected_errors"] == 0
+    status = capture.status()
+    assert status.camera_ok is True and status.unexpected_errors == 0
     assert all(record.decoded for record in capture.ring.frames_between(0, 2e9))  # idle: decoded for motion
 
 

@@ -60,7 +60,7 @@ def test_evidence_names_what_each_plate_holds(service: VisionService) -> None:
     assert wait_for(lambda: len(service.ring) >= 3)
     t0 = service.ring.frames_between(0, 2e9)[0].t
     # Idle frames are not detected on the fly; evidence() analyses the look-back frames on demand.
-    assert service.health()["detected"] == 0
+    assert service.status().detected == 0
     evidence = service.evidence(t0, time.time() + 5)
     assert set(evidence) == {"left", "right"}
     left, right = evidence["left"], evidence["right"]
@@ -77,9 +77,9 @@ def test_evidence_names_what_each_plate_holds(service: VisionService) -> None:
 def test_active_frames_are_detected_by_the_worker(service: VisionService) -> None:
     service.start()
     service.set_active(True)
-    assert wait_for(lambda: service.health()["detected"] >= 3, timeout=8)
-    health = service.health()
-    assert health["camera_ok"] is True and health["detector_errors"] == 0 and health["mode"] == "active"
+    assert wait_for(lambda: service.status().detected >= 3, timeout=8)
+    status = service.status()
+    assert status.camera.camera_ok is True and status.detector_errors == 0 and status.camera.mode == "active"
     jpeg = service.snapshot(annotate=True)
     assert jpeg[:2] == b"\xff\xd8" and len(jpeg) > 5000
 
@@ -102,7 +102,7 @@ def test_camera_without_detector_still_buffers_and_reports_frames(
         evidence = vision.evidence(0, 2e9)
         assert set(evidence) == {"left", "right"}
         assert all(e.frames == 0 and e.labels == {} and e.snapshot is None for e in evidence.values())
-        assert vision.health()["detector"] is False and vision.health()["camera_ok"] is True
+        assert vision.status().detector is False and vision.status().camera.camera_ok is True
         assert vision.snapshot()[:2] == b"\xff\xd8"
     finally:
         vision.stop()
@@ -113,7 +113,7 @@ def test_evidence_without_on_demand_uses_only_worker_results(service: VisionServ
     assert wait_for(lambda: len(service.ring) >= 2)
     evidence = service.evidence(0, 2e9, max_on_demand=0)  # idle: the worker analysed nothing yet
     assert all(e.frames == 0 for e in evidence.values())
-    assert service.health()["detected_on_demand"] == 0
+    assert service.status().detected_on_demand == 0
 
 
 def test_on_demand_detections_run_on_the_worker_thread_and_inline_without_it(service: VisionService) -> None:
@@ -135,10 +135,10 @@ def test_on_demand_detections_run_on_the_worker_thread_and_inline_without_it(ser
     invoked_on.clear()
     service.start()
     assert wait_for(lambda: len(service.ring) >= 4)
-    before = service.health()["detected_on_demand"]
+    before = service.status().detected_on_demand
     evidence = service.evidence(0, 2e9, max_on_demand=3)
     assert invoked_on and set(invoked_on) == {"vision-detector"}
-    assert service.health()["detected_on_demand"] - before == 3
+    assert service.status().detected_on_demand - before == 3
     assert evidence["left"].frames >= 3
 
 
@@ -157,7 +157,7 @@ def test_evidence_waiting_on_the_worker_goes_on_when_the_service_stops(service: 
     service.detector.run = held_run  # type: ignore[method-assign,assignment]
     service.start()
     service.set_active(True)
-    assert wait_for(lambda: len(service.ring) >= 4 and service.health()["detected"] == 0)
+    assert wait_for(lambda: len(service.ring) >= 4 and service.status().detected == 0)
     done = threading.Event()
     caller = threading.Thread(target=lambda: (service.evidence(0, 2e9), done.set()))
     caller.start()
@@ -198,5 +198,37 @@ def test_evidence_that_times_out_takes_its_frames_back_from_the_worker(
     assert all(e.frames == 0 for e in evidence.values())
     assert len(service._requests) == 0, "timed-out look-back frames still queued ahead of live frames"
     gate.set()
-    assert wait_for(lambda: service.health()["detected"] >= 2)
-    assert service.health()["detected_on_demand"] == 0
+    assert wait_for(lambda: service.status().detected >= 2)
+    assert service.status().detected_on_demand == 0
+
+
+def test_status_is_typed_and_its_json_is_the_stats_payload(tmp_path: Path) -> None:
+    """`status()` is a frozen record read by attribute; `to_json()` is the flat object that
+    `stats.parts.vision` has always carried (same keys, same order, JSON-serialisable)."""
+    import dataclasses
+    import json
+
+    from .frames import write_frames
+
+    frames = tmp_path / "frames"
+    write_frames(frames, 5, 0.05)
+    config = make_config(tmp_path, frames, tmp_path).model_copy(update={"detector": None})
+    vision = VisionService(config)
+    try:
+        assert vision.status().camera.camera_error == "not started"
+        vision.start()
+        assert wait_for(lambda: vision.status().camera.frames >= 1)
+        status = vision.status()
+    finally:
+        vision.stop()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        status.detected = 5  # type: ignore[misc]
+    data = status.to_json()
+    assert list(data) == [
+        "camera_ok", "camera_error", "source", "frames", "motion_events", "dropouts", "reconnects",
+        "unexpected_errors", "bad_frames", "mode", "last_frame_t",
+        "detected", "detected_on_demand", "skipped", "detector_errors", "detector", "buffered_frames",
+    ]
+    assert data["camera_ok"] is True and data["detector"] is False and data["source"] == f"frame directory {frames}"
+    assert data["frames"] == status.camera.frames >= 1 and data["buffered_frames"] == status.buffered_frames
+    assert json.loads(json.dumps(data)) == data

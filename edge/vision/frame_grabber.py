@@ -1,4 +1,4 @@
-"""The capture thread: polls a frame source at the idle or active rate, keeps the look-back ring,
+"""The frame grabber thread: polls a frame source at the idle or active rate, keeps the look-back ring,
 spots motion, detects drop-outs and reconnects with backoff. Knows sources only by their interface.
 
 Frames may arrive still compressed (see edge.hw.frames.JpegFrame). Idle frames are decoded for the
@@ -9,11 +9,12 @@ a second while active (there it only extends the active hold).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -27,26 +28,51 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Called on the capture thread for each stored frame; `worth` = active or motion, i.e. worth detecting.
+# Called on the grabber thread for each stored frame; `worth` = active or motion, i.e. worth detecting.
 FrameCallback = Callable[[FrameRecord, bool], None]
 
 
-class CameraCapture:
+@dataclasses.dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """The camera's state and counters since start (part of the node's `stats.parts.vision`)."""
+
+    camera_ok: bool
+    camera_error: str | None  # why the camera is not ok (or "not started"); None while ok
+    source: str  # the source's description, e.g. "frame directory /var/lib/frames"
+    frames: int  # frames stored in the ring
+    motion_events: int
+    dropouts: int  # times the camera was declared lost
+    reconnects: int
+    unexpected_errors: int  # faults in the grabber thread itself (logged with traceback)
+    bad_frames: int  # corrupt compressed frames skipped
+    mode: Literal["idle", "active"]
+    last_frame_t: float | None  # unix s of the newest stored frame
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+StatusCallback = Callable[[CameraStatus], None]
+
+
+class FrameGrabber:
+    """The camera thread: one per source. `status()` is safe from any thread."""
+
     def __init__(
         self,
         source: FrameSource,
         settings: CameraSection,
         ring: FrameRing | None = None,
         on_frame: FrameCallback | None = None,
-        on_health: Callable[[dict[str, Any]], None] | None = None,
+        on_status: StatusCallback | None = None,
         on_wake: Callable[[], None] | None = None,
     ) -> None:
         self.source = source
         self.settings = settings
         self.ring = ring if ring is not None else FrameRing.for_camera(settings)
         self.on_frame = on_frame
-        self.on_health = on_health
-        self.on_wake = on_wake  # run on the capture thread at each wake(), before any poll
+        self.on_status = on_status
+        self.on_wake = on_wake  # run on the grabber thread at each wake(), before any poll
         self._next_poll = 0.0  # monotonic time of the next source poll
         self.motion = MotionDetector(settings.motion_pixel_delta, settings.motion_fraction)
         self._wake = threading.Event()
@@ -56,7 +82,7 @@ class CameraCapture:
         self._motion_checked_at = float("-inf")  # monotonic
         self._externally_active = False
         self._lock = threading.Lock()
-        self._health: dict[str, Any] = {
+        self._state: dict[str, Any] = {  # CameraStatus's fields, updated in place under _lock
             "camera_ok": False,
             "camera_error": "not started",
             "source": source.description,
@@ -75,7 +101,7 @@ class CameraCapture:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="camera-capture", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="frame-grabber", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -96,16 +122,16 @@ class CameraCapture:
         self._wake.set()
 
     def wake(self) -> None:
-        """Run `on_wake` on the capture thread now (e.g. the detector took its frame and wants the next)."""
+        """Run `on_wake` on the grabber thread now (e.g. the detector took its frame and wants the next)."""
         self._wake.set()
 
     def is_active(self) -> bool:
         with self._lock:
             return self._externally_active or time.monotonic() < self._active_until
 
-    def health(self) -> dict[str, Any]:
+    def status(self) -> CameraStatus:
         with self._lock:
-            return dict(self._health)
+            return CameraStatus(**self._state)
 
     # -- thread ------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -114,25 +140,25 @@ class CameraCapture:
             try:
                 self.source.open()
             except CameraError as exc:
-                self._set_health(camera_ok=False, camera_error=str(exc))
+                self._set_state(camera_ok=False, camera_error=str(exc))
                 log.warning("%s; retrying in %.1fs", exc, delay)
                 self._stop.wait(delay)
                 delay = min(delay * 2, self.settings.retry_max_s)
                 continue
             try:
                 got_frames = self._poll_until_lost()
-            except Exception as exc:  # the thread must survive anything; counted in health, logged with traceback
-                log.exception("camera capture: unexpected error; reopening the source")
+            except Exception as exc:  # the thread must survive anything; counted in status, logged with traceback
+                log.exception("frame grabber: unexpected error; reopening the source")
                 with self._lock:
-                    self._health["unexpected_errors"] += 1
-                self._set_health(camera_ok=False, camera_error=f"unexpected error: {exc!r}")
+                    self._state["unexpected_errors"] += 1
+                self._set_state(camera_ok=False, camera_error=f"unexpected error: {exc!r}")
                 got_frames = False
             finally:
                 self.source.close()
             if self._stop.is_set():
                 break
             with self._lock:
-                self._health["reconnects"] += 1
+                self._state["reconnects"] += 1
             delay = self.settings.retry_min_s if got_frames else min(delay * 2, self.settings.retry_max_s)
             self._stop.wait(delay)
 
@@ -182,10 +208,10 @@ class CameraCapture:
                 self.on_frame(record, active or moved)
         except CameraError as exc:  # a corrupt compressed frame: skip it, the next one will do
             log.debug("%s", exc)
-            self._set_health("bad_frames")
+            self._set_state("bad_frames")
             return
         mode = "active" if active or moved else "idle"
-        self._set_health("frames", camera_ok=True, camera_error=None, last_frame_t=t, mode=mode)
+        self._set_state("frames", camera_ok=True, camera_error=None, last_frame_t=t, mode=mode)
 
     def _motion(self, record: FrameRecord, now: float) -> bool:
         self._motion_checked_at = now
@@ -193,23 +219,23 @@ class CameraCapture:
             return False
         with self._lock:
             self._active_until = now + self.settings.active_hold_s
-            self._health["motion_events"] += 1
+            self._state["motion_events"] += 1
         return True
 
     def _lost(self, reason: str) -> None:
         log.warning("camera lost: %s; the node continues on weight alone", reason)
         self.motion.reset()
-        self._set_health("dropouts", camera_ok=False, camera_error=reason)
+        self._set_state("dropouts", camera_ok=False, camera_error=reason)
 
-    def _set_health(self, count: str | None = None, **values: Any) -> None:
-        """Update health (and add one to the `count` counter); runs once per frame, so it copies the
-        dict for `on_health` only when camera_ok or mode changed."""
+    def _set_state(self, count: str | None = None, **values: Any) -> None:
+        """Update the state (and add one to the `count` counter); runs once per frame, so it builds a
+        CameraStatus for `on_status` only when camera_ok or mode changed."""
         with self._lock:
-            health = self._health
-            changed = any(health[k] != v for k, v in values.items() if k in ("camera_ok", "mode"))
-            health.update(values)
+            state = self._state
+            changed = any(state[k] != v for k, v in values.items() if k in ("camera_ok", "mode"))
+            state.update(values)
             if count is not None:
-                health[count] += 1
-            snapshot = dict(health) if changed and self.on_health is not None else None
-        if snapshot is not None and self.on_health is not None:
-            self.on_health(snapshot)
+                state[count] += 1
+            status = CameraStatus(**state) if changed and self.on_status is not None else None
+        if status is not None and self.on_status is not None:
+            self.on_status(status)
