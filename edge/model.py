@@ -153,3 +153,11 @@ class ItemEvent:
     snapshot: str | None = None
     trace: tuple[float, ...] | None = None  # downsampled grams before/during/after, when weighing gives one
     stock: dict[str, dict[str, int]] = field(default_factory=dict)  # plate -> sku -> units after this event
+
+
+@dataclass(frozen=True, slots=True)
+class PlateRegion:
+    """Where a plate lies in the camera's view: a polygon in camera pixels (from `[[plates]] roi`)."""
+
+    name: str
+    polygon: tuple[tuple[float, float], ...]

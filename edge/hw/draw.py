@@ -9,8 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.errors import CameraError
-from edge.model import Detection
-from edge.vision.regions import PlateRegion
+from edge.model import Detection, PlateRegion
 
 Image = npt.NDArray[np.uint8]
 BOX_COLOUR = (0, 200, 255)

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from edge.config.plates import PlateSection
-from edge.model import Detection
-from edge.vision.geometry import Point, box_overlap_fraction, clip_polygon_to_box, point_in_polygon
+from edge.model import Detection, PlateRegion
+from edge.vision.geometry import box_overlap_fraction, clip_polygon_to_box, point_in_polygon
 
-
-@dataclass(frozen=True, slots=True)
-class PlateRegion:
-    name: str
-    polygon: tuple[Point, ...]  # camera pixels
+__all__ = ["PlateRegion", "assign", "plate_of", "regions_from_config", "touched_plates"]
 
 
 def regions_from_config(plates: Iterable[PlateSection]) -> list[PlateRegion]:
