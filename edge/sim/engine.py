@@ -18,6 +18,7 @@ from edge.sim.physics import Physics
 from edge.sim.render import Block, Renderer
 from edge.sim.resolve import Resolver
 from edge.sim.scenario import Scenario
+from edge.sim.tags import timeline_tags
 from edge.sim.truth import TruthRecord
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class Simulation:
     @property
     def truth(self) -> list[TruthRecord]:
         """Every action so far, scenario seconds (use `.shifted(start_time)` for unix time)."""
-        return [r.truth for r in self.resolver.resolved]
+        return timeline_tags([r.truth for r in self.resolver.resolved])
 
     def step(self) -> tuple[Block, list[Line]]:
         block = self.renderer.next_block()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from edge.loadcell.capture import CaptureWriter
+from edge.loadcell.recording import CaptureWriter
 from edge.sim.engine import Simulation, layout_for
 from edge.sim.layout import ShelfLayout
 from edge.sim.mcu import Protocol

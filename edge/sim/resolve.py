@@ -17,6 +17,7 @@ from edge.sim.layout import ShelfLayout
 from edge.sim.scenario import FAULT_KINDS, Action, Scenario
 from edge.sim.shapes import Shape, damped_step, ramp, ring, split_over
 from edge.sim.stock import Stock
+from edge.sim.tags import static_tags
 from edge.sim.truth import TruthRecord
 
 
@@ -70,9 +71,10 @@ class Resolver:
         for declared in self.scenario.planogram:
             self.layout.plate_index(declared.plate)  # a slot on a plate the shelf lacks is an error
         for plate in self.layout.plates:
-            slot = self.scenario.slot(plate.name)
-            tray = slot.tray_g if slot and slot.tray_g is not None else self.rng.uniform(*self.physics.tray_g)
-            if slot:
+            slots = self.scenario.slots(plate.name)
+            trays = [s.tray_g for s in slots if s.tray_g is not None]
+            tray = trays[0] if trays else self.rng.uniform(*self.physics.tray_g)
+            for slot in slots:  # a mixed plate holds several SKUs
                 units = [self.stock.new_unit(slot.sku) for _ in range(slot.stock)]
                 self.stock.place([plate.name], slot.sku, units, 1.0)
             load = tray + sum(g for _, g in self.stock.units[plate.name])
@@ -113,7 +115,7 @@ class Resolver:
         detail = str(kw.get("detail", ""))
         if a.note:
             detail = f"{detail}; {a.note}" if detail else a.note
-        return TruthRecord(
+        record = TruthRecord(
             id=len(self.resolved),
             kind=kind,  # type: ignore[arg-type]
             t_start=a.at,
@@ -123,7 +125,9 @@ class Resolver:
             count=int(kw.get("count", 0)),  # type: ignore[call-overload]
             expect_event=kind in {"pick", "put", "restock"},
             detail=detail,
+            misplaced=bool(kw.get("misplaced", False)),
         )
+        return record.with_tags(static_tags(self.scenario, record))
 
     def _channels(self, plates: list[str], shares: list[float]) -> tuple[tuple[int, ...], np.ndarray]:
         """Channels under `plates`, and each channel's share of a load (plates split by `shares`)."""
@@ -201,12 +205,12 @@ class Resolver:
         self._shake(a.at, t_settled - 0.2, plates)
         deltas = {p: total * s for p, s in zip(plates, shares, strict=True)}
         detail = f"item across {plates[0]}+{plates[1]}" if len(plates) == 2 else ""
-        home = next((s.plate for s in self.scenario.planogram if s.sku == sku), None)
-        slot = self.scenario.slot(plates[0])
-        if kind == "put" and len(plates) == 1 and (slot is None or slot.sku != sku):
-            detail = f"wrong plate: {sku} belongs on {home or 'no plate'}"
+        home = self.scenario.home(sku)
+        misplaced = kind == "put" and not any(self.scenario.belongs(p, sku) for p in plates)
+        if misplaced and len(plates) == 1:
+            detail = f"wrong plate: {sku} belongs on {'+'.join(home) or 'no plate'}"
         count = a.count
-        truth = self._truth(kind, a, t_settled, deltas, sku=sku, count=count, detail=detail)
+        truth = self._truth(kind, a, t_settled, deltas, sku=sku, count=count, detail=detail, misplaced=misplaced)
         return Resolved(truth, shapes[-1].t0, shapes)
 
     def _restock(self, a: Action) -> Resolved:
@@ -291,6 +295,12 @@ class Resolver:
     def _reboot(self, a: Action) -> Resolved:
         duration = a.duration_s or self._u((0.5, 2.0))
         return self._fault(a, duration, None, "", f"MCU reboot, silent for {duration:.2f} s")
+
+    def _camera_down(self, a: Action) -> Resolved:
+        """The camera delivers no frames for a while: no load change, only truth (for the camera models)."""
+        duration = a.duration_s or self._u((10.0, 60.0))
+        truth = self._truth("camera", a, a.at + duration, {}, detail=f"camera down for {duration:.1f} s")
+        return Resolved(truth, None, [])
 
     def _record_creep(self, t: float, channels: tuple[int, ...], grams: np.ndarray) -> None:
         self.creep.extend((t, c, float(g)) for c, g in zip(channels, grams, strict=True))

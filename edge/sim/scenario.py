@@ -7,15 +7,19 @@ File format: TOML, documented in docs/simulator.md; config/sim-scenario.toml sho
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from edge.config.loader import load_toml_model
+from edge.config.loader import describe_validation_error
+from edge.errors import ConfigError
 from edge.sim.physics import Physics
 
-ActionKind = Literal["pick", "put", "restock", "bump", "lean", "glitch", "dropout", "drop_lines", "corrupt", "reboot"]
+ActionKind = Literal[
+    "pick", "put", "restock", "bump", "lean", "glitch", "dropout", "drop_lines", "corrupt", "reboot", "camera_down"
+]
 SHOPPER_KINDS = frozenset({"pick", "put", "restock"})  # change what is on the shelf
 FAULT_KINDS = frozenset({"glitch", "dropout", "drop_lines", "corrupt"})
 
@@ -28,9 +32,16 @@ class Item(_Model):
     sku: str = Field(min_length=1, description="Stock keeping unit, e.g. 'cola-330'.")
     unit_g: float = Field(gt=0, le=20_000, description="Nominal weight of one unit in grams.")
     variation: float = Field(default=0.01, ge=0, le=0.2, description="Unit-to-unit spread (1 sigma, fraction).")
+    name: str | None = Field(default=None, description="Product name (default: the sku).")
+    labels: list[str] = Field(default_factory=list, description="Detector labels that identify it (zero or more).")
+    look: str | None = Field(
+        default=None, description="Photo family it looks like to the camera (edge.sim.photo_rates.FAMILY_LABEL)."
+    )
 
 
 class Slot(_Model):
+    """One SKU on one plate; a mixed plate has several slots."""
+
     plate: str
     sku: str
     stock: int = Field(default=8, ge=0, le=500, description="Units on the plate at the start.")
@@ -103,6 +114,7 @@ class Scenario(_Model):
     planogram: list[Slot] = Field(min_length=1)
     actions: list[Action] = Field(default_factory=list)
     calibration: Calibration | None = None
+    planogram_id: str = Field(default="sim", description="Id of the planogram document the node is given.")
     physics: dict[str, float | tuple[float, float]] | None = Field(
         default=None, description="Overrides of edge.sim.physics.Physics fields (ranges as [low, high])."
     )
@@ -129,6 +141,9 @@ class Scenario(_Model):
     def _references_exist(self) -> Scenario:
         skus = {item.sku for item in self.items}
         problems = [f"planogram: sku {s.sku!r} is not in [[items]]" for s in self.planogram if s.sku not in skus]
+        pairs = [(s.plate, s.sku) for s in self.planogram]
+        twice = sorted({pair for pair in pairs if pairs.count(pair) > 1})
+        problems += [f"planogram: {sku!r} listed twice on {plate}" for plate, sku in twice]
         for index, action in enumerate(self.actions):
             if action.sku is not None and action.sku not in skus:
                 problems.append(f"actions[{index}].sku: {action.sku!r} is not in [[items]]")
@@ -145,9 +160,38 @@ class Scenario(_Model):
         return next(i for i in self.items if i.sku == sku)
 
     def slot(self, plate: str) -> Slot | None:
+        """The plate's first slot (its main SKU), or None."""
         return next((s for s in self.planogram if s.plate == plate), None)
+
+    def slots(self, plate: str) -> list[Slot]:
+        return [s for s in self.planogram if s.plate == plate]
+
+    def belongs(self, plate: str, sku: str) -> bool:
+        """Whether the planogram puts `sku` on `plate` (else a put there is misplaced)."""
+        return any(s.sku == sku for s in self.slots(plate))
+
+    def home(self, sku: str) -> list[str]:
+        return [s.plate for s in self.planogram if s.sku == sku]
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario TOML file; every problem is reported with its key path (ConfigError)."""
-    return load_toml_model(path, Scenario, "see config/sim-scenario.toml for an example")
+    """Read a scenario TOML file; every problem is reported with its key path (ConfigError).
+
+    `planogram_file = "FILE.json"` (relative to the scenario) takes the catalogue and planogram
+    from a planogram v2 document instead of [[items]] / [[planogram]] (edge.sim.planogram_doc)."""
+    from edge.sim.planogram_doc import merge_planogram_file
+
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; see config/sim-scenario.toml for an example") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    raw = merge_planogram_file(raw, path)
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{path}: {line}" for line in describe_validation_error(exc)]
+        summary = problems[0] if len(problems) == 1 else f"{path}: {len(problems)} problems"
+        raise ConfigError(summary, problems) from None

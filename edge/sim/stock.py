@@ -28,9 +28,9 @@ class Stock:
 
     def default_sku(self, plate: str) -> str:
         slot = self.scenario.slot(plate)
-        if slot is not None:
-            return slot.sku
         on_plate = self.units.get(plate) or []
+        if slot is not None and (not on_plate or any(s == slot.sku for s, _ in on_plate)):
+            return slot.sku
         if on_plate:
             return on_plate[-1][0]
         raise ConfigError(f"plate {plate!r} has no planogram slot and nothing on it; give 'sku'")

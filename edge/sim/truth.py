@@ -1,24 +1,26 @@
 """Ground truth: one JSON object per action (the contract the weighing benchmark reads).
 
-    {"id": int, "kind": "pick"|"put"|"restock"|"bump"|"lean"|"fault"|"reboot",
+    {"id": int, "kind": "pick"|"put"|"restock"|"bump"|"lean"|"fault"|"reboot"|"camera",
      "t_start": float, "t_settled": float, "plates": {"<plate>": <true delta g>, ...},
-     "sku": str|null, "count": int, "expect_event": bool, "detail": str}
+     "sku": str|null, "count": int, "expect_event": bool, "detail": str,
+     "misplaced": bool, "tags": [str, ...]}
 
 Times are unix seconds on the capture's clock. Deltas are negative when weight left the plate.
+`misplaced` and `tags` (edge.sim.tags) came later: files without them still read (false, []).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from edge.errors import CaptureError
 
-TruthKind = Literal["pick", "put", "restock", "bump", "lean", "fault", "reboot"]
-KINDS: frozenset[str] = frozenset({"pick", "put", "restock", "bump", "lean", "fault", "reboot"})
+TruthKind = Literal["pick", "put", "restock", "bump", "lean", "fault", "reboot", "camera"]
+KINDS: frozenset[str] = frozenset({"pick", "put", "restock", "bump", "lean", "fault", "reboot", "camera"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,11 @@ class TruthRecord:
     count: int
     expect_event: bool
     detail: str
+    misplaced: bool = False  # a put of a SKU the planogram does not put on these plates
+    tags: tuple[str, ...] = ()  # benchmark classes, edge.sim.tags.TAGS
+
+    def with_tags(self, tags: tuple[str, ...]) -> TruthRecord:
+        return replace(self, tags=tags)
 
     def shifted(self, start_time: float, speed: float = 1.0) -> TruthRecord:
         """The same record with times moved from scenario seconds to unix seconds (a live run at
@@ -47,6 +54,8 @@ class TruthRecord:
             self.count,
             self.expect_event,
             self.detail,
+            self.misplaced,
+            self.tags,
         )
 
     def to_json(self) -> str:
@@ -60,6 +69,8 @@ class TruthRecord:
             "count": self.count,
             "expect_event": self.expect_event,
             "detail": self.detail,
+            "misplaced": self.misplaced,
+            "tags": list(self.tags),
         }
         return json.dumps(body, separators=(", ", ": "))
 
@@ -88,6 +99,8 @@ def read_truth(path: str | Path) -> Iterator[TruthRecord]:
                     count=int(raw["count"]),
                     expect_event=bool(raw["expect_event"]),
                     detail=str(raw["detail"]),
+                    misplaced=bool(raw.get("misplaced", False)),
+                    tags=tuple(str(tag) for tag in raw.get("tags", ())),
                 )
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise CaptureError(

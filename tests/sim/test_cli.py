@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from edge.cli import cli
-from edge.loadcell.capture import read_header
+from edge.loadcell.recording import read_header
 from tests.sim.helpers import frame_ok
 
 REPO = Path(__file__).resolve().parents[2]

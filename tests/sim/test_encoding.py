@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.loadcell.capture import read_capture, read_header
+from edge.loadcell.recording import read_capture, read_header
 from edge.loadcell.framing import weight_frame
 from edge.sim.mcu import corrupt_line, glitch_value
 from edge.sim.offline import DEFAULT_START, simulate_to_capture

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge.config.serial import SerialSection
-from edge.loadcell.capture import read_capture
+from edge.loadcell.recording import read_capture
 from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import make_parser
 from edge.model import WeightFrame

@@ -18,7 +18,7 @@ from edge.sim.truth import read_truth
 from tests.sim.helpers import layout, quiet_scenario, render_all, stacked
 
 REPO = Path(__file__).resolve().parents[2]
-KEYS = {"id", "kind", "t_start", "t_settled", "plates", "sku", "count", "expect_event", "detail"}
+KEYS = {"id", "kind", "t_start", "t_settled", "plates", "sku", "count", "expect_event", "detail", "misplaced", "tags"}
 
 
 def test_full_mix_truth_matches_the_signal() -> None:
@@ -176,7 +176,8 @@ def test_malformed_truth_line_is_named(tmp_path: Path) -> None:
 
 
 def test_fixed_calibration_from_the_scenario(tmp_path: Path) -> None:
-    from edge.loadcell.capture import read_header
+    from edge.loadcell.recording import read_header
+
     from edge.sim.scenario import Scenario
     from edge.sim.scenario_toml import scenario_to_toml
 
