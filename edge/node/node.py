@@ -28,6 +28,15 @@ from edge.loadcell.reader import SerialReader
 from edge.model import InfoFrame, PlateEvidence, WeightEvent, WeightFrame
 from edge.mqtt.commands import CommandRegistry
 from edge.mqtt.link import MqttLink
+from edge.node.status import (
+    CalibrationSummary,
+    McuIdentity,
+    ModelIdentity,
+    NodeBirth,
+    PipelineCounters,
+    PipelineStatus,
+    PlateWiring,
+)
 from edge.node.wiring import make_vision, node_commands, open_recording, open_state_dir
 from edge.outbox import open_outbox
 from edge.weighing.events import weight_event_to_dict
@@ -54,7 +63,8 @@ class Node:
         self.vision: VisionService | None = make_vision(config)
         self.commands = CommandRegistry.from_config(config.mqtt)
         node_commands(config, self.weigher, self.vision).register(self.commands)
-        self.link = MqttLink(config, self.outbox, self.commands, stats=self.stats, birth=self.birth)
+        self.link = MqttLink(config, self.outbox, self.commands, stats=self.stats,
+                             birth=lambda: self.birth().to_json())
         self.capture = open_recording(record_to, config) if record_to else None
         self.reader = SerialReader(config.serial, self._enqueue, self.capture.write if self.capture else None)
         self._frames: queue.Queue[WeightFrame | InfoFrame] = queue.Queue(FRAME_QUEUE_SIZE)
@@ -63,8 +73,7 @@ class Node:
         self._heartbeat = time.monotonic()
         self._shelf_active = False
         self._weights_sent = 0.0
-        self.counters = {"frames": 0, "events": 0, "frames_dropped": 0, "info_frames": 0,
-                         "outbox_errors": 0, "evidence_errors": 0}
+        self.counters = PipelineCounters()
         self.last_info: InfoFrame | None = None
         self._model_digest: str | None = None
 
@@ -100,8 +109,8 @@ class Node:
 
     def status_line(self) -> str:
         serial = self.reader.snapshot()
-        return (f"{self.config.node.store_id}/{self.config.node.node_id}: frames {self.counters['frames']}, "
-                f"events {self.counters['events']}, outbox {self.outbox.depth}, "
+        return (f"{self.config.node.store_id}/{self.config.node.node_id}: frames {self.counters.frames}, "
+                f"events {self.counters.events}, outbox {self.outbox.depth}, "
                 f"mqtt {'up' if self.link.connected else 'down'}, "
                 f"serial {'up' if serial.get('connected') else 'down'}")
 
@@ -111,7 +120,7 @@ class Node:
             self._frames.put_nowait(frame)
         except queue.Full:
             # The processing thread is wedged for tens of seconds; the watchdog will notice.
-            self.counters["frames_dropped"] += 1
+            self.counters.frames_dropped += 1
 
     # -- processing thread -------------------------------------------------------------------------
     def _process(self) -> None:
@@ -122,12 +131,12 @@ class Node:
             except queue.Empty:
                 continue
             if isinstance(frame, InfoFrame):
-                self.counters["info_frames"] += 1
+                self.counters.info_frames += 1
                 self.last_info = frame
                 log.info("MCU says: firmware %s, %d channels, %g SPS, uid %s",
                          frame.firmware, frame.channels, frame.sps, frame.uid)
                 continue
-            self.counters["frames"] += 1
+            self.counters.frames += 1
             for event in self.weigher.feed(frame):
                 self._record(event)
             self._after_frame()
@@ -154,10 +163,10 @@ class Node:
             info = self.outbox.append("weight", body, produced_at=event.t_end)
         except OutboxError as exc:
             # Disk full or broken: nothing else can keep this event. Loud, counted, and the node goes on.
-            self.counters["outbox_errors"] += 1
+            self.counters.outbox_errors += 1
             log.error("event LOST, outbox refused it: %s; body %s", exc, body)
             return
-        self.counters["events"] += 1
+        self.counters.events += 1
         log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
                  event.quality)
 
@@ -168,7 +177,7 @@ class Node:
         try:
             evidence = self.vision.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S)
         except CameraError as exc:
-            self.counters["evidence_errors"] += 1
+            self.counters.evidence_errors += 1
             log.warning("no camera evidence for event at %.3f: %s", event.t_end, exc)
             return {"camera_ok": False, "evidence": {}}
         touched = set(event.plate_deltas)
@@ -178,7 +187,7 @@ class Node:
     # -- for MQTT: stats, birth, commands ----------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         parts: dict[str, Any] = {
-            "node": dict(self.counters, frame_queue=self._frames.qsize(), healthy=self.healthy()),
+            "node": self.pipeline_status().to_json(),
             "serial": self.reader.snapshot(),
             "weighing": self.weigher.status(),
         }
@@ -186,29 +195,31 @@ class Node:
             parts["vision"] = self.vision.status().to_json()
         return parts
 
-    def birth(self) -> dict[str, Any]:
-        return {
-            "software_version": __version__,
-            "config_digest": config_digest(self.config),
-            "model": self._model_identity(),
-            "plates": [{"name": p.name, "channels": list(p.channels)} for p in self.config.plates],
-            "calibration": self._calibration_summary(),
-            "mcu": None if self.last_info is None else {
-                "firmware": self.last_info.firmware, "channels": self.last_info.channels,
-                "sps": self.last_info.sps, "uid": self.last_info.uid},
-        }
+    def pipeline_status(self) -> PipelineStatus:
+        return PipelineStatus.of(self.counters, self._frames.qsize(), self.healthy())
 
-    def _model_identity(self) -> dict[str, str] | None:
+    def birth(self) -> NodeBirth:
+        info = self.last_info
+        return NodeBirth(
+            software_version=__version__,
+            config_digest=config_digest(self.config),
+            model=self._model_identity(),
+            plates=tuple(PlateWiring(p.name, tuple(p.channels)) for p in self.config.plates),
+            calibration=self._calibration_summary(),
+            mcu=None if info is None else McuIdentity(info.firmware, info.channels, info.sps, info.uid),
+        )
+
+    def _model_identity(self) -> ModelIdentity | None:
         detector = self.config.detector
         if detector is None:
             return None
         if self._model_digest is None:
             self._model_digest = detector.model_sha256 or sha256_of(detector.model)
-        return {"name": detector.model.name, "digest": self._model_digest}
+        return ModelIdentity(detector.model.name, self._model_digest)
 
-    def _calibration_summary(self) -> dict[str, Any]:
+    def _calibration_summary(self) -> CalibrationSummary:
         status = self.weigher.status()
-        return {"source": status["calibration"], "calibrated_plates": status["calibrated_plates"]}
+        return CalibrationSummary(status["calibration"], tuple(status["calibrated_plates"]))
 
 
 def _evidence_dict(evidence: PlateEvidence) -> dict[str, Any]:

@@ -1,0 +1,105 @@
+"""The node's typed status records: what `stats` and `birth` carry on MQTT, and what the control
+socket and `shelf-node status` read. Each part is its producer's own record (the serial reader's,
+the weigher's, the vision service's); the node adds its pipeline counters and its identity. JSON is
+made once, by `to_json()`, where it leaves the process."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class PipelineCounters:
+    """Counted by the node's threads (the reader thread only touches `frames_dropped`)."""
+
+    frames: int = 0  # weight frames processed
+    events: int = 0  # weight events stored in the outbox
+    frames_dropped: int = 0  # frames the reader could not queue (the processing thread was wedged)
+    info_frames: int = 0  # the MCU's identity lines
+    outbox_errors: int = 0  # appends the outbox refused
+    evidence_errors: int = 0  # events whose camera evidence could not be gathered
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStatus:
+    """`stats.parts.node`: the processing pipeline's counters and health."""
+
+    frames: int
+    events: int
+    frames_dropped: int
+    info_frames: int
+    outbox_errors: int
+    evidence_errors: int
+    frame_queue: int  # frames waiting for the processing thread
+    healthy: bool  # every worker alive and its heartbeat fresh (gates the systemd watchdog)
+
+    @classmethod
+    def of(cls, counters: PipelineCounters, frame_queue: int, healthy: bool) -> PipelineStatus:
+        return cls(**dataclasses.asdict(counters), frame_queue=frame_queue, healthy=healthy)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PlateWiring:
+    name: str
+    channels: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "channels": list(self.channels)}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelIdentity:
+    name: str  # the model file's name
+    digest: str  # its sha256
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "digest": self.digest}
+
+
+@dataclass(frozen=True, slots=True)
+class McuIdentity:
+    """What the microcontroller said about itself in its last info line."""
+
+    firmware: str
+    channels: int
+    sps: float
+    uid: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationSummary:
+    source: str  # "defaults" or the calibration file's path
+    calibrated_plates: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "calibrated_plates": list(self.calibrated_plates)}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeBirth:
+    """`birth` (retained, on every connection): what this node is, runs and is wired to."""
+
+    software_version: str
+    config_digest: str
+    model: ModelIdentity | None  # None without a [detector]
+    plates: tuple[PlateWiring, ...]
+    calibration: CalibrationSummary
+    mcu: McuIdentity | None  # None until the MCU has said who it is
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "software_version": self.software_version,
+            "config_digest": self.config_digest,
+            "model": None if self.model is None else self.model.to_json(),
+            "plates": [plate.to_json() for plate in self.plates],
+            "calibration": self.calibration.to_json(),
+            "mcu": None if self.mcu is None else self.mcu.to_json(),
+        }

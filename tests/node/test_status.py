@@ -1,0 +1,71 @@
+"""The node's typed status on a simulated shelf (a real pty, no broker): the records' attributes, and the
+exact JSON that `stats` and `birth` carry (the wire contract stays as it was)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from edge.demo.setup import install_factory_calibration, write_node_config
+from edge.mqtt import envelope
+from edge.mqtt.validation import problems
+from edge.node import Node
+from edge.sim.generate import generate_scenario
+from edge.sim.layout import ShelfLayout
+from edge.sim.pty_shelf import PtyShelf
+
+PIPELINE_KEYS = ["frames", "events", "frames_dropped", "info_frames", "outbox_errors", "evidence_errors",
+                 "frame_queue", "healthy"]
+BIRTH_KEYS = ["software_version", "config_digest", "model", "plates", "calibration", "mcu"]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def running_node(tmp_path: Path) -> Iterator[Node]:
+    _, config = write_node_config(tmp_path, broker_port=1)  # nothing listens there: the link keeps retrying
+    layout = ShelfLayout.from_config(config, seed=2)
+    install_factory_calibration(config, layout)
+    with PtyShelf(generate_scenario(2, 120.0, layout), layout, sps=80, link_path=tmp_path / "shelf-tty"):
+        node = Node(config)
+        node.start()
+        try:
+            assert wait_until(lambda: node.counters.frames > 200 and node.last_info is not None, 20), \
+                node.status_line()
+            yield node
+        finally:
+            node.stop()
+
+
+def test_stats_parts_and_birth_keep_their_wire_shape(running_node: Node) -> None:
+    stats = running_node.stats()
+    assert set(stats) == {"node", "serial", "weighing"}  # no [camera]: no vision part
+    assert list(stats["node"]) == PIPELINE_KEYS
+    assert stats["node"]["frames"] > 200 and stats["node"]["healthy"] is True
+    assert stats["weighing"]["calibration"].endswith("calibration.json")
+    assert set(stats["weighing"]["plates"]) == {"p1", "p2", "p3", "p4"}
+    assert stats["serial"]["frames_ok"] > 200
+
+    birth = running_node.birth().to_json()
+    assert list(birth) == BIRTH_KEYS
+    assert birth["model"] is None
+    assert birth["plates"][0] == {"name": "p1", "channels": [0, 1]}
+    assert birth["calibration"]["calibrated_plates"] == []
+    assert set(birth["mcu"]) == {"firmware", "channels", "sps", "uid"} and birth["mcu"]["channels"] == 8
+    assert problems("birth", envelope.stamp("birth", birth, 1)) == []
+
+
+def test_pipeline_status_is_a_typed_record(running_node: Node) -> None:
+    status = running_node.pipeline_status()
+    assert status.frames > 200 and status.healthy is True and status.frames_dropped == 0
+    assert status.to_json()["frames"] == status.frames
