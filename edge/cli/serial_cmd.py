@@ -19,7 +19,7 @@ import click
 
 from edge.cli.common import config_option, fail, json_option, load_or_fail, table
 from edge.config import NodeConfig, config_digest
-from edge.loadcell.capture import CaptureWriter
+from edge.loadcell.recording import CaptureWriter
 from edge.loadcell.reader import SerialReader
 from edge.model import InfoFrame, WeightFrame
 

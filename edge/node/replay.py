@@ -14,7 +14,7 @@ from typing import Any
 
 from edge.config import NodeConfig
 from edge.errors import CaptureError
-from edge.loadcell.capture import read_capture, read_header
+from edge.loadcell.recording import read_capture, read_header
 from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import make_parser
 from edge.model import WeightEvent, WeightFrame

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from edge.config import NodeConfig, config_digest
 from edge.errors import StateError
-from edge.loadcell.capture import CaptureWriter
+from edge.loadcell.recording import CaptureWriter
 from edge.node.commands import NodeCommands
 from edge.weighing.weigher import Weigher
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from edge.cli import cli
-from edge.loadcell.capture import read_capture, read_header
+from edge.loadcell.recording import read_capture, read_header
 from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import FramedParser
 from edge.model import WeightFrame

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from edge.config import parse_config
-from edge.loadcell.capture import read_header
+from edge.loadcell.recording import read_header
 from edge.sim.generate import generate_scenario
 from edge.sim.offline import simulate_to_capture
 from edge.sim.truth import read_truth
