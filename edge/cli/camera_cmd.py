@@ -60,7 +60,7 @@ def _snapshot(config: NodeConfig, out: Path, no_detect: bool) -> int:
     detections = []
     hand_label = "person"
     if config.detector is not None and not no_detect:
-        from edge.hw.detector import Detector
+        from edge.vision.detector import Detector
 
         detections = Detector.load(config.detector).detect(image)
         hand_label = config.detector.hand_label

@@ -77,8 +77,8 @@ def _run(
     threshold: float | None,
     annotate_dir: Path | None,
 ) -> list[dict[str, Any]]:
-    from edge.hw.detector import Detector
     from edge.hw.draw import annotate, read_image
+    from edge.vision.detector import Detector
     from edge.vision.regions import regions_from_config
 
     detector = Detector.load(settings)

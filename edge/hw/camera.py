@@ -4,7 +4,7 @@ A source is polled: `poll()` returns the newest frame due now (older ones are sk
 decoding where the backend allows), None when nothing new has arrived yet, and raises CameraError
 when the source is gone or has ended. JPEG frame directories and MJPG video files hand out frames
 still compressed (`JpegFrame`), decoded only if something looks at them; `read()` is `poll()` with
-the image decoded. The capture thread (edge.vision.capture) owns rate control, drop-out detection
+the image decoded. The grabber thread (edge.vision.frame_grabber) owns rate control, drop-out detection
 and reconnects.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What every camera source hands out: frames as (unix time, BGR image) or still-compressed JpegFrames,
-behind the small FrameSource interface the capture thread polls."""
+behind the small FrameSource interface the grabber thread polls."""
 
 from __future__ import annotations
 

@@ -64,7 +64,8 @@ def yolo_layout(shape: tuple[int, ...]) -> YoloLayout:
 def split_ssd_outputs(outputs: Sequence[OutputTensor]) -> tuple[FloatArray, FloatArray, FloatArray, int]:
     """(boxes [N,4] ymin,xmin,ymax,xmax normalised, classes [N], scores [N], count)."""
     boxes = next((o for o in outputs if o.values.ndim == 3 and o.values.shape[-1] == 4), None)
-    count_tensor = next((o for o in outputs if o.values.size == 1), None)
+    # The count is [1]; with one detection slot, classes and scores ([1, 1]) have one value too.
+    count_tensor = next((o for o in outputs if o.values.size == 1 and o.values.ndim <= 1), None)
     pair = [o for o in outputs if o is not boxes and o is not count_tensor and o.values.ndim == 2]
     if boxes is None or len(pair) != 2:
         raise ModelError(

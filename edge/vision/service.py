@@ -34,8 +34,8 @@ from edge.vision.ring import FrameRecord, FrameRing
 from edge.vision.snapshots import SnapshotStore
 
 if TYPE_CHECKING:
-    from edge.hw.detector import Detector, Prepared
     from edge.hw.frames import FrameSource
+    from edge.vision.detector import Detector, Prepared
 
 log = logging.getLogger(__name__)
 MAX_ON_DEMAND = 6  # undetected frames analysed per evidence() call, spread over the window
@@ -89,7 +89,7 @@ class VisionService:
         self.min_overlap = config.detector.roi_min_overlap if config.detector else 0.3
         self.regions = regions_from_config(config.plates)
         if detector is None and config.detector is not None:
-            from edge.hw.detector import Detector
+            from edge.vision.detector import Detector
 
             detector = Detector.load(config.detector)
         self.detector = detector

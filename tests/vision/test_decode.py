@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from edge.errors import ModelError
-from edge.hw.detector import _pixel_lut
 from edge.vision.decode import OutputTensor, decode_ssd, decode_yolo, dequantize, guess_format
+from edge.vision.detector import pixel_lut
 from edge.vision.geometry import Letterbox
 from edge.vision.labels import parse_labels
 from edge.vision.nms import nms
@@ -126,8 +126,8 @@ def test_label_maps_with_offset_and_unused_ids() -> None:
 
 
 def test_input_lookup_tables_follow_input_quantization() -> None:
-    assert _pixel_lut("-1..1", np.dtype(np.uint8), (0.0078125, 128)) is None  # SSD MobileNet: pixels as they are
-    int8 = _pixel_lut("0..1", np.dtype(np.int8), (1 / 255, -128))
+    assert pixel_lut("-1..1", np.dtype(np.uint8), (0.0078125, 128)) is None  # SSD MobileNet: pixels as they are
+    int8 = pixel_lut("0..1", np.dtype(np.int8), (1 / 255, -128))
     assert int8 is not None and int8[0] == -128 and int8[255] == 127 and int8[128] == 0
-    floats = _pixel_lut("-1..1", np.dtype(np.float32), (0.0, 0))
+    floats = pixel_lut("-1..1", np.dtype(np.float32), (0.0, 0))
     assert floats is not None and floats[0] == pytest.approx(-1.0) and floats[255] == pytest.approx(1.0)

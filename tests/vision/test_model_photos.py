@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.hw.detector import Detector
 from edge.hw.draw import read_image
+from edge.vision.detector import Detector
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,142 @@
+"""The detector's pre- and post-processing over the small Interpreter interface: a fake interpreter that
+records what it was fed and answers with known tensors (runs everywhere), and the real model for the
+class count and the label-coverage warning."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from edge.config.detector import DetectorSection
+from edge.model import Detection
+from edge.vision.detector import Detector, Interpreter, label_coverage
+
+LABELS: dict[int, str | None] = {0: "person", 1: None, 2: "banana"}
+
+
+class FakeInterpreter:
+    """An allocated 'model' with a uint8 [1, 100, 100, 3] input whose outputs are set by the test;
+    keeps the last input tensor it was given."""
+
+    def __init__(self, outputs: list[tuple[str, npt.NDArray[Any]]], extra: list[tuple[int, ...]] = ()) -> None:
+        self.outputs = outputs
+        self.extra = extra  # shapes of inner tensors, for get_tensor_details
+        self.fed: npt.NDArray[Any] | None = None
+        self.invokes = 0
+
+    def get_input_details(self) -> list[dict[str, Any]]:
+        return [{"index": 0, "name": "input", "shape": np.array([1, 100, 100, 3]), "dtype": np.uint8,
+                 "quantization": (0.0078125, 128)}]
+
+    def get_output_details(self) -> list[dict[str, Any]]:
+        return [{"index": i + 1, "name": name, "shape": np.array(values.shape), "dtype": values.dtype,
+                 "quantization": (0.0, 0)} for i, (name, values) in enumerate(self.outputs)]
+
+    def get_tensor_details(self) -> list[dict[str, Any]]:
+        return self.get_input_details() + self.get_output_details() + [
+            {"index": 100 + i, "name": f"inner{i}", "shape": np.array(shape)} for i, shape in enumerate(self.extra)]
+
+    def set_tensor(self, tensor_index: int, value: npt.NDArray[Any]) -> None:
+        assert tensor_index == 0
+        self.fed = value.copy()
+
+    def invoke(self) -> None:
+        self.invokes += 1
+
+    def get_tensor(self, tensor_index: int) -> npt.NDArray[Any]:
+        return self.outputs[tensor_index - 1][1]
+
+
+def ssd_outputs(boxes: list[list[float]], classes: list[int], scores: list[float]) -> list[tuple[str, Any]]:
+    n = len(boxes)
+    return [
+        ("TFLite_Detection_PostProcess", np.array([boxes], np.float32)),
+        ("TFLite_Detection_PostProcess:1", np.array([classes], np.float32)),
+        ("TFLite_Detection_PostProcess:2", np.array([scores], np.float32)),
+        ("TFLite_Detection_PostProcess:3", np.array([n], np.float32)),
+    ]
+
+
+def settings(**values: Any) -> DetectorSection:
+    return DetectorSection(model=Path("fake.tflite"), labels=Path("fake-labels.txt"), **values)
+
+
+def test_fake_interpreter_satisfies_the_interface() -> None:
+    interpreter: Interpreter = FakeInterpreter(ssd_outputs([[0, 0, 1, 1]], [0], [0.9]))
+    assert interpreter.get_input_details()[0]["index"] == 0
+
+
+def test_ssd_frame_is_resized_to_the_input_and_boxes_come_back_in_frame_pixels() -> None:
+    # ymin, xmin, ymax, xmax normalised: a box over the left half, top quarter of the frame
+    fake = FakeInterpreter(ssd_outputs([[0.0, 0.0, 0.25, 0.5], [0, 0, 1, 1], [0, 0, 1, 1]], [2, 1, 0], [0.8, 0.9, 0.2]))
+    detector = Detector(fake, LABELS, settings())
+    frame = np.zeros((200, 400, 3), np.uint8)
+    frame[:, :200] = (255, 0, 0)  # blue (BGR) on the left half
+    detections = detector.detect(frame)
+    # class 1 is 'n/a' (dropped), 0.2 is below the default threshold
+    assert detections == [Detection("banana", 2, 0.8, (0, 0, 200, 50))]
+    assert fake.fed is not None and fake.fed.shape == (1, 100, 100, 3) and fake.invokes == 1
+    assert tuple(fake.fed[0, 50, 10]) == (0, 0, 255)  # BGR -> RGB: the blue half is blue in RGB order
+    assert tuple(fake.fed[0, 50, 90]) == (0, 0, 0)
+
+
+def test_yolo_frame_is_letterboxed_and_the_padding_undone() -> None:
+    # yolov8 [1, 4 + C, N] with C = 3 classes, N = 20 anchors; one confident box in input pixels
+    table = np.zeros((1, 7, 20), np.float32)
+    table[0, :4, 0] = (50, 50, 40, 20)  # cx, cy, w, h in the 100x100 input
+    table[0, 4 + 2, 0] = 0.9  # class 2
+    fake = FakeInterpreter([("output0", table)])
+    detector = Detector(fake, LABELS, settings(yolo_box_units="pixels"))
+    assert detector.format == "yolov8" and detector.model_classes == 3 and detector.label_warning is None
+    frame = np.full((100, 200, 3), 200, np.uint8)  # 2:1 -> scaled to 100x50, padded 25 rows top and bottom
+    [found] = detector.detect(frame)
+    assert found.label == "banana" and found.box == (60, 30, 140, 70)
+    assert fake.fed is not None
+    grey, pixel = (114, 200) if detector.lut is None else (detector.lut[114], detector.lut[200])
+    assert (fake.fed[0, :25] == grey).all() and (fake.fed[0, 75:] == grey).all()  # letterbox padding
+    assert (fake.fed[0, 30:70] == pixel).all()
+
+
+def test_ssd_with_a_single_detection_slot_is_recognised() -> None:
+    """classes and scores [1, 1] hold one value, like the count [1]: the count is the rank-1 one."""
+    fake = FakeInterpreter(ssd_outputs([[0.0, 0.0, 0.5, 0.5]], [0], [0.7]))
+    assert [d.label for d in Detector(fake, LABELS, settings()).detect(np.zeros((80, 80, 3), np.uint8))] == ["person"]
+
+
+def test_ssd_class_count_is_read_from_the_score_tensor_and_a_short_label_file_warns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = FakeInterpreter(ssd_outputs([[0, 0, 1, 1], [0, 0, 1, 1]], [5, 0], [0.9, 0.1]),
+                           extra=[(1, 1917, 4), (1, 1917, 8)])
+    with caplog.at_level(logging.WARNING, "edge.vision.detector"):
+        detector = Detector(fake, LABELS, settings())
+        assert detector.model_classes == 7  # 8 columns = 7 classes + background
+        assert detector.label_warning is not None and "covers classes 0-2, the model has 7" in detector.label_warning
+        [found] = detector.detect(np.zeros((50, 50, 3), np.uint8))
+        detector.detect(np.zeros((50, 50, 3), np.uint8))
+    assert found.label == "class5"
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("no line for class 5" in m for m in messages) == 1  # warned once, not per frame
+    assert any("covers classes 0-2" in m for m in messages)
+
+
+def test_label_coverage_wording() -> None:
+    assert label_coverage({i: "x" for i in range(90)}, 90, Path("l.txt")) is None
+    assert label_coverage({i: "x" for i in range(90)}, None, Path("l.txt")) is None
+    more = label_coverage({i: "x" for i in range(91)}, 90, Path("l.txt"))
+    assert more is not None and "label_offset" in more
+
+
+def test_real_model_has_90_classes_which_the_shared_labels_cover(shared_model_dir: Path, tmp_path: Path) -> None:
+    model, labels = shared_model_dir / "detect.tflite", shared_model_dir / "coco_labels.txt"
+    detector = Detector.from_files(model, labels)
+    assert detector.model_classes == 90 and detector.label_warning is None
+    short = tmp_path / "labels80.txt"
+    short.write_text("\n".join(labels.read_text().splitlines()[:80]) + "\n")
+    warning = Detector.from_files(model, short).label_warning
+    assert warning is not None and "covers classes 0-79, the model has 90 classes" in warning
