@@ -1,6 +1,6 @@
 """The detector's pre- and post-processing over the small Interpreter interface: a fake interpreter that
-records what it was fed and answers with known tensors (runs everywhere), and the real model for the
-class count and the label-coverage warning."""
+records what it was fed and answers with known tensors (runs everywhere); the real model for the
+class count, the label-coverage warning and TF label maps; [detector] config errors."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from edge.config import parse_config
 from edge.config.detector import DetectorSection
+from edge.errors import ConfigError
+from edge.hw.draw import read_image
 from edge.model import Detection
 from edge.vision.detector import Detector, Interpreter, label_coverage
 
+PHOTO = "grocery-store/Fruit_Banana_Banana_012.jpg"
 LABELS: dict[int, str | None] = {0: "person", 1: None, 2: "banana"}
 
 
@@ -140,3 +144,45 @@ def test_real_model_has_90_classes_which_the_shared_labels_cover(shared_model_di
     short.write_text("\n".join(labels.read_text().splitlines()[:80]) + "\n")
     warning = Detector.from_files(model, short).label_warning
     assert warning is not None and "covers classes 0-79, the model has 90 classes" in warning
+
+
+def test_tf_labelmap_with_placeholder_line_gives_the_same_labels(
+    shared_model_dir: Path, shared_images_dir: Path, tmp_path: Path
+) -> None:
+    coco = (shared_model_dir / "coco_labels.txt").read_text()
+    (tmp_path / "labelmap.txt").write_text("???\n" + coco)
+    frame = read_image(shared_images_dir / PHOTO)
+    plain = Detector.from_files(shared_model_dir / "detect.tflite", shared_model_dir / "coco_labels.txt")
+    tf_map = Detector.from_files(shared_model_dir / "detect.tflite", tmp_path / "labelmap.txt")
+    assert [d.label for d in tf_map.detect(frame)] == [d.label for d in plain.detect(frame)]
+    assert tf_map.detect(frame)[0].label == "banana"
+    shifted = Detector.from_files(shared_model_dir / "detect.tflite", tmp_path / "labelmap.txt", label_offset=0)
+    assert shifted.detect(frame)[0].label != "banana"  # the off-by-one a wrong offset causes
+
+
+def test_bad_detector_and_camera_config_values_are_located() -> None:
+    text = """
+[node]
+store_id = "s"
+node_id = "n"
+[serial]
+port = "loop://"
+[[plates]]
+name = "p1"
+channels = [0]
+[camera]
+source = "0"
+idle_fps = 5
+active_fps = 2
+[detector]
+model = "m.tflite"
+labels = "l.txt"
+model_sha256 = "abc"
+format = "yolov9"
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    problems = "\n".join(caught.value.problems)
+    assert "detector.model_sha256: must be a 64-character hex sha256" in problems
+    assert "detector.format" in problems and "yolov8" in problems
+    assert "camera.active_fps: must be at least idle_fps" in problems or "camera: active_fps" in problems

@@ -10,9 +10,7 @@ import pytest
 import edge.hw.jpeg as jpeg
 from edge.errors import CameraError
 from edge.hw.camera import JpegFrame
-from edge.vision.ring import FrameRing
-
-from .frames import HEIGHT, WIDTH, still
+from tests.vision.frames import HEIGHT, WIDTH, still
 
 
 def encoded_still() -> np.ndarray:
@@ -73,33 +71,6 @@ def test_padded_frames_decode_and_cut_frames_are_refused_with_either_decoder(dec
         jpeg.decode_jpeg(cut, "camera 0")
 
 
-def test_ring_image_once_does_not_keep_the_decoded_frame() -> None:
-    record = FrameRing(5.0).push(0.0, JpegFrame(encoded_still(), "test"))
-    scratch = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
-    first = record.image_once(scratch)
-    assert first.shape == (HEIGHT, WIDTH, 3) and not record.decoded
-    kept = record.image  # an explicit look decodes and keeps it
-    assert record.decoded and record.image_once(scratch) is kept
-
-
-def test_ring_keeps_its_memory_cap_and_always_the_newest_frame() -> None:
-    decoded = np.zeros((HEIGHT, WIDTH, 3), np.uint8)  # 0.9 MB as a YUYV camera or a stream delivers it
-    ring = FrameRing(60.0, max_bytes=4 * decoded.nbytes)
-    for i in range(10):
-        ring.push(float(i), decoded)
-    assert len(ring) == 4 and ring.nbytes == 4 * decoded.nbytes
-    assert [r.t for r in ring.frames_between(0, 100)] == [6.0, 7.0, 8.0, 9.0]
-    compressed = JpegFrame(encoded_still(), "test")
-    for i in range(10, 60):  # compressed frames: dozens fit where four decoded ones did
-        ring.push(float(i), compressed)
-    kept = ring.frames_between(0, 100)
-    assert [r.t for r in kept if r.t >= 10] == [float(i) for i in range(10, 60)]
-    assert ring.nbytes <= 4 * decoded.nbytes and len(kept) < 60
-    tiny = FrameRing(60.0, max_bytes=1)
-    tiny.push(1.0, decoded)
-    assert len(tiny) == 1 and tiny.latest() is not None  # a frame larger than the cap still stays
-
-
 def test_raw_capture_output_is_classified_as_jpeg_packet_image_or_unknown() -> None:
     from edge.hw.camera import as_polled_image
 
@@ -112,3 +83,9 @@ def test_raw_capture_output_is_classified_as_jpeg_packet_image_or_unknown() -> N
     yuyv = np.zeros((1, WIDTH * HEIGHT * 2), np.uint8)  # a raw YUYV buffer: not a JPEG, not an image
     assert as_polled_image(yuyv, "camera 0") is None
     assert as_polled_image(np.zeros((HEIGHT, WIDTH, 2), np.uint8), "camera 0") is None
+
+
+def test_corrupt_jpeg_frame_raises_camera_error_naming_it() -> None:
+    garbage = np.frombuffer(b"\xff\xd8" + bytes(range(256)) * 4 + b"\xff\xd9", np.uint8)
+    with pytest.raises(CameraError, match="corrupt JPEG frame"):
+        JpegFrame(garbage, "frame directory /x: 1.jpg").decode()

@@ -16,8 +16,7 @@ import pytest
 from edge.errors import CameraError
 from edge.hw import frames
 from edge.hw.camera import FrameDirSource, FrameSource, VideoFileSource, open_source
-
-from .frames import HEIGHT, WIDTH, write_frames, write_video
+from tests.vision.frames import HEIGHT, WIDTH, write_frames, write_video
 
 
 def frame_dir(tmp_path: Path) -> FrameSource:

@@ -1,4 +1,4 @@
-"""Camera capture over real backends: frame directories and MJPG video files written by the test."""
+"""The frame grabber thread over real backends: rate, motion, drop-outs, reconnects, faults, wake-ups."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from edge.config.camera import CameraSection
-from edge.errors import CameraError
-from edge.hw.camera import FrameDirSource, VideoFileSource, open_source
+from edge.hw.camera import FrameDirSource, VideoFileSource
 from edge.vision.frame_grabber import FrameGrabber
 from edge.vision.motion import MotionDetector
 from edge.vision.ring import FrameRecord
@@ -36,16 +35,6 @@ def start(captures: list[FrameGrabber], capture: FrameGrabber) -> FrameGrabber:
     captures.append(capture)
     capture.start()
     return capture
-
-
-def test_open_source_picks_backend_by_spec(tmp_path: Path) -> None:
-    (tmp_path / "frames").mkdir()
-    assert isinstance(open_source(str(tmp_path / "frames")), FrameDirSource)
-    assert isinstance(open_source(str(tmp_path / "clip.avi")), VideoFileSource)
-    assert type(open_source("/dev/v4l/by-id/usb-cam-video-index0")).__name__ == "LiveSource"
-    assert type(open_source("rtsp://10.0.0.5/stream")).__name__ == "StreamSource"
-    with pytest.raises(CameraError, match="fix \\[camera\\] source"):
-        open_source(str(tmp_path / "nothing-here"))
 
 
 def test_frame_dir_timestamps_from_names_and_look_back(tmp_path: Path, captures: list[FrameGrabber]) -> None:
@@ -195,34 +184,6 @@ def test_unexpected_backend_error_is_counted_logged_and_survived(
     frames = capture.status().frames
     assert wait_for(lambda: capture.status().frames > frames and capture.status().camera_ok is True)
     assert "ZeroDivisionError: bug in a backend" in caplog.text  # logged with its traceback
-
-
-def test_stream_source_returns_newest_grab_once_and_reports_the_end(tmp_path: Path) -> None:
-    from edge.hw.camera import StreamSource
-
-    write_video(tmp_path / "stream.avi", 200, fps=30.0)
-    source = StreamSource(f"file://{tmp_path / 'stream.avi'}")  # FFmpeg reads a file URL flat out
-    source.open()
-    try:
-        frames, ended = [], None
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                frame = source.read()
-            except CameraError as exc:
-                ended = str(exc)
-                break
-            if frame is not None:
-                frames.append(frame)
-            time.sleep(0.005)  # a polling consumer slower than the stream
-        assert ended is not None and "stream ended or lost" in ended
-        assert frames and all(f[1].shape == (120, 160, 3) for f in frames)
-        assert [t for t, _ in frames] == sorted(t for t, _ in frames)
-        assert len(frames) < 200  # stale frames were skipped, not queued
-    finally:
-        source.close()
-    with pytest.raises(CameraError, match="cannot open"):
-        StreamSource(f"file://{tmp_path / 'absent.avi'}").open()
 
 
 def test_wake_runs_the_hook_on_the_capture_thread_without_an_extra_poll(
