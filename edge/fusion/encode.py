@@ -1,0 +1,49 @@
+"""The `events` body for kind "item" (edge/mqtt/schemas/event.json, docs/mqtt.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from edge.model import ItemEvent, ItemLine
+
+
+def item_event_to_dict(item: ItemEvent) -> dict[str, Any]:
+    return {
+        "action": item.action,
+        "lines": [_line(line) for line in item.lines],
+        "misplaced": item.misplaced,
+        "confidence": round(item.confidence, 6),
+        "review": {"required": item.review_required, "reasons": list(item.review_reasons)},
+        "alternatives": [{"action": alt.action, "lines": [_line(line) for line in alt.lines],
+                          "probability": round(alt.probability, 6), "misplaced": alt.misplaced}
+                         for alt in item.alternatives],
+        "t_start_unix": round(item.t_start, 6),
+        "t_start_iso": _iso_utc(item.t_start),
+        "t_end_unix": round(item.t_end, 6),
+        "t_end_iso": _iso_utc(item.t_end),
+        "weight_events": [{"event_id": ref.event_id, "seq": ref.seq} for ref in item.weight_events],
+        "evidence": {
+            "plates": {c.plate: {"delta_g": round(c.delta_g, 3), "sigma_g": round(c.sigma_g, 3)}
+                       for c in item.changes},
+            "residual_g": round(item.residual_g, 3),
+            "quality": item.quality,
+            "flags": list(item.flags),
+            "trace_g": None if item.trace is None else [round(g, 1) for g in item.trace],
+            "vision": dict(item.vision),
+            "snapshot": item.snapshot,
+        },
+        "stock": {plate: dict(skus) for plate, skus in item.stock.items()},
+    }
+
+
+def _line(line: ItemLine) -> dict[str, Any]:
+    out: dict[str, Any] = {"sku": line.sku, "count": line.count, "plate": line.plate}
+    if line.plates:
+        out["plates"] = list(line.plates)
+    return out
+
+
+def _iso_utc(t: float) -> str:
+    """As edge.weighing.events.iso_utc (not imported: that would load the whole weigher into fusion)."""
+    return datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

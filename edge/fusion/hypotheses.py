@@ -1,0 +1,114 @@
+"""Candidate explanations of one plate's change (or one change spread over neighbouring plates).
+
+Bounded: one SKU of the plate x counts 1..max_count; two SKUs of a mixed plate x 1..pair_max_count each;
+for put-backs, foreign catalogue SKUs (misplaced) x 1..2, pre-filtered by weight with numpy so a large
+catalogue costs little; and "none fits". Each candidate carries its signed mean grams, the variance its
+units add, and its log prior from the planogram and the live shelf state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.fusion.settings import FusionSettings
+from edge.fusion.shelf_state import ShelfState
+
+MISPLACED_MAX_COUNT = 2
+MISPLACED_PREFILTER_SIGMAS = 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    lines: tuple[tuple[int, int], ...]  # (sku index, count), sorted
+    mean_g: float                       # signed: negative for a pick
+    unit_var: float
+    log_prior: float
+    misplaced: bool = False
+    unknown: bool = False
+
+
+def plate_candidates(state: ShelfState, plates: tuple[str, ...], delta_g: float, sigma_g: float,
+                     settings: FusionSettings, now: float, restock: bool) -> list[Candidate]:
+    """Every hypothesis for a change of `delta_g` on `plates` (one plate, or several carrying one item)."""
+    sign = -1.0 if delta_g < 0 else 1.0
+    unit_var = state.unit_var()
+    own = _own_weights(state, plates, sign, settings, now)
+    candidates: list[Candidate] = []
+    max_count = settings.max_restock_count if restock else settings.max_count
+    counts = settings.count_weights(max_count)
+    misplaced_share = 0.0 if (sign < 0 or restock) else settings.misplaced_prior
+    own_share = 1.0 - misplaced_share - settings.pair_prior * (len(own) > 1)
+    total_own = sum(own.values())
+    for k, weight in own.items():
+        if weight <= 0 or total_own <= 0:
+            continue
+        for n in range(1, max_count + 1):
+            candidates.append(Candidate(((k, n),), sign * n * state.unit_mean[k], n * unit_var[k],
+                                        math.log(own_share * weight / total_own * counts[n - 1])))
+    if len(own) > 1 and total_own > 0:
+        candidates.extend(_pairs(state, own, total_own, sign, unit_var, settings))
+    if misplaced_share > 0:
+        candidates.extend(_misplaced(state, plates, delta_g, sigma_g, unit_var, misplaced_share, settings, now))
+    candidates.append(Candidate((), 0.0, 0.0, math.log(settings.unknown_prior), unknown=True))
+    return candidates
+
+
+def _own_weights(state: ShelfState, plates: tuple[str, ...], sign: float, settings: FusionSettings,
+                 now: float) -> dict[int, float]:
+    """Relative prior of the SKUs living on `plates`: picks follow stock; put-backs favour recent picks."""
+    weights: dict[int, float] = {}
+    recent = state.recent_counts(now, settings.recent_pick_window_s) if sign > 0 else {}
+    for plate in plates:
+        for k, w in state.pick_weights(plate).items():
+            if sign < 0:
+                w = w if w > 0 else settings.empty_stock_weight
+            else:
+                w = 1.0 + settings.recent_pick_boost * recent.get(k, 0)
+            weights[k] = weights.get(k, 0.0) + w
+    return weights
+
+
+def _pairs(state: ShelfState, own: dict[int, float], total_own: float, sign: float, unit_var: np.ndarray,
+           settings: FusionSettings) -> list[Candidate]:
+    skus = sorted(own)
+    counts = settings.count_weights(settings.pair_max_count)
+    n_pairs = len(skus) * (len(skus) - 1) / 2
+    out: list[Candidate] = []
+    for i, k1 in enumerate(skus):
+        for k2 in skus[i + 1:]:
+            share = settings.pair_prior / n_pairs
+            for n1 in range(1, settings.pair_max_count + 1):
+                for n2 in range(1, settings.pair_max_count + 1):
+                    mean = sign * (n1 * state.unit_mean[k1] + n2 * state.unit_mean[k2])
+                    var = n1 * unit_var[k1] + n2 * unit_var[k2]
+                    out.append(Candidate(((k1, n1), (k2, n2)), mean, var,
+                                         math.log(share * counts[n1 - 1] * counts[n2 - 1])))
+    return out
+
+
+def _misplaced(state: ShelfState, plates: tuple[str, ...], delta_g: float, sigma_g: float, unit_var: np.ndarray,
+               share: float, settings: FusionSettings, now: float) -> list[Candidate]:
+    """Put-backs of SKUs that do not live on these plates. Only those within reach of the grams are listed,
+    with their own prior: the far ones would have a vanishing likelihood, so leaving them out changes no
+    posterior measurably and keeps a catalogue of thousands cheap."""
+    living = {k for plate in plates for k in state.contents.get(plate, [])}
+    foreign = np.array([k for k in range(len(state.skus)) if k not in living], dtype=int)
+    if foreign.size == 0:
+        return []
+    recent = state.recent_counts(now, settings.recent_pick_window_s)
+    weights = np.array([1.0 + settings.recent_pick_boost * recent.get(int(k), 0) for k in foreign])
+    weights /= weights.sum()
+    counts = settings.count_weights(MISPLACED_MAX_COUNT)
+    out: list[Candidate] = []
+    for n in range(1, MISPLACED_MAX_COUNT + 1):
+        means = n * state.unit_mean[foreign]
+        sd = np.sqrt(sigma_g ** 2 + settings.model_floor_g ** 2 + n * unit_var[foreign])
+        near = np.abs(abs(delta_g) - means) < MISPLACED_PREFILTER_SIGMAS * sd + 2.0
+        for j in np.flatnonzero(near):
+            k = int(foreign[j])
+            out.append(Candidate(((k, n),), float(means[j]), float(n * unit_var[k]),
+                                 math.log(share * weights[j] * counts[n - 1]), misplaced=True))
+    return out

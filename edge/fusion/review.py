@@ -1,0 +1,100 @@
+"""Calibrated confidence and the review decision: which reasons apply and whether a human must look.
+
+Hard reasons send an event to review whatever its confidence. Soft reasons explain a low confidence
+and are listed only on events that go to review for it (a misplaced put-back the weight and camera
+settle is not a reason to bother anyone).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.fusion.scoring import Joint, Posterior
+from edge.fusion.settings import FusionSettings
+from edge.fusion.shelf_state import ShelfState
+
+HARD_REASONS = ("no_fit", "twin", "unknown_item", "vision_disagrees", "overlap", "faulty_channel",
+                "serial_outage", "board_changed", "over_range")
+SOFT_REASONS = ("camera_unavailable", "misplaced", "noisy")
+REASON_CODES = (*HARD_REASONS, *SOFT_REASONS, "low_confidence")
+WEIGHT_EVENT_FLAG_REASONS = ("serial_outage", "board_changed", "over_range")
+SAME_LABEL_TWIN_FLOOR = 1e-3  # a same-label rival this likely is a twin whatever the confidence
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    confidence: float
+    required: bool
+    reasons: tuple[str, ...]
+
+
+def calibrate(raw: float, points: tuple[tuple[float, float], ...]) -> float:
+    """Piecewise-linear map fitted on the tuning seeds (identity when there are no points)."""
+    if not points:
+        return raw
+    xs = np.array([0.0, *(p[0] for p in points), 1.0])
+    ys = np.array([0.0, *(p[1] for p in points), 1.0])
+    return float(np.interp(raw, xs, ys))
+
+
+def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], camera_usable: bool,
+           event_reasons: Iterable[str], settings: FusionSettings) -> Review:
+    top = posterior.joints[0]
+    confidence = calibrate(float(posterior.probabilities[0]), settings.calibration)
+    hard: list[str] = [r for r in event_reasons if r in HARD_REASONS]
+    soft: list[str] = [r for r in event_reasons if r in SOFT_REASONS]
+    if top.unknown:
+        hard.append("unknown_item")
+        if _best_known_z(posterior) > settings.no_fit_sigmas:
+            hard.append("no_fit")
+    elif max(p.z for p in top.parts) > settings.no_fit_sigmas:
+        hard.append("no_fit")
+    runner, p_runner = _runner_up(posterior)
+    if runner is not None and not top.unknown:
+        weight_close = top.log_weight - runner.log_weight < math.log(settings.twin_ratio)
+        same_labels = _labels(state, top) == _labels(state, runner)
+        if weight_close and same_labels and not top.misplaced and not runner.misplaced \
+                and p_runner >= SAME_LABEL_TWIN_FLOOR:
+            hard.append("twin")
+        elif weight_close and confidence < settings.auto_accept:
+            soft.append("twin")
+    if camera_usable and not top.unknown and _vision_disagrees(state, top, seen, settings):
+        hard.append("vision_disagrees")
+    if not camera_usable:
+        soft.append("camera_unavailable")
+    if top.misplaced:
+        soft.append("misplaced")
+    required = bool(hard) or confidence < settings.auto_accept
+    reasons = list(dict.fromkeys(hard + soft)) if required else []
+    if required and not reasons:
+        reasons = ["low_confidence"]
+    return Review(confidence, required, tuple(reasons))
+
+
+def _runner_up(posterior: Posterior) -> tuple[Joint | None, float]:
+    top = posterior.joints[0]
+    for joint, p in zip(posterior.joints[1:], posterior.probabilities[1:], strict=True):
+        if not joint.unknown and joint.sku_lines() != top.sku_lines():
+            return joint, float(p)
+    return None, 0.0
+
+
+def _best_known_z(posterior: Posterior) -> float:
+    zs = [max(p.z for p in j.parts) for j in posterior.joints if not j.unknown]
+    return min(zs) if zs else math.inf
+
+
+def _labels(state: ShelfState, joint: Joint) -> frozenset[frozenset[str]]:
+    return frozenset(state.labels[k] for k, _ in joint.sku_lines())
+
+
+def _vision_disagrees(state: ShelfState, top: Joint, seen: Mapping[str, float], settings: FusionSettings) -> bool:
+    carried = frozenset().union(*(state.labels[k] for k, _ in top.sku_lines()))
+    if not carried:
+        return False
+    strong = {label for label, best in seen.items() if best >= settings.vision_disagree_score}
+    return bool(strong) and not strong & carried

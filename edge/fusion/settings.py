@@ -1,0 +1,52 @@
+"""The knobs of the fusion model, as one frozen record the stage takes (built from `[fusion]`).
+
+Defaults were chosen on the simulator's tuning seeds (docs/fusion.md, "How the threshold was chosen").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# P(count = n) for n = 1..6 before the grams are seen: most hands take one unit.
+DEFAULT_COUNT_PRIOR = (0.80, 0.12, 0.04, 0.02, 0.012, 0.008)
+
+
+@dataclass(frozen=True, slots=True)
+class FusionSettings:
+    auto_accept: float = 0.995              # calibrated confidence needed to skip review
+    max_count: int = 6                      # units of one SKU in one change
+    max_restock_count: int = 24             # units of one SKU put on in maintenance mode
+    count_prior: tuple[float, ...] = DEFAULT_COUNT_PRIOR
+    pair_prior: float = 0.03                # two SKUs at once on a mixed plate
+    pair_max_count: int = 3                 # per SKU in a two-SKU hypothesis (bounds the search)
+    misplaced_prior: float = 0.04           # a put-back of a SKU that does not live on the plate
+    unknown_prior: float = 0.002            # "none fits"
+    unknown_range_g: float = 3000.0         # the unknown hypothesis spreads its density over this
+    across_prior: float = 0.3               # one item lying across neighbouring plates
+    recent_pick_boost: float = 4.0          # put-backs favour SKUs recently picked from this shelf
+    recent_pick_window_s: float = 900.0
+    empty_stock_weight: float = 0.05        # a pick from a plate whose stock is 0 is unlikely, not impossible
+    student_nu: float = 4.0                 # heavy tail of the weight likelihood
+    model_floor_g: float = 0.3              # added to every weight sigma (calibration drift, creep)
+    min_unit_sigma_g: float = 0.3           # learned unit spreads never go below this
+    learn_confidence: float = 0.99          # events this sure teach the unit spread
+    learn_min_events: int = 5
+    hold_sigmas: float = 3.0                # an event fitting worse than this alone waits for a neighbour
+    no_fit_sigmas: float = 4.5              # residual beyond this many sd of the chosen answer: no_fit
+    twin_ratio: float = 20.0                # weight likelihood ratio below which two answers are twins
+    vision_hit: float = 0.9                 # P(a SKU's label is seen | the SKU moved, camera saw something)
+    vision_confusion: float = 0.02          # P(another SKU's label is seen instead)
+    vision_background: float = 0.2          # P(a label is seen | the item has no label the camera knows)
+    vision_temper: float = 0.8              # exponent on the vision factor (frames are not independent)
+    vision_min_score: float = 0.35          # detections below this best score are ignored
+    vision_disagree_score: float = 0.8      # a label this strong, foreign to the chosen SKU: vision_disagrees
+    neighbour_window_s: float = 1.5         # neighbouring events settling this close may be one item
+    overlap_window_s: float = 0.3           # another change on the same plate this soon before: overlap
+    calibration: tuple[tuple[float, float], ...] = ()  # (raw, calibrated) points; empty = identity
+
+    def count_weights(self, max_count: int) -> list[float]:
+        prior = list(self.count_prior[:max_count])
+        while len(prior) < max_count:
+            prior.append(prior[-1] * 0.7)
+        total = sum(prior)
+        return [p / total for p in prior]
