@@ -2,19 +2,68 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
 import click
+from pydantic import ValidationError
 
-from edge.cli.common import fail
-from edge.config.secrets import read_secret
+from edge.cli.common import fail, load_or_fail
+from edge.config.loader import describe_validation_error
+from edge.config.mqtt import MqttSection
 from edge.errors import SecretError
-from edge.mqtt.hub import HubRecord, HubWatcher
+from edge.hub.render import human_line
+from edge.hub.tracker import HubRecord
+from edge.hub.watcher import DEFAULT_CLIENT_ID, HubWatcher, hub_section
+
+# option name -> [mqtt] key; options left out keep the value from --config (or the default)
+BROKER_KEYS = {"host": "host", "port": "port", "prefix": "topic_prefix", "protocol": "protocol",
+               "username": "username", "password_ref": "password"}
+TLS_KEYS = {"ca_file": "ca_file", "cert_file": "cert_file", "key_file": "key_file"}
+
+
+def broker_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the broker connection options and hand the command one `section: MqttSection` built from them."""
+
+    @functools.wraps(command)
+    def wrapper(config_path: Path | None, **options: Any) -> None:
+        given = {key: options.pop(name) for name, key in BROKER_KEYS.items()}
+        tls = {key: options.pop(name) for name, key in TLS_KEYS.items()}
+        base: dict[str, Any] = {}
+        if config_path is not None:
+            base = load_or_fail(config_path).mqtt.model_dump(exclude_none=True)
+        fields = {**base, **{k: v for k, v in given.items() if v is not None}}
+        if any(v is not None for v in tls.values()):
+            fields["tls"] = {**base.get("tls", {}), **{k: v for k, v in tls.items() if v is not None}}
+        try:
+            section = hub_section(**fields)
+        except ValidationError as exc:
+            fail("; ".join(describe_validation_error(exc)), code=2)
+        command(section=section, **options)
+
+    for option in reversed([
+        click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Take the broker settings from this node config's [mqtt]; options below override."),
+        click.option("--host", default=None, help="Broker host [127.0.0.1]."),
+        click.option("--port", default=None, type=click.IntRange(1, 65535), help="Broker port [1883]."),
+        click.option("--prefix", default=None, help="First topic level ([mqtt] topic_prefix) [shelf]."),
+        click.option("--protocol", default=None, type=click.Choice(["3.1.1", "5"]), help="MQTT version [5]."),
+        click.option("--username", default=None, help="Broker user name."),
+        click.option("--password", "password_ref", default=None,
+                     help="Secret reference: file:/path or credential:NAME."),
+        click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="CA file: connect with TLS."),
+        click.option("--cert-file", type=click.Path(exists=True, dir_okay=False),
+                     help="Client certificate (mutual TLS)."),
+        click.option("--key-file", type=click.Path(exists=True, dir_okay=False), help="Client key (mutual TLS)."),
+    ]):
+        wrapper = option(wrapper)
+    return wrapper
 
 
 @click.group()
@@ -22,53 +71,21 @@ def hub() -> None:
     """Hub-side tools: watch what shelf nodes publish."""
 
 
-def _human(record: HubRecord) -> str:
-    who = f"{record.store}/{record.node}"
-    if not record.valid:
-        return f"INVALID {record.type:7} {who}: {'; '.join(record.problems)[:300]}"
-    payload: Any = record.payload or {}
-    note = f"  [{record.note}]" if record.note else ""
-    if record.type == "event":
-        body = payload.get("body", {})
-        detail = f"delta_g={body['delta_g']}" if "delta_g" in body else f"sku={body.get('sku')}"
-        hist = " historical" if payload.get("historical") else ""
-        return (f"{payload['ts']} {who} event seq={payload['seq']} kind={payload['kind']} {detail} "
-                f"session={payload['session']}{hist}{note}")
-    if record.type == "status":
-        return f"{payload.get('ts')} {who} status {payload.get('state')} session={payload.get('session')}{note}"
-    if record.type == "resp":
-        outcome = "ok" if payload.get("ok") else f"error {payload.get('error', {}).get('code')}"
-        return f"{payload.get('ts')} {who} resp {payload.get('command')} {outcome}{note}"
-    return f"{payload.get('ts', '-')} {who} {record.type}{note}"
-
-
 @hub.command("watch")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Broker host.")
-@click.option("--port", default=1883, show_default=True, type=click.IntRange(1, 65535), help="Broker port.")
+@broker_options
 @click.option("--store", default=None, help="Only this store (default: all stores).")
-@click.option("--prefix", default="shelf", show_default=True, help="First topic level ([mqtt] topic_prefix).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also append records as JSON lines.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per record on stdout, summary last.")
 @click.option("--duration", type=click.FloatRange(min=0), help="Stop after S seconds.")
 @click.option("--count", type=click.IntRange(min=1), help="Stop after N distinct events.")
-@click.option("--client-id", default="shelf-hub-watch", show_default=True,
+@click.option("--client-id", default=DEFAULT_CLIENT_ID, show_default=True,
               help="Persistent-session id: reuse it to get events queued while the watcher was away.")
-@click.option("--username", default=None, help="Broker user name.")
-@click.option("--password", "password_ref", default=None, help="Secret reference: file:/path or credential:NAME.")
-@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="CA file: connect with TLS.")
-@click.option("--cert-file", type=click.Path(exists=True, dir_okay=False), help="Client certificate (mutual TLS).")
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False), help="Client key (mutual TLS).")
-def watch(host: str, port: int, store: str | None, prefix: str, out: Path | None, as_json: bool,
-          duration: float | None, count: int | None, client_id: str, username: str | None,
-          password_ref: str | None, ca_file: str | None, cert_file: str | None, key_file: str | None) -> None:
-    """Validate every payload against the contract's JSON Schemas and track sessions and seqs.
+def watch(section: MqttSection, store: str | None, out: Path | None, as_json: bool, duration: float | None,
+          count: int | None, client_id: str) -> None:
+    """Validate every payload against the contract (the node's own validator) and track sessions and seqs.
 
     Exit status 1 if any payload was invalid or seqs are still missing at the end.
     """
-    try:
-        password = read_secret(password_ref) if password_ref else None
-    except SecretError as exc:
-        fail(str(exc))
     sink: IO[str] | None = None
     if out is not None:
         try:
@@ -81,11 +98,12 @@ def watch(host: str, port: int, store: str | None, prefix: str, out: Path | None
         if sink is not None:
             sink.write(line + "\n")
             sink.flush()
-        click.echo(line if as_json else _human(record))
+        click.echo(line if as_json else human_line(record))
 
-    watcher = HubWatcher(host, port, prefix=prefix, store=store, client_id=client_id, on_record=on_record,
-                         username=username, password=password, ca_file=ca_file, cert_file=cert_file,
-                         key_file=key_file, keep_records=False)
+    try:
+        watcher = HubWatcher(section, store=store, client_id=client_id, on_record=on_record, keep_records=False)
+    except SecretError as exc:
+        fail(str(exc))
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         watcher.stop()
@@ -98,15 +116,19 @@ def watch(host: str, port: int, store: str | None, prefix: str, out: Path | None
     finally:
         if sink is not None:
             sink.close()
+    _summarise(watcher, as_json)
+
+
+def _summarise(watcher: HubWatcher, as_json: bool) -> None:
     summary = watcher.tracker.summary()
     if as_json:
         click.echo(json.dumps({"summary": summary}, separators=(",", ":")))
     else:
         for node in summary["nodes"]:
             click.echo(f"summary {node['store']}/{node['node']}: {node['events']} events "
-                       f"(seq {node['first_seq']}..{node['last_seq']}), {node['duplicates']} duplicates, "
-                       f"{node['missing_count']} missing, {node['invalid']} invalid, state {node['state']} "
-                       f"session {node['session']}", err=True)
+                       f"(seq {node['first_seq'] or '-'}..{node['last_seq'] or '-'}), {node['duplicates']} "
+                       f"duplicates, {node['missing_count']} missing, {node['invalid']} invalid, "
+                       f"state {node['state'] or '-'} session {node['session']}", err=True)
     violations = watcher.tracker.violations()
     if violations:
         click.echo(f"shelf-node: {violations} contract problem(s) (invalid payloads or missing seqs); "

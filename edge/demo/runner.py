@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from edge.demo.broker import LocalBroker
 from edge.demo.setup import install_factory_calibration, write_node_config
 from edge.demo.view import DemoView
-from edge.mqtt.hub import HubWatcher
-from edge.mqtt.local_broker import LocalBroker
+from edge.hub.watcher import HubWatcher, hub_section
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
@@ -63,7 +63,8 @@ def run_demo(
         header = (f"shelf-node demo | broker 127.0.0.1:{broker.port} | node {config.node.store_id}/"
                   f"{config.node.node_id} | logs in {workdir} | Ctrl-C to stop")
         view = DemoView(out, live, header)
-        watcher = HubWatcher("127.0.0.1", broker.port, config.mqtt.topic_prefix, client_id="shelf-node-demo-hub",
+        watcher = HubWatcher(hub_section(port=broker.port, topic_prefix=config.mqtt.topic_prefix),
+                             client_id="shelf-node-demo-hub",
                              on_record=view.on_record, keep_records=False)
         watcher.start()
         log_file = (workdir / "node.log").open("wb")

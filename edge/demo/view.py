@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from edge.mqtt.hub import HubRecord
+from edge.hub.tracker import HubRecord
 from edge.sim.truth import TruthRecord
 
 MATCH_WINDOW_S = 2.0

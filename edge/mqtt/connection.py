@@ -1,25 +1,35 @@
-"""Build a configured paho-mqtt 2.x client (callback API v2): protocol, auth, TLS, Will, backoff."""
+"""Build a configured paho-mqtt 2.x client (callback API v2): protocol, auth, TLS; reconnect backoff."""
 
 from __future__ import annotations
 
 import random
 import ssl
+from typing import Any
 
 import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from edge.config.mqtt import MqttSection
 from edge.config.secrets import read_secret
 
+PERSISTENT_SESSION_EXPIRY_S = 0xFFFFFFFF  # MQTT 5: the session never expires, as 3.1.1 clean_session=False
 
-def make_client(section: MqttSection, client_id: str) -> paho.Client:
-    """A client ready for connect(); raises SecretError if the password reference cannot be read."""
+
+def make_client(section: MqttSection, client_id: str, persistent_session: bool = False) -> paho.Client:
+    """The one paho client construction for the node's link and the hub watcher: protocol, auth, TLS.
+
+    The node asks for a clean session (its outbox owns delivery state); the hub watcher asks for a
+    persistent one, so the broker queues QoS 1 messages while it is away. Connect with
+    `connect_kwargs(section, persistent_session)`. Raises SecretError if the password cannot be read.
+    """
     protocol = paho.MQTTv5 if section.protocol == "5" else paho.MQTTv311
     client = paho.Client(
         paho.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=protocol,
-        # MQTT 3.1.1: clean session. Delivery state lives in our outbox, not in the broker.
-        clean_session=True if protocol == paho.MQTTv311 else None,
+        # MQTT 3.1.1 sets the session kind here; MQTT 5 at connect (clean_start, session expiry)
+        clean_session=not persistent_session if protocol == paho.MQTTv311 else None,
     )
     if section.username is not None:
         password = read_secret(section.password) if section.password else None
@@ -32,7 +42,21 @@ def make_client(section: MqttSection, client_id: str) -> paho.Client:
             cert_reqs=ssl.CERT_REQUIRED,
             tls_version=ssl.PROTOCOL_TLS_CLIENT,
         )
+    # used only by loop_start() (the hub watcher); the node's link runs its own jittered Backoff
+    client.reconnect_delay_set(max(1, round(section.reconnect_min_s)), max(1, round(section.reconnect_max_s)))
     return client
+
+
+def connect_kwargs(section: MqttSection, persistent_session: bool = False) -> dict[str, Any]:
+    """Arguments for connect()/connect_async() that go with make_client(section, ..., persistent_session)."""
+    kwargs: dict[str, Any] = {"host": section.host, "port": section.port, "keepalive": section.keepalive_s}
+    if section.protocol == "5":
+        kwargs["clean_start"] = not persistent_session
+        if persistent_session:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = PERSISTENT_SESSION_EXPIRY_S
+            kwargs["properties"] = properties
+    return kwargs
 
 
 def connect_failure_hint(section: MqttSection, exc: BaseException) -> str:

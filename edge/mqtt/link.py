@@ -23,7 +23,7 @@ from edge.config.root import NodeConfig
 from edge.errors import OutboxError
 from edge.mqtt import envelope
 from edge.mqtt.commands import CommandRegistry, redacted_config
-from edge.mqtt.connection import Backoff, connect_failure_hint, make_client
+from edge.mqtt.connection import Backoff, connect_failure_hint, connect_kwargs, make_client
 from edge.mqtt.delivery import Delivery
 from edge.mqtt.host_stats import HostStats
 from edge.mqtt.inbound import PLANOGRAM, Inbound
@@ -187,10 +187,7 @@ class MqttLink:
         self.client.will_set(self.topics.status, envelope.encode(envelope.status_payload("offline", self._session)),
                              qos=1, retain=True)
         try:
-            if self.section.protocol == "5":
-                self.client.connect(self.section.host, self.section.port, self.section.keepalive_s, clean_start=True)
-            else:
-                self.client.connect(self.section.host, self.section.port, self.section.keepalive_s)
+            self.client.connect(**connect_kwargs(self.section))
         except OSError as exc:
             self.counters["connect_failures"] += 1
             self._note(connect_failure_hint(self.section, exc))

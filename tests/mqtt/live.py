@@ -11,8 +11,9 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from edge.hub.tracker import HubRecord
+from edge.hub.watcher import HubWatcher, hub_section
 from edge.mqtt.commands import CommandRegistry
-from edge.mqtt.hub import HubRecord, HubWatcher
 from edge.mqtt.link import MqttLink
 from edge.outbox import Outbox, open_outbox
 from edge.planogram import Planogram
@@ -45,7 +46,7 @@ def live_node(tmp_path: Path, port: int, commands: CommandRegistry | None = None
 
 @contextmanager
 def hub_watcher(port: int, client_id: str = "test-hub") -> Iterator[HubWatcher]:
-    watcher = HubWatcher("127.0.0.1", port, client_id=client_id)
+    watcher = HubWatcher(hub_section(port=port), client_id=client_id)
     watcher.start()
     assert watcher.connected.wait(10), "hub watcher could not connect"
     time.sleep(0.2)  # SUBACK

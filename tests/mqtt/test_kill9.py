@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def publisher(config: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "edge.mqtt.demo_publisher", "--config", str(config), *args],
+    return subprocess.Popen([sys.executable, "-m", "edge", "demo", "publish", "--config", str(config), *args],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

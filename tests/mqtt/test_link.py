@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edge.demo.publisher import weight_body
 from edge.mqtt.commands import CommandRegistry
-from edge.mqtt.demo_publisher import weight_body
 from tests.mqtt.live import ROOT, hub_watcher, live_node, records, send, wait_until
 from tests.mqtt.test_commands import GOOD_PLANOGRAM
 from tests.plugins.broker import Broker

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from edge.mqtt.demo_publisher import weight_body
-from edge.mqtt.hub import HubWatcher
+from edge.demo.publisher import weight_body
+from edge.hub.watcher import HubWatcher, hub_section
 from tests.mqtt.certs import Pki, make_pki
 from tests.mqtt.live import live_node, records, wait_until
 from tests.mqtt.nodecfg import NODE, STORE
@@ -41,8 +41,11 @@ def secure_settings(tmp_path: Path, pki: Pki, password: str = "node-secret") -> 
 
 
 def secure_hub(broker: Broker, pki: Pki) -> HubWatcher:
-    hub = HubWatcher(broker.host, broker.port, client_id="secure-hub", username="hub", password="hub-secret",
-                     ca_file=str(pki.ca), cert_file=str(pki.client_cert), key_file=str(pki.client_key))
+    secret = broker.workdir / "hub-password"
+    secret.write_text("hub-secret")
+    tls = {"ca_file": pki.ca, "cert_file": pki.client_cert, "key_file": pki.client_key}
+    hub = HubWatcher(hub_section(port=broker.port, username="hub", password=f"file:{secret}", tls=tls),
+                     client_id="secure-hub")
     hub.start()
     assert hub.connected.wait(10), broker.log_text()[-2000:]
     time.sleep(0.2)

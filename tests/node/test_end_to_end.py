@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from edge.demo.broker import LocalBroker, mosquitto_available
 from edge.demo.runner import run_demo
 from edge.demo.setup import install_factory_calibration, write_node_config
+from edge.hub.watcher import HubWatcher, hub_section
 from edge.loadcell.reader import SerialReader
-from edge.mqtt.hub import HubWatcher
-from edge.mqtt.local_broker import LocalBroker, mosquitto_available
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
@@ -79,7 +79,7 @@ def test_kill_9_of_the_daemon_loses_no_recorded_event(tmp_path: Path) -> None:
     layout = ShelfLayout.from_config(config, seed=5)
     install_factory_calibration(config, layout)
     scenario = generate_scenario(5, 600.0, layout)
-    watcher = HubWatcher("127.0.0.1", broker.port, client_id="test-hub")
+    watcher = HubWatcher(hub_section(port=broker.port), client_id="test-hub")
     shelf = PtyShelf(scenario, layout, sps=80, link_path=tmp_path / "shelf-tty").start()
     daemons: list[subprocess.Popen[bytes]] = []
 

@@ -14,9 +14,10 @@ import paho.mqtt.client as paho
 import pytest
 
 from edge.config import load_config
+from edge.demo.broker import LocalBroker, mosquitto_available
 from edge.demo.setup import install_factory_calibration, write_node_config
-from edge.mqtt.hub import HubRecord, HubWatcher
-from edge.mqtt.local_broker import LocalBroker, mosquitto_available
+from edge.hub.tracker import HubRecord
+from edge.hub.watcher import HubWatcher, hub_section
 from edge.node import Node
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
@@ -67,7 +68,7 @@ def test_weight_events_carry_camera_evidence_and_snapshots(tmp_path: Path, share
     events: list[HubRecord] = []
     responses: list[dict] = []
     got_response = threading.Event()
-    watcher = HubWatcher("127.0.0.1", broker.port, client_id="test-hub",
+    watcher = HubWatcher(hub_section(port=broker.port), client_id="test-hub",
                          on_record=lambda r: events.append(r) if r.type == "event" else None)
     shelf = PtyShelf(generate_scenario(1, 600.0, layout), layout, sps=80, link_path=tmp_path / "shelf-tty").start()
     node = Node(config)

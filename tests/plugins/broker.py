@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.mqtt.local_broker import MOSQUITTO, LocalBroker, free_port
+from edge.demo.broker import MOSQUITTO, LocalBroker, free_port
 
 # One launcher for tests, the demo and the benchmarks; `Broker` is the name the tests use.
 Broker = LocalBroker

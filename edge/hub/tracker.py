@@ -1,26 +1,19 @@
 """Hub side of the contract: validate every payload, track each node's session and seq.
 
 `HubTracker` is pure (topic + payload in, `HubRecord` out) so it is tested without a broker;
-`HubWatcher` wraps it in a paho subscriber with a persistent session (clean_session=False, QoS 1),
-so events published while it is briefly disconnected are queued for it by the broker.
+`edge.hub.watcher.HubWatcher` feeds it from a real subscription.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import paho.mqtt.client as paho
-from paho.mqtt.reasoncodes import ReasonCode
-
 from edge.mqtt.topics import split_node_topic
-from edge.mqtt.validation import problems
+from edge.mqtt.validation import parse_json, problems
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +95,8 @@ class HubTracker:
             record.note = "retained message cleared"
             return record
         try:
-            record.payload = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            record.payload = parse_json(payload)
+        except ValueError as exc:
             record.valid, record.problems = False, [f"not JSON: {exc}"]
         else:
             record.problems = problems(kind, record.payload)
@@ -154,87 +147,3 @@ class HubTracker:
 
     def violations(self) -> int:
         return sum(n.invalid + len(n.missing) for n in self.nodes.values())
-
-
-class HubWatcher:
-    """A persistent-session subscriber feeding a HubTracker. `run()` blocks until duration/count/stop."""
-
-    def __init__(self, host: str, port: int, prefix: str = "shelf", store: str | None = None,
-                 client_id: str = "shelf-hub-watch", on_record: Callable[[HubRecord], None] | None = None,
-                 username: str | None = None, password: str | None = None, ca_file: str | None = None,
-                 cert_file: str | None = None, key_file: str | None = None, keep_records: bool = True) -> None:
-        self.host, self.port = host, port
-        self.filter = f"{prefix}/{store or '+'}/+/#"
-        self.tracker = HubTracker(prefix)
-        self.on_record = on_record
-        self.keep_records = keep_records
-        self.records: list[HubRecord] = []
-        self.connected = threading.Event()
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        self._stop = threading.Event()
-        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
-        if username is not None:
-            self.client.username_pw_set(username, password)
-        if ca_file is not None:
-            self.client.tls_set(ca_certs=ca_file, certfile=cert_file, keyfile=key_file)
-        self.client.reconnect_delay_set(1, 4)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.client.on_connect_fail = self._on_connect_fail
-
-    def start(self) -> None:
-        """Connect (retrying in the background if the broker is not up yet) and start the network thread."""
-        self.client.connect_async(self.host, self.port, keepalive=10)
-        self.client.loop_start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.client.disconnect()
-        self.client.loop_stop()
-
-    def wait_for(self, predicate: Callable[[HubTracker], bool], timeout: float) -> bool:
-        """Block until predicate(tracker) is true or timeout; True if it became true."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not predicate(self.tracker):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._stop.is_set():
-                    return False
-                self._changed.wait(min(remaining, 1.0))
-        return True
-
-    def run(self, duration: float | None = None, count: int | None = None) -> None:
-        self.start()
-        try:
-            self.wait_for(lambda t: count is not None and t.unique_events >= count,
-                          timeout=duration if duration is not None else float("inf"))
-        finally:
-            self.stop()
-
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
-                    properties: Any) -> None:
-        if reason_code.is_failure:
-            log.error("hub watch: broker %s:%d refused the connection: %s", self.host, self.port, reason_code)
-            return
-        client.subscribe(self.filter, qos=1)
-        self.connected.set()
-
-    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
-        log.warning("hub watch: cannot reach broker %s:%d; retrying", self.host, self.port)
-
-    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
-                       properties: Any) -> None:
-        self.connected.clear()
-
-    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        with self._changed:
-            record = self.tracker.handle(message.topic, bytes(message.payload))
-            if record is None:
-                return
-            if self.keep_records:
-                self.records.append(record)
-            self._changed.notify_all()
-        if self.on_record is not None:
-            self.on_record(record)
