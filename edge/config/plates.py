@@ -13,6 +13,12 @@ class PlateSection(Section):
     channels: list[int] = Field(min_length=1, max_length=4, description="Channel indices (0-based) summed.")
     width_mm: float = Field(default=300.0, gt=0, description="Plate width along the shelf, millimetres.")
     depth_mm: float = Field(default=400.0, gt=0, description="Plate depth, front to back, millimetres.")
+    max_g: float = Field(
+        default=30_000.0,
+        gt=0,
+        description="Heaviest load the plate is built for (its cells' rated capacity); a reading beyond +-this "
+        "flags the plate and its events 'over_range', and calibration refuses weights beyond it.",
+    )
     roi: list[tuple[int, int]] | None = Field(
         default=None,
         min_length=3,
