@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from edge.config.base import Section
+from edge.config.base import KeyProblem, KeyProblems, Section, worded_pattern
 
 
 class CameraSection(Section):
@@ -40,7 +40,7 @@ class CameraSection(Section):
     height: int | None = Field(default=None, gt=0, description="Requested capture height (live devices only).")
     fourcc: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9 ]{4}$",
+        pattern=worded_pattern(r"^[A-Za-z0-9 ]{4}$", "4 letters, digits or spaces, e.g. \"MJPG\" or \"YUYV\""),
         description=(
             "Pixel format to ask a live V4L2 camera for, e.g. 'MJPG' (frames then stay compressed until "
             "looked at; USB webcams need it for 30 fps above 640x480) or 'YUYV'. Unset: the driver's choice."
@@ -58,8 +58,15 @@ class CameraSection(Section):
 
     @model_validator(mode="after")
     def _rates_are_ordered(self) -> CameraSection:
+        problems = []
         if self.active_fps < self.idle_fps:
-            raise ValueError(f"active_fps ({self.active_fps}) must be >= idle_fps ({self.idle_fps})")
+            problems.append(
+                KeyProblem(("active_fps",), f"must be at least idle_fps ({self.idle_fps:g})", self.active_fps)
+            )
         if self.retry_max_s < self.retry_min_s:
-            raise ValueError(f"retry_max_s ({self.retry_max_s}) must be >= retry_min_s ({self.retry_min_s})")
+            problems.append(
+                KeyProblem(("retry_max_s",), f"must be at least retry_min_s ({self.retry_min_s:g})", self.retry_max_s)
+            )
+        if problems:
+            raise KeyProblems(problems)
         return self

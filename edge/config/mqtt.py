@@ -7,11 +7,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from edge.config.base import Section
+from edge.config.base import KeyProblem, KeyProblems, Section, problem_at, worded_pattern
 from edge.config.secrets import validate_secret_reference
 
 # A topic level we build topics from: no wildcards, no separators, not empty.
-TOPIC_LEVEL = r"^[^/#+\s]{1,64}$"
+TOPIC_LEVEL = worded_pattern(r"^[^/#+\s]{1,64}$", "1-64 characters without '/', '#', '+' or spaces")
 
 
 class MqttTlsSection(Section):
@@ -23,8 +23,10 @@ class MqttTlsSection(Section):
 
     @model_validator(mode="after")
     def _cert_and_key_together(self) -> MqttTlsSection:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together for mutual TLS; set both or neither")
+        if self.cert_file is not None and self.key_file is None:
+            raise problem_at("key_file", "is missing: mutual TLS needs cert_file and key_file; set both or neither")
+        if self.key_file is not None and self.cert_file is None:
+            raise problem_at("cert_file", "is missing: mutual TLS needs cert_file and key_file; set both or neither")
         return self
 
 
@@ -64,8 +66,14 @@ class MqttSection(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> MqttSection:
+        problems = []
         if self.password is not None and self.username is None:
-            raise ValueError("password is set but username is not; set mqtt.username too")
+            problems.append(KeyProblem(("username",), "is missing but mqtt.password is set; set the broker user name"))
         if self.reconnect_max_s < self.reconnect_min_s:
-            raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+            problems.append(KeyProblem(
+                ("reconnect_max_s",), f"must be at least reconnect_min_s ({self.reconnect_min_s:g})",
+                self.reconnect_max_s,
+            ))
+        if problems:
+            raise KeyProblems(problems)
         return self

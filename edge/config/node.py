@@ -6,10 +6,13 @@ from pathlib import Path
 
 from pydantic import Field
 
-from edge.config.base import Section
+from edge.config.base import Section, worded_pattern
 
 # Safe in MQTT topics, file names and systemd unit instance names.
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+IDENTIFIER = worded_pattern(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+    "1-64 characters: letters, digits, '_', '.' and '-', starting with a letter or digit",
+)
 
 
 class NodeSection(Section):

@@ -13,24 +13,52 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from edge.config.base import section_model_of
 from edge.config.root import NodeConfig
 
 INTRO = """# Configuration reference
 
 One TOML file: `/etc/shelf-node/config.toml` in production, `--config FILE` (or `$SHELF_NODE_CONFIG`)
 to override. It is validated at start; unknown keys are refused, and each problem is reported on its
-own line as `FILE: key.path: what is wrong (got VALUE)`. `shelf-node config check FILE` prints the
-same and exits 2 on a bad file. Examples: `config/example-node.toml` (real node), `config/sim-node.toml`
-(simulated shelf).
+own line as `FILE: key.path: what is wrong, what is allowed (got VALUE)`, the value written as in the
+file (`true`, `"text"`, `[6, 8]`). A cross-key problem names the key to change (`mqtt.reconnect_max_s:
+must be at least reconnect_min_s (9) (got 1.0)`); no message repeats a whole table. Numbers must be
+finite (`nan` and `inf` are refused) and are never `true`/`false`. Examples: `config/example-node.toml`
+(real node), `config/sim-node.toml` (simulated shelf).
+
+## Checking a file: `shelf-node config check FILE`
+
+It checks what `run` checks at start, and exits 2 on the first kind of problem it finds (every problem
+of that kind listed) or 0 when `run` would accept the file:
+
+1. the schema: every key and value, as above;
+2. the files the config refers to: the secret behind `mqtt.password` (read, never shown; an empty file
+   is refused), `[mqtt.tls]` files (the CA must load as PEM, the key must be the unencrypted key of
+   `cert_file`), `[detector]` model and labels (readable; their sha256 when `model_sha256` /
+   `labels_sha256` is set), a `[camera]` video file or frame directory, `outbox.path`'s directory, and
+   `node.state_dir` (a directory the node can write, or one the node can create: only its last
+   component is created, as systemd's `StateDirectory=` does).
+
+`--schema-only` skips step 2 and says so. Lines starting `note:` do not fail the check; they say what
+could not be checked here or what the node will wait for: a `credential:` secret when
+`$CREDENTIALS_DIRECTORY` is not set (only systemd sets it; check the file of the unit's
+`LoadCredential=`), a serial port or camera device that is not plugged in now, a state directory the
+node will create. Files are checked as the user running the command; run it as the service user
+(`sudo -u shelf-node shelf-node config check FILE`) to check their permissions too. `--json` prints
+`ok`, `problems`, `notes`, `checked` and the files checked.
+
+## Secrets
 
 Secrets are never inline: `password = "file:/etc/shelf-node/secrets/mqtt-password"` reads a file, and
 `password = "credential:mqtt-password"` reads `$CREDENTIALS_DIRECTORY/mqtt-password` (systemd
-`LoadCredential=`). Anything else is refused.
+`LoadCredential=`). Anything else is refused, and the refused value is never printed: an error says
+`(got an inline value, 7 characters, not shown)`. The same holds for every key whose name holds
+password, passwd, passphrase, secret, token or credential, known or misspelt. `config show` and the
+hub's `config` command print references only.
 
 This reference is generated from the models (`python -m edge.config.reference > docs/config.md`);
 a test fails when it is out of date.
 """
-
 
 def render() -> str:
     out = [INTRO]
@@ -43,7 +71,7 @@ def _section(out: list[str], path: str, model: type[BaseModel], top: bool = Fals
     nested: list[tuple[str, type[BaseModel]]] = []
     for name, field in model.model_fields.items():
         key = f"{path}.{name}" if path else name
-        sub = _model_of(field.annotation)
+        sub = section_model_of(field.annotation)
         if sub is not None:
             array = typing.get_origin(field.annotation) is list
             nested.append((f"{key}" if not array else f"{key}[]", sub))
@@ -61,17 +89,6 @@ def _section(out: list[str], path: str, model: type[BaseModel], top: bool = Fals
         out.append("")
     for key, sub in nested:
         _section(out, key, sub)
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    candidates = [annotation, *typing.get_args(annotation)]
-    for candidate in candidates:
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-        for inner in typing.get_args(candidate):
-            if isinstance(inner, type) and issubclass(inner, BaseModel):
-                return inner
-    return None
 
 
 def _type_name(annotation: Any) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from edge.config.base import Section
+from edge.config.base import KeyProblem, KeyProblems, Section
 from edge.config.camera import CameraSection
 from edge.config.detector import DetectorSection
+from edge.config.messages import render_value
 from edge.config.mqtt import MqttSection
 from edge.config.node import NodeSection
 from edge.config.outbox import OutboxSection
@@ -27,28 +28,33 @@ class NodeConfig(Section):
 
     @model_validator(mode="after")
     def _plates_fit_channels(self) -> NodeConfig:
-        problems: list[str] = []
-        seen_names: set[str] = set()
-        owner: dict[int, str] = {}
+        problems: list[KeyProblem] = []
+        first_with_name: dict[str, int] = {}
+        owner: dict[int, int] = {}
+        last = self.serial.channels - 1
         for index, plate in enumerate(self.plates):
-            if plate.name in seen_names:
-                problems.append(f"plates[{index}].name: plate name {plate.name!r} is used twice")
-            seen_names.add(plate.name)
-            for channel in plate.channels:
-                if not 0 <= channel < self.serial.channels:
-                    problems.append(
-                        f"plates[{index}].channels: channel {channel} does not exist "
-                        f"(serial.channels = {self.serial.channels}, so 0..{self.serial.channels - 1})"
-                    )
+            if plate.name in first_with_name:
+                problems.append(KeyProblem(
+                    ("plates", index, "name"),
+                    f"plate name is used twice (also plates[{first_with_name[plate.name]}]); give each plate its own",
+                    plate.name,
+                ))
+            first_with_name.setdefault(plate.name, index)
+            for position, channel in enumerate(plate.channels):
+                if not 0 <= channel <= last:
+                    message = f"channel {channel} does not exist (serial.channels = {last + 1}, so 0..{last})"
+                elif channel in plate.channels[:position]:
+                    message = f"channel {channel} is listed twice"
                 elif channel in owner:
-                    problems.append(
-                        f"plates[{index}].channels: channel {channel} already belongs to plate "
-                        f"{owner[channel]!r}"
-                    )
+                    other = owner[channel]
+                    message = (f"channel {channel} already belongs to plate {render_value(self.plates[other].name)} "
+                               f"(plates[{other}]); a load cell belongs to one plate")
                 else:
-                    owner[channel] = plate.name
+                    owner[channel] = index
+                    continue
+                problems.append(KeyProblem(("plates", index, "channels"), message, plate.channels))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise KeyProblems(problems)
         return self
 
     def plate_names(self) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from edge.config.base import Section
+from edge.config.base import Section, problem_at
 
 
 class SerialSection(Section):
@@ -55,14 +55,15 @@ class SerialSection(Section):
     @classmethod
     def _port_not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("port is empty; set it to /dev/serial/by-id/usb-... (see `ls -l /dev/serial/by-id/`)")
+            raise ValueError("is empty; set it to /dev/serial/by-id/usb-... (see `ls -l /dev/serial/by-id/`)")
         return value
 
     @model_validator(mode="after")
     def _backoff_ordered(self) -> SerialSection:
         if self.backoff_min_s > self.backoff_max_s:
-            raise ValueError(
-                f"backoff_min_s ({self.backoff_min_s}) is larger than backoff_max_s ({self.backoff_max_s}); "
-                "swap them or raise backoff_max_s"
+            raise problem_at(
+                "backoff_max_s",
+                f"must be at least backoff_min_s ({self.backoff_min_s:g}); swap them or raise backoff_max_s",
+                self.backoff_max_s,
             )
         return self

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from edge.config.base import Section
+from edge.config.base import Section, problem_at
 
 
 class WeighingSection(Section):
@@ -106,8 +106,10 @@ class WeighingSection(Section):
     @model_validator(mode="after")
     def _thresholds_consistent(self) -> WeighingSection:
         if self.open_fraction > self.zero_track_band_fraction:
-            raise ValueError(
-                "open_fraction must not exceed zero_track_band_fraction (a plate would leave its band "
-                "without turning active, and zero tracking could never follow it)"
+            raise problem_at(
+                "open_fraction",
+                f"must be at most zero_track_band_fraction ({self.zero_track_band_fraction:g}): a plate would "
+                "leave its band without turning active, and zero tracking could never follow it",
+                self.open_fraction,
             )
         return self
