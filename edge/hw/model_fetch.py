@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.atomic_file import replace_atomically
 from edge.errors import ModelError
 
 DEFAULT_URL = (
@@ -85,13 +86,5 @@ def install_from_zip(archive: Path, dest: Path, expected_sha256: str = DETECT_SH
 
 
 def _write_atomically(path: Path, data: bytes) -> Path:
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(temporary, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    replace_atomically(path, data, durable=True)
     return path

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
 from collections import deque
 from pathlib import Path
+
+from edge.atomic_file import TEMP_SUFFIX, replace_atomically
 
 # Ids sort by time: <unix ms, 13 digits>-<counter>; nothing else is accepted (no path tricks).
 SNAPSHOT_ID = re.compile(r"^\d{13}-\d{6}$")
@@ -24,7 +25,7 @@ class SnapshotStore:
         self._lock = threading.Lock()
         self._counter = 0
         directory.mkdir(parents=True, exist_ok=True)
-        for leftover in directory.glob("*.tmp"):  # a save cut short by a power loss
+        for leftover in directory.glob(f"*{TEMP_SUFFIX}"):  # a save cut short by a power loss
             leftover.unlink(missing_ok=True)
         self._index: deque[tuple[str, int]] = deque(self._scan())
         self._bytes = sum(size for _, size in self._index)
@@ -37,10 +38,7 @@ class SnapshotStore:
             self._counter = (self._counter + 1) % 1_000_000
             snapshot_id = f"{int((time.time() if t is None else t) * 1000):013d}-{self._counter:06d}"
             final = self.directory / f"{snapshot_id}.jpg"
-            temporary = final.with_suffix(".tmp")
-            with open(temporary, "wb") as handle:
-                handle.write(jpeg)
-            os.replace(temporary, final)
+            replace_atomically(final, jpeg, durable=False)
             self._index.append((snapshot_id, len(jpeg)))
             self._bytes += len(jpeg)
             if len(self._index) > 1 and self._index[-2][0] > snapshot_id:  # a frame older than the last saved
