@@ -5,7 +5,9 @@ Defaults were chosen on the simulator's tuning seeds (docs/fusion.md, "How the t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from edge.config.fusion import FusionSection
 
 # P(count = n) for n = 1..6 before the grams are seen: most hands take one unit.
 DEFAULT_COUNT_PRIOR = (0.80, 0.12, 0.04, 0.02, 0.012, 0.008)
@@ -50,3 +52,11 @@ class FusionSettings:
             prior.append(prior[-1] * 0.7)
         total = sum(prior)
         return [p / total for p in prior]
+
+
+def settings_from_config(section: FusionSection, base: FusionSettings | None = None) -> FusionSettings:
+    """The `[fusion]` section's knobs over the tuned defaults."""
+    return replace(base or FusionSettings(), auto_accept=section.auto_accept, vision_hit=section.vision_hit,
+                   vision_confusion=section.vision_confusion, vision_background=section.vision_background,
+                   vision_temper=section.vision_temper, neighbour_window_s=section.neighbour_window_s,
+                   overlap_window_s=section.overlap_window_s, misplaced_prior=section.misplaced_prior)

@@ -1,0 +1,48 @@
+"""[fusion]: item events from weight events, camera evidence and the planogram. (Owner: fusion.)
+
+See docs/fusion.md for the model; the defaults were chosen on the simulator's tuning seeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from edge.config.base import Section
+
+
+class FusionSection(Section):
+    planogram: Path | None = Field(
+        default=None,
+        description=("Planogram file (docs/planogram.md) for nodes without a hub and for replay; the hub's "
+                     "retained planogram replaces it when one arrives."),
+    )
+    auto_accept: float = Field(
+        default=0.995, gt=0.5, le=1,
+        description="Calibrated confidence an item event needs to skip review (chosen on the risk-coverage curve).",
+    )
+    publish_weight_events: bool = Field(
+        default=True, description="Publish the weight events too (item events link to them either way).",
+    )
+    vision_hit: float = Field(default=0.9, gt=0, lt=1, description="P(a SKU's label is seen | it moved and the "
+                              "camera saw something).")
+    vision_confusion: float = Field(default=0.02, gt=0, lt=1, description="P(another SKU's label is seen instead).")
+    vision_background: float = Field(default=0.2, gt=0, lt=1, description="P(a label is seen | the item has no "
+                                     "label the camera knows).")
+    vision_temper: float = Field(default=0.8, gt=0, le=1, description="Exponent on the vision factor "
+                                 "(frames of one event are not independent).")
+    neighbour_window_s: float = Field(default=1.5, ge=0, le=10, description="Neighbouring plates' events "
+                                      "settling this close may be one item across plates (an ill-fitting event "
+                                      "waits this long for its neighbour).")
+    overlap_window_s: float = Field(default=0.3, ge=0, le=10, description="Another change on the same plate this "
+                                    "soon before an event makes it `overlap` (review).")
+    misplaced_prior: float = Field(default=0.04, ge=0, lt=0.5, description="Prior share of put-backs of a SKU "
+                                   "that does not live on the plate.")
+
+    @model_validator(mode="after")
+    def _confusion_below_hit(self) -> FusionSection:
+        if self.vision_confusion >= self.vision_hit:
+            raise ValueError("vision_confusion must be below vision_hit, or a seen label would count against "
+                             "the SKU that carries it")
+        return self
