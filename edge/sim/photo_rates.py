@@ -109,3 +109,38 @@ def family_of(path: str) -> str | None:
         return fields[2]
     stem = "_".join(f for f in fields if not f.isdigit() and f not in {"img", "small-150"})
     return stem if stem in FAMILY_LABEL else None
+
+
+UNKNOWN_PACK_HIT = 0.2  # families the detector does not know (hit <= this) stand for label-less packs
+SERVICE_THRESHOLD = 0.5  # the vision service's default detector.score_threshold
+
+
+def derive_rates(photos: Sequence[dict[str, object]], threshold: float = SERVICE_THRESHOLD) -> dict[str, object]:
+    """edge/sim/camera_rates.json from a measurement report's photos: per-family rates from the
+    measure half only, and `no_look` (a pack COCO has no class for) pooled from the families the
+    detector barely knows."""
+    measured = [
+        PhotoResult(str(p["family"]), str(p["file"]), tuple((str(a), float(b)) for a, b in p["detections"]))  # type: ignore[attr-defined]
+        for p in photos
+        if p["split"] == "measure"
+    ]
+    rates = family_rates(measured, threshold)
+    unknown = [r for r in rates.values() if r.hit <= UNKNOWN_PACK_HIT and r.photos >= 5]
+    total = sum(r.photos for r in unknown)
+    pooled: Counter[str] = Counter()
+    for r in unknown:
+        for name, share in r.confusions.items():
+            pooled[name] += share * r.photos / total
+    return {
+        "source": "scripts/bench-fusion --measure-camera: measure half of ../shared/images, threshold "
+        f"{threshold}",
+        "families": {
+            name: {"label": r.label, "photos": r.photos, "hit": round(r.hit, 4),
+                   "best_scores": [round(s, 4) for s in r.best_scores],
+                   "confusions": {k: round(v, 4) for k, v in sorted(r.confusions.items())}, "hand": round(r.hand, 4)}
+            for name, r in rates.items()
+        },
+        "no_look": {"from": [r.family for r in unknown], "photos": total,
+                    "best_scores": sorted(round(s, 4) for r in unknown for s in r.best_scores),
+                    "confusions": {k: round(v, 4) for k, v in sorted(pooled.items())}},
+    }  # fmt: skip

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.loadcell.recording import read_capture, read_header
 from edge.loadcell.framing import weight_frame
+from edge.loadcell.recording import read_capture, read_header
 from edge.sim.mcu import corrupt_line, glitch_value
 from edge.sim.offline import DEFAULT_START, simulate_to_capture
 from tests.sim.helpers import frame_ok, quiet_scenario, weight_fields

@@ -177,7 +177,6 @@ def test_malformed_truth_line_is_named(tmp_path: Path) -> None:
 
 def test_fixed_calibration_from_the_scenario(tmp_path: Path) -> None:
     from edge.loadcell.recording import read_header
-
     from edge.sim.scenario import Scenario
     from edge.sim.scenario_toml import scenario_to_toml
 
