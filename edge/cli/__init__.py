@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "detect": "edge.cli.detect_cmd:detect",
     "camera": "edge.cli.camera_cmd:camera",
     "demo": "edge.cli.demo_cmd:demo",
+    "planogram": "edge.cli.planogram_cmd:planogram",
 }
 
 
