@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -24,6 +25,9 @@ from edge.hw.frames import (
 from edge.hw.jpeg import JPEG_EOI, JPEG_SOI
 
 FRAME_NAME = re.compile(r"^(\d{10,16})\.(jpe?g|png)$", re.IGNORECASE)
+MAX_IGNORED_KEPT = 100  # ignored file names remembered for why_silent()
+MAX_IGNORED_SHOWN = 3
+log = logging.getLogger(__name__)
 
 
 class FrameDirSource:
@@ -41,6 +45,10 @@ class FrameDirSource:
         self._last_t = float("-inf")
         self._dir_mtime = -1
         self._anchor: tuple[float, float] | None = None  # (first frame t, wall time it was shown)
+        self._ignored: dict[str, str] = {}  # frame file name -> why it was skipped (bounded, newest last)
+        self._misnamed: list[str] = []  # at the last scan: a few names that are not <unix ms>.jpg
+        self._misnamed_count = 0
+        self._files_seen = 0  # entries in the directory at the last scan
 
     def open(self) -> None:
         if not self.directory.is_dir():
@@ -48,6 +56,29 @@ class FrameDirSource:
         self._dir_mtime = -1
         self._anchor = None
         self._pending = []
+
+    def why_silent(self) -> str | None:
+        """Why no frame may have come, for the drop-out message: the files ignored and why (a few of
+        each kind, those still there), an empty directory, or no frame newer than the last one shown."""
+        for name in [name for name in self._ignored if not (self.directory / name).exists()]:
+            del self._ignored[name]  # gone (a writer's temporary file, or cleaned up): no longer a cause
+        gone = [name for name in self._misnamed if not (self.directory / name).exists()]
+        self._misnamed = [name for name in self._misnamed if name not in gone]
+        self._misnamed_count -= len(gone)
+        problems = [f"{name}: {reason}" for name, reason in list(self._ignored.items())[-MAX_IGNORED_SHOWN:]]
+        if len(self._ignored) > MAX_IGNORED_SHOWN:
+            problems.append(f"{len(self._ignored) - MAX_IGNORED_SHOWN} more not complete images")
+        if self._misnamed_count:
+            more = self._misnamed_count - len(self._misnamed)
+            problems.append(f"{', '.join(self._misnamed)}{f' and {more} more' if more else ''}: not named "
+                            "<unix ms>.jpg")
+        if problems:
+            return f"files ignored: {'; '.join(problems)}; frames must be complete JPEGs (or PNGs) named <unix ms>.jpg"
+        if self._files_seen == 0:
+            return "the directory is empty; frames must be complete JPEGs (or PNGs) named <unix ms>.jpg"
+        if not self._pending and self._last_t > float("-inf"):
+            return f"no frame newer than the last one shown ({round(self._last_t * 1000)}.jpg)"
+        return None
 
     def read(self) -> Frame | None:
         return decoded(self.poll())
@@ -71,16 +102,27 @@ class FrameDirSource:
         if path.suffix.lower() != ".png":
             try:
                 data = np.fromfile(path, np.uint8)
-            except OSError:
-                return None  # removed meanwhile: skip it
-            tail = data[-32:].tobytes()
-            if data[:2].tobytes() != JPEG_SOI or JPEG_EOI not in tail:
-                return None  # half-written or not a JPEG: skip it
+            except OSError as exc:  # e.g. removed meanwhile
+                return self._ignore(name, f"unreadable ({exc.strerror or exc})")
+            if data[:2].tobytes() != JPEG_SOI:
+                return self._ignore(name, f"not a JPEG ({data.size} bytes, no JPEG start marker)")
+            if JPEG_EOI not in data[-32:].tobytes():
+                return self._ignore(name, f"not a complete JPEG ({data.size} bytes, no end marker)")
             return t, JpegFrame(data, f"{self.description}: {name}")
         import cv2
 
         image: Image | None = cv2.imread(str(path), cv2.IMREAD_COLOR)  # type: ignore[assignment]
-        return None if image is None else (t, image)  # None: unreadable or half-written file, skip it
+        if image is None:
+            return self._ignore(name, "not a readable PNG")
+        return t, image
+
+    def _ignore(self, name: str, reason: str) -> PolledFrame | None:
+        """Remember (bounded) why a frame file was skipped, for why_silent(); None: the next frame will do."""
+        log.debug("%s: %s %s; skipped", self.description, name, reason)
+        self._ignored[name] = reason
+        while len(self._ignored) > MAX_IGNORED_KEPT:
+            del self._ignored[next(iter(self._ignored))]
+        return None
 
     def close(self) -> None:
         self._pending = []
@@ -94,10 +136,17 @@ class FrameDirSource:
             return
         self._dir_mtime = mtime
         found = []
+        self._files_seen, self._misnamed, self._misnamed_count = 0, [], 0
         with os.scandir(self.directory) as entries:
             for entry in entries:
+                self._files_seen += 1
                 match = FRAME_NAME.match(entry.name)
-                if match and int(match.group(1)) / 1000.0 > self._last_t:
+                if match is None:
+                    if not entry.name.startswith("."):  # hidden files: a writer's temporaries
+                        self._misnamed_count += 1
+                        if len(self._misnamed) < MAX_IGNORED_SHOWN:
+                            self._misnamed.append(entry.name)
+                elif int(match.group(1)) / 1000.0 > self._last_t:
                     found.append((int(match.group(1)) / 1000.0, entry.name))
         known = {name for _, name in self._pending}
         self._pending = sorted(self._pending + [item for item in found if item[1] not in known])
@@ -198,6 +247,9 @@ class VideoFileSource:
         if self._jpeg_packets:
             return t, JpegFrame(image.reshape(-1), f"{self.description} frame {due}")
         return t, image
+
+    def why_silent(self) -> str | None:
+        return None  # its errors say what went wrong
 
     def close(self) -> None:
         if self._capture is not None:

@@ -86,6 +86,9 @@ class LiveSource:
             frame = JpegFrame(image.reshape(-1), self.description)
         return t, frame
 
+    def why_silent(self) -> str | None:
+        return None  # its errors say what went wrong
+
     def close(self) -> None:
         if self._capture is not None:
             self._capture.release()
@@ -135,6 +138,9 @@ class StreamSource:
 
     def poll(self) -> PolledFrame | None:
         return self.read()
+
+    def why_silent(self) -> str | None:
+        return None  # its errors say what went wrong
 
     def close(self) -> None:
         self._stop.set()

@@ -49,6 +49,11 @@ class FrameSource(Protocol):
 
     def close(self) -> None: ...
 
+    def why_silent(self) -> str | None:
+        """What the source saw that explains why no frame came (e.g. a frame directory's ignored files
+        and why), for the drop-out message; None when it cannot tell."""
+        ...
+
 
 def decoded(frame: PolledFrame | None) -> Frame | None:
     if frame is None or isinstance(frame[1], np.ndarray):
@@ -64,7 +69,8 @@ def first_frame(source: FrameSource, timeout: float, poll_s: float = 0.01) -> Fr
         if frame is not None:
             return frame
         time.sleep(poll_s)
-    raise CameraError(f"{source.description}: no frame within {timeout:g}s")
+    why = source.why_silent()
+    raise CameraError(f"{source.description}: no frame within {timeout:g}s{f'; {why}' if why else ''}")
 
 
 def fourcc_of(capture: Any) -> str:

@@ -189,7 +189,8 @@ class FrameGrabber:
                 self._handle(frame[0], frame[1], active, now)
             elif now - last_frame_at > self.settings.dropout_s:
                 what = f"no frame for {now - last_frame_at:.1f}s" if got_frames else "opened but delivers no frames"
-                self._lost(f"{self.source.description}: {what}")
+                why = self.source.why_silent()
+                self._lost(f"{self.source.description}: {what}{f'; {why}' if why else ''}")
                 return got_frames
             self._wake.wait(max(0.0, self._next_poll - time.monotonic()))
         return got_frames

@@ -6,9 +6,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from edge.errors import CameraError
 from edge.hw.camera import FrameDirSource, JpegFrame, VideoFileSource
-from tests.vision.frames import HEIGHT, WIDTH, write_video
+from edge.hw.frames import first_frame
+from tests.vision.frames import HEIGHT, WIDTH, still, write_frames, write_video
 
 
 def poll_frames(source: VideoFileSource | FrameDirSource, count: int, timeout: float = 3.0) -> list:
@@ -67,3 +70,57 @@ def test_looped_mjpg_video_wraps_and_skips_without_ending(tmp_path: Path) -> Non
     finally:
         source.close()
     assert len(times) >= 15 and times == sorted(times) and times[-1] - times[0] > 1.0  # 5+ loops, never ended
+
+
+def write_bad_frames(directory: Path) -> None:
+    """A frame directory a technician might really get: a misnamed frame, one cut short, one not a JPEG."""
+    import cv2
+
+    directory.mkdir(parents=True, exist_ok=True)
+    ok, encoded = cv2.imencode(".jpg", still())
+    assert ok
+    data = encoded.tobytes()
+    (directory / "frame-0001.jpg").write_bytes(data)  # a good JPEG with a name that carries no time
+    (directory / "1700000000000.jpg").write_bytes(data[: len(data) // 2])  # half-written
+    (directory / "1700000000050.jpg").write_text("this is a text file\n")
+    (directory / ".1700000000100.jpg.tmp").write_bytes(data[:10])  # a writer's hidden temporary: not a cause
+
+
+def test_frame_directory_without_frames_says_which_files_were_ignored_and_why(tmp_path: Path) -> None:
+    write_bad_frames(tmp_path / "frames")
+    source = FrameDirSource(tmp_path / "frames")
+    source.open()
+    with pytest.raises(CameraError) as caught:
+        first_frame(source, 0.3)
+    message = str(caught.value)
+    assert message.startswith(f"frame directory {tmp_path / 'frames'}: no frame within 0.3s; files ignored: ")
+    assert "1700000000000.jpg: not a complete JPEG (" in message and "no end marker" in message
+    assert "1700000000050.jpg: not a JPEG (20 bytes, no JPEG start marker)" in message
+    assert "frame-0001.jpg: not named <unix ms>.jpg" in message
+    assert ".tmp" not in message
+
+
+def test_an_empty_frame_directory_says_so_and_a_good_frame_still_comes_after_bad_ones(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    source = FrameDirSource(tmp_path / "empty")
+    source.open()
+    with pytest.raises(CameraError, match=r"no frame within 0.2s; the directory is empty; frames must be"):
+        first_frame(source, 0.2)
+    write_bad_frames(tmp_path / "mixed")
+    write_frames(tmp_path / "mixed", 1, 0.05, start=1_700_000_000.2)
+    source = FrameDirSource(tmp_path / "mixed")
+    source.open()
+    t, image = first_frame(source, 2.0)
+    assert t == 1_700_000_000.2 and image.shape == (HEIGHT, WIDTH, 3)
+
+
+def test_ignored_files_that_are_gone_are_no_longer_named(tmp_path: Path) -> None:
+    write_bad_frames(tmp_path)
+    source = FrameDirSource(tmp_path)
+    source.open()
+    with pytest.raises(CameraError, match=r"1700000000000\.jpg"):
+        first_frame(source, 0.2)
+    for path in tmp_path.iterdir():
+        path.unlink()
+    why = source.why_silent()
+    assert why is not None and "1700000000000.jpg" not in why and "frame-0001" not in why

@@ -72,6 +72,20 @@ def test_frame_dir_emptied_is_a_dropout_and_new_frames_recover(tmp_path: Path, c
     assert capture.status().reconnects >= 1
 
 
+def test_frame_dir_of_unusable_files_says_which_and_why_in_camera_error(
+    tmp_path: Path, captures: list[FrameGrabber], caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "1700000000000.jpg").write_bytes(b"\xff\xd8" + bytes(500))  # cut short: no end marker
+    (tmp_path / "shelf.jpg").write_bytes(b"\xff\xd8\xff\xd9")
+    capture = start(captures, FrameGrabber(FrameDirSource(tmp_path), settings(tmp_path, idle_fps=20, active_fps=20)))
+    assert wait_for(lambda: capture.status().dropouts >= 1)
+    error = capture.status().camera_error or ""
+    assert error.startswith(f"frame directory {tmp_path}: opened but delivers no frames; files ignored: "), error
+    assert "1700000000000.jpg: not a complete JPEG (502 bytes, no end marker)" in error
+    assert "shelf.jpg: not named <unix ms>.jpg" in error
+    assert any("not a complete JPEG" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
 def test_frame_dir_removed_retries_until_it_returns(tmp_path: Path, captures: list[FrameGrabber]) -> None:
     directory = tmp_path / "cam"
     write_frames(directory, 3, 0.02)
@@ -166,6 +180,9 @@ class FaultOnce:
         if self.reads == 3:
             raise ZeroDivisionError("bug in a backend")
         return self.inner.poll()
+
+    def why_silent(self) -> str | None:
+        return self.inner.why_silent()
 
     def read(self):  # type: ignore[no-untyped-def]
         return self.inner.read()
