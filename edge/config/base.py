@@ -5,6 +5,7 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -22,18 +23,28 @@ def worded_pattern(regex: str, words: str) -> str:
 class Section(BaseModel):
     """One table of the TOML file. Unknown keys are errors, values are immutable after load.
 
-    nan and inf are refused for every number, and true/false for every number that is not a flag:
-    TOML has both, and either would pass a range check (`1 >= 1`, `inf > 0`) and mean nothing.
+    Values that would pass their type and range checks and still mean nothing are refused for every key:
+    nan and inf (TOML has both: `inf > 0`), true/false where a number is wanted (pydantic reads true as 1),
+    an empty string (`state_dir = ""` would be the working directory), and a path starting with '~'
+    (nothing expands it, so it would name a directory called '~').
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_flag_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
-        name = info.field_name
-        if name is not None and _holds_flag(value) and not _accepts_flag(cls.model_fields[name].annotation):
+    def _meaningful(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is None:
+            return value
+        field = cls.model_fields[info.field_name]
+        annotation = field.annotation
+        if _holds_flag(value) and not _accepts_flag(annotation):
             raise ValueError("must be a number, not true or false")
+        if isinstance(value, str) and not value.strip():
+            fix = "set it" if field.is_required() else "remove the key for the default"
+            raise ValueError(f"must not be empty; {fix}")
+        if isinstance(value, str) and value.startswith("~") and Path in _leaf_types(annotation):
+            raise ValueError("starts with '~', which nothing expands here; write the full path, e.g. /home/pi/...")
         return value
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from edge.config.base import Section
 from edge.config.node import IDENTIFIER
@@ -24,3 +24,14 @@ class PlateSection(Section):
         min_length=3,
         description="Plate outline in camera pixels, [[x, y], ...] (>= 3 points); needed for camera evidence.",
     )
+
+    @field_validator("roi")
+    @classmethod
+    def _roi_is_an_outline(cls, points: list[tuple[int, int]] | None) -> list[tuple[int, int]] | None:
+        if points is None:
+            return None
+        if any(x < 0 or y < 0 for x, y in points):
+            raise ValueError("camera pixels start at 0; no coordinate may be negative")
+        if len(set(points)) < 3:
+            raise ValueError("needs at least 3 different points: the plate's corners, in order around it")
+        return points

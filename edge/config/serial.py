@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from edge.config.base import Section, problem_at
 
@@ -17,7 +17,8 @@ class SerialSection(Section):
     port: str = Field(
         description=(
             "Device path or pyserial URL. Prefer the stable /dev/serial/by-id/usb-... link (it survives "
-            "replugging into another USB socket); /dev/ttyUSB0, a pty path, socket://host:port and loop:// also work."
+            "replugging into another USB socket; `ls -l /dev/serial/by-id/` lists them); /dev/ttyUSB0, a pty path, "
+            "socket://host:port and loop:// also work."
         ),
     )
     baudrate: int = Field(
@@ -50,13 +51,6 @@ class SerialSection(Section):
     query_on_open: bool = Field(
         default=True, description="Framed protocol: send $Q after (re)opening to get the info frame."
     )
-
-    @field_validator("port")
-    @classmethod
-    def _port_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("is empty; set it to /dev/serial/by-id/usb-... (see `ls -l /dev/serial/by-id/`)")
-        return value
 
     @model_validator(mode="after")
     def _backoff_ordered(self) -> SerialSection:

@@ -180,6 +180,15 @@ def test_values_are_written_as_in_the_file(value: object, written: str) -> None:
     ("channels = 4", 'channels = 4\nprotocol = "frmd"', 'serial.protocol: must be "framed" or "plain" (got "frmd")'),
     ("channels = 4", "channels = 4\nbaudrate = 100", "serial.baudrate: must be at least 300 (got 100)"),
     ("channels = [0, 1]", "channels = []", "plates[0].channels: must not be empty (got [])"),
+    ('node_id = "n1"', 'node_id = "n1"\nstate_dir = ""',
+     'node.state_dir: must not be empty; remove the key for the default (got "")'),
+    ('node_id = "n1"', 'node_id = "n1"\nstate_dir = "~/state"', "node.state_dir: starts with '~', which nothing "
+     'expands here; write the full path, e.g. /home/pi/... (got "~/state")'),
+    ('port = "loop://"', 'port = " "', 'serial.port: must not be empty; set it (got " ")'),
+    ("channels = [0, 1]", "channels = [0, 1]\nroi = [[-1, 0], [9, 0], [9, 9]]",
+     "plates[0].roi: camera pixels start at 0; no coordinate may be negative (got [[-1, 0], [9, 0], [9, 9]])"),
+    ("channels = [0, 1]", "channels = [0, 1]\nroi = [[0, 0], [0, 0], [9, 9]]", "plates[0].roi: needs at least 3 "
+     "different points: the plate's corners, in order around it (got [[0, 0], [0, 0], [9, 9]])"),
     ('store_id = "s1"', 'store_id = "store 1"', "node.store_id: must be 1-64 characters: letters, digits, '_', '.' "
      "and '-', starting with a letter or digit (got \"store 1\")"),
 ])
