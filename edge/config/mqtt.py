@@ -35,7 +35,7 @@ class MqttSection(Section):
     port: int = Field(default=1883, gt=0, lt=65536, description="Broker port (8883 is usual with TLS).")
     topic_prefix: str = Field(default="shelf", pattern=TOPIC_LEVEL, description="First topic level.")
     protocol: Literal["3.1.1", "5"] = Field(default="5", description="MQTT protocol version.")
-    client_id: str | None = Field(default=None, description="None = '<prefix>-<store>-<node>'.")
+    client_id: str | None = Field(default=None, description="Unset: '<topic_prefix>-<store_id>-<node_id>'.")
     keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keepalive in seconds.")
     username: str | None = Field(default=None, description="Broker user name, if the broker wants one.")
     password: str | None = Field(

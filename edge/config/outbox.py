@@ -10,12 +10,12 @@ from edge.config.base import Section
 
 
 class OutboxSection(Section):
-    path: Path | None = Field(default=None, description="SQLite file; None = <node.state_dir>/outbox.sqlite3.")
-    max_events: int | None = Field(default=None, gt=0, description="None = keep all the disk allows.")
+    path: Path | None = Field(default=None, description="SQLite file; unset: <node.state_dir>/outbox.sqlite3.")
+    max_events: int | None = Field(default=None, gt=0, description="Unset: keep all the disk allows.")
     max_age_s: float | None = Field(
         default=None, gt=0, description="Events older than this are dropped, only when drop_oldest = true."
     )
     drop_oldest: bool = Field(
         default=False,
-        description="At a bound, drop the oldest events (counted, logged). False = refuse new events instead.",
+        description="At a bound, drop the oldest events (counted, logged). false: refuse new events instead.",
     )

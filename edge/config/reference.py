@@ -76,7 +76,7 @@ def _section(out: list[str], path: str, model: type[BaseModel], top: bool = Fals
             array = typing.get_origin(field.annotation) is list
             nested.append((f"{key}" if not array else f"{key}[]", sub))
             continue
-        default = "**required**" if field.is_required() else f"`{_default(field.default)}`"
+        default = "**required**" if field.is_required() else _default(field.default)
         rows.append(f"| `{name}` | {_type_name(field.annotation)} | {default} | {field.description or ''} |")
     if not top:
         title = f"[[{path[:-2]}]]" if path.endswith("[]") else f"[{path}]"
@@ -93,16 +93,14 @@ def _section(out: list[str], path: str, model: type[BaseModel], top: bool = Fals
 
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in typing.get_args(annotation))
+    if origin in (typing.Union, types.UnionType):  # TOML has no null: an optional key is one left out
+        return " or ".join(_type_name(a) for a in typing.get_args(annotation) if a is not type(None))
     if origin is typing.Literal:
         return " / ".join(f"`{json.dumps(a)}`" for a in typing.get_args(annotation))
     if origin is list:
         return f"list of {_type_name(typing.get_args(annotation)[0])}"
     if origin is tuple:
         return "[" + ", ".join(_type_name(a) for a in typing.get_args(annotation)) + "]"
-    if annotation is type(None):
-        return "none"
     return {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "Path": "path"}.get(
         getattr(annotation, "__name__", str(annotation)), getattr(annotation, "__name__", str(annotation)))
 
@@ -111,10 +109,10 @@ def _default(value: Any) -> str:
     if value is PydanticUndefined:
         return ""
     if value is None:
-        return "none"
+        return "unset"
     if isinstance(value, BaseModel):
         return "see below"
-    return json.dumps(value, default=str)
+    return f"`{json.dumps(value, default=str)}`"
 
 
 if __name__ == "__main__":
