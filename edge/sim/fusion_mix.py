@@ -24,7 +24,7 @@ MIXED_MIX: dict[str, float] = {
 }  # fmt: skip
 # How often a plate is chosen for a pick, by its role: the same-label plate is kept near 5 % of
 # the interactions (each of them needs review), the other twin plates well above 10 % together.
-ROLE_WEIGHT = {"same_label": 0.22, "label_distinct": 1.2, "count_twin": 1.0, "mixed": 1.0, "single": 1.0}
+ROLE_WEIGHT = {"same_label": 0.4, "label_distinct": 1.2, "count_twin": 1.0, "mixed": 1.0, "single": 1.0}
 _OVERLAYS = frozenset({"glitch", "drop_lines", "corrupt"})
 
 

@@ -1,0 +1,108 @@
+"""Generated fusion scenarios: the designed shelf, the mix of hard cases, determinism, truth schema."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from edge.errors import ConfigError
+from edge.planogram import parse_planogram
+from edge.sim.catalogue import STORE, by_sku, count_twins, same_label_twins, weight_twins
+from edge.sim.engine import Simulation, layout_for
+from edge.sim.fusion_mix import generate_mixed_scenario
+from edge.sim.offline import simulate_to_capture
+from edge.sim.planogram_doc import planogram_document
+from edge.sim.scenario import load_scenario
+from edge.sim.shelf_design import design_shelf
+from edge.sim.tags import TAGS
+from edge.sim.truth import read_truth
+
+PLATES = ["p1", "p2", "p3", "p4", "p5"]
+
+
+def test_designed_shelves_hold_the_twins_on_purpose() -> None:
+    store = by_sku(STORE)
+    for seed in range(6):
+        design = design_shelf(seed, PLATES)
+        on = {p: [store[s.sku] for s in design.slots if s.plate == p] for p in PLATES}
+        role = {r: p for p, r in design.roles.items()}
+        a, b = on[role["same_label"]]
+        assert same_label_twins(a, b)
+        a, b = on[role["label_distinct"]]
+        assert weight_twins(a, b) and not same_label_twins(a, b)
+        a, b = on[role["count_twin"]]
+        assert count_twins(a, b, max_count=2) and not weight_twins(a, b)
+        assert len([s for s in design.slots if s.plate == role["single"]]) == 1
+        shelf = {s.sku for s in design.slots}
+        assert len(shelf) == len(design.slots)  # no SKU on two plates
+        assert len({i.sku for i in design.items} - shelf) == 3  # foreign SKUs in the catalogue
+    with pytest.raises(ValueError, match="at least 4 plates"):
+        design_shelf(1, PLATES[:3])
+
+
+def test_mix_has_every_hard_case_in_the_benchmark_shares() -> None:
+    shares: Counter[str] = Counter()
+    total = 0
+    for seed in (101, 102, 103):  # the benchmark's tuning seeds (scripts/bench-fusion)
+        scenario = generate_mixed_scenario(seed, PLATES, interactions=700)
+        truth = Simulation(scenario, layout_for(scenario), sps=10).truth
+        shopper = [r for r in truth if r.expect_event]
+        assert 700 <= len(shopper) <= 701  # an episode of two picks may end one over
+        total += len(shopper)
+        shares.update(tag for r in shopper for tag in r.tags)
+        assert {r.kind for r in truth} >= {"pick", "put", "restock", "bump", "lean", "fault", "camera"}
+        assert any(r.count >= 2 and r.kind == "pick" for r in shopper)
+        assert any(r.misplaced and "wrong plate" in r.detail for r in shopper)
+    share = {tag: shares[tag] / total for tag in TAGS}
+    assert share["weight_twin"] >= 0.10
+    assert 0.05 <= share["same_label_twin"] <= 0.09  # each needs review: kept just above the 5 % asked for
+    assert share["misplaced"] >= 0.05
+    for tag in ("multi_unit", "across", "simultaneous", "camera_down", "restock", "back_to_back"):
+        assert share[tag] >= 0.02, tag
+
+
+def test_same_seed_same_bytes_and_truth_schema(tmp_path: Path) -> None:
+    outputs = []
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        scenario = generate_mixed_scenario(seed, PLATES, interactions=40)
+        simulate_to_capture(scenario, tmp_path / f"{name}.cap", tmp_path / f"{name}.jsonl", sps=10)
+        outputs.append(((tmp_path / f"{name}.cap").read_bytes(), (tmp_path / f"{name}.jsonl").read_bytes()))
+    assert outputs[0] == outputs[1] and outputs[0] != outputs[2]
+    rows = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    for row in rows:
+        assert isinstance(row["misplaced"], bool) and set(row["tags"]) <= set(TAGS)
+        assert row["misplaced"] == ("misplaced" in row["tags"])
+        if row["misplaced"]:
+            assert row["kind"] == "put"
+    assert list(read_truth(tmp_path / "a.jsonl"))  # reads back
+
+
+def test_old_truth_files_still_read(tmp_path: Path) -> None:
+    old = {"id": 0, "kind": "pick", "t_start": 1.0, "t_settled": 2.0, "plates": {"p1": -10.0}, "sku": "a",
+           "count": 1, "expect_event": True, "detail": ""}  # fmt: skip
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps(old) + "\n")
+    record = next(read_truth(path))
+    assert record.misplaced is False and record.tags == ()
+
+
+def test_planogram_document_is_a_valid_v2_planogram_and_drives_a_scenario(tmp_path: Path) -> None:
+    scenario = generate_mixed_scenario(3, PLATES, interactions=20)
+    document = planogram_document(scenario)
+    planogram = parse_planogram(json.dumps(document), PLATES)
+    assert planogram is not None
+    (tmp_path / "shelf.json").write_text(json.dumps(document))
+    (tmp_path / "s.toml").write_text(
+        'name = "from-file"\nplanogram_file = "shelf.json"\n'
+        '[[actions]]\nat = 1\nkind = "pick"\nplate = "p1"\n'
+    )
+    loaded = load_scenario(tmp_path / "s.toml")
+    slots = [(s.plate, s.sku, s.stock) for s in scenario.planogram]
+    assert [(s.plate, s.sku, s.stock) for s in loaded.planogram] == slots
+    assert {i.sku: i.labels for i in loaded.items} == {i.sku: i.labels for i in scenario.items}
+    (tmp_path / "bad.toml").write_text('planogram_file = "nothing.json"\n')
+    with pytest.raises(ConfigError, match=r"nothing\.json not found"):
+        load_scenario(tmp_path / "bad.toml")
