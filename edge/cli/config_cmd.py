@@ -9,9 +9,9 @@ from typing import NoReturn
 import click
 
 from edge.cli.common import emit, json_option, load_or_fail
-from edge.config import config_digest, load_config
+from edge.config import NodeConfig, config_digest, load_config
 from edge.config.files import FileReport, check_files
-from edge.errors import ConfigError
+from edge.errors import ConfigError, ModelError
 
 
 @click.group()
@@ -37,8 +37,9 @@ def check(file: Path, schema_only: bool, as_json: bool) -> None:
         _report(file, exc.problems, [], as_json)
     files = FileReport() if schema_only else check_files(node_config)
     notes = [f"{file}: {note}" for note in files.notes]
-    if files.problems:
-        _report(file, [f"{file}: {line}" for line in files.problems], notes, as_json)
+    problems = files.problems or ([] if schema_only else _loads_as_run_does(node_config))
+    if problems:
+        _report(file, [f"{file}: {line}" for line in problems], notes, as_json)
     digest = config_digest(node_config)
     result = {"ok": True, "file": str(file), "digest": digest, "plates": node_config.plate_names(),
               "checked": "schema" if schema_only else "schema and files", "files": files.checked, "notes": notes}
@@ -48,6 +49,20 @@ def check(file: Path, schema_only: bool, as_json: bool) -> None:
         for note in notes:
             click.echo(f"note: {note}", err=True)
     emit(result, as_json, lambda r: f"{file}: OK ({len(node_config.plates)} plates, {what}, digest {digest[:12]})")
+
+
+def _loads_as_run_does(node_config: NodeConfig) -> list[str]:
+    """The files that are there and readable, loaded the way `run` loads them: a model that is no TFLite
+    model (a saved web page) or a label file without labels fails here, digests or not."""
+    if node_config.detector is None:
+        return []
+    from edge.vision.detector import Detector
+
+    try:
+        Detector.load(node_config.detector)
+    except ModelError as exc:
+        return [f"detector: {exc}"]
+    return []
 
 
 def _report(file: Path, problems: list[str], notes: list[str], as_json: bool) -> NoReturn:

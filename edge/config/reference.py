@@ -37,9 +37,11 @@ of that kind listed) or 0 when `run` would accept the file:
    `cert_file`), `[detector]` model and labels (readable; their sha256 when `model_sha256` /
    `labels_sha256` is set), a `[camera]` video file or frame directory, `outbox.path`'s directory, and
    `node.state_dir` (a directory the node can write, or one the node can create: only its last
-   component is created, as systemd's `StateDirectory=` does).
+   component is created, as systemd's `StateDirectory=` does);
+3. the `[detector]` model loaded in the TFLite runtime and its label file parsed, as `run` loads them
+   (a saved web page named `detect.tflite` fails here even without `model_sha256`).
 
-`--schema-only` skips step 2 and says so. Lines starting `note:` do not fail the check; they say what
+`--schema-only` skips steps 2 and 3 and says so. Lines starting `note:` do not fail the check; they say what
 could not be checked here or what the node will wait for: a `credential:` secret when
 `$CREDENTIALS_DIRECTORY` is not set (only systemd sets it; check the file of the unit's
 `LoadCredential=`), a serial port or camera device that is not plugged in now, a state directory the

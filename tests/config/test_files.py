@@ -159,3 +159,20 @@ def test_config_check_refuses_what_run_would_refuse(tmp_path: Path) -> None:
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert '"checked": "schema and files"' in result.stdout
+
+
+def test_config_check_loads_the_model_as_run_does(tmp_path: Path, shared_model_dir: Path) -> None:
+    models = shared_model_dir
+    config = tmp_path / "node.toml"
+    detector = f'[detector]\nmodel = "{models / "detect.tflite"}"\nlabels = "{models / "coco_labels.txt"}"\n'
+    config.write_text(node_toml(tmp_path, detector))
+    result = subprocess.run([sys.executable, "-m", "edge", "config", "check", str(config)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "saved-page.tflite").write_text("<html>not a model</html>\n")
+    config.write_text(node_toml(tmp_path, detector.replace(str(models / "detect.tflite"),
+                                                           str(tmp_path / "saved-page.tflite"))))
+    result = subprocess.run([sys.executable, "-m", "edge", "config", "check", str(config)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert f"{config}: detector: model {tmp_path}/saved-page.tflite: not a usable TFLite model" in result.stderr
