@@ -19,7 +19,7 @@ from edge.config.loader import load_config
 from edge.config.messages import describe_validation_error, render_value
 from edge.errors import ConfigError
 
-from .test_loader import MINIMAL
+from .test_loader import MINIMAL, problems_of
 
 FOUR_PLATES = MINIMAL.replace("channels = 4", "channels = 8") + """
 [[plates]]
@@ -29,12 +29,6 @@ channels = [4, 5]
 name = "p4"
 channels = [6, 8]
 """
-
-
-def problems_of(text: str) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        parse_config(text, source="node.toml")
-    return info.value.problems
 
 
 def with_mqtt(lines: str) -> str:
@@ -51,14 +45,14 @@ def with_mqtt(lines: str) -> str:
 ])
 def test_an_inline_password_is_never_echoed(mqtt: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_config(with_mqtt(mqtt), source="node.toml")
+        parse_config(with_mqtt(mqtt), source="test.toml")
     assert "hunter2" not in str(info.value)
     assert all("hunter2" not in problem for problem in info.value.problems)
 
 
 def test_an_inline_password_is_described_by_its_length() -> None:
     (problem,) = problems_of(with_mqtt('username = "u"\npassword = "hunter2"'))
-    assert problem == ("node.toml: mqtt.password: secrets are never inline: use 'file:/path/to/secret' or "
+    assert problem == ("test.toml: mqtt.password: secrets are never inline: use 'file:/path/to/secret' or "
                        "'credential:NAME' (got an inline value, 7 characters, not shown)")
 
 
@@ -76,16 +70,16 @@ def test_config_check_never_prints_the_password(tmp_path: Path) -> None:
 
 def test_a_plate_error_shows_the_plates_value_not_the_whole_config() -> None:
     (problem,) = problems_of(FOUR_PLATES)
-    assert problem == ("node.toml: plates[3].channels: channel 8 does not exist (serial.channels = 8, so 0..7) "
+    assert problem == ("test.toml: plates[3].channels: channel 8 does not exist (serial.channels = 8, so 0..7) "
                        "(got [6, 8])")
 
 
 @pytest.mark.parametrize(("mqtt", "expected"), [
     ("reconnect_min_s = 9.0\nreconnect_max_s = 1.0",
-     "node.toml: mqtt.reconnect_max_s: must be at least reconnect_min_s (9) (got 1.0)"),
-    ('password = "file:/etc/pw"', "node.toml: mqtt.username: is missing but mqtt.password is set; set the broker "
+     "test.toml: mqtt.reconnect_max_s: must be at least reconnect_min_s (9) (got 1.0)"),
+    ('password = "file:/etc/pw"', "test.toml: mqtt.username: is missing but mqtt.password is set; set the broker "
      "user name"),
-    ('tls = { cert_file = "/etc/c.pem" }', "node.toml: mqtt.tls.key_file: is missing: mutual TLS needs cert_file and "
+    ('tls = { cert_file = "/etc/c.pem" }', "test.toml: mqtt.tls.key_file: is missing: mutual TLS needs cert_file and "
      "key_file; set both or neither"),
 ])
 def test_cross_key_errors_name_their_key_and_only_its_value(mqtt: str, expected: str) -> None:
@@ -103,10 +97,10 @@ open_fraction = 0.6
 """
     problems = problems_of(text)
     assert sorted(problems) == [
-        "node.toml: camera.active_fps: must be at least idle_fps (5) (got 2.0)",
-        "node.toml: serial.backoff_max_s: must be at least backoff_min_s (5); swap them or raise backoff_max_s "
+        "test.toml: camera.active_fps: must be at least idle_fps (5) (got 2.0)",
+        "test.toml: serial.backoff_max_s: must be at least backoff_min_s (5); swap them or raise backoff_max_s "
         "(got 1.0)",
-        "node.toml: weighing.open_fraction: must be at most zero_track_band_fraction (0.5): a plate would leave "
+        "test.toml: weighing.open_fraction: must be at most zero_track_band_fraction (0.5): a plate would leave "
         "its band without turning active, and zero tracking could never follow it (got 0.6)",
     ]
 
@@ -115,8 +109,8 @@ def test_no_error_echoes_a_table() -> None:
     text = MINIMAL + '[mqttt]\nhost = "hub"\n[mqtt]\nreconnect_min_s = 9.0\nreconnect_max_s = 1.0\n'
     problems = problems_of(text)
     assert problems == [
-        "node.toml: mqtt.reconnect_max_s: must be at least reconnect_min_s (9) (got 1.0)",
-        "node.toml: mqttt: unknown section; did you mean mqtt? remove it or check its spelling (see docs/config.md)",
+        "test.toml: mqtt.reconnect_max_s: must be at least reconnect_min_s (9) (got 1.0)",
+        "test.toml: mqttt: unknown section; did you mean mqtt? remove it or check its spelling (see docs/config.md)",
     ]
 
 
@@ -152,8 +146,8 @@ def test_unknown_keys_point_to_the_documents_given() -> None:
 def test_a_plate_name_used_twice_and_a_channel_listed_twice() -> None:
     text = MINIMAL.replace('name = "p2"', 'name = "p1"').replace("channels = [2, 3]", "channels = [2, 2]")
     assert problems_of(text) == [
-        'node.toml: plates[1].name: plate name is used twice (also plates[0]); give each plate its own (got "p1")',
-        "node.toml: plates[1].channels: channel 2 is listed twice (got [2, 2])",
+        'test.toml: plates[1].name: plate name is used twice (also plates[0]); give each plate its own (got "p1")',
+        "test.toml: plates[1].channels: channel 2 is listed twice (got [2, 2])",
     ]
 
 
@@ -194,27 +188,27 @@ def test_values_are_written_as_in_the_file(value: object, written: str) -> None:
 ])
 def test_messages_say_what_is_allowed_in_the_files_words(old: str, new: str, expected: str) -> None:
     problems = problems_of(MINIMAL.replace(old, new))
-    assert problems == [f"node.toml: {expected}"]
+    assert problems == [f"test.toml: {expected}"]
     assert not any(python in problems[0] for python in ("True", "None", "'four'", "^["))
 
 
 def test_missing_and_misspelt_sections_are_named_as_sections() -> None:
     assert problems_of(MINIMAL.replace("[serial]", "[seral]")) == [
-        "node.toml: serial: required section [serial] is missing; add it (see docs/config.md)",
-        "node.toml: seral: unknown section; did you mean serial? remove it or check its spelling (see docs/config.md)",
+        "test.toml: serial: required section [serial] is missing; add it (see docs/config.md)",
+        "test.toml: seral: unknown section; did you mean serial? remove it or check its spelling (see docs/config.md)",
     ]
 
 
 def test_one_plates_table_instead_of_an_array_of_tables() -> None:
     text = '[node]\nstore_id = "s"\nnode_id = "n"\n[serial]\nport = "loop://"\n[plates]\nname = "p1"\nchannels = [0]\n'
     assert problems_of(text) == [
-        "node.toml: plates: must be a list of tables: write [[plates]] once for each entry, not [plates]"
+        "test.toml: plates: must be a list of tables: write [[plates]] once for each entry, not [plates]"
     ]
 
 
 def test_a_topic_prefix_pattern_is_said_in_words() -> None:
     (problem,) = problems_of(with_mqtt('topic_prefix = "a/b"'))
-    assert problem == ("node.toml: mqtt.topic_prefix: must be 1-64 characters without '/', '#', '+' or spaces "
+    assert problem == ("test.toml: mqtt.topic_prefix: must be 1-64 characters without '/', '#', '+' or spaces "
                        '(got "a/b")')
 
 
