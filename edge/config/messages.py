@@ -57,6 +57,8 @@ def describe_validation_error(
     """One line per problem: `key.path: what is wrong, what is allowed (got VALUE)`.
 
     `model` (the validated root) lets unknown keys get a did-you-mean; `docs` is where its keys are listed.
+    A model check that raises KeyProblems gives one line per key it names, so lines need not pair with
+    `exc.errors()` one to one.
     """
     lines: list[str] = []
     for error in exc.errors(include_url=False):
