@@ -3,6 +3,9 @@
 Deterministic: capture times, not the wall clock; calibration from the config defaults or a
 file given with --calibration (opened read-only), never from the node's mutable state unless
 --state-calibration asks for it. One JSON object per line, keys sorted (docs/weighing.md).
+
+A damaged capture line stops the replay: the events found before it are written, the summary says
+how far it got, and the exit code is 1. `--skip-bad` skips and counts such lines instead.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from edge.weighing.store import FILE_NAME
     help="Calibration JSON to use (read-only). Default: the config's defaults.",
 )
 @click.option("--state-calibration", is_flag=True, help=f"Use state_dir/{FILE_NAME} (read-only).")
+@click.option("--skip-bad", is_flag=True,
+              help="Skip damaged capture lines (no TAB, no time) and count them, instead of stopping at the first.")
 @json_option
 def replay(
     config_path: Path,
@@ -40,6 +45,7 @@ def replay(
     out_path: Path | None,
     calibration_path: Path | None,
     state_calibration: bool,
+    skip_bad: bool,
     as_json: bool,
 ) -> None:
     """Replay CAPTURE and write its weight events as JSON lines (stdout unless --out)."""
@@ -52,6 +58,7 @@ def replay(
     elif state_calibration:
         store = CalibrationStore(config.node.state_dir / FILE_NAME, read_only=True)
     show_progress = sys.stderr.isatty()
+    stopped: str | None = None  # why the replay stopped before the end of the capture
     try:
         with ExitStack() as stack:
             bar = None
@@ -59,26 +66,34 @@ def replay(
                 bar = stack.enter_context(
                     click.progressbar(length=capture.stat().st_size, label="replay", file=sys.stderr)
                 )
-            run = Replay(config, capture, store, on_line=bar.update if bar else None)
+            run = Replay(config, capture, store, on_line=bar.update if bar else None, skip_bad=skip_bad)
             out: IO[str] = stack.enter_context(out_path.open("w", encoding="utf-8")) if out_path else sys.stdout
-            for t_emit, event in run.events():
-                record = weight_event_to_dict(event)
-                record["t_emit_unix"] = round(t_emit, 6)
-                out.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
+            try:
+                for t_emit, event in run.events():
+                    record = weight_event_to_dict(event)
+                    record["t_emit_unix"] = round(t_emit, 6)
+                    out.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
+            except CaptureError as exc:  # a damaged line: keep what was found before it, then say where
+                stopped = str(exc)
     except (CaptureError, CalibrationError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write {out_path}: {exc.strerror or exc}" if out_path else f"replay failed: {exc}")
-    summary = run.summary()
+    summary = run.summary().to_json()
+    if stopped is not None:
+        summary["stopped"] = stopped
     if out_path is None:
         # stdout carries the events; the summary goes to stderr so pipes stay clean
         click.echo(_render(summary), err=True)
     else:
         emit(summary, as_json, _render)
+    if stopped is not None:
+        fail(f"replay stopped early, {summary['events']} events written: {stopped}")
 
 
 def _render(summary: dict[str, Any]) -> str:
     serial = summary["serial"]
+    reading = summary["reading"]
     rows = [
         [name, plate["grams"], plate["noise_sigma_g"], plate["state"], ",".join(map(str, plate["faulty_channels"]))]
         for name, plate in summary["weighing"]["plates"].items()
@@ -87,4 +102,12 @@ def _render(summary: dict[str, Any]) -> str:
         f"{summary['capture']}: {serial.get('lines', 0)} lines, {summary['frames']} frames, "
         f"{summary['events']} weight events, {serial.get('errors', 0)} bad lines"
     )
+    if reading["skipped_lines"]:
+        first = ", ".join(f"line {s['line']} ({s['reason']})" for s in reading["first_skipped"][:3])
+        head += f"\n{reading['skipped_lines']} damaged capture lines skipped: {first}"
+        if reading["skipped_lines"] > 3:
+            head += ", ..."
+    if reading["time_backwards"]:
+        head += (f"\ntime ran backwards {reading['time_backwards']} times "
+                 f"(largest step {reading['largest_backward_step_s']} s)")
     return head + "\n" + table(["plate", "grams", "noise_g", "state", "faulty_ch"], rows)

@@ -3,6 +3,10 @@
 Time comes from the capture (each line's reception time), never the wall clock, and the
 calibration from the config defaults or a read-only file, so a replay is reproducible:
 the same capture and config give the same events, byte for byte.
+
+A damaged capture line (no TAB, no time) stops the replay with a `FILE:LINE:` CaptureError after
+the events found before it have been handed out; with `skip_bad` it is skipped and counted instead
+(`summary().reading`).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from typing import Any
 
 from edge.config import NodeConfig
 from edge.errors import CaptureError
-from edge.loadcell.recording import read_capture, read_header
-from edge.loadcell.health import SerialHealth
+from edge.loadcell.health import SerialHealth, SerialStatus
 from edge.loadcell.protocol import make_parser
+from edge.loadcell.recording import CaptureReader, CaptureReadStatus, read_header
 from edge.model import WeightEvent, WeightFrame
+from edge.weighing.status import WeigherStatus
 from edge.weighing.store import CalibrationStore
 from edge.weighing.weigher import Weigher
 
@@ -32,20 +37,23 @@ class Replay:
     capture: Path
     calibration: CalibrationStore | None = None
     on_line: Callable[[int], None] | None = None  # progress: called with each raw line's size
+    skip_bad: bool = False  # skip and count damaged capture lines instead of stopping at the first
     health: SerialHealth = field(init=False)
     weigher: Weigher = field(init=False)
+    reader: CaptureReader = field(init=False)
 
     def __post_init__(self) -> None:
         check_header(self.config, self.capture)
         self.health = SerialHealth(self.config.serial.channels, clock=lambda: 0.0)
         self.weigher = Weigher(self.config, self.calibration)
+        self.reader = CaptureReader(self.capture, skip_bad=self.skip_bad)
 
     def events(self) -> Iterator[tuple[float, WeightEvent]]:
         """(capture time at which the event was emitted, event), in emission order."""
         parser = make_parser(self.config.serial, self.health)
         feed = self.weigher.feed
         on_line = self.on_line
-        for t, raw in read_capture(self.capture):
+        for t, raw in self.reader:
             if on_line is not None:
                 on_line(len(raw) + 19)
             record = parser.parse(raw, t)
@@ -53,15 +61,33 @@ class Replay:
                 for event in feed(record):
                     yield t, event
 
-    def summary(self) -> dict[str, Any]:
-        serial = self.health.snapshot(0.0)
-        return {
-            "capture": str(self.capture),
-            "frames": self.weigher.frames,
-            "events": self.weigher.events,
-            "serial": {key: serial[key] for key in SERIAL_KEYS if key in serial},
-            "weighing": self.weigher.status(),
-        }
+    def summary(self) -> ReplaySummary:
+        return ReplaySummary(
+            capture=self.capture,
+            frames=self.weigher.frames,
+            events=self.weigher.events,
+            serial=self.health.status(0.0),
+            weighing=self.weigher.status(),
+            reading=self.reader.status(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySummary:
+    """What one replay read and found (so far, when it stopped at a damaged line)."""
+
+    capture: Path
+    frames: int  # weight frames fed to the weigher
+    events: int  # weight events it emitted
+    serial: SerialStatus  # the parser's counters (bad serial lines, gaps, resets)
+    weighing: WeigherStatus  # the weigher's status at the end of the capture
+    reading: CaptureReadStatus  # capture lines read, skipped (skip_bad) and time steps backwards
+
+    def to_json(self) -> dict[str, Any]:
+        serial = self.serial.to_json()
+        return {"capture": str(self.capture), "frames": self.frames, "events": self.events,
+                "serial": {key: serial[key] for key in SERIAL_KEYS}, "weighing": self.weighing.to_json(),
+                "reading": self.reading.to_json()}
 
 
 def check_header(config: NodeConfig, capture: Path) -> dict[str, str]:

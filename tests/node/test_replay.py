@@ -116,3 +116,53 @@ def test_benchmark_smoke_mode_meets_its_floor() -> None:
     assert run["weigher"]["f1"] > run["baseline"]["f1"]
     assert run["cpu"]["weigher_pct_of_core"] < 2.0
     assert all(d["events"] == 0 for d in report["drift_only"])
+
+
+def damaged_copy(shelf: dict[str, Path], name: str, bad_lines: dict[float, str]) -> tuple[Path, list[int]]:
+    """The shelf's capture with `text` lines inserted at the given fractions of its length; their line numbers."""
+    lines = shelf["capture"].read_text().splitlines(keepends=True)
+    numbers = []
+    for fraction, text in sorted(bad_lines.items(), reverse=True):
+        lines.insert(round(len(lines) * fraction), text + "\n")
+    for index, line in enumerate(lines, start=1):
+        if line.rstrip("\n") in bad_lines.values():
+            numbers.append(index)
+    path = shelf["root"] / name
+    path.write_text("".join(lines))
+    return path, numbers
+
+
+def test_a_damaged_line_stops_the_replay_but_keeps_the_events_before_it(shelf: dict[str, Path]) -> None:
+    damaged, (bad_line,) = damaged_copy(shelf, "damaged.cap", {0.6: "1796147510.000000 no tab here"})
+    full = shelf["root"] / "full.jsonl"
+    assert replay("--config", shelf["config"], shelf["capture"], "--calibration", shelf["calibration"],
+                  "--out", full).returncode == 0
+    out = shelf["root"] / "until-damage.jsonl"
+    done = replay("--config", shelf["config"], damaged, "--calibration", shelf["calibration"], "--out", out, "--json")
+    assert done.returncode == 1
+    assert f"damaged.cap:{bad_line}: missing TAB" in done.stderr and "--skip-bad" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("shelf-node: replay stopped early")
+    written = out.read_text().splitlines()
+    summary = json.loads(done.stdout)
+    assert summary["stopped"].startswith(f"{damaged}:{bad_line}:")
+    assert 0 < len(written) == summary["events"] < len(full.read_text().splitlines())
+    # exactly the events the undamaged capture gives up to that point
+    assert written == full.read_text().splitlines()[: len(written)]
+
+
+def test_skip_bad_skips_and_counts_damaged_lines(shelf: dict[str, Path]) -> None:
+    damaged, numbers = damaged_copy(shelf, "damaged2.cap", {0.3: "garbage without a tab", 0.7: "nan\t$W,1,2*00"})
+    full = shelf["root"] / "full2.jsonl"
+    assert replay("--config", shelf["config"], shelf["capture"], "--calibration", shelf["calibration"],
+                  "--out", full).returncode == 0
+    out = shelf["root"] / "skipped.jsonl"
+    done = replay("--config", shelf["config"], damaged, "--calibration", shelf["calibration"], "--out", out,
+                  "--skip-bad", "--json")
+    assert done.returncode == 0, done.stderr
+    reading = json.loads(done.stdout)["reading"]
+    assert reading["skipped_lines"] == 2
+    assert [s["line"] for s in reading["first_skipped"]] == numbers
+    assert out.read_bytes() == full.read_bytes()  # the damaged lines carried no samples: same events
+    human = replay("--config", shelf["config"], damaged, "--calibration", shelf["calibration"], "--out",
+                   shelf["root"] / "skipped-human.jsonl", "--skip-bad")
+    assert f"2 damaged capture lines skipped: line {numbers[0]} (missing TAB" in human.stdout
