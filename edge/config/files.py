@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from edge.config.messages import render_value
 from edge.config.root import NodeConfig
@@ -44,7 +46,21 @@ def check_files(config: NodeConfig, environ: Mapping[str, str] = os.environ) -> 
     if config.camera is not None:
         _check_device(report, "camera.source", config.camera.source)
     _check_device(report, "serial.port", config.serial.port)
+    report.notes.extend(
+        f"{key}: {path} is relative: the node resolves it against its working directory, which is / under "
+        f"systemd (here it is {Path.cwd()})" for key, path in _relative_paths(config)
+    )
     return report
+
+
+def _relative_paths(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Path]]:
+    """Every path-valued key of `model` and its sections that is relative."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, Path) and not value.is_absolute():
+            yield prefix + name, value
+        elif isinstance(value, BaseModel):
+            yield from _relative_paths(value, f"{prefix}{name}.")
 
 
 def _check_state_dir(report: FileReport, state_dir: Path) -> None:

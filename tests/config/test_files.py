@@ -176,3 +176,16 @@ def test_config_check_loads_the_model_as_run_does(tmp_path: Path, shared_model_d
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert f"{config}: detector: model {tmp_path}/saved-page.tflite: not a usable TFLite model" in result.stderr
+
+
+def test_relative_paths_get_a_note_on_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = node_toml(tmp_path, '[outbox]\npath = "outbox.sqlite3"\n').replace(f'"{tmp_path / "state"}"', '"state"')
+    report = check_files(parse_config(text), {})
+    assert report.problems == []
+    assert report.notes[-2:] == [
+        f"node.state_dir: state is relative: the node resolves it against its working directory, which is / under "
+        f"systemd (here it is {tmp_path})",
+        f"outbox.path: outbox.sqlite3 is relative: the node resolves it against its working directory, which is / "
+        f"under systemd (here it is {tmp_path})",
+    ]
