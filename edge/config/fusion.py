@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from edge.config.base import Section
+from edge.config.base import Section, problem_at
 
 
 class FusionSection(Section):
@@ -43,6 +43,6 @@ class FusionSection(Section):
     @model_validator(mode="after")
     def _confusion_below_hit(self) -> FusionSection:
         if self.vision_confusion >= self.vision_hit:
-            raise ValueError("vision_confusion must be below vision_hit, or a seen label would count against "
-                             "the SKU that carries it")
+            raise problem_at("vision_confusion", f"must be below vision_hit ({self.vision_hit:g}), or a seen label "
+                             "would count against the SKU that carries it", self.vision_confusion)
         return self
