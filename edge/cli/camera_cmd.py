@@ -21,11 +21,12 @@ def camera() -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @config_option
 @click.option("--no-detect", is_flag=True, help="Draw plate regions only, do not run the detector.")
-def snapshot(out: Path, config_path: Path, no_detect: bool) -> None:
-    """Write one frame from the camera to OUT (JPEG) with plate regions and current detections drawn."""
+@json_option
+def snapshot(out: Path, config_path: Path, no_detect: bool, as_json: bool) -> None:
+    """Write one frame from the camera to OUT (.jpg, or .png) with plate regions and current detections drawn."""
     config = load_or_fail(config_path)
-    count = run_guarded(lambda: _snapshot(config, out, no_detect))
-    click.echo(f"wrote {out} ({count} detections drawn)")
+    data = run_guarded(lambda: _snapshot(config, out, no_detect))
+    emit(data, as_json, lambda d: f"wrote {d['out']} ({len(d['detections'])} detections drawn)")
 
 
 @camera.command()
@@ -52,24 +53,34 @@ def _grab(config: NodeConfig) -> tuple[float, Any]:
         source.close()
 
 
-def _snapshot(config: NodeConfig, out: Path, no_detect: bool) -> int:
-    from edge.hw.draw import annotate, encode_jpeg
+def _snapshot(config: NodeConfig, out: Path, no_detect: bool) -> dict[str, Any]:
+    from edge.hw.draw import annotate, write_image
+    from edge.vision.detector import detection_to_json
     from edge.vision.regions import regions_from_config
 
-    _, image = _grab(config)
+    t, image = _grab(config)
     detections = []
     hand_label = "person"
     if config.detector is not None and not no_detect:
         from edge.vision.detector import Detector
 
-        detections = Detector.load(config.detector).detect(image)
+        detector = Detector.load(config.detector)
+        if detector.label_warning:
+            click.echo(f"shelf-node: warning: {detector.label_warning}", err=True)
+        detections = sorted(detector.detect(image), key=lambda d: -d.score)
         hand_label = config.detector.hand_label
-    jpeg = encode_jpeg(annotate(image, detections, regions_from_config(config.plates), hand_label))
-    try:
-        out.write_bytes(jpeg)
-    except OSError as exc:
-        raise CameraError(f"cannot write {out}: {exc.strerror or exc}") from None
-    return len(detections)
+    assert config.camera is not None
+    write_image(out, annotate(image, detections, regions_from_config(config.plates), hand_label),
+                config.camera.jpeg_quality)
+    return {
+        "out": str(out),
+        "source": config.camera.source,
+        "frame_time": round(t, 3),
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "detector": config.detector is not None and not no_detect,
+        "detections": [detection_to_json(d) for d in detections],
+    }
 
 
 def _info(config: NodeConfig) -> dict[str, Any]:

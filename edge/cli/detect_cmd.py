@@ -10,6 +10,7 @@ import click
 from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, run_guarded, table
 from edge.config import NodeConfig
 from edge.config.detector import DetectorSection
+from edge.errors import CameraError
 
 
 @click.command()
@@ -40,11 +41,20 @@ def detect(
     annotate_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Detect objects in IMAGE files with the configured model (or --model/--labels)."""
+    """Detect objects in IMAGE files with the configured model (or --model/--labels).
+
+    Prints the results of every readable image; each image that cannot be read (or annotated) gets one
+    error line on stderr, and the command then exits 1.
+    """
     config = _config_if_wanted(ctx, config_path, need_detector=model is None)
     settings = _detector_settings(config, model, labels)
-    results = run_guarded(lambda: _run(images, settings, config, threshold, annotate_dir))
-    emit(results, as_json, _render)
+    results, errors = run_guarded(lambda: _run(images, settings, config, threshold, annotate_dir))
+    if results or as_json:
+        emit(results, as_json, _render)
+    for error in errors:
+        click.echo(f"shelf-node: {error}", err=True)
+    if errors:
+        ctx.exit(1)
 
 
 def _config_if_wanted(ctx: click.Context, path: Path, need_detector: bool) -> NodeConfig | None:
@@ -76,33 +86,56 @@ def _run(
     config: NodeConfig | None,
     threshold: float | None,
     annotate_dir: Path | None,
-) -> list[dict[str, Any]]:
-    from edge.hw.draw import annotate, read_image
-    from edge.vision.detector import Detector
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """(results of the images that could be read, one error message per image that could not)."""
+    from edge.hw.draw import annotate, read_image, write_image
+    from edge.vision.detector import Detector, detection_to_json
     from edge.vision.regions import regions_from_config
 
     detector = Detector.load(settings)
+    if detector.label_warning:
+        click.echo(f"shelf-node: warning: {detector.label_warning}", err=True)
     regions = regions_from_config(config.plates) if config else []
     if annotate_dir is not None:
-        annotate_dir.mkdir(parents=True, exist_ok=True)
-    results = []
+        try:
+            annotate_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CameraError(f"--annotate {annotate_dir}: cannot create it ({exc.strerror or exc})") from None
+    results: list[dict[str, Any]] = []
+    errors: list[str] = []
+    written: set[Path] = set()
     for path in images:
-        frame = read_image(path)
+        try:
+            frame = read_image(path)
+        except CameraError as exc:
+            errors.append(str(exc))
+            continue
         detections = sorted(detector.detect(frame, threshold), key=lambda d: -d.score)
         entry: dict[str, Any] = {
             "image": str(path),
-            "detections": [
-                {"label": d.label, "class_id": d.class_id, "score": d.score, "box": list(d.box)} for d in detections
-            ],
+            "detections": [detection_to_json(d) for d in detections],
         }
         if annotate_dir is not None:
-            import cv2
-
-            out = annotate_dir / f"{path.stem}.annotated.jpg"
-            cv2.imwrite(str(out), annotate(frame, detections, regions, settings.hand_label))
-            entry["annotated"] = str(out)
+            out = _annotated_path(annotate_dir, path, written)
+            try:
+                write_image(out, annotate(frame, detections, regions, settings.hand_label))
+            except CameraError as exc:
+                errors.append(f"{path}: detected, but the annotated image was not written: {exc}")
+            else:
+                written.add(out)
+                entry["annotated"] = str(out)
         results.append(entry)
-    return results
+    return results, errors
+
+
+def _annotated_path(directory: Path, image: Path, taken: set[Path]) -> Path:
+    """DIR/<stem>.annotated.jpg, or <stem>-2.annotated.jpg ... when another input had the same stem."""
+    out = directory / f"{image.stem}.annotated.jpg"
+    number = 2
+    while out in taken:
+        out = directory / f"{image.stem}-{number}.annotated.jpg"
+        number += 1
+    return out
 
 
 def _render(results: list[dict[str, Any]]) -> str:

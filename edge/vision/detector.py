@@ -80,9 +80,7 @@ class Detector:
         self._rgb = np.zeros((self.input_h, self.input_w, 3), np.uint8)
         self._prepare_lock = threading.Lock()
         self.model_classes = model_class_count(self.format, shapes, interpreter)
-        self.label_warning = label_coverage(labels, self.model_classes, settings.labels)
-        if self.label_warning:
-            log.warning("%s", self.label_warning)
+        self.label_warning = label_coverage(labels, self.model_classes, settings.labels)  # its user says it
         self._unlabelled: set[int] = set()  # class ids seen without a label (warned once each)
 
     @classmethod
@@ -174,6 +172,12 @@ class Detector:
             self.settings.max_detections,
             self.settings.yolo_box_units,
         )
+
+
+def detection_to_json(detection: Detection) -> dict[str, Any]:
+    """One detection as the technician commands print it (`detect --json`, `camera snapshot --json`)."""
+    return {"label": detection.label, "class_id": detection.class_id, "score": detection.score,
+            "box": list(detection.box)}
 
 
 def model_class_count(layout: str, shapes: Sequence[tuple[int, ...]], interpreter: Interpreter) -> int | None:

@@ -92,6 +92,8 @@ class VisionService:
             from edge.vision.detector import Detector
 
             detector = Detector.load(config.detector)
+        if detector is not None and detector.label_warning:
+            log.warning("%s", detector.label_warning)
         self.detector = detector
         self.ring = FrameRing.for_camera(config.camera)
         self.snapshots = SnapshotStore(
