@@ -40,6 +40,9 @@ class Section(BaseModel):
         annotation = field.annotation
         if _holds_flag(value) and not _accepts_flag(annotation):
             raise ValueError("must be a number, not true or false")
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if is_number and _leaf_types(annotation) <= {bool, type(None)}:
+            raise ValueError("must be true or false, not a number")
         if isinstance(value, str) and not value.strip():
             fix = "set it" if field.is_required() else "remove the key for the default"
             raise ValueError(f"must not be empty; {fix}")

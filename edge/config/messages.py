@@ -34,8 +34,8 @@ ALLOWED = {
     "bool_parsing": "must be true or false",
     "string_type": "must be a string in quotes",
     "path_type": "must be a path in quotes",
-    "list_type": "must be a list, e.g. [1, 2]",
-    "tuple_type": "must be a list, e.g. [1, 2]",
+    "list_type": "must be a list in brackets",
+    "tuple_type": "must be a list in brackets",
     "dict_type": "must be a table",
     "model_type": "must be a table",
     "model_attributes_type": "must be a table",
@@ -135,7 +135,7 @@ def _message(error: Any, loc: tuple[int | str, ...], model: type[BaseModel] | No
     if kind in {"too_short", "string_too_short"} and context.get("min_length") == 1:
         return "must not be empty"
     if kind in ALLOWED:
-        return ALLOWED[kind].format(**{k: render_value(v) if k != "expected" else v for k, v in context.items()})
+        return ALLOWED[kind].format(**{k: _bound(v) for k, v in context.items()})
     return str(error["msg"]).removeprefix("Value error, ")
 
 
@@ -164,6 +164,13 @@ def _model_at(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> type
 def _field_at(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> FieldInfo | None:
     parent = _model_at(model, loc[:-1]) if loc else None
     return parent.model_fields.get(str(loc[-1])) if parent is not None and isinstance(loc[-1], str) else None
+
+
+def _bound(value: Any) -> str:
+    """A limit from the error's context: `0` rather than `0.0`; preformatted text as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
+    return str(value)
 
 
 def _is_tables(value: Any) -> bool:

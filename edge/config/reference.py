@@ -23,8 +23,9 @@ to override. It is validated at start; unknown keys are refused, and each proble
 own line as `FILE: key.path: what is wrong, what is allowed (got VALUE)`, the value written as in the
 file (`true`, `"text"`, `[6, 8]`). A cross-key problem names the key to change (`mqtt.reconnect_max_s:
 must be at least reconnect_min_s (9) (got 1.0)`); no message repeats a whole table. Numbers must be
-finite (`nan` and `inf` are refused) and are never `true`/`false`. Examples: `config/example-node.toml`
-(real node), `config/sim-node.toml` (simulated shelf).
+finite (`nan` and `inf` are refused) and are never `true`/`false`, flags are never numbers, strings
+are never empty and paths never start with `~` (nothing expands it). Examples:
+`config/example-node.toml` (real node), `config/sim-node.toml` (simulated shelf).
 
 ## Checking a file: `shelf-node config check FILE`
 
@@ -41,11 +42,12 @@ of that kind listed) or 0 when `run` would accept the file:
 3. the `[detector]` model loaded in the TFLite runtime and its label file parsed, as `run` loads them
    (a saved web page named `detect.tflite` fails here even without `model_sha256`).
 
-`--schema-only` skips steps 2 and 3 and says so. Lines starting `note:` do not fail the check; they say what
-could not be checked here or what the node will wait for: a `credential:` secret when
+`--schema-only` skips steps 2 and 3 and says so. Lines starting `note:` do not fail the check; they
+say what could not be checked here or what the node will wait for: a `credential:` secret when
 `$CREDENTIALS_DIRECTORY` is not set (only systemd sets it; check the file of the unit's
 `LoadCredential=`), a serial port or camera device that is not plugged in now, a state directory the
-node will create, a relative path (the node resolves it against its working directory: `/` under systemd). Files are checked as the user running the command; run it as the service user
+node will create, a relative path (the node resolves it against its working directory: `/` under
+systemd). Files are checked as the user running the command; run it as the service user
 (`sudo -u shelf-node shelf-node config check FILE`) to check their permissions too. `--json` prints
 `ok`, `problems`, `notes`, `checked` and the files checked.
 
