@@ -24,7 +24,7 @@ MIXED_MIX: dict[str, float] = {
 }  # fmt: skip
 # How often a plate is chosen for a pick, by its role: the same-label plate is kept near 5 % of
 # the interactions (each of them needs review), the other twin plates well above 10 % together.
-ROLE_WEIGHT = {"same_label": 0.4, "label_distinct": 1.2, "count_twin": 1.0, "mixed": 1.0, "single": 1.0}
+ROLE_WEIGHT = {"same_label": 0.3, "label_distinct": 0.6, "count_twin": 0.6, "mixed": 1.0, "single": 1.0}
 _OVERLAYS = frozenset({"glitch", "drop_lines", "corrupt"})
 
 
@@ -132,11 +132,11 @@ class _Builder:
         plate = self.plates[index]
         if kind in {"pick", "multi_pick"}:
             count = int(rng.integers(2, 4)) if kind == "multi_pick" else 1
-            return t + (3.5 if self._pick(index, t, count) else 9.0)
+            return t + (3.5 if self._pick(index, t, count) else 12.0)  # else: an automatic restock (3-5 units)
         if kind == "back_to_back":
             if self._pick(index, t) and self._pick(index, t + float(rng.uniform(1.6, 3.0))):
                 return t + 6.5
-            return t + 9.0
+            return t + 12.0
         if kind == "adjacent":
             self._pick(index, t)
             self._pick(self._neighbour(index), t + float(rng.uniform(0.0, 0.4)))
@@ -153,12 +153,12 @@ class _Builder:
                 others = [p for p in self.plates if p != home and sku not in self.planned[p]]
                 target = others[int(rng.integers(len(others)))] if others else home
             self._put(target, sku, t, count)
-            return t + 3.0
+            return t + 4.0
         if kind == "foreign_put":
             foreign = [i.sku for i in self.items if i.sku not in self.home]
             if foreign:
                 self._put(plate, foreign[int(rng.integers(len(foreign)))], t)
-                return t + 3.0
+                return t + 4.0
         if kind == "across":
             return self._across(index, t)
         if kind == "restock" and self.planned[plate]:
@@ -166,7 +166,7 @@ class _Builder:
             count = int(rng.integers(2, 5))
             self.add(at=t, kind="restock", plate=plate, sku=sku, count=count)
             self.stock[plate][sku] = self.stock[plate].get(sku, 0) + count
-            return t + 1.5 * count + 2.5
+            return t + 1.8 * count + 3.0  # each unit: placed, released, the hand back for the next
         if kind == "bump":
             self.add(at=t, kind="bump", plate=plate)
             return t + 2.0

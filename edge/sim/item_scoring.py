@@ -1,7 +1,8 @@
 """Score item events against simulator ground truth (scripts/bench-fusion and tests).
 
 Matching: an item event and a true interaction (pick/put/restock) are candidates when they share
-a plate and their time spans come within `slack_s` (2 s) of each other; pairs are taken one to
+a plate, the weight moved the same way (the event's plate changes against the true deltas) and
+their time spans come within `slack_s` (2 s) of each other; pairs are taken one to
 one, closest end times first. Then a left-over truth joins a candidate event, and a left-over
 event joins a candidate truth, only when that raises the matched units (two quick picks reported
 as one "2 x", a restock reported in steps). A group's units are compared per (sku, action) with
@@ -72,9 +73,18 @@ class Group:
         return self.predicted() == self.true()
 
 
+def _sign(values: Iterable[float]) -> int:
+    total = sum(values)
+    return (total > 0) - (total < 0)
+
+
 def _close(event: Any, record: Any, slack_s: float) -> bool:
+    """Shares a plate, the weight moved the same way, and the times come within `slack_s`."""
+    changes = getattr(event, "changes", ())
+    same_way = not changes or _sign(c.delta_g for c in changes) == _sign(record.plates.values())
     return (
-        bool(event_plates(event) & set(record.plates))
+        same_way
+        and bool(event_plates(event) & set(record.plates))
         and event.t_start <= record.t_settled + slack_s
         and event.t_end >= record.t_start - slack_s
     )

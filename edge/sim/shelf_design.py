@@ -2,10 +2,11 @@
 
 `design_shelf(seed, plates)` gives every shelf of at least four plates: one plate holding two
 same-label twins (weight within 2 %, same detector labels: only the planogram and stock can
-decide), one holding label-distinct weight twins (the camera can decide), one with a count twin
-(one unit of A weighs as much as two of B), one mixed plate of SKUs that weight alone can split;
-further plates hold one SKU each. The catalogue also lists a few SKUs from elsewhere in the
-store, which shoppers put back here by mistake.
+decide), one holding label-distinct weight twins (both labelled: the camera can decide when it
+sees one), one with a count twin (one unit of A weighs as much as two of B, both labelled), one
+mixed plate of SKUs that weight alone can split; further plates hold one SKU each. No SKU is a
+weight twin of another plate's SKU (while the catalogue allows it). The catalogue also lists a
+few SKUs from elsewhere in the store, which shoppers put back here by mistake.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def _pairs(kind: str) -> list[tuple[Item, Item]]:
     pairs = list(combinations(STORE, 2))
     if kind == "same_label":
         return [(a, b) for a, b in pairs if same_label_twins(a, b)]
+    # the camera can split these only when both carry a label it knows (no detection = no information)
+    labelled = [(a, b) for a, b in pairs if a.labels and b.labels]
     if kind == "label_distinct":
-        return [(a, b) for a, b in pairs if weight_twins(a, b) and not same_label_twins(a, b)]
+        return [(a, b) for a, b in labelled if weight_twins(a, b) and not same_label_twins(a, b)]
     if kind == "count_twin":
-        return [(a, b) for a, b in pairs if count_twins(a, b, max_count=2) and not weight_twins(a, b)]
+        return [(a, b) for a, b in labelled if count_twins(a, b, max_count=2) and not weight_twins(a, b)]
     # mixed: no weight or count twin between them for counts up to 3
     return [(a, b) for a, b in pairs if not weight_twins(a, b) and not count_twins(a, b, max_count=3)]
 
@@ -62,7 +65,9 @@ def design_shelf(seed: int, plates: Sequence[str]) -> ShelfDesign:
             free = [item for item in STORE if item.sku not in used and not _twin_of_used(item, used)]
             chosen = [free[int(rng.integers(len(free)))]]
         else:
-            candidates = [(a, b) for a, b in _pairs(role) if a.sku not in used and b.sku not in used]
+            unused = [(a, b) for a, b in _pairs(role) if a.sku not in used and b.sku not in used]
+            apart = [(a, b) for a, b in unused if not _twin_of_used(a, used) and not _twin_of_used(b, used)]
+            candidates = apart or unused  # the catalogue is small: a cross-plate twin rather than no shelf
             if not candidates:
                 raise ValueError(f"the store catalogue has no unused pair for a {role} plate")
             a, b = candidates[int(rng.integers(len(candidates)))]
@@ -78,5 +83,6 @@ def design_shelf(seed: int, plates: Sequence[str]) -> ShelfDesign:
 
 
 def _twin_of_used(item: Item, used: set[str]) -> bool:
-    """A single-SKU plate gets no twin of another plate's SKU (the twin cases stay where designed)."""
+    """No plate gets a twin of another plate's SKU (the twin cases stay where designed; misplaced
+    put-backs and foreign SKUs still make some across plates)."""
     return any(weight_twins(item, other) for other in STORE if other.sku in used)

@@ -27,10 +27,11 @@ def item(t: float, action: str, lines: list[tuple[str, int, str]], confidence: f
          alternatives: tuple[ItemAlternative, ...] = ()) -> ItemEvent:  # fmt: skip
     item_lines = tuple(ItemLine(sku, count, plate) for sku, count, plate in lines)
     plates = {plate for _, _, plate in lines} or {"p1"}
+    grams = 100.0 if action == "put" else -100.0
     return ItemEvent(
         t_start=t, t_end=t + 1.8, action=action, lines=item_lines, confidence=confidence, misplaced=False,  # type: ignore[arg-type]
         review_required=review, review_reasons=("twin",) if review else (), alternatives=alternatives,
-        weight_events=(), changes=tuple(PlateChange(p, -100.0, 1.0) for p in sorted(plates)), residual_g=0.0,
+        weight_events=(), changes=tuple(PlateChange(p, grams, 1.0) for p in sorted(plates)), residual_g=0.0,
     )  # fmt: skip
 
 
@@ -51,8 +52,9 @@ def test_wrong_sku_wrong_count_and_misses_count_as_units() -> None:
     assert [j.correct for j in judge(match_items(events, records))] == [False, False]
 
 
-def test_other_plate_or_too_late_does_not_match() -> None:
+def test_other_plate_too_late_or_the_other_way_does_not_match() -> None:
     records = [truth(0, "pick", 10.0, {"p1": -100.0}, "a")]
+    assert unit_f1(match_items([item(10.0, "put", [("a", 1, "p1")])], records))["fp"] == 1  # weight arrived
     assert unit_f1(match_items([item(10.0, "pick", [("a", 1, "p2")])], records))["tp"] == 0
     assert unit_f1(match_items([item(15.0, "pick", [("a", 1, "p1")])], records))["tp"] == 0  # > 2 s after settle
     assert unit_f1(match_items([item(13.0, "pick", [("a", 1, "p1")])], records))["tp"] == 1  # within 2 s

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge.config.serial import SerialSection
+from edge.loadcell.channel_faults import ChannelFaults
 from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import make_parser
 from edge.loadcell.recording import read_capture
@@ -31,8 +32,11 @@ def test_parser_counts_what_the_truth_says(tmp_path: Path) -> None:
     assert health.errors == 2  # the two corrupted lines, nothing else
     assert health.mcu_resets == 1 and health.info_frames == 2
     assert health.frames_lost == 20 + 2  # the lost burst, and the two corrupted lines' seq numbers
-    assert health.dropouts[6] == 40
-    assert health.saturated_frames[2] > 0 and sum(health.saturated_frames) == health.saturated_frames[2]
+    faults = ChannelFaults(8, stuck_frames=50, rail=8_388_607)  # what the weigher tracks of the same frames
+    for frame in frames:
+        faults.observe(frame.t, frame.counts)
+    assert faults.silent[6] == 40
+    assert faults.saturated[2] > 0 and sum(faults.saturated) == faults.saturated[2]
     calibration = result.layout
     first = frames[0].counts
     grams = [(first[c] - calibration.offsets[c]) / calibration.counts_per_gram[c] for c in range(8)]
