@@ -23,10 +23,9 @@ class MqttTlsSection(Section):
 
     @model_validator(mode="after")
     def _cert_and_key_together(self) -> MqttTlsSection:
-        if self.cert_file is not None and self.key_file is None:
-            raise problem_at("key_file", "is missing: mutual TLS needs cert_file and key_file; set both or neither")
-        if self.key_file is not None and self.cert_file is None:
-            raise problem_at("cert_file", "is missing: mutual TLS needs cert_file and key_file; set both or neither")
+        if (self.cert_file is None) != (self.key_file is None):
+            missing = "key_file" if self.key_file is None else "cert_file"
+            raise problem_at(missing, "is missing: mutual TLS needs cert_file and key_file; set both or neither")
         return self
 
 
