@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from edge.config.messages import is_secret_key
 from edge.config.mqtt import MqttSection
 from edge.config.root import NodeConfig
 from edge.errors import ShelfNodeError
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 MAX_TRANSACTION_CHARS = 128
-SECRET_KEYS = ("password", "secret", "token")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +136,7 @@ def redacted_config(config: NodeConfig) -> dict[str, Any]:
 
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: ("<redacted>" if v is not None and any(s in k.lower() for s in SECRET_KEYS) else _redact(v))
+        return {k: ("<redacted>" if v is not None and is_secret_key((k,)) else _redact(v))
                 for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v) for v in value]
