@@ -40,9 +40,10 @@ def vision_log_factor(label_sets: tuple[frozenset[str], ...] | None, seen: Mappi
     """Tempered log P(seen labels | the hypothesis's SKUs); `label_sets` has one set per SKU of the
     hypothesis (None = the unknown hypothesis).
 
-    No detection at all is no information (0 for every hypothesis). Otherwise each seen label counts with
-    its best score as weight: a hit if one of the SKUs carries it, background if a SKU without labels could
-    explain a stray detection, else a confusion; a SKU with labels none of which was seen counts as a miss.
+    No detection at all is no information (0 for every hypothesis). Otherwise each seen label counts once
+    (scores above the threshold barely separate true from false detections of this detector): a hit if
+    one of the SKUs carries it, background if a SKU without labels could explain a stray detection, else a
+    confusion; a SKU with labels none of which was seen counts as a miss.
     """
     if not seen:
         return 0.0
@@ -50,14 +51,14 @@ def vision_log_factor(label_sets: tuple[frozenset[str], ...] | None, seen: Mappi
     carried = frozenset().union(*sets) if sets else frozenset()
     unlabelled = label_sets is None or any(not labels for labels in sets)
     total = 0.0
-    for label, best in seen.items():
+    for label in seen:
         if label in carried:
             rate = settings.vision_hit
         elif unlabelled:
             rate = settings.vision_background
         else:
             rate = settings.vision_confusion
-        total += best * math.log(rate)
+        total += math.log(rate)
     for labels in sets:
         if labels and not labels & seen.keys():
             total += math.log(1.0 - settings.vision_hit)

@@ -17,7 +17,7 @@ from edge.fusion.settings import FusionSettings
 from edge.fusion.shelf_state import ShelfState
 
 MISPLACED_MAX_COUNT = 2
-MISPLACED_PREFILTER_SIGMAS = 12.0
+PREFILTER_SIGMAS = 12.0  # candidates further than this from the grams cannot matter
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ def plate_candidates(state: ShelfState, plates: tuple[str, ...], delta_g: float,
     candidates: list[Candidate] = []
     max_count = settings.max_restock_count if restock else settings.max_count
     counts = settings.count_weights(max_count)
-    misplaced_share = 0.0 if (sign < 0 or restock) else settings.misplaced_prior
+    misplaced_share = 0.0 if restock else (settings.foreign_pick_prior if sign < 0 else settings.misplaced_prior)
     own_share = 1.0 - misplaced_share - settings.pair_prior * (len(own) > 1)
     total_own = sum(own.values())
     for k, weight in own.items():
@@ -49,7 +49,7 @@ def plate_candidates(state: ShelfState, plates: tuple[str, ...], delta_g: float,
             candidates.append(Candidate(((k, n),), sign * n * state.unit_mean[k], n * unit_var[k],
                                         math.log(own_share * weight / total_own * counts[n - 1])))
     if len(own) > 1 and total_own > 0:
-        candidates.extend(_pairs(state, own, total_own, sign, unit_var, settings))
+        candidates.extend(_pairs(state, own, total_own, sign, unit_var, settings, delta_g, sigma_g))
     if misplaced_share > 0:
         candidates.extend(_misplaced(state, plates, delta_g, sigma_g, unit_var, misplaced_share, settings, now))
     candidates.append(Candidate((), 0.0, 0.0, math.log(settings.unknown_prior), unknown=True))
@@ -64,7 +64,7 @@ def _own_weights(state: ShelfState, plates: tuple[str, ...], sign: float, settin
     for plate in plates:
         for k, w in state.pick_weights(plate).items():
             if sign < 0:
-                w = w if w > 0 else settings.empty_stock_weight
+                w = w + settings.stock_pseudo_count
             else:
                 w = 1.0 + settings.recent_pick_boost * recent.get(k, 0)
             weights[k] = weights.get(k, 0.0) + w
@@ -72,20 +72,21 @@ def _own_weights(state: ShelfState, plates: tuple[str, ...], sign: float, settin
 
 
 def _pairs(state: ShelfState, own: dict[int, float], total_own: float, sign: float, unit_var: np.ndarray,
-           settings: FusionSettings) -> list[Candidate]:
+           settings: FusionSettings, delta_g: float, sigma_g: float) -> list[Candidate]:
+    """Two SKUs of the plate at once, only those within reach of the grams (as for misplaced ones)."""
     skus = sorted(own)
     counts = settings.count_weights(settings.pair_max_count)
-    n_pairs = len(skus) * (len(skus) - 1) / 2
+    share = settings.pair_prior / (len(skus) * (len(skus) - 1) / 2)
+    n = np.arange(1, settings.pair_max_count + 1, dtype=float)
     out: list[Candidate] = []
     for i, k1 in enumerate(skus):
         for k2 in skus[i + 1:]:
-            share = settings.pair_prior / n_pairs
-            for n1 in range(1, settings.pair_max_count + 1):
-                for n2 in range(1, settings.pair_max_count + 1):
-                    mean = sign * (n1 * state.unit_mean[k1] + n2 * state.unit_mean[k2])
-                    var = n1 * unit_var[k1] + n2 * unit_var[k2]
-                    out.append(Candidate(((k1, n1), (k2, n2)), mean, var,
-                                         math.log(share * counts[n1 - 1] * counts[n2 - 1])))
+            means = n[:, None] * state.unit_mean[k1] + n[None, :] * state.unit_mean[k2]
+            var = n[:, None] * unit_var[k1] + n[None, :] * unit_var[k2]
+            sd = np.sqrt(sigma_g ** 2 + settings.model_floor_g ** 2 + var)
+            for a, b in zip(*np.nonzero(np.abs(abs(delta_g) - means) < PREFILTER_SIGMAS * sd + 2.0), strict=True):
+                out.append(Candidate(((k1, int(a) + 1), (k2, int(b) + 1)), float(sign * means[a, b]),
+                                     float(var[a, b]), math.log(share * counts[a] * counts[b])))
     return out
 
 
@@ -106,9 +107,9 @@ def _misplaced(state: ShelfState, plates: tuple[str, ...], delta_g: float, sigma
     for n in range(1, MISPLACED_MAX_COUNT + 1):
         means = n * state.unit_mean[foreign]
         sd = np.sqrt(sigma_g ** 2 + settings.model_floor_g ** 2 + n * unit_var[foreign])
-        near = np.abs(abs(delta_g) - means) < MISPLACED_PREFILTER_SIGMAS * sd + 2.0
+        near = np.abs(abs(delta_g) - means) < PREFILTER_SIGMAS * sd + 2.0
         for j in np.flatnonzero(near):
             k = int(foreign[j])
-            out.append(Candidate(((k, n),), float(means[j]), float(n * unit_var[k]),
+            out.append(Candidate(((k, n),), float(np.sign(delta_g) * means[j]), float(n * unit_var[k]),
                                  math.log(share * weights[j] * counts[n - 1]), misplaced=True))
     return out

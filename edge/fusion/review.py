@@ -18,11 +18,12 @@ from edge.fusion.settings import FusionSettings
 from edge.fusion.shelf_state import ShelfState
 
 HARD_REASONS = ("no_fit", "twin", "unknown_item", "vision_disagrees", "overlap", "faulty_channel",
-                "serial_outage", "board_changed", "over_range")
+                "serial_outage", "board_changed", "over_range", "large_put")
 SOFT_REASONS = ("camera_unavailable", "misplaced", "noisy")
 REASON_CODES = (*HARD_REASONS, *SOFT_REASONS, "low_confidence")
 WEIGHT_EVENT_FLAG_REASONS = ("serial_outage", "board_changed", "over_range")
 SAME_LABEL_TWIN_FLOOR = 1e-3  # a same-label rival this likely is a twin whatever the confidence
+LARGE_PUT_UNITS = 3  # a shopper rarely puts back 3+ units; outside maintenance it is a restock or two changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,8 @@ def calibrate(raw: float, points: tuple[tuple[float, float], ...]) -> float:
 
 
 def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], camera_usable: bool,
-           event_reasons: Iterable[str], settings: FusionSettings) -> Review:
+           event_reasons: Iterable[str], settings: FusionSettings, put: bool = False) -> Review:
+    """`put`: a positive change outside maintenance mode (a restock there is expected to be large)."""
     top = posterior.joints[0]
     confidence = calibrate(float(posterior.probabilities[0]), settings.calibration)
     hard: list[str] = [r for r in event_reasons if r in HARD_REASONS]
@@ -57,8 +59,7 @@ def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], c
     if runner is not None and not top.unknown:
         weight_close = top.log_weight - runner.log_weight < math.log(settings.twin_ratio)
         same_labels = _labels(state, top) == _labels(state, runner)
-        if weight_close and same_labels and not top.misplaced and not runner.misplaced \
-                and p_runner >= SAME_LABEL_TWIN_FLOOR:
+        if weight_close and same_labels and p_runner >= SAME_LABEL_TWIN_FLOOR:
             hard.append("twin")
         elif weight_close and confidence < settings.auto_accept:
             soft.append("twin")
@@ -68,6 +69,8 @@ def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], c
         soft.append("camera_unavailable")
     if top.misplaced:
         soft.append("misplaced")
+    if put and not top.unknown and sum(n for _, n in top.sku_lines()) >= LARGE_PUT_UNITS:
+        hard.append("large_put")
     required = bool(hard) or confidence < settings.auto_accept
     reasons = list(dict.fromkeys(hard + soft)) if required else []
     if required and not reasons:

@@ -22,6 +22,7 @@ from edge.fusion.shelf_state import ShelfState
 from edge.model import PlateChange, PlateEvidence
 
 TOP_PER_PLATE = 6  # per-plate candidates kept when plates are combined (bounds the product)
+PRUNE_LOG = 20.0   # hypotheses this far (in log score) below the best are dropped before normalising
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,19 +126,20 @@ def _score_parts(state: ShelfState, plates: tuple[str, ...], delta_g: float, sig
     means = np.array([c.mean_g for c in candidates])
     scale = np.sqrt(sigma_g ** 2 + settings.model_floor_g ** 2 + np.array([c.unit_var for c in candidates]))
     residual = delta_g - means
-    log_weight = log_student_t(residual, scale, settings.student_nu)
-    parts = []
+    log_weight = log_student_t(residual, scale, settings.student_nu) + extra_log_weight
+    unknown = np.array([c.unknown for c in candidates])
+    log_weight[unknown] = -math.log(settings.unknown_range_g)
+    vision_cache: dict[tuple[frozenset[str], ...] | None, float] = {}
+    vision = np.empty(len(candidates))
     for i, candidate in enumerate(candidates):
-        if candidate.unknown:
-            weight = -math.log(settings.unknown_range_g)
-            labels = None
-        else:
-            weight = float(log_weight[i]) + extra_log_weight
-            labels = tuple(state.labels[k] for k, _ in candidate.lines)
-        vision = vision_log_factor(labels, seen, settings)
-        parts.append(Part(plates, candidate, weight, vision, float(abs(residual[i]) / scale[i]),
-                          float(residual[i])))
-    return parts
+        labels = None if candidate.unknown else tuple(state.labels[k] for k, _ in candidate.lines)
+        if labels not in vision_cache:
+            vision_cache[labels] = vision_log_factor(labels, seen, settings)
+        vision[i] = vision_cache[labels]
+    total = log_weight + vision + np.array([c.log_prior for c in candidates])
+    keep = np.flatnonzero(total >= total.max() - PRUNE_LOG)  # the rest weigh < e-20 of the best: nothing
+    return [Part(plates, candidates[i], float(log_weight[i]), float(vision[i]),
+                 float(abs(residual[i]) / scale[i]), float(residual[i])) for i in keep]
 
 
 def _part_rank(part: Part) -> tuple[float, object]:

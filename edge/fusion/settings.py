@@ -27,7 +27,8 @@ class FusionSettings:
     across_prior: float = 0.3               # one item lying across neighbouring plates
     recent_pick_boost: float = 4.0          # put-backs favour SKUs recently picked from this shelf
     recent_pick_window_s: float = 900.0
-    empty_stock_weight: float = 0.05        # a pick from a plate whose stock is 0 is unlikely, not impossible
+    stock_pseudo_count: float = 2.0         # picks follow stock + this: counts drift when events are missed
+    foreign_pick_prior: float = 0.02        # a pick of a SKU not known on the plate (an unseen put-back)
     student_nu: float = 4.0                 # heavy tail of the weight likelihood
     model_floor_g: float = 0.3              # added to every weight sigma (calibration drift, creep)
     min_unit_sigma_g: float = 0.3           # learned unit spreads never go below this
@@ -40,7 +41,7 @@ class FusionSettings:
     vision_confusion: float = 0.02          # P(another SKU's label is seen instead)
     vision_background: float = 0.2          # P(a label is seen | the item has no label the camera knows)
     vision_temper: float = 0.8              # exponent on the vision factor (frames are not independent)
-    vision_min_score: float = 0.35          # detections below this best score are ignored
+    vision_min_score: float = 0.5           # detections below this best score are ignored
     vision_disagree_score: float = 0.8      # a label this strong, foreign to the chosen SKU: vision_disagrees
     neighbour_window_s: float = 1.5         # neighbouring events settling this close may be one item
     overlap_window_s: float = 0.3           # another change on the same plate this soon before: overlap

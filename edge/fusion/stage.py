@@ -236,7 +236,8 @@ class FusionStage:
         camera_usable = bool(segment.camera_ok)
         seen = seen_labels(segment.evidence, segment.plates, vocabulary,
                            self.settings.vision_min_score) if camera_usable else {}
-        review = decide(posterior, state, seen, camera_usable, segment.reasons, self.settings)
+        review = decide(posterior, state, seen, camera_usable, segment.reasons, self.settings,
+                        put=segment.sign > 0 and not segment.restock)
         top = posterior.joints[0]
         action = self._action(segment, top)
         lines = self._lines(top, segment)
@@ -289,7 +290,7 @@ class FusionStage:
         for part in top.parts:
             plate = _dominant_plate(part.plates, segment.changes)
             for k, n in part.candidate.lines:
-                if part.candidate.misplaced and not review.required:
+                if part.candidate.misplaced and action != "pick":  # it is there now, even if a human confirms it
                     state.add_to_plate(plate, k, 0)
                 state.move_stock(plate, k, n, now, pick=action == "pick")
         if review.confidence >= self.settings.learn_confidence and not review.required and len(top.parts) == 1:
