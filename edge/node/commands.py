@@ -3,6 +3,9 @@
     tare       {"plate": "p1"} or {} for every plate          changes state
     calibrate  {"plate": "p1", "known_g": 500}                changes state
                or {"plate": "p1", "points": [[reading_g, known_g], ...]}
+    confirm-board      {}  the calibration holds for the MCU board now answering     changes state
+    undo-calibration   {}  back to the calibration the last change replaced          changes state
+    reset-calibration  {"plate": "p1"}  that plate's channels back to the defaults   changes state
     weights    {}  current grams and stability per plate      read-only
     snapshot   {"event_snapshot": "<id>"} -> that stored JPEG, or {} -> a fresh annotated frame;
                returned base64-encoded                       read-only
@@ -14,7 +17,7 @@ is tested with a real Weigher and a real snapshot store, without a Node.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,6 +25,8 @@ from edge.errors import CommandError
 
 if TYPE_CHECKING:
     from edge.mqtt.commands import CommandRegistry
+    from edge.weighing.calibration import Board
+    from edge.weighing.status import WeigherStatus
 
 MAX_SNAPSHOT_BYTES = 4_000_000
 
@@ -32,7 +37,10 @@ class Scale(Protocol):
     def tare(self, plate: str | None = None) -> dict[str, float]: ...
     def stable_reading(self, plate: str) -> float: ...
     def calibrate(self, plate: str, points: list[tuple[float, float]]) -> float: ...
-    def status(self) -> dict[str, Any]: ...
+    def status(self) -> WeigherStatus: ...
+    def confirm_board(self) -> Board: ...
+    def undo_calibration(self) -> str: ...
+    def reset_calibration(self, plate: str) -> None: ...
 
 
 class Camera(Protocol):
@@ -56,12 +64,20 @@ class NodeCommands:
     scale: Scale
     camera: Camera | None = None
     snapshots: SnapshotLookup | None = None
+    on_calibration: Callable[[], None] | None = None  # after a calibration change (the birth tells of it)
 
     def register(self, registry: CommandRegistry) -> None:
         registry.register("tare", self.tare, changes_state=True,
                           description="Zero one plate ({'plate': name}) or all plates ({}); refused while moving.")
         registry.register("calibrate", self.calibrate, changes_state=True,
                           description="Fit a plate to known weights: {'plate', 'known_g'} or {'plate', 'points'}.")
+        registry.register("confirm-board", self.confirm_board, changes_state=True,
+                          description="Keep the calibration for the MCU board now answering (after a board "
+                                      "change); ends the board_changed flag.")
+        registry.register("undo-calibration", self.undo_calibration, changes_state=True,
+                          description="Go back to the calibration the last tare, calibrate or reset replaced.")
+        registry.register("reset-calibration", self.reset_calibration, changes_state=True,
+                          description="Reset one plate ({'plate': name}) to the default calibration.")
         registry.register("weights", self.weights, changes_state=False,
                           description="Current grams, stability and noise per plate.")
         registry.register("snapshot", self.snapshot, changes_state=False,
@@ -70,6 +86,7 @@ class NodeCommands:
 
     def tare(self, params: dict[str, Any]) -> dict[str, Any]:
         removed = self.scale.tare(self._plate(params, required=False))
+        self._changed()
         return {"tared": {name: round(grams, 3) for name, grams in removed.items()}}
 
     def calibrate(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -86,13 +103,32 @@ class NodeCommands:
             raise CommandError("params needs 'known_g' (weight now on the tared plate) or 'points' "
                                "[[reading, known]]")
         residual = self.scale.calibrate(plate, points)
+        self._changed()
         return {"plate": plate, "points": len(points), "residual_g": round(residual, 4)}
+
+    def confirm_board(self, params: dict[str, Any]) -> dict[str, Any]:
+        board = self.scale.confirm_board()
+        self._changed()
+        return {"board": board.to_json()}
+
+    def undo_calibration(self, params: dict[str, Any]) -> dict[str, Any]:
+        restored = self.scale.undo_calibration()
+        self._changed()
+        return {"restored": restored}
+
+    def reset_calibration(self, params: dict[str, Any]) -> dict[str, Any]:
+        plate = self._plate(params, required=True)
+        assert plate is not None
+        self.scale.reset_calibration(plate)
+        self._changed()
+        return {"reset": plate}
 
     def weights(self, params: dict[str, Any]) -> dict[str, Any]:
         status = self.scale.status()
-        return {"shelf_stable": status["shelf_stable"], "plates": {
-            name: {key: plate[key] for key in ("grams", "stable", "noise_sigma_g", "faulty_channels")}
-            for name, plate in status["plates"].items()}}
+        return {"shelf_stable": status.shelf_stable, "plates": {
+            name: {"grams": plate.grams, "stable": plate.stable, "noise_sigma_g": plate.noise_sigma_g,
+                   "faulty_channels": list(plate.faulty_channels)}
+            for name, plate in status.plates.items()}}
 
     def snapshot(self, params: dict[str, Any]) -> dict[str, Any]:
         if self.camera is None or self.snapshots is None:
@@ -114,6 +150,10 @@ class NodeCommands:
         if jpeg is None:
             raise CommandError(f"no stored snapshot {snapshot_id!r} (evicted or never taken)")
         return jpeg
+
+    def _changed(self) -> None:
+        if self.on_calibration is not None:
+            self.on_calibration()
 
     def _plate(self, params: dict[str, Any], required: bool) -> str | None:
         plate = params.get("plate")

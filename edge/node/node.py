@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge import __version__
 from edge.config import NodeConfig, config_digest
-from edge.errors import CameraError, OutboxError
+from edge.errors import CameraError
 from edge.hw.runtime import sha256_of
 from edge.loadcell.reader import SerialReader
 from edge.model import InfoFrame, PlateEvidence, WeightEvent, WeightFrame
@@ -33,6 +33,7 @@ from edge.node.status import (
     McuIdentity,
     ModelIdentity,
     NodeBirth,
+    NodeStatus,
     PipelineCounters,
     PipelineStatus,
     PlateWiring,
@@ -62,8 +63,9 @@ class Node:
         self.outbox = open_outbox(config)
         self.vision: VisionService | None = make_vision(config)
         self.commands = CommandRegistry.from_config(config.mqtt)
-        node_commands(config, self.weigher, self.vision).register(self.commands)
-        self.link = MqttLink(config, self.outbox, self.commands, stats=self.stats,
+        node_commands(config, self.weigher, self.vision, on_calibration=lambda: self.link.request_rebirth()).register(
+            self.commands)
+        self.link = MqttLink(config, self.outbox, self.commands, stats=lambda: self.status().to_json(),
                              birth=lambda: self.birth().to_json())
         self.capture = open_recording(record_to, config) if record_to else None
         self.reader = SerialReader(config.serial, self._enqueue, self.capture.write if self.capture else None)
@@ -108,11 +110,11 @@ class Node:
         return None
 
     def status_line(self) -> str:
-        serial = self.reader.snapshot()
+        serial = self.reader.status()
         return (f"{self.config.node.store_id}/{self.config.node.node_id}: frames {self.counters.frames}, "
                 f"events {self.counters.events}, outbox {self.outbox.depth}, "
                 f"mqtt {'up' if self.link.connected else 'down'}, "
-                f"serial {'up' if serial.get('connected') else 'down'}")
+                f"serial {'up' if serial.port.connected else 'down'}")
 
     # -- serial reader thread ----------------------------------------------------------------------
     def _enqueue(self, frame: WeightFrame | InfoFrame) -> None:
@@ -135,11 +137,19 @@ class Node:
                 self.last_info = frame
                 log.info("MCU says: firmware %s, %d channels, %g SPS, uid %s",
                          frame.firmware, frame.channels, frame.sps, frame.uid)
+                self._observe_board(frame)
                 continue
             self.counters.frames += 1
             for event in self.weigher.feed(frame):
                 self._record(event)
             self._after_frame()
+
+    def _observe_board(self, info: InfoFrame) -> None:
+        """The weigher compares the board with the calibration's (and logs a change); a new change or its
+        end goes out in a fresh birth, so the hub's retained birth says which board answers."""
+        before = self.weigher.status().board_changed
+        if self.weigher.observe_board(info.uid, info.firmware) != before:
+            self.link.request_rebirth()
 
     def _after_frame(self) -> None:
         active = not self.weigher.shelf_stable()
@@ -159,12 +169,11 @@ class Node:
     def _record(self, event: WeightEvent) -> None:
         body = weight_event_to_dict(event)
         body.update(self._evidence_for(event))
-        try:
-            info = self.outbox.append("weight", body, produced_at=event.t_end)
-        except OutboxError as exc:
-            # Disk full or broken: nothing else can keep this event. Loud, counted, and the node goes on.
+        info = self.outbox.submit("weight", body, produced_at=event.t_end)
+        if info is None:
+            # Refused by the file (disk full): held in memory and retried, or lost with its seq skipped;
+            # the outbox logs it and counts it in stats.outbox (held, lost, healthy).
             self.counters.outbox_errors += 1
-            log.error("event LOST, outbox refused it: %s; body %s", exc, body)
             return
         self.counters.events += 1
         log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
@@ -184,29 +193,26 @@ class Node:
         return {"camera_ok": camera_ok,
                 "evidence": {plate: _evidence_dict(ev) for plate, ev in evidence.items() if plate in touched}}
 
-    # -- for MQTT: stats, birth, commands ----------------------------------------------------------
-    def stats(self) -> dict[str, Any]:
-        parts: dict[str, Any] = {
-            "node": self.pipeline_status().to_json(),
-            "serial": self.reader.snapshot(),
-            "weighing": self.weigher.status(),
-        }
-        if self.vision is not None:
-            parts["vision"] = self.vision.status().to_json()
-        return parts
-
-    def pipeline_status(self) -> PipelineStatus:
-        return PipelineStatus.of(self.counters, self._frames.qsize(), self.healthy())
+    # -- status and birth (MQTT stats/birth, the control socket) ------------------------------------
+    def status(self) -> NodeStatus:
+        return NodeStatus(
+            pipeline=PipelineStatus.of(self.counters, self._frames.qsize(), self.healthy()),
+            serial=self.reader.status(),
+            weighing=self.weigher.status(),
+            vision=None if self.vision is None else self.vision.status(),
+        )
 
     def birth(self) -> NodeBirth:
         info = self.last_info
+        weighing = self.weigher.status()
         return NodeBirth(
             software_version=__version__,
             config_digest=config_digest(self.config),
             model=self._model_identity(),
             plates=tuple(PlateWiring(p.name, tuple(p.channels)) for p in self.config.plates),
-            calibration=self._calibration_summary(),
+            calibration=CalibrationSummary(weighing.calibration, weighing.calibrated_plates),
             mcu=None if info is None else McuIdentity(info.firmware, info.channels, info.sps, info.uid),
+            board_changed=weighing.board_changed,
         )
 
     def _model_identity(self) -> ModelIdentity | None:
@@ -216,10 +222,6 @@ class Node:
         if self._model_digest is None:
             self._model_digest = detector.model_sha256 or sha256_of(detector.model)
         return ModelIdentity(detector.model.name, self._model_digest)
-
-    def _calibration_summary(self) -> CalibrationSummary:
-        status = self.weigher.status()
-        return CalibrationSummary(status["calibration"], tuple(status["calibrated_plates"]))
 
 
 def _evidence_dict(evidence: PlateEvidence) -> dict[str, Any]:

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from edge.loadcell.health import SerialStatus
+from edge.weighing.status import BoardChange, WeigherStatus
+
+if TYPE_CHECKING:  # the vision package pulls numpy and OpenCV; a node without a camera never imports it
+    from edge.vision.service import VisionStatus
 
 
 @dataclass(slots=True)
@@ -41,6 +47,28 @@ class PipelineStatus:
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """Everything the node's parts report now: `stats.parts` on MQTT (`to_json()`), and what the control
+    socket's `status` shows. Each part is its producer's own record."""
+
+    pipeline: PipelineStatus  # "node" in the JSON
+    serial: SerialStatus
+    weighing: WeigherStatus
+    vision: VisionStatus | None  # None without a [camera]
+
+    @property
+    def healthy(self) -> bool:
+        return self.pipeline.healthy
+
+    def to_json(self) -> dict[str, Any]:
+        parts: dict[str, Any] = {"node": self.pipeline.to_json(), "serial": self.serial.to_json(),
+                                 "weighing": self.weighing.to_json()}
+        if self.vision is not None:
+            parts["vision"] = self.vision.to_json()
+        return parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +121,7 @@ class NodeBirth:
     plates: tuple[PlateWiring, ...]
     calibration: CalibrationSummary
     mcu: McuIdentity | None  # None until the MCU has said who it is
+    board_changed: BoardChange | None  # the MCU is not the board the calibration was made with
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,4 +131,5 @@ class NodeBirth:
             "plates": [plate.to_json() for plate in self.plates],
             "calibration": self.calibration.to_json(),
             "mcu": None if self.mcu is None else self.mcu.to_json(),
+            "board_changed": None if self.board_changed is None else self.board_changed.to_json(),
         }

@@ -4,6 +4,7 @@ recording, and the command handlers bound to the parts they act on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,7 +64,9 @@ def open_recording(path: Path, config: NodeConfig) -> CaptureWriter:
     return CaptureWriter(path, header)
 
 
-def node_commands(config: NodeConfig, weigher: Weigher, vision: VisionService | None) -> NodeCommands:
+def node_commands(config: NodeConfig, weigher: Weigher, vision: VisionService | None,
+                  on_calibration: Callable[[], None] | None = None) -> NodeCommands:
     if vision is None:
-        return NodeCommands(config.plate_names(), weigher)
-    return NodeCommands(config.plate_names(), weigher, camera=vision, snapshots=vision.snapshots)
+        return NodeCommands(config.plate_names(), weigher, on_calibration=on_calibration)
+    return NodeCommands(config.plate_names(), weigher, camera=vision, snapshots=vision.snapshots,
+                        on_calibration=on_calibration)

@@ -229,3 +229,65 @@ def test_state_commands_need_allow_state_commands(weigher: Weigher) -> None:
     assert ask(registry, "tare", {})["error"]["code"] == "refused"
     assert ask(registry, "calibrate", {"plate": "p1", "known_g": 1})["error"]["code"] == "refused"
     assert ask(registry, "weights", {})["ok"]
+
+
+def test_undo_calibration_brings_back_the_file_the_last_tare_replaced(registry: CommandRegistry, weigher: Weigher,
+                                                                        tmp_path: Path) -> None:
+    t = settle_on(weigher, [0.0, 0.0])
+    assert ask(registry, "tare", {})["ok"]
+    first = weigher.calibration.channels
+    settle_on(weigher, [40.0, 0.0], t0=t, seed=1)
+    assert ask(registry, "tare", {"plate": "p1"})["ok"]
+    assert weigher.calibration.channels != first
+    answer = ask(registry, "undo-calibration", {})
+    assert answer["ok"], answer
+    assert answer["result"] == {"restored": str(tmp_path / "calibration.json")}
+    assert weigher.calibration.channels == first
+
+
+def test_undo_without_a_previous_calibration_says_so(registry: CommandRegistry) -> None:
+    answer = ask(registry, "undo-calibration", {})
+    assert answer["error"]["code"] == "invalid_params"
+    assert "no previous calibration" in answer["error"]["message"]
+
+
+def test_reset_calibration_puts_one_plate_back_to_the_defaults(registry: CommandRegistry, weigher: Weigher) -> None:
+    settle_on(weigher, [30.0, 30.0])
+    assert ask(registry, "tare", {})["ok"]
+    answer = ask(registry, "reset-calibration", {"plate": "p2"})
+    assert answer["ok"] and answer["result"] == {"reset": "p2"}, answer
+    assert weigher.calibration.channels[1].offset == 0.0  # p2 is channel 1: back to offset 0
+    assert weigher.calibration.channels[0].offset != 0.0  # p1 keeps its tare
+    assert ask(registry, "reset-calibration", {})["error"]["code"] == "invalid_params"
+
+
+def test_confirm_board_before_the_mcu_said_who_it_is(registry: CommandRegistry) -> None:
+    answer = ask(registry, "confirm-board", {})
+    assert not answer["ok"] and "no MCU info frame seen yet" in answer["error"]["message"]
+
+
+def test_confirm_board_keeps_the_calibration_for_the_new_board(registry: CommandRegistry, weigher: Weigher) -> None:
+    settle_on(weigher, [0.0, 0.0])
+    assert ask(registry, "tare", {})["ok"]
+    weigher.observe_board("BOARD-A", "1.0")
+    assert weigher.status().board_changed is None
+    assert weigher.observe_board("BOARD-B", "1.0") is not None
+    answer = ask(registry, "confirm-board", {})
+    assert answer["ok"], answer
+    assert answer["result"] == {"board": {"uid": "BOARD-B", "firmware": "1.0"}}
+    assert weigher.status().board_changed is None
+    assert weigher.status().board is not None and weigher.status().board.uid == "BOARD-B"
+
+
+def test_every_calibration_change_is_announced(weigher: Weigher) -> None:
+    changes: list[str] = []
+    registry = CommandRegistry(allow_state_commands=True)
+    NodeCommands(weigher.plate_names, weigher, on_calibration=lambda: changes.append("birth")).register(registry)
+    settle_on(weigher, [0.0, 0.0])
+    assert ask(registry, "tare", {})["ok"]
+    assert ask(registry, "calibrate", {"plate": "p1", "points": [[210.0, 0.0], [735.0, 500.0]]})["ok"]
+    assert ask(registry, "reset-calibration", {"plate": "p1"})["ok"]
+    assert ask(registry, "undo-calibration", {})["ok"]
+    assert not ask(registry, "tare", {"plate": "nope"})["ok"]  # refused: nothing changed, nothing announced
+    assert ask(registry, "weights", {})["ok"]
+    assert changes == ["birth"] * 4

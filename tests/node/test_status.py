@@ -19,7 +19,7 @@ from edge.sim.pty_shelf import PtyShelf
 
 PIPELINE_KEYS = ["frames", "events", "frames_dropped", "info_frames", "outbox_errors", "evidence_errors",
                  "frame_queue", "healthy"]
-BIRTH_KEYS = ["software_version", "config_digest", "model", "plates", "calibration", "mcu"]
+BIRTH_KEYS = ["software_version", "config_digest", "model", "plates", "calibration", "mcu", "board_changed"]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
@@ -48,7 +48,7 @@ def running_node(tmp_path: Path) -> Iterator[Node]:
 
 
 def test_stats_parts_and_birth_keep_their_wire_shape(running_node: Node) -> None:
-    stats = running_node.stats()
+    stats = running_node.status().to_json()
     assert set(stats) == {"node", "serial", "weighing"}  # no [camera]: no vision part
     assert list(stats["node"]) == PIPELINE_KEYS
     assert stats["node"]["frames"] > 200 and stats["node"]["healthy"] is True
@@ -66,6 +66,15 @@ def test_stats_parts_and_birth_keep_their_wire_shape(running_node: Node) -> None
 
 
 def test_pipeline_status_is_a_typed_record(running_node: Node) -> None:
-    status = running_node.pipeline_status()
+    status = running_node.status().pipeline
     assert status.frames > 200 and status.healthy is True and status.frames_dropped == 0
     assert status.to_json()["frames"] == status.frames
+
+
+def test_node_status_reads_as_attributes(running_node: Node) -> None:
+    status = running_node.status()
+    assert status.healthy is True and status.vision is None
+    assert status.serial.frames_ok > 200 and status.serial.port.connected is True
+    assert set(status.weighing.plates) == {"p1", "p2", "p3", "p4"}
+    assert status.weighing.board is not None and status.weighing.board.uid == running_node.last_info.uid
+    assert "serial up" in running_node.status_line() and "mqtt down" in running_node.status_line()
