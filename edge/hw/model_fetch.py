@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -40,14 +39,21 @@ def fetch_model(
     dest: Path, url: str = DEFAULT_URL, expected_sha256: str = DETECT_SHA256, timeout: float = 60.0
 ) -> InstalledModel:
     """Download the zip at `url` and install it into `dest` (see install_from_zip)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".download-", suffix=".zip", dir=dest)
+    _make_dest(dest)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".download-", suffix=".zip", dir=dest)
+    except OSError as exc:
+        raise ModelError(_cannot_write(dest, exc)) from None
     try:
         with os.fdopen(handle, "wb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:
                     expected_length = response.headers.get("Content-Length")
-                    shutil.copyfileobj(response, out, 1 << 20)
+                    while block := response.read(1 << 20):
+                        try:
+                            out.write(block)
+                        except OSError as exc:  # the disk, not the network
+                            raise ModelError(_cannot_write(dest, exc)) from None
             except (urllib.error.URLError, OSError) as exc:
                 raise ModelError(
                     f"download of {url} failed ({exc}); check the network or use --from-file ZIP"
@@ -62,7 +68,7 @@ def fetch_model(
 
 def install_from_zip(archive: Path, dest: Path, expected_sha256: str = DETECT_SHA256) -> InstalledModel:
     """Extract detect.tflite and labelmap.txt from `archive` into `dest` if the model's sha256 matches."""
-    dest.mkdir(parents=True, exist_ok=True)
+    _make_dest(dest)
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = {Path(name).name: name for name in bundle.namelist()}
@@ -80,9 +86,23 @@ def install_from_zip(archive: Path, dest: Path, expected_sha256: str = DETECT_SH
         )
     if labels_bytes is None:
         raise ModelError(f"{archive}: has no {LABELS_NAME}; is it the COCO SSD MobileNet zip?")
-    labels = _write_atomically(dest / LABELS_NAME, labels_bytes)
-    model = _write_atomically(dest / MODEL_NAME, model_bytes)
+    try:
+        labels = _write_atomically(dest / LABELS_NAME, labels_bytes)
+        model = _write_atomically(dest / MODEL_NAME, model_bytes)
+    except OSError as exc:
+        raise ModelError(_cannot_write(dest, exc)) from None
     return InstalledModel(model, labels, actual)
+
+
+def _make_dest(dest: Path) -> None:
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(_cannot_write(dest, exc)) from None
+
+
+def _cannot_write(dest: Path, exc: OSError) -> str:
+    return f"cannot write into {dest} ({exc.strerror or exc}); free some space or choose another --dest"
 
 
 def _write_atomically(path: Path, data: bytes) -> Path:

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.config.detector import DetectorSection
+from edge.errors import ModelError
 from edge.hw import pixels
 from edge.model import Detection
 from edge.vision.decode import OutputTensor, RawDetection, decode_ssd, decode_yolo, guess_format
@@ -61,9 +62,16 @@ class Detector:
         self.interpreter = interpreter
         self.labels = labels
         self.settings = settings
-        detail = interpreter.get_input_details()[0]
+        inputs = interpreter.get_input_details()
+        detail = inputs[0]
+        shape = tuple(int(v) for v in detail["shape"])
+        if len(inputs) != 1 or len(shape) != 4 or shape[0] != 1 or shape[3] != 3 or min(shape) < 1:
+            raise ModelError(
+                f"model {settings.model}: input {[tuple(int(v) for v in d['shape']) for d in inputs]} is not one "
+                "[1, height, width, 3] image (NHWC, RGB); is it an object detection model for TFLite?"
+            )
         self.input_index = int(detail["index"])
-        _, self.input_h, self.input_w, _ = (int(v) for v in detail["shape"])
+        _, self.input_h, self.input_w, _ = shape
         self.input_dtype = np.dtype(detail["dtype"])
         self.outputs = interpreter.get_output_details()
         shapes = [tuple(int(v) for v in o["shape"]) for o in self.outputs]

@@ -54,6 +54,7 @@ class VisionStatus:
     detector_errors: int  # invokes that raised (logged with traceback)
     detector: bool  # a [detector] is configured
     buffered_frames: int  # frames now in the look-back ring
+    snapshot_errors: int  # evidence snapshots the store could not write (disk full...); the evidence stays
 
     def to_json(self) -> dict[str, Any]:
         """The camera's fields and these counters in one flat object, as `stats` has always carried them."""
@@ -110,7 +111,9 @@ class VisionService:
         self._scratch = np.empty((1, 1, 3), np.uint8)  # grabber thread: decoded pixels of the frame it prepares
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
-        self._counts = {"detected": 0, "detected_on_demand": 0, "skipped": 0, "detector_errors": 0}
+        self._counts = dict.fromkeys(
+            ("detected", "detected_on_demand", "skipped", "detector_errors", "snapshot_errors"), 0
+        )
 
     def start(self) -> None:
         self._stop.clear()
@@ -153,7 +156,7 @@ class VisionService:
         result = build_evidence(analysed, self.regions, self.hand_label, self.min_overlap)
         evidence = dict(result.evidence)
         by_seq = {r.seq: r for r in records}
-        snapshot_ids: dict[int, str] = {}  # one file per frame, however many plates it is the best for
+        snapshot_ids: dict[int, str | None] = {}  # one file per frame, however many plates it is the best for
         for plate, seq in result.best_frame.items():
             if seq not in snapshot_ids:
                 snapshot_ids[seq] = self._store_snapshot(by_seq[seq])
@@ -303,8 +306,16 @@ class VisionService:
                     self._requests.remove(request)
                     self.detector.release(request.prepared)
 
-    def _store_snapshot(self, record: FrameRecord) -> str:
+    def _store_snapshot(self, record: FrameRecord) -> str | None:
+        """The annotated frame's snapshot id; None (logged, counted) when the store cannot write it, e.g. a
+        full disk: the event keeps its evidence without a picture rather than being lost."""
         from edge.hw.draw import annotate, encode_jpeg
 
         image = annotate(record.image, record.detections or (), self.regions, self.hand_label)
-        return self.snapshots.save(encode_jpeg(image, self.camera_settings.jpeg_quality), record.t)
+        try:
+            return self.snapshots.save(encode_jpeg(image, self.camera_settings.jpeg_quality), record.t)
+        except OSError as exc:
+            self._counts["snapshot_errors"] += 1
+            log.warning("snapshot of frame %d not stored in %s: %s", record.seq, self.snapshots.directory,
+                        exc.strerror or exc)
+            return None

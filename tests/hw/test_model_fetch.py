@@ -103,3 +103,19 @@ def test_script_installs_from_file_and_prints_config(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False,
     )
     assert bad.returncode == 1 and "refusing" in bad.stderr and not (tmp_path / "m2" / "detect.tflite").exists()
+
+
+def test_a_destination_that_cannot_be_written_is_one_clear_line_not_a_traceback(server: str, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("in the way\n")
+    dest = tmp_path / "a-file" / "models"  # under a regular file: nothing can be created there
+    with pytest.raises(ModelError, match=r"cannot write into .*a-file/models \(.*\); free some space or choose"):
+        install_from_zip(build_zip(tmp_path / "good.zip"), dest, MODEL_SHA)
+    with pytest.raises(ModelError, match="cannot write into"):
+        fetch_model(dest, f"{server}/good.zip", MODEL_SHA)
+    script = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "get-model"), "--dest", str(dest), "--from-file",
+         str(tmp_path / "good.zip"), "--sha256", MODEL_SHA],
+        capture_output=True, text=True, check=False,
+    )
+    assert script.returncode == 1 and "Traceback" not in script.stderr
+    assert script.stderr.startswith("get-model: cannot write into"), script.stderr

@@ -9,61 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from edge.config import parse_config
 from edge.config.detector import DetectorSection
-from edge.errors import ConfigError
+from edge.errors import ConfigError, ModelError
 from edge.hw.draw import read_image
 from edge.model import Detection
 from edge.vision.detector import Detector, Interpreter, label_coverage
 
+from .fakes import LABELS, FakeInterpreter, ssd_outputs
+
 PHOTO = "grocery-store/Fruit_Banana_Banana_012.jpg"
-LABELS: dict[int, str | None] = {0: "person", 1: None, 2: "banana"}
-
-
-class FakeInterpreter:
-    """An allocated 'model' with a uint8 [1, 100, 100, 3] input whose outputs are set by the test;
-    keeps the last input tensor it was given."""
-
-    def __init__(self, outputs: list[tuple[str, npt.NDArray[Any]]], extra: list[tuple[int, ...]] = ()) -> None:
-        self.outputs = outputs
-        self.extra = extra  # shapes of inner tensors, for get_tensor_details
-        self.fed: npt.NDArray[Any] | None = None
-        self.invokes = 0
-
-    def get_input_details(self) -> list[dict[str, Any]]:
-        return [{"index": 0, "name": "input", "shape": np.array([1, 100, 100, 3]), "dtype": np.uint8,
-                 "quantization": (0.0078125, 128)}]
-
-    def get_output_details(self) -> list[dict[str, Any]]:
-        return [{"index": i + 1, "name": name, "shape": np.array(values.shape), "dtype": values.dtype,
-                 "quantization": (0.0, 0)} for i, (name, values) in enumerate(self.outputs)]
-
-    def get_tensor_details(self) -> list[dict[str, Any]]:
-        return self.get_input_details() + self.get_output_details() + [
-            {"index": 100 + i, "name": f"inner{i}", "shape": np.array(shape)} for i, shape in enumerate(self.extra)]
-
-    def set_tensor(self, tensor_index: int, value: npt.NDArray[Any]) -> None:
-        assert tensor_index == 0
-        self.fed = value.copy()
-
-    def invoke(self) -> None:
-        self.invokes += 1
-
-    def get_tensor(self, tensor_index: int) -> npt.NDArray[Any]:
-        return self.outputs[tensor_index - 1][1]
-
-
-def ssd_outputs(boxes: list[list[float]], classes: list[int], scores: list[float]) -> list[tuple[str, Any]]:
-    n = len(boxes)
-    return [
-        ("TFLite_Detection_PostProcess", np.array([boxes], np.float32)),
-        ("TFLite_Detection_PostProcess:1", np.array([classes], np.float32)),
-        ("TFLite_Detection_PostProcess:2", np.array([scores], np.float32)),
-        ("TFLite_Detection_PostProcess:3", np.array([n], np.float32)),
-    ]
 
 
 def settings(**values: Any) -> DetectorSection:
@@ -104,6 +61,13 @@ def test_yolo_frame_is_letterboxed_and_the_padding_undone() -> None:
     grey, pixel = (114, 200) if detector.lut is None else (detector.lut[114], detector.lut[200])
     assert (fake.fed[0, :25] == grey).all() and (fake.fed[0, 75:] == grey).all()  # letterbox padding
     assert (fake.fed[0, 30:70] == pixel).all()
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 300, 300), (1, 300, 300), (1, 300, 300, 1), (2, 300, 300, 3)])
+def test_a_model_whose_input_is_not_one_rgb_image_is_refused_in_words(shape: tuple[int, ...]) -> None:
+    fake = FakeInterpreter(ssd_outputs([[0, 0, 1, 1]], [0], [0.9]), input_shape=shape)
+    with pytest.raises(ModelError, match=r"fake\.tflite: input \[\(.*\)\] is not one \[1, height, width, 3\] image"):
+        Detector(fake, LABELS, settings())
 
 
 def test_ssd_with_a_single_detection_slot_is_recognised() -> None:

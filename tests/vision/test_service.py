@@ -204,7 +204,7 @@ def test_evidence_that_times_out_takes_its_frames_back_from_the_worker(
 
 def test_status_is_typed_and_its_json_is_the_stats_payload(tmp_path: Path) -> None:
     """`status()` is a frozen record read by attribute; `to_json()` is the flat object that
-    `stats.parts.vision` has always carried (same keys, same order, JSON-serialisable)."""
+    `stats.parts.vision` has always carried (same keys, same order, JSON-serialisable), plus one new counter."""
     import dataclasses
     import json
 
@@ -228,7 +228,37 @@ def test_status_is_typed_and_its_json_is_the_stats_payload(tmp_path: Path) -> No
         "camera_ok", "camera_error", "source", "frames", "motion_events", "dropouts", "reconnects",
         "unexpected_errors", "bad_frames", "mode", "last_frame_t",
         "detected", "detected_on_demand", "skipped", "detector_errors", "detector", "buffered_frames",
+        "snapshot_errors",  # new (issue 11: a snapshot the disk refused is counted, not a lost event)
     ]
     assert data["camera_ok"] is True and data["detector"] is False and data["source"] == f"frame directory {frames}"
     assert data["frames"] == status.camera.frames >= 1 and data["buffered_frames"] == status.buffered_frames
     assert json.loads(json.dumps(data)) == data
+
+
+def test_a_snapshot_the_disk_refuses_leaves_the_evidence_without_a_picture(tmp_path: Path) -> None:
+    """The snapshot store failing (disk full, its folder replaced by a file) must not make evidence()
+    raise: the weight event that asked for it would be lost. Runs on a fake interpreter everywhere."""
+    import shutil
+
+    from edge.config.detector import DetectorSection
+    from edge.vision.detector import Detector
+
+    from .fakes import LABELS, FakeInterpreter, ssd_outputs
+    from .frames import write_frames
+
+    frames = tmp_path / "frames"
+    write_frames(frames, 40, 0.05, image_for=lambda i: np.full((348, 696, 3), 90 + i, np.uint8))
+    banana_on_the_left = FakeInterpreter(ssd_outputs([[0.1, 0.1, 0.9, 0.4]], [2], [0.9]))
+    detector = Detector(banana_on_the_left, LABELS, DetectorSection(model=Path("fake.tflite"), labels=Path("l.txt")))
+    vision = VisionService(make_config(tmp_path, frames, tmp_path), detector=detector)
+    try:
+        vision.start()
+        assert wait_for(lambda: len(vision.ring) >= 2)
+        shutil.rmtree(vision.snapshots.directory)
+        vision.snapshots.directory.write_text("not a directory any more\n")
+        evidence = vision.evidence(0, 2e9)
+    finally:
+        vision.stop()
+    assert evidence["left"].labels["banana"][0] == 0.9 and evidence["left"].snapshot is None
+    assert evidence["right"].labels == {}
+    assert vision.status().snapshot_errors == 1
