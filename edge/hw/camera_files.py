@@ -51,6 +51,8 @@ class FrameDirSource:
         self._files_seen = 0  # entries in the directory at the last scan
 
     def open(self) -> None:
+        if self.directory.exists() and not self.directory.is_dir():
+            raise CameraError(f"{self.description}: is a file, not a directory; fix [camera] source")
         if not self.directory.is_dir():
             raise CameraError(f"{self.description}: not found; create it or fix [camera] source")
         self._dir_mtime = -1
@@ -132,22 +134,27 @@ class FrameDirSource:
             mtime = os.stat(self.directory).st_mtime_ns
         except FileNotFoundError:
             raise CameraError(f"{self.description}: directory vanished") from None
+        except OSError as exc:
+            raise CameraError(f"{self.description}: cannot be read ({exc.strerror or exc})") from None
         if mtime == self._dir_mtime:
             return
         self._dir_mtime = mtime
+        try:
+            entries = list(os.scandir(self.directory))
+        except OSError as exc:  # replaced by a file, permissions changed, ...
+            raise CameraError(f"{self.description}: cannot be listed ({exc.strerror or exc})") from None
         found = []
         self._files_seen, self._misnamed, self._misnamed_count = 0, [], 0
-        with os.scandir(self.directory) as entries:
-            for entry in entries:
-                self._files_seen += 1
-                match = FRAME_NAME.match(entry.name)
-                if match is None:
-                    if not entry.name.startswith("."):  # hidden files: a writer's temporaries
-                        self._misnamed_count += 1
-                        if len(self._misnamed) < MAX_IGNORED_SHOWN:
-                            self._misnamed.append(entry.name)
-                elif int(match.group(1)) / 1000.0 > self._last_t:
-                    found.append((int(match.group(1)) / 1000.0, entry.name))
+        for entry in entries:
+            self._files_seen += 1
+            match = FRAME_NAME.match(entry.name)
+            if match is None:
+                if not entry.name.startswith("."):  # hidden files: a writer's temporaries
+                    self._misnamed_count += 1
+                    if len(self._misnamed) < MAX_IGNORED_SHOWN:
+                        self._misnamed.append(entry.name)
+            elif int(match.group(1)) / 1000.0 > self._last_t:
+                found.append((int(match.group(1)) / 1000.0, entry.name))
         known = {name for _, name in self._pending}
         self._pending = sorted(self._pending + [item for item in found if item[1] not in known])
 

@@ -124,3 +124,19 @@ def test_ignored_files_that_are_gone_are_no_longer_named(tmp_path: Path) -> None
         path.unlink()
     why = source.why_silent()
     assert why is not None and "1700000000000.jpg" not in why and "frame-0001" not in why
+
+
+def test_a_frame_directory_replaced_by_a_file_is_a_camera_error_not_a_crash(tmp_path: Path) -> None:
+    import shutil
+
+    directory = tmp_path / "frames"
+    write_frames(directory, 2, 0.05, start=1_700_000_000.0)
+    source = FrameDirSource(directory)
+    source.open()
+    assert first_frame(source, 2.0)[0] == 1_700_000_000.0
+    shutil.rmtree(directory)
+    directory.write_text("a file where the frames were\n")
+    with pytest.raises(CameraError, match=r"frames: cannot be listed \(Not a directory\)"):
+        source.poll()
+    with pytest.raises(CameraError, match="is a file, not a directory; fix \\[camera\\] source"):
+        source.open()
