@@ -28,9 +28,7 @@ def _open(config_path: Path) -> tuple[Outbox, str, str]:
 
 
 def _render_status(status: dict[str, Any]) -> str:
-    rows = [[key, status[key]] for key in ("path", "depth", "oldest_seq", "oldest_age_s", "last_seq", "session",
-                                           "dropped", "rejected", "rejected_kept", "last_error")]
-    return table(["field", "value"], rows)
+    return table(["field", "value"], list(status.items()))
 
 
 @click.group(invoke_without_command=True)
@@ -59,7 +57,7 @@ def status_cmd(ctx: click.Context, config_path: Path, as_json: bool) -> None:
 def _status(config_path: Path, as_json: bool) -> None:
     box, _, _ = _open(config_path)
     try:
-        emit(box.status(), as_json, _render_status)
+        emit(box.status().to_json(), as_json, _render_status)
     finally:
         box.close()
 

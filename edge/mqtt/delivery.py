@@ -16,6 +16,7 @@ from edge.errors import OutboxError
 from edge.outbox.store import Outbox, OutboxRow
 
 FLUSH_INTERVAL_S = 0.05
+FLUSH_RETRY_S = 1.0  # after the file refused a delete (disk full): acked rows wait in memory this long
 
 
 class TokenBucket:
@@ -51,6 +52,7 @@ class Delivery:
         self._last_handed_out = 0
         self._acked: list[int] = []
         self._last_flush = clock()
+        self._retry_at = 0.0
         self.published = 0
         self.acked = 0
         self.rejected = 0
@@ -100,16 +102,22 @@ class Delivery:
         return seq
 
     def flush(self, force: bool = False) -> int:
-        """Delete acknowledged rows, at most every FLUSH_INTERVAL_S unless forced or a window's worth waits."""
+        """Delete acknowledged rows, at most every FLUSH_INTERVAL_S unless forced or a window's worth waits.
+
+        Raises OutboxError when the file refuses; the rows stay acknowledged in memory (never re-sent by
+        this process) and the next unforced try waits FLUSH_RETRY_S.
+        """
         now = self._clock()
         if not self._acked:
             return 0
-        if not force and len(self._acked) < self.window and now - self._last_flush < FLUSH_INTERVAL_S:
+        if not force and (now < self._retry_at or (len(self._acked) < self.window
+                                                     and now - self._last_flush < FLUSH_INTERVAL_S)):
             return 0
         batch, self._acked = self._acked, []
         self._last_flush = now
         try:
             return self.outbox.mark_delivered(batch)
         except OutboxError:
-            self._acked = batch + self._acked  # try again next time; they stay pending until then
+            self._acked = batch + self._acked  # try again later; they stay pending in the file until then
+            self._retry_at = now + FLUSH_RETRY_S
             raise

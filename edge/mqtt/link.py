@@ -27,6 +27,7 @@ from edge.mqtt.connection import Backoff, connect_failure_hint, connect_kwargs, 
 from edge.mqtt.delivery import Delivery
 from edge.mqtt.host_stats import HostStats
 from edge.mqtt.inbound import PLANOGRAM, Inbound
+from edge.mqtt.link_status import LinkStatus
 from edge.mqtt.topics import Topics
 from edge.mqtt.validation import problems
 from edge.outbox.store import Outbox
@@ -38,6 +39,12 @@ LOOP_TIMEOUT_S = 0.05
 # The reconnect backoff resets only after a connection stayed up this long, so a broker that
 # accepts and then drops us (e.g. mosquitto 2.0 closing on an ACL-denied MQTT 5 publish) is not hammered.
 STABLE_AFTER_S = 5.0
+# Another client with our client_id takes the connection over (MQTT 5 reason 142, or this many closes
+# in a row within STABLE_AFTER_S of connecting with nothing in flight): wait this long before taking it back, so
+# two nodes configured alike do not throw each other out every second.
+TAKEOVER_BACKOFF_S = (30.0, 300.0)
+QUICK_DROPS_FOR_TAKEOVER = 3
+SESSION_TAKEN_OVER = 142
 
 
 def _no_planogram_consumer(planogram: Planogram) -> None:
@@ -66,6 +73,9 @@ class MqttLink:
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
         self._backoff = Backoff(self.section.reconnect_min_s, self.section.reconnect_max_s)
+        self._takeover_backoff = Backoff(*TAKEOVER_BACKOFF_S)  # read here, so tests may shorten it
+        self._taken_over = False  # set by on_disconnect; the next attempt waits and keeps the session number
+        self._quick_drops = 0
         self._host = HostStats()
         self._started = time.monotonic()
         self._stop = threading.Event()
@@ -78,13 +88,15 @@ class MqttLink:
         self._rebirth = False
         self._next_stats = 0.0
         self._stable_at = float("inf")
+        self._connected_since = 0.0
         self._weights_pending: dict[str, float | None] | None = None
         self._weights_last: dict[str, float | None] | None = None
         self._weights_sent_at = 0.0
         self._lock = threading.Lock()
         self._responses: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
-        self.counters = {"reconnects": 0, "connect_failures": 0, "internal_errors": 0, "birth_invalid": 0,
-                         "weights_published": 0, "stats_published": 0}
+        self.counters = {"reconnects": 0, "connect_failures": 0, "takeovers": 0, "internal_errors": 0,
+                         "birth_invalid": 0, "weights_published": 0, "stats_published": 0}
+        self.client_id = client_id
         self.last_error: str | None = None
         self.commands.register("rebirth", self._cmd_rebirth, changes_state=False,
                                description="Publish status and birth again.")
@@ -129,26 +141,27 @@ class MqttLink:
     def session(self) -> int:
         return self._session
 
-    def health(self) -> dict[str, Any]:
-        return {
-            "connected": self._connected,
-            "session": self._session,
-            "reconnects": self.counters["reconnects"],
-            "connect_failures": self.counters["connect_failures"],
-            "published": self.delivery.published,
-            "acked": self.delivery.acked,
-            "rejected": self.delivery.rejected,
-            "inflight": self.delivery.inflight,
-            "commands": self.commands.handled,
-            "command_errors": self.commands.errors,
-            "planogram_errors": self.inbound.planogram_errors,
-            "internal_errors": self.counters["internal_errors"] + self.commands.internal_errors
+    def status(self) -> LinkStatus:
+        return LinkStatus(
+            connected=self._connected,
+            session=self._session,
+            reconnects=self.counters["reconnects"],
+            connect_failures=self.counters["connect_failures"],
+            takeovers=self.counters["takeovers"],
+            published=self.delivery.published,
+            acked=self.delivery.acked,
+            rejected=self.delivery.rejected,
+            inflight=self.delivery.inflight,
+            commands=self.commands.handled,
+            command_errors=self.commands.errors,
+            planogram_errors=self.inbound.planogram_errors,
+            internal_errors=self.counters["internal_errors"] + self.commands.internal_errors
             + self.inbound.internal_errors,
-            "birth_invalid": self.counters["birth_invalid"],
-            "stats_published": self.counters["stats_published"],
-            "weights_published": self.counters["weights_published"],
-            "last_error": self.last_error,
-        }
+            birth_invalid=self.counters["birth_invalid"],
+            stats_published=self.counters["stats_published"],
+            weights_published=self.counters["weights_published"],
+            last_error=self.last_error,
+        )
 
     def stats_payload(self) -> dict[str, Any]:
         try:
@@ -157,8 +170,8 @@ class MqttLink:
             self.counters["internal_errors"] += 1
             log.exception("stats callback failed; publishing stats without parts")
             parts = {}
-        body = {"uptime_s": round(time.monotonic() - self._started, 3), "outbox": self.outbox.status(),
-                "mqtt": self.health(), "host": self._host.sample(), "parts": parts}
+        body = {"uptime_s": round(time.monotonic() - self._started, 3), "outbox": self.outbox.status().to_json(),
+                "mqtt": self.status().to_json(), "host": self._host.sample(), "parts": parts}
         return envelope.stamp("stats", body, max(self._session, 1))
 
     # -- network thread -----------------------------------------------------------------------
@@ -177,13 +190,17 @@ class MqttLink:
                 self.client.disconnect()
             self._connected = False
             if not self._stop.is_set():
-                self._stop.wait(self._backoff.next_delay())
+                self._stop.wait(self._takeover_backoff.next_delay() if self._taken_over
+                                else self._backoff.next_delay())
         self._flush_quietly()
 
     def _connect(self) -> bool:
+        if self._taken_over:
+            # a connection thrown out by a namesake keeps its number: flapping must not burn sessions
+            self._taken_over, self._session_used = False, False
         if self._session_used or self._session == 0:
             # a new number per connection; attempts that never reached the broker reuse the last one
-            self._session, self._session_used = self.outbox.next_session(), False
+            self._session, self._session_used = self._next_session(), False
         self.client.will_set(self.topics.status, envelope.encode(envelope.status_payload("offline", self._session)),
                              qos=1, retain=True)
         try:
@@ -195,6 +212,13 @@ class MqttLink:
             return False
         self._session_used = True  # CONNECT (with this session's Will) reached the broker
         return True
+
+    def _next_session(self) -> int:
+        try:
+            return self.outbox.next_session()
+        except OutboxError as exc:  # disk full: keep delivering; a restart may repeat this number (never lower)
+            log.error("mqtt: %s; using session %d from memory", exc, self._session + 1)
+            return self._session + 1
 
     def _serve(self) -> None:
         """Loop while the socket lives; publish due events, stats and weights between iterations."""
@@ -216,7 +240,10 @@ class MqttLink:
             payload = envelope.event_payload(row, self.topics.store, self.topics.node, self._session, historical)
             info = self.client.publish(self.topics.events, envelope.encode(payload), qos=1)
             self.delivery.handed_out(row, info.mid)
-        self.delivery.flush()
+        try:
+            self.delivery.flush()
+        except OutboxError as exc:  # disk full: delivered rows stay in the file a while longer; keep going
+            self._note(f"outbox: {exc}")
         while not self._responses.empty():
             response_topic, response = self._responses.get_nowait()
             self.client.publish(response_topic, response, qos=1)
@@ -224,6 +251,8 @@ class MqttLink:
         if now >= self._stable_at:
             self._stable_at = float("inf")
             self._backoff.reset()
+            self._takeover_backoff.reset()
+            self._quick_drops = 0
         if self._rebirth:
             self._rebirth = False
             self._announce()
@@ -270,6 +299,8 @@ class MqttLink:
         self.client.publish(self.topics.status, envelope.encode(envelope.status_payload("online", self._session)),
                             qos=1, retain=True)
         birth = envelope.stamp("birth", self._birth_source(), self._session)
+        outbox = self.outbox.status()
+        birth.setdefault("outbox", {"lost": outbox.lost, "dropped": outbox.dropped, "healthy": outbox.healthy})
         if self.inbound.current is not None:
             birth.setdefault("planogram", {"id": self.inbound.current.id, "version": self.inbound.current.version})
         wrong = problems("birth", birth)
@@ -299,18 +330,47 @@ class MqttLink:
         if self._connections > 1:
             self.counters["reconnects"] += 1
         self._connected, self._connected_at = True, time.time()
-        self._stable_at = time.monotonic() + STABLE_AFTER_S
+        self._connected_since = time.monotonic()
+        self._stable_at = self._connected_since + STABLE_AFTER_S
         log.info("mqtt: connected to %s:%d, session %d", self.section.host, self.section.port, self._session)
         client.subscribe([(self.topics.commands, 1), (self.topics.planogram, 1)])
         self._announce()
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
                        properties: Any) -> None:
-        if self._connected:
-            log.warning("mqtt: disconnected from %s:%d (%s) with %d event(s) in flight; they are re-sent on "
-                        "reconnect (if this repeats, check that the broker ACL lets this node publish events)",
-                        self.section.host, self.section.port, reason_code, self.delivery.inflight)
-        self._connected = False
+        was_connected, self._connected = self._connected, False
+        where = f"{self.section.host}:{self.section.port}"
+        if self._stop.is_set():
+            log.info("mqtt: disconnected from %s (stopping)", where)
+            return
+        if not was_connected:
+            return
+        inflight = self.delivery.inflight
+        # mosquitto 2.0 closes the old connection without DISCONNECT 142 (MQTT 5) or any reason (3.1.1), so
+        # a run of closes soon after connecting, with no event of ours in flight, is a namesake too; a close
+        # after a refused event (ACL) has that event in flight
+        quick = time.monotonic() - self._connected_since < STABLE_AFTER_S and inflight == 0
+        self._quick_drops = self._quick_drops + 1 if quick else 0
+        if reason_code.value == SESSION_TAKEN_OVER or self._quick_drops >= QUICK_DROPS_FOR_TAKEOVER:
+            self._on_takeover(reason_code)
+        elif inflight:
+            log.warning("mqtt: disconnected from %s (%s) with %d event(s) in flight; they are re-sent on reconnect "
+                        "(if this repeats, check that the broker ACL lets this node publish events)",
+                        where, reason_code, inflight)
+        else:
+            log.warning("mqtt: disconnected from %s (%s); reconnecting", where, reason_code)
+
+    def _on_takeover(self, reason_code: ReasonCode) -> None:
+        """Another client with our client_id (a second node configured alike) took the connection."""
+        self.counters["takeovers"] += 1
+        self._taken_over = True
+        evidence = (f"MQTT 5 reason {SESSION_TAKEN_OVER} '{reason_code}'" if reason_code.value == SESSION_TAKEN_OVER
+                    else f"the broker closed the connection {self._quick_drops} times in a row within "
+                         f"{STABLE_AFTER_S:g} s of connecting, nothing in flight")
+        why = (f"another client with client_id {self.client_id} took over; is a second node configured as "
+               f"{self.topics.store}/{self.topics.node}? ({evidence})")
+        self._note(why)
+        log.error("mqtt: %s; waiting %g s or more before taking the connection back", why, TAKEOVER_BACKOFF_S[0])
 
     def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason_code: ReasonCode,
                     properties: Any) -> None:
@@ -338,6 +398,10 @@ class MqttLink:
         """From the inbound worker: hand the response to the network thread, the only one that touches
         the socket (paho writes directly from the calling thread when no loop_start thread exists)."""
         self._responses.put((self.topics.response(name), envelope.encode(response)))
+
+    def request_rebirth(self) -> None:
+        """Publish status and birth again soon (from any thread): what the birth says has changed."""
+        self._rebirth = True
 
     def _cmd_rebirth(self, params: dict[str, Any]) -> dict[str, Any]:
         self._rebirth = True

@@ -1,4 +1,4 @@
-"""Persisted counters (next seq, MQTT session, dropped, rejected, last error) in the outbox file.
+"""Persisted counters (next seq, MQTT session, dropped, rejected, lost, last error) in the outbox file.
 
 They live in the same SQLite file as the events so one transaction updates both: a seq is
 never handed out twice, even across power cuts, because the counter and the row commit together.
@@ -11,7 +11,7 @@ import sqlite3
 META_DDL = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 # Integer counters and their starting values.
-INTEGER_KEYS: dict[str, int] = {"next_seq": 1, "session": 0, "dropped": 0, "rejected": 0}
+INTEGER_KEYS: dict[str, int] = {"next_seq": 1, "session": 0, "dropped": 0, "rejected": 0, "lost": 0}
 
 
 def read_int(db: sqlite3.Connection, key: str) -> int:

@@ -21,11 +21,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from edge.config.outbox import OutboxSection
 from edge.errors import OutboxError
 from edge.outbox import counters
+from edge.outbox.holding import MAX_HELD, Held, Holding
+from edge.outbox.status import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +68,15 @@ class Outbox:
     """Thread-safe SQLite queue. One instance per file; all methods may be called from any thread."""
 
     def __init__(self, path: str | Path, section: OutboxSection | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, max_held: int = MAX_HELD) -> None:
         self.path = Path(path)
         self.section = section or OutboxSection()
         self._clock = clock
         self._lock = threading.Lock()
+        self._last_error: str | None = None
+        self._failing = False
+        self._holding = Holding(lambda held: self._append_text(held.kind, held.text, held.produced_at), self._burn,
+                               max_held)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -87,10 +93,33 @@ class Outbox:
 
     def append(self, kind: str, body: dict[str, Any], produced_at: float) -> EnvelopeInfo:
         """Commit one event durably (fsync) and return its seq and event_id. Raises OutboxError."""
+        return self._append_text(kind, _encode(kind, body), produced_at)
+
+    def submit(self, kind: str, body: dict[str, Any], produced_at: float) -> EnvelopeInfo | None:
+        """The node's way in: never raises and never loses an event silently.
+
+        Stored now: its EnvelopeInfo. Refused by the file (disk full, I/O error, max_events): None,
+        and it waits in memory behind any other held events, retried until the file takes it
+        (see edge/outbox/holding.py). Only a full memory queue or a body that is not JSON loses an
+        event; its seq is then skipped, so the hub sees the gap, and it is counted as `lost`.
+        """
         try:
-            text = json.dumps(body, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise OutboxError(f"outbox: event body of kind {kind!r} is not JSON-serialisable: {exc}") from None
+            text = _encode(kind, body)
+        except OutboxError as exc:
+            log.error("event LOST: %s; its seq will be skipped", exc)
+            self._holding.submit(None, None)
+            self._holding.flush()
+            return None
+        if self._holding.empty or self._holding.flush():
+            try:
+                return self._append_text(kind, text, produced_at)
+            except OutboxError as exc:
+                self._holding.submit(Held(kind, text, produced_at), exc)
+                return None
+        self._holding.submit(Held(kind, text, produced_at), None)
+        return None
+
+    def _append_text(self, kind: str, text: str, produced_at: float) -> EnvelopeInfo:
         event_id = str(uuid.uuid4())
         with self._lock:
             try:
@@ -105,13 +134,42 @@ class Outbox:
                     )
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    # SQLite may already have rolled back (disk full at COMMIT): keep the real error
+                    self._rollback_quietly()
                     raise
             except sqlite3.Error as exc:
-                self._note_error_unlocked(f"append failed: {exc}")
-                raise OutboxError(f"outbox {self.path}: cannot store event: {exc}; check free disk space") from None
+                self._write_failed(f"cannot store event: {exc}", exc)
             self._depth += 1
+            self._failing = False
         return EnvelopeInfo(seq=seq, event_id=event_id, produced_at=produced_at)
+
+    def _burn(self, count: int) -> None:
+        """Skip `count` seqs and count them lost, so the hub sees a gap where the lost events were."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    seq = counters.read_int(self._db, "next_seq")
+                    counters.write_int(self._db, "next_seq", seq + count)
+                    total = counters.add_int(self._db, "lost", count)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._rollback_quietly()
+                    raise
+            except sqlite3.Error as exc:
+                self._write_failed(f"cannot record {count} lost event(s): {exc}", exc)
+            self._failing = False
+        log.error("outbox: seq %d..%d skipped for %d lost event(s); %d lost in total", seq, seq + count - 1, count,
+                  total)
+        self.note_error(f"{count} event(s) lost (seq {seq}..{seq + count - 1} skipped)")
+
+    def _write_failed(self, what: str, exc: sqlite3.Error) -> NoReturn:
+        """Under the lock: remember the failure (in memory if the file cannot take it) and raise."""
+        self._failing = True
+        self._note_error_unlocked(what)
+        hint = ("free space on the disk that holds it (old captures, logs, snapshots); events wait in memory "
+                "meanwhile" if _disk_full(exc) else "check the disk and its free space")
+        raise OutboxError(f"outbox {self.path}: {what}; {hint}") from None
 
     def _enforce_bounds(self) -> None:
         """Inside the append transaction: expire by age, then make room (or refuse) by count."""
@@ -208,11 +266,14 @@ class Outbox:
             self._note_error_unlocked(message)
 
     def _note_error_unlocked(self, message: str) -> None:
+        """Kept in memory first (status shows it even when the file cannot store it), then in the file."""
+        self._last_error = f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {message}"
+        if self._db.in_transaction:
+            return  # inside a failed write: the file is what refuses; memory is enough
         try:
-            counters.write_text(self._db, "last_error", f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} "
-                                                        f"{message}")
+            counters.write_text(self._db, "last_error", self._last_error)
         except sqlite3.Error as exc:
-            log.error("outbox: cannot record last error %r: %s", message, exc)
+            log.debug("outbox: last error kept in memory only (%s)", exc)
 
     def _rollback_quietly(self) -> None:
         if self._db.in_transaction:
@@ -224,26 +285,30 @@ class Outbox:
     def depth(self) -> int:
         return self._depth
 
-    def status(self) -> dict[str, Any]:
-        """Depth, oldest age, counters and the last error, as plain JSON-able values."""
+    def status(self) -> OutboxStatus:
+        """Depth, oldest age, counters, what waits in memory, and the last error."""
         with self._lock:
             oldest = self._db.execute(
                 "SELECT MIN(seq), MIN(produced_at) FROM events WHERE state = 'pending'").fetchone()
             rejected_now = self._db.execute("SELECT COUNT(*) FROM events WHERE state = 'rejected'").fetchone()[0]
             values = {key: counters.read_int(self._db, key) for key in counters.INTEGER_KEYS}
-            last_error = counters.read_text(self._db, "last_error")
-        return {
-            "path": str(self.path),
-            "depth": self._depth,
-            "oldest_seq": oldest[0],
-            "oldest_age_s": None if oldest[1] is None else round(max(0.0, self._clock() - oldest[1]), 3),
-            "last_seq": values["next_seq"] - 1,
-            "session": values["session"],
-            "dropped": values["dropped"],
-            "rejected": values["rejected"],
-            "rejected_kept": int(rejected_now),
-            "last_error": last_error,
-        }
+            last_error = self._last_error or counters.read_text(self._db, "last_error")
+        holding = self._holding
+        return OutboxStatus(
+            path=str(self.path),
+            depth=self._depth,
+            oldest_seq=oldest[0],
+            oldest_age_s=None if oldest[1] is None else round(max(0.0, self._clock() - oldest[1]), 3),
+            last_seq=values["next_seq"] - 1,
+            session=values["session"],
+            dropped=values["dropped"],
+            rejected=values["rejected"],
+            rejected_kept=int(rejected_now),
+            lost=values["lost"] + holding.unrecorded_losses,
+            held=holding.held,
+            healthy=not self._failing and holding.empty,
+            last_error=last_error,
+        )
 
     def iter_rows(self, include_rejected: bool = True) -> Iterator[OutboxRow]:
         """Every stored row, oldest first (pending, and rejected ones unless excluded)."""
@@ -257,5 +322,18 @@ class Outbox:
             yield OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
 
     def close(self) -> None:
+        """Last try for held events (see holding.py), then close the file."""
+        self._holding.close()
         with self._lock:
             self._db.close()
+
+
+def _encode(kind: str, body: dict[str, Any]) -> str:
+    try:
+        return json.dumps(body, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise OutboxError(f"outbox: event body of kind {kind!r} is not JSON-serialisable: {exc}") from None
+
+
+def _disk_full(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc)

@@ -59,5 +59,5 @@ def test_refused_rows_are_kept_as_rejected(tmp_path: Path) -> None:
     assert delivery.acknowledged(1) == 1 and delivery.acknowledged(3) == 3
     delivery.flush(force=True)
     status = delivery.outbox.status()
-    assert (status["depth"], status["rejected_kept"], delivery.rejected, delivery.acked) == (0, 1, 1, 2)
+    assert (status.depth, status.rejected_kept, delivery.rejected, delivery.acked) == (0, 1, 1, 2)
     assert delivery.acknowledged(999) is None  # not an event mid (status, resp)

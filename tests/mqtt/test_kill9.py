@@ -41,8 +41,8 @@ def test_kill_minus_9_between_write_and_ack_loses_nothing(tmp_path: Path, broker
         box = Outbox(tmp_path / "state" / "outbox.sqlite3")
         at_kill = box.status()
         box.close()
-        assert at_kill["depth"] > 0, "nothing was pending at the kill: the test did not exercise the window"
-        appended = at_kill["last_seq"]
+        assert at_kill.depth > 0, "nothing was pending at the kill: the test did not exercise the window"
+        appended = at_kill.last_seq
         assert appended >= 250
         # 3. restart: replays everything still unacknowledged, then stops cleanly
         restart = publisher(fast, "--until-drained", "30")

@@ -54,7 +54,7 @@ def test_broker_down_at_start_then_backlog_drains_in_order(tmp_path: Path, broke
                 node.outbox.append("weight", weight_body(i, PLATES), time.time())
             time.sleep(0.5)
             assert not node.link.connected and node.outbox.depth == 25
-            assert node.link.health()["connect_failures"] >= 1
+            assert node.link.status().connect_failures >= 1
             broker.start()
             assert hub.wait_for(lambda t: t.unique_events >= 25, timeout=15), hub.tracker.summary()
             for i in range(25, 30):  # new events keep flowing after the backlog
@@ -87,7 +87,7 @@ def test_broker_killed_mid_stream_loses_nothing(tmp_path: Path, broker: Broker) 
         node_key = ("store1", "node7")
         assert hub.wait_for(lambda t: t.nodes[node_key].last_seq == total, timeout=30), hub.tracker.summary()
         assert wait_until(lambda: node.outbox.depth == 0, timeout=10)
-        assert node.link.health()["reconnects"] >= 1
+        assert node.link.status().reconnects >= 1
     by_seq = event_ids_by_seq(hub)
     missing = set(range(1, total + 1)) - set(by_seq)
     # QoS 1 hands responsibility to the broker at PUBACK. Mosquitto acknowledges before it persists

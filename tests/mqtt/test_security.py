@@ -62,7 +62,7 @@ def test_mutual_tls_with_password_and_acl_delivers(tmp_path: Path, mosquitto_fac
         with live_node(tmp_path, broker.port, **secure_settings(tmp_path, pki)) as node:
             for i in range(10):
                 node.outbox.append("weight", weight_body(i, ["p1", "p2"]), time.time())
-            assert hub.wait_for(lambda t: t.unique_events >= 10, timeout=15), node.link.health()
+            assert hub.wait_for(lambda t: t.unique_events >= 10, timeout=15), node.link.status()
             assert wait_until(lambda: node.outbox.depth == 0)
     finally:
         hub.stop()
@@ -78,7 +78,7 @@ def test_wrong_ca_is_refused_with_a_clear_log_line(tmp_path: Path, mosquitto_fac
     with caplog.at_level(logging.WARNING, logger="edge.mqtt.link"), live_node(tmp_path, broker.port,
                                                                               **settings) as node:
         node.outbox.append("weight", weight_body(0, ["p1"]), time.time())
-        assert wait_until(lambda: node.link.health()["connect_failures"] >= 2)
+        assert wait_until(lambda: node.link.status().connect_failures >= 2)
         assert not node.link.connected and node.outbox.depth == 1  # kept for later, not lost
     assert "certificate not trusted" in caplog.text and "[mqtt.tls] ca_file" in caplog.text
 
@@ -88,7 +88,7 @@ def test_wrong_password_is_refused_and_counted(tmp_path: Path, mosquitto_factory
     broker, pki = secure_broker(tmp_path, mosquitto_factory, NODE_ACL)
     with caplog.at_level(logging.ERROR, logger="edge.mqtt.link"), live_node(
             tmp_path, broker.port, **secure_settings(tmp_path, pki, password="wrong")) as node:
-        assert wait_until(lambda: node.link.health()["connect_failures"] >= 2)
+        assert wait_until(lambda: node.link.status().connect_failures >= 2)
         assert not node.link.connected
     assert "refused the connection" in caplog.text and "username/password" in caplog.text
 
@@ -106,17 +106,17 @@ def test_acl_refusal_is_not_counted_as_delivered(tmp_path: Path, mosquitto_facto
         with live_node(tmp_path, broker.port, **secure_settings(tmp_path, pki)) as node:
             for i in range(3):
                 node.outbox.append("weight", weight_body(i, ["p1"]), time.time())
-            assert wait_until(lambda: node.link.health()["rejected"] >= 1 or node.link.health()["reconnects"] >= 2,
-                              timeout=15), node.link.health()
+            assert wait_until(lambda: node.link.status().rejected >= 1 or node.link.status().reconnects >= 2,
+                              timeout=15), node.link.status()
             time.sleep(0.5)
-            health, status = node.link.health(), node.outbox.status()
+            health, status = node.link.status(), node.outbox.status()
     finally:
         hub.stop()
-    assert health["acked"] == 0 and records(hub, "event") == []
-    assert status["depth"] + status["rejected_kept"] == 3  # all three still in the outbox
-    assert status["rejected"] == status["rejected_kept"] == health["rejected"]
-    if status["rejected"]:
-        assert "Not authorized" in status["last_error"]
+    assert health.acked == 0 and records(hub, "event") == []
+    assert status.depth + status.rejected_kept == 3  # all three still in the outbox
+    assert status.rejected == status.rejected_kept == health.rejected
+    if status.rejected:
+        assert "Not authorized" in status.last_error
     exported = list(_rows(tmp_path))
     assert [row.seq for row in exported] == [1, 2, 3]
 

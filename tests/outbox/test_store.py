@@ -36,7 +36,7 @@ def test_seq_never_reused_after_delivery_and_reopen(tmp_path: Path) -> None:
     box.close()
     reopened = Outbox(path)
     assert reopened.append("weight", body(9), produced_at=9.0).seq == 4
-    assert reopened.status()["last_seq"] == 4
+    assert reopened.status().last_seq == 4
 
 
 def test_pending_rows_survive_reopen(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_drop_oldest_drops_and_counts(tmp_path: Path, caplog: pytest.LogCaptureF
     for i in range(5):
         box.append("weight", body(i), float(i))
     assert [r.seq for r in box.pending_after(0, 10)] == [3, 4, 5]
-    assert box.status()["dropped"] == 2
+    assert box.status().dropped == 2
     assert "dropped 1 oldest undelivered" in caplog.text
 
 
@@ -89,9 +89,9 @@ def test_age_bound_drops_only_with_drop_oldest(tmp_path: Path) -> None:
         box.append("weight", body(1), produced_at=now[0] - 120)
         box.append("weight", body(2), produced_at=now[0] - 10)
         box.append("weight", body(3), produced_at=now[0])
-    assert keep.depth == 3 and keep.status()["oldest_age_s"] == 120
+    assert keep.depth == 3 and keep.status().oldest_age_s == 120
     assert [r.seq for r in drop.pending_after(0, 10)] == [2, 3]
-    assert drop.status()["dropped"] == 1
+    assert drop.status().dropped == 1
 
 
 def test_rejected_rows_are_kept_not_delivered(tmp_path: Path) -> None:
@@ -103,8 +103,8 @@ def test_rejected_rows_are_kept_not_delivered(tmp_path: Path) -> None:
     rows = list(box.iter_rows())
     assert [(r.seq, r.state) for r in rows] == [(1, "pending"), (2, "rejected"), (3, "pending")]
     status = box.status()
-    assert status["rejected"] == 1 and status["rejected_kept"] == 1 and status["depth"] == 2
-    assert "seq 2 rejected by broker: Not authorized" in status["last_error"]
+    assert status.rejected == 1 and status.rejected_kept == 1 and status.depth == 2
+    assert "seq 2 rejected by broker: Not authorized" in status.last_error
 
 
 def test_unserialisable_body_is_refused_and_nothing_stored(tmp_path: Path) -> None:
