@@ -37,6 +37,11 @@ _scenario = click.option(
     help="Scenario TOML (see config/sim-scenario.toml); default: generated from --seed.",
 )
 _seed = click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
+_mixed = click.option(
+    "--mixed",
+    is_flag=True,
+    help="Generate the fusion benchmark's kind of shelf: mixed plates, twins, misplaced put-backs, camera outages.",
+)
 
 
 @click.group()
@@ -139,6 +144,13 @@ def _console(shelf: PtyShelf) -> None:
     help="Ground truth output (JSON lines, one per action).",
 )
 @click.option("--start-time", type=float, default=None, help="Unix time of the first sample (default fixed).")
+@click.option(
+    "--planogram-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the scenario's catalogue + planogram as a planogram v2 JSON file (for the node / replay).",
+)
+@_mixed
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def capture(
@@ -151,15 +163,18 @@ def capture(
     protocol: str | None,
     truth_path: Path,
     start_time: float | None,
+    planogram_out: Path | None,
+    mixed: bool,
     as_json: bool,
     out: Path,
 ) -> None:
     """Write OUT (capture file) and --truth (JSON lines) as fast as the CPU allows."""
     from edge.sim.offline import DEFAULT_START, simulate_to_capture
+    from edge.sim.planogram_doc import planogram_document
 
     if scenario_path is None and interactions is None and duration is None:
         interactions = 2000
-    scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration, interactions)
+    scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration, interactions, mixed)
     config = load_or_fail(config_path) if config_path else None
     node = config.node.node_id if config else None
     _warn_bandwidth(config, layout.channels, sps, protocol or (config.serial.protocol if config else "framed"))
@@ -175,8 +190,10 @@ def capture(
             node=node,
             plain_units=config.serial.plain_units if config else "counts",
         )
+        if planogram_out is not None:
+            planogram_out.write_text(json.dumps(planogram_document(scenario), indent=1) + "\n", encoding="utf-8")
     except OSError as exc:
-        fail(f"cannot write {out} or {truth_path}: {exc}")
+        fail(f"cannot write {out}, {truth_path} or the planogram: {exc}")
     counts: dict[str, int] = {}
     for record in result.truth:
         counts[record.kind] = counts.get(record.kind, 0) + 1
@@ -202,15 +219,24 @@ def capture(
 @click.option("--interactions", type=click.IntRange(1), default=None, help="This many pick/put/restock ...")
 @click.option("--duration", type=click.FloatRange(1), default=None, help="... or this many seconds (default 120).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Default: stdout.")
+@_mixed
 def generate(
-    config_path: Path | None, seed: int, interactions: int | None, duration: float | None, output: Path | None
+    config_path: Path | None,
+    seed: int,
+    interactions: int | None,
+    duration: float | None,
+    output: Path | None,
+    mixed: bool,
 ) -> None:
     """Write a generated scenario as TOML, to edit by hand and play with `sim run --scenario`."""
     from edge.sim.scenario_toml import scenario_to_toml
 
     if interactions is None and duration is None:
-        duration = 120.0
-    scenario, _ = _scenario_and_layout(config_path, None, seed, duration, interactions)
+        if mixed:
+            interactions = 100
+        else:
+            duration = 120.0
+    scenario, _ = _scenario_and_layout(config_path, None, seed, duration, interactions, mixed)
     text = scenario_to_toml(scenario)
     if output is None:
         click.echo(text, nl=False)
@@ -243,6 +269,7 @@ def _scenario_and_layout(
     seed: int | None,
     duration: float | None,
     interactions: int | None = None,
+    mixed: bool = False,
 ) -> tuple[Scenario, ShelfLayout]:
     from edge.errors import ConfigError
     from edge.sim.engine import layout_for
@@ -259,6 +286,16 @@ def _scenario_and_layout(
             return scenario, layout_for(scenario, config)
         seed = seed or 0
         layout = ShelfLayout.from_config(config, seed) if config else ShelfLayout.default(seed=seed)
+        if mixed:
+            from edge.sim.fusion_mix import generate_mixed_scenario
+
+            if interactions is None:
+                fail("--mixed generates by --interactions N, not by --duration")
+            try:
+                scenario = generate_mixed_scenario(seed, layout.plate_names(), interactions)
+            except ValueError as exc:
+                fail(f"{exc}; a mixed shelf needs a config with at least 4 plates")
+            return scenario, layout_for(scenario, config)
         scenario = generate_scenario(seed, duration, layout, interactions=interactions)
         return scenario, layout
     except ConfigError as exc:

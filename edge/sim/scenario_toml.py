@@ -14,8 +14,8 @@ from edge.sim.scenario import Scenario
 def scenario_to_toml(scenario: Scenario) -> str:
     data = scenario.model_dump(exclude_none=True, exclude_defaults=False)
     lines = [f"# shelf simulator scenario (docs/simulator.md); {len(scenario.actions)} actions"]
-    for key in ("name", "seed", "duration_s"):
-        if key in data:
+    for key in ("name", "seed", "duration_s", "planogram_id"):
+        if key in data and (key != "planogram_id" or data[key] != "sim"):
             lines.append(f"{key} = {_value(data[key])}")
     if scenario.physics:
         lines += ["", "[physics]"] + [f"{k} = {_value(v)}" for k, v in scenario.physics.items()]

@@ -15,16 +15,19 @@ the assumptions without a measurement are `CameraRates` fields (docs/simulator.m
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edge.model import PlateEvidence
+from edge.sim.catalogue import STORE
 from edge.sim.scenario import Item
-from edge.sim.truth import TruthRecord
+from edge.sim.truth import TruthRecord, read_truth
 
 SHOPPER = frozenset({"pick", "put", "restock"})
 
@@ -170,3 +173,18 @@ class StatisticalCamera:
                     if t0 <= at <= t1:
                         found.append((name if kind == "label" else "", (score, score), kind == "hand"))
         return found
+
+
+def camera_for_replay(
+    truth_path: str | Path, catalogue: Iterable[Any], plates: Sequence[str], seed: int
+) -> StatisticalCamera:
+    """The statistical camera of a simulated capture, for `replay`: its truth file, the planogram's
+    catalogue (entries with `sku`, `unit_weight_g`, `labels`) and the seed from the capture header
+    (`source: sim seed=N`). A SKU of the simulator's store catalogue keeps its look; others get none."""
+    store = {item.sku: item for item in STORE}
+    items = [
+        store.get(entry.sku)
+        or Item(sku=entry.sku, unit_g=float(entry.unit_weight_g), labels=list(entry.labels))
+        for entry in catalogue
+    ]
+    return StatisticalCamera(list(read_truth(truth_path)), items, plates, seed)

@@ -83,6 +83,21 @@ def test_thousands_of_interactions_from_a_generated_scenario() -> None:
     assert len(answers) == 1500 and any(a is None for a in answers) and sum(a is not None for a in answers) > 1300
 
 
+def test_camera_for_replay_rebuilds_the_same_camera_from_files(tmp_path: Path) -> None:
+    from edge.planogram import parse_planogram
+    from edge.sim.offline import simulate_to_capture
+    from edge.sim.planogram_doc import planogram_document
+    from edge.sim.stat_camera import camera_for_replay
+
+    scenario = generate_mixed_scenario(8, PLATES, interactions=40)
+    result = simulate_to_capture(scenario, tmp_path / "x.cap", tmp_path / "x.jsonl", sps=10)
+    planogram = parse_planogram(json.dumps(planogram_document(scenario)), PLATES)
+    rebuilt = camera_for_replay(tmp_path / "x.jsonl", planogram.catalogue, PLATES, seed=8)
+    direct = StatisticalCamera(result.truth, scenario.items, PLATES, seed=8)
+    spans = [(r.t_start - 1.0, r.t_settled + 1.0) for r in result.truth if r.expect_event]
+    assert [rebuilt.evidence(*s) for s in spans] == [direct.evidence(*s) for s in spans]
+
+
 def test_rate_table_is_the_measure_half_of_the_recorded_measurement() -> None:
     recorded = json.loads((REPO / "docs" / "bench" / "camera-rates.json").read_text())
     shipped = json.loads((REPO / "edge" / "sim" / "camera_rates.json").read_text())
