@@ -1,7 +1,8 @@
 """`shelf-node serial watch|record`: look at the load-cell line live, or record it for replay.
 
 Both open the port from the config exactly as the daemon does (same reader, parser and health
-counters), so stop the daemon first: the port is opened exclusively.
+counters), so stop the daemon first: the port is opened exclusively, and a port another process
+holds (the running daemon, named with its pid) fails at once instead of being retried.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import click
 
 from edge.cli.common import config_option, fail, json_option, load_or_fail, table
 from edge.config import NodeConfig, config_digest
-from edge.loadcell.recording import CaptureWriter
+from edge.loadcell.channel_faults import ChannelFaults
+from edge.loadcell.health import SerialStatus
 from edge.loadcell.reader import SerialReader
+from edge.loadcell.recording import CaptureWriter
 from edge.model import InfoFrame, WeightFrame
 
 REFRESH_S = 0.5
@@ -44,6 +47,7 @@ def watch(config_path: Path, as_json: bool, duration: float | None) -> None:
     config = load_or_fail(config_path)
     records: queue.Queue[WeightFrame | InfoFrame] = queue.Queue()
     reader = SerialReader(config.serial, records.put).start()
+    faults = ChannelFaults.from_config(config)  # per-channel dropouts, stuck and rail, as the weigher counts them
     latest: WeightFrame | None = None
     frames_at_last_draw, last_draw = 0, time.monotonic()
     interactive = not as_json and sys.stdout.isatty()
@@ -57,28 +61,32 @@ def watch(config_path: Path, as_json: bool, duration: float | None) -> None:
                 return
             if isinstance(record, WeightFrame):
                 latest = record
+                faults.observe(record.t, record.counts)
             if as_json:
                 click.echo(json.dumps(_record_json(record)))
 
     try:
         for now in _ticks(duration):
             drain()
+            if reader.health.port_busy:
+                break  # another process holds the port: retrying would only repeat that
             if now - last_draw >= REFRESH_S:
-                snap = reader.snapshot()
-                rate = (snap["frames_ok"] - frames_at_last_draw) / (now - last_draw)
-                frames_at_last_draw, last_draw = snap["frames_ok"], now
+                snap = reader.status()
+                rate = (snap.frames_ok - frames_at_last_draw) / (now - last_draw)
+                frames_at_last_draw, last_draw = snap.frames_ok, now
                 if as_json:
-                    click.echo(json.dumps({"type": "health", **snap}))
+                    click.echo(json.dumps(_health_json(snap, faults)))
                 elif interactive:
-                    click.echo("\x1b[H\x1b[2J" + _render(config, snap, latest, rate), nl=False)
+                    click.echo("\x1b[H\x1b[2J" + _render(config, snap, faults, latest, rate), nl=False)
     finally:
         reader.stop()
     drain()  # what arrived between the last tick and stop(), so the totals match the frames shown
-    snap = reader.snapshot()
+    snap = reader.status()
+    _fail_if_busy(snap)
     if as_json:
-        click.echo(json.dumps({"type": "health", **snap}))
+        click.echo(json.dumps(_health_json(snap, faults)))
     else:
-        click.echo(("\x1b[H\x1b[2J" if interactive else "") + _render(config, snap, latest, None))
+        click.echo(("\x1b[H\x1b[2J" if interactive else "") + _render(config, snap, faults, latest, None))
     _fail_without_frames(config, snap)
 
 
@@ -109,6 +117,8 @@ def record(config_path: Path, as_json: bool, duration: float | None, force: bool
     try:
         for now in _ticks(duration):
             _drain(lines, held)
+            if reader.health.port_busy:
+                break
             if writer is None and (infos or now - started >= HEADER_WAIT_S):
                 writer = _open_capture(out, config, infos[0] if infos else None)
             if writer is not None:
@@ -121,15 +131,16 @@ def record(config_path: Path, as_json: bool, duration: float | None, force: bool
         if writer is not None:
             recorded += _write_held(writer, held)
             writer.close()
-    snap = reader.snapshot()
-    summary = {"capture": str(out), "lines": recorded, "frames_ok": snap["frames_ok"], "errors": snap["errors"]}
+    snap = reader.status()
+    summary = {"capture": str(out), "lines": recorded, "frames_ok": snap.frames_ok, "errors": snap.errors}
     if recorded == 0:
         out.unlink(missing_ok=True)
+        _fail_if_busy(snap)
         _fail_without_frames(config, snap)
     if as_json:
         click.echo(json.dumps(summary))
     else:
-        click.echo(f"recorded {recorded} lines ({snap['frames_ok']} frames, {snap['errors']} bad lines) to {out}")
+        click.echo(f"recorded {recorded} lines ({snap.frames_ok} frames, {snap.errors} bad lines) to {out}")
 
 
 def _ticks(duration: float | None) -> Iterator[float]:
@@ -184,50 +195,58 @@ def _record_json(record: WeightFrame | InfoFrame) -> dict[str, Any]:
     return {"type": "frame", "t": record.t, "seq": record.seq, "mcu_ms": record.mcu_ms, "counts": list(record.counts)}
 
 
-def _render(config: NodeConfig, snap: dict[str, Any], latest: WeightFrame | None, rate: float | None) -> str:
-    port = snap["port"]
-    if port["connected"]:
+def _health_json(snap: SerialStatus, faults: ChannelFaults) -> dict[str, Any]:
+    """The serial status, plus the per-channel counters `serial watch` tracks itself (`channels`)."""
+    return {"type": "health", **snap.to_json(),
+            "channels": [c.to_json() for c in faults.status(time.time())]}
+
+
+def _render(config: NodeConfig, snap: SerialStatus, faults: ChannelFaults, latest: WeightFrame | None,
+            rate: float | None) -> str:
+    port = snap.port
+    if port.connected:
         state = "connected"
-    elif port["last_error"]:
-        state = f"DISCONNECTED: {port['last_error']}"
+    elif port.last_error:
+        state = f"DISCONNECTED: {port.last_error}"
     else:
-        state = "closed" if port["opens"] else "opening"
-    info = snap["last_info"]
+        state = "closed" if port.opens else "opening"
+    info = snap.last_info
     lines = [
         f"{config.serial.port}  {state}  {config.serial.protocol}  "
-        + (f"fw {info['firmware']} uid {info['uid']} {info['sps']:g} sps" if info else "no info frame"),
-        f"frames {snap['frames_ok']}" + (f" ({rate:.0f}/s)" if rate is not None else "")
-        + f"  age {snap['last_frame_age_s']}s  bad lines {snap['errors']} (checksum {snap['checksum_errors']}"
-        + "".join(f", {reason} {n}" for reason, n in snap["malformed"].items() if n) + ")",
-        f"seq gaps {snap['seq_gaps']} (lost {snap['frames_lost']})  mcu resets {snap['mcu_resets']}  "
-        f"port opens {port['opens']} reopens {port['reopens']} outage {port['outage_s']:.1f}s",
+        + (f"fw {info.firmware} uid {info.uid} {info.sps:g} sps" if info else "no info frame"),
+        f"frames {snap.frames_ok}" + (f" ({rate:.0f}/s)" if rate is not None else "")
+        + f"  age {snap.last_frame_age_s}s  bad lines {snap.errors} (checksum {snap.checksum_errors}"
+        + "".join(f", {reason} {n}" for reason, n in snap.malformed.items() if n) + ")",
+        f"seq gaps {snap.seq_gaps} (lost {snap.frames_lost})  mcu resets {snap.mcu_resets}  "
+        f"port opens {port.opens} reopens {port.reopens} outage {port.outage_s:.1f}s",
         "",
     ]
     counts = latest.counts if latest else (None,) * config.serial.channels
+    channels = faults.status(time.time())
     rows = [
-        [
-            channel,
-            counts[channel],
-            snap["dropouts"][channel],
-            "STUCK" if snap["stuck_now"][channel] else "",
-            snap["saturated_frames"][channel],
-        ]
-        for channel in range(config.serial.channels)
+        [channel, counts[channel], status.silent_frames, "STUCK" if status.stuck_now else "", status.saturated_frames]
+        for channel, status in enumerate(channels)
     ]
     lines.append(table(["ch", "last", "dropouts", "stuck", "saturated"], rows))
     return "\n".join(lines) + "\n"
 
 
-def _fail_without_frames(config: NodeConfig, snap: dict[str, Any]) -> None:
-    if snap["frames_ok"]:
+def _fail_if_busy(snap: SerialStatus) -> None:
+    """Another process holds the port: say who, once, and stop (no retrying, no second hint)."""
+    if snap.port.busy:
+        fail(str(snap.port.last_error))
+
+
+def _fail_without_frames(config: NodeConfig, snap: SerialStatus) -> None:
+    if snap.frames_ok:
         return
     port = config.serial.port
-    if not snap["port"]["opens"]:
-        fail(f"{snap['port']['last_error']}; fix serial.port in the config or the device")
-    if snap["bytes_received"]:
+    if not snap.port.opens:
+        fail(f"{snap.port.last_error}; fix serial.port in the config or the device")
+    if snap.bytes_received:
         fail(
-            f"{snap['bytes_received']} bytes from {port} but no valid frame ({snap['errors']} bad lines: "
-            f"{ {k: v for k, v in snap['malformed'].items() if v} }, checksum {snap['checksum_errors']}); "
+            f"{snap.bytes_received} bytes from {port} but no valid frame ({snap.errors} bad lines: "
+            f"{ {k: v for k, v in snap.malformed.items() if v} }, checksum {snap.checksum_errors}); "
             "check serial.protocol, serial.channels and serial.baudrate"
         )
     fail(f"no data from {port}; check the wiring, that the microcontroller is powered, and serial.baudrate")

@@ -1,8 +1,10 @@
 """Health counters of the serial path: what arrived, what was dropped and why, port outages.
 
 One `SerialHealth` per reader. The reader thread is the only writer; other threads call
-`snapshot()`, which copies plain values. Every dict and list here is allocated once with
-its final size, so a concurrent snapshot never sees one change size mid-copy.
+`status()`, which copies plain values into a frozen `SerialStatus`. Every dict here is allocated
+once with its final size, so a concurrent copy never sees one change size mid-copy. Per-channel
+fault signs (dropouts, stuck, saturated) are not here: the frames' consumer tracks them
+(edge/loadcell/channel_faults.py), so they are counted once, in frame order.
 
 Invariant (checked by the fuzz tests): every line handed to a parser increments exactly one of
 `frames_ok`, `info_frames`, `checksum_errors`, one `malformed[reason]`, or `blank_lines`.
@@ -10,10 +12,13 @@ Invariant (checked by the fuzz tests): every line handed to a parser increments 
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from edge.model import InfoFrame
 
 # Why a line was dropped (besides a checksum mismatch, counted on its own).
 MALFORMED_REASONS = (
@@ -46,13 +51,9 @@ class SerialHealth:
     seq_gaps: int = 0  # how many times the sequence skipped ahead
     frames_lost: int = 0  # how many frames those skips add up to
     mcu_resets: int = 0
-    last_info: dict[str, Any] | None = None
+    last_info: InfoFrame | None = None
     info_channel_mismatch: bool = False
-    # per channel
-    dropouts: list[int] = field(default_factory=list)
-    stuck_events: list[int] = field(default_factory=list)
-    stuck_now: list[bool] = field(default_factory=list)
-    saturated_frames: list[int] = field(default_factory=list)
+    board_changes: int = 0  # info frames naming another uid or firmware than the one before (a board swap)
     last_frame_t: float | None = None
     # port
     port_opens: int = 0
@@ -62,13 +63,8 @@ class SerialHealth:
     outage_started: float | None = None  # monotonic time the current outage began, None while connected
     connected: bool = False
     last_port_error: str | None = None
+    port_busy: bool = False  # the last open failed because another process holds the port
     unexpected_errors: int = 0  # exceptions from callbacks or a parser bug, logged with traceback
-
-    def __post_init__(self) -> None:
-        self.dropouts = [0] * self.channels
-        self.stuck_events = [0] * self.channels
-        self.stuck_now = [False] * self.channels
-        self.saturated_frames = [0] * self.channels
 
     @property
     def errors(self) -> int:
@@ -87,49 +83,94 @@ class SerialHealth:
                 self.port_reopens += 1
         self.connected = True
         self.last_port_error = None
+        self.port_busy = False
 
-    def port_lost(self, monotonic_now: float, error: str, was_connected: bool) -> None:
-        """The port failed to open (`was_connected=False`) or was lost while open."""
+    def port_lost(self, monotonic_now: float, error: str, was_connected: bool, busy: bool = False) -> None:
+        """The port failed to open (`was_connected=False`; `busy`: held by another process) or was lost."""
         self.last_port_error = error
+        self.port_busy = busy
         if was_connected:
             self.port_outages += 1
         self.connected = False
         if self.outage_started is None:
             self.outage_started = monotonic_now
 
-    def snapshot(self, monotonic_now: float | None = None) -> dict[str, Any]:
-        """Plain JSON-ready copy. Outage seconds include the outage in progress."""
+    def info_seen(self, info: InfoFrame) -> None:
+        last = self.last_info
+        if last is not None and (last.uid, last.firmware) != (info.uid, info.firmware):
+            self.board_changes += 1
+        self.last_info = info
+        self.info_channel_mismatch = info.channels != self.channels
+
+    def status(self, monotonic_now: float | None = None) -> SerialStatus:
+        """A frozen copy. Outage seconds include the outage in progress."""
         now = time.monotonic() if monotonic_now is None else monotonic_now
         outage = self.outage_s + (now - self.outage_started if self.outage_started is not None else 0.0)
         age = None if self.last_frame_t is None else max(0.0, self.clock() - self.last_frame_t)
-        return {
-            "lines": self.lines,
-            "bytes_received": self.bytes_received,
-            "frames_ok": self.frames_ok,
-            "info_frames": self.info_frames,
-            "checksum_errors": self.checksum_errors,
-            "malformed": dict(self.malformed),
-            "errors": self.errors,
-            "blank_lines": self.blank_lines,
-            "partial_lines_dropped": self.partial_lines_dropped,
-            "garbage_prefixes": self.garbage_prefixes,
-            "seq_gaps": self.seq_gaps,
-            "frames_lost": self.frames_lost,
-            "mcu_resets": self.mcu_resets,
-            "last_info": None if self.last_info is None else dict(self.last_info),
-            "info_channel_mismatch": self.info_channel_mismatch,
-            "dropouts": list(self.dropouts),
-            "stuck_events": list(self.stuck_events),
-            "stuck_now": list(self.stuck_now),
-            "saturated_frames": list(self.saturated_frames),
-            "last_frame_age_s": None if age is None else round(age, 3),
-            "port": {
-                "connected": self.connected,
-                "opens": self.port_opens,
-                "reopens": self.port_reopens,
-                "outages": self.port_outages,
-                "outage_s": round(outage, 3),
-                "last_error": self.last_port_error,
-            },
-            "unexpected_errors": self.unexpected_errors,
-        }
+        return SerialStatus(
+            lines=self.lines,
+            bytes_received=self.bytes_received,
+            frames_ok=self.frames_ok,
+            info_frames=self.info_frames,
+            checksum_errors=self.checksum_errors,
+            malformed=dict(self.malformed),
+            errors=self.errors,
+            blank_lines=self.blank_lines,
+            partial_lines_dropped=self.partial_lines_dropped,
+            garbage_prefixes=self.garbage_prefixes,
+            seq_gaps=self.seq_gaps,
+            frames_lost=self.frames_lost,
+            mcu_resets=self.mcu_resets,
+            last_info=self.last_info,
+            info_channel_mismatch=self.info_channel_mismatch,
+            board_changes=self.board_changes,
+            last_frame_age_s=None if age is None else round(age, 3),
+            port=PortStatus(self.connected, self.port_opens, self.port_reopens, self.port_outages, round(outage, 3),
+                            self.last_port_error, self.port_busy),
+            unexpected_errors=self.unexpected_errors,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PortStatus:
+    connected: bool
+    opens: int
+    reopens: int
+    outages: int
+    outage_s: float  # includes an outage in progress, and the time before the very first open
+    last_error: str | None
+    busy: bool  # the last open failed: another process holds the port (last_error names it)
+
+
+@dataclass(frozen=True, slots=True)
+class SerialStatus:
+    """The serial path's counters (`stats.parts.serial`, `serial watch --json`); see docs/serial-protocol.md."""
+
+    lines: int
+    bytes_received: int
+    frames_ok: int
+    info_frames: int
+    checksum_errors: int
+    malformed: Mapping[str, int]
+    errors: int
+    blank_lines: int
+    partial_lines_dropped: int
+    garbage_prefixes: int
+    seq_gaps: int
+    frames_lost: int
+    mcu_resets: int
+    last_info: InfoFrame | None
+    info_channel_mismatch: bool
+    board_changes: int
+    last_frame_age_s: float | None
+    port: PortStatus
+    unexpected_errors: int
+
+    def to_json(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["malformed"] = dict(self.malformed)
+        info = self.last_info
+        data["last_info"] = None if info is None else {
+            "firmware": info.firmware, "channels": info.channels, "sps": info.sps, "uid": info.uid}
+        data["port"] = dataclasses.asdict(self.port)
+        return data

@@ -15,13 +15,17 @@ import re
 from typing import cast
 
 from edge.config.serial import SerialSection
-from edge.loadcell.channels import COUNT_MAX, COUNT_MIN, ChannelMonitor
 from edge.loadcell.framing import checksum
 from edge.loadcell.health import SerialHealth
 from edge.loadcell.sequence import UINT32, SequenceTracker
 from edge.model import InfoFrame, WeightFrame
 
+COUNT_MIN = -(1 << 23)  # -8388608, the 24-bit rails
+COUNT_MAX = (1 << 23) - 1  # 8388607
 _INTEGER = re.compile(rb"-?[0-9]+")
+# What Arduino's Serial.print writes for a float it cannot show (a failed HX711 read): that channel did
+# not answer in this frame, like an empty field. Compared lower-case.
+NOT_ANSWERING = frozenset({b"nan", b"-nan", b"inf", b"+inf", b"-inf", b"ovf", b"-ovf"})
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 INFO_KEYS = ("fw", "ch", "sps", "uid")
 # An info frame arriving this long after our $Q is the answer to it, not a reboot announcement.
@@ -56,10 +60,9 @@ class LineParser:
 
 
 class FramedParser(LineParser):
-    def __init__(self, health: SerialHealth, max_line_bytes: int = 256, stuck_frames: int = 50) -> None:
+    def __init__(self, health: SerialHealth, max_line_bytes: int = 256) -> None:
         super().__init__(health, max_line_bytes)
         self.sequence = SequenceTracker(health)
-        self.monitor = ChannelMonitor(health, stuck_frames, check_saturation=True)
         count = rb",(?:(-?[0-9]{1,8}))?"  # an empty field is a dropout (group is None)
         self._weight = re.compile(rb"W,([0-9]{1,10}),([0-9]{1,10})" + count * self.channels)
         self._frames_since_info = 0
@@ -110,7 +113,6 @@ class FramedParser(LineParser):
             return None
         counts = tuple(values)
         self.sequence.observe(seq, mcu_ms, t)
-        self.monitor.observe(counts)
         self._frames_since_info += 1
         health.frames_ok += 1
         health.last_frame_t = t
@@ -155,21 +157,20 @@ class FramedParser(LineParser):
         self._frames_since_info = 0
         self._info_expected_until = -math.inf
         health.info_frames += 1
-        health.info_channel_mismatch = channels != self.channels
         info = InfoFrame(t=t, firmware=values["fw"], channels=channels, sps=sps, uid=values["uid"])
-        health.last_info = {"firmware": info.firmware, "channels": channels, "sps": sps, "uid": info.uid}
+        health.info_seen(info)
         return info
 
 
 class PlainParser(LineParser):
-    """N numbers per line; commas (an empty field is a dropout), or runs of spaces/tabs."""
+    """N numbers per line; commas (an empty field is a dropout), or runs of spaces/tabs.
 
-    def __init__(
-        self, health: SerialHealth, max_line_bytes: int = 256, stuck_frames: int = 50, units: str = "counts"
-    ) -> None:
+    `nan`, `inf` and `ovf` (what Arduino prints for a failed float read) are a channel that did not
+    answer in this frame: None, like an empty field; the line is kept."""
+
+    def __init__(self, health: SerialHealth, max_line_bytes: int = 256, units: str = "counts") -> None:
         super().__init__(health, max_line_bytes)
         self.units = units
-        self.monitor = ChannelMonitor(health, stuck_frames, check_saturation=units == "counts")
 
     def _decode(self, line: bytes, t: float) -> WeightFrame | None:
         health = self.health
@@ -184,7 +185,7 @@ class PlainParser(LineParser):
             return None
         values: list[float | None] = []
         for token in tokens:
-            if not token:
+            if not token or token.lower() in NOT_ANSWERING:
                 values.append(None)
                 continue
             try:
@@ -202,15 +203,13 @@ class PlainParser(LineParser):
                 health.malformed["out_of_range"] += 1
                 return None
             values.append(value)
-        counts = tuple(values)
-        self.monitor.observe(counts)
         health.frames_ok += 1
         health.last_frame_t = t
-        return WeightFrame(t=t, counts=counts)
+        return WeightFrame(t=t, counts=tuple(values))
 
 
 def make_parser(section: SerialSection, health: SerialHealth) -> LineParser:
     """The parser `section.protocol` asks for, reporting into `health`."""
     if section.protocol == "plain":
-        return PlainParser(health, section.max_line_bytes, section.stuck_frames, section.plain_units)
-    return FramedParser(health, section.max_line_bytes, section.stuck_frames)
+        return PlainParser(health, section.max_line_bytes, section.plain_units)
+    return FramedParser(health, section.max_line_bytes)

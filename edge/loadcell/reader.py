@@ -22,8 +22,9 @@ from collections.abc import Callable
 from typing import Any
 
 from edge.config.serial import SerialSection
+from edge.loadcell.bad_lines import BadLineAlarm
 from edge.loadcell.framing import QUERY
-from edge.loadcell.health import SerialHealth
+from edge.loadcell.health import SerialHealth, SerialStatus
 from edge.loadcell.lines import LineSplitter
 from edge.loadcell.protocol import make_parser
 from edge.model import InfoFrame, WeightFrame
@@ -63,15 +64,58 @@ _OPEN_HINTS = {
     errno.ENOENT: "no such device (unplugged? check `ls -l /dev/serial/by-id/`)",
     errno.ENODEV: "no such device (unplugged? check `ls -l /dev/serial/by-id/`)",
     errno.EACCES: "permission denied (add the service user to the 'dialout' group)",
-    errno.EBUSY: "device busy (another process has it open; stop the shelf-node daemon first)",
-    errno.EAGAIN: "in use by another process (stop the shelf-node daemon first)",
     errno.ECONNREFUSED: "connection refused (is the remote serial server running?)",
 }
+BUSY_ERRNOS = (errno.EBUSY, errno.EAGAIN)  # pyserial's exclusive lock (flock) is taken by another process
 
 
-def describe_open_error(exc: BaseException) -> str:
+def describe_open_error(exc: BaseException, device: str | None = None) -> str:
     code = getattr(exc, "errno", None)
+    if code in BUSY_ERRNOS:
+        return describe_holders(device)
     return _OPEN_HINTS.get(code, str(exc)) if isinstance(code, int) else str(exc)
+
+
+def port_holders(device: str) -> list[tuple[int, list[str]]]:
+    """(pid, argv) of the other processes that have `device` open, as far as /proc lets us see
+    (another user's descriptors are hidden unless we are root)."""
+    try:
+        target = os.path.realpath(device)
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+    holders = []
+    for pid in pids:
+        if pid == os.getpid():
+            continue
+        folder = f"/proc/{pid}/fd"
+        try:
+            held = any(os.readlink(f"{folder}/{fd}") == target for fd in os.listdir(folder))
+            if held:
+                with open(f"/proc/{pid}/cmdline", "rb") as file:
+                    argv = [part.decode(errors="replace") for part in file.read().split(b"\0") if part]
+                holders.append((pid, argv))
+        except OSError:  # gone meanwhile, or not ours to look at
+            continue
+    return holders
+
+
+def _is_daemon(argv: list[str]) -> bool:
+    words = [os.path.basename(word) for word in argv]
+    return "run" in words and ("shelf-node" in words or "edge" in words)
+
+
+def describe_holders(device: str | None) -> str:
+    holders = port_holders(device) if device else []
+    for pid, argv in holders:
+        if _is_daemon(argv):
+            return (f"in use by the running shelf-node daemon (pid {pid}); stop it first "
+                    f"(`sudo systemctl stop shelf-node`), or look at its stats over MQTT")
+    if holders:
+        pid, argv = holders[0]
+        return f"in use by process {pid} ({' '.join(argv)[:80]}); stop that program first"
+    return ("in use by another process (if it is the shelf-node daemon: `sudo systemctl stop shelf-node`; "
+            "`sudo fuser -v` on the device names it)")
 
 
 class SerialReader:
@@ -87,6 +131,7 @@ class SerialReader:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        bad_lines: BadLineAlarm | None = None,
     ) -> None:
         self.section = section
         self.on_frame = on_frame
@@ -100,6 +145,7 @@ class SerialReader:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._device = device_path(section.port)
+        self._alarm = bad_lines or BadLineAlarm()  # the rate-limited "many bad lines" warning
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> SerialReader:
@@ -118,8 +164,8 @@ class SerialReader:
     def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def snapshot(self) -> dict[str, Any]:
-        return self.health.snapshot(self.monotonic())
+    def status(self) -> SerialStatus:
+        return self.health.status(self.monotonic())
 
     def __enter__(self) -> SerialReader:
         return self.start()
@@ -156,8 +202,9 @@ class SerialReader:
         try:
             port = serial.serial_for_url(section.port, **options)
         except (serial.SerialException, OSError, ValueError) as exc:
-            message = f"cannot open {section.port}: {describe_open_error(exc)}"
-            self.health.port_lost(self.monotonic(), message, was_connected=False)
+            busy = getattr(exc, "errno", None) in BUSY_ERRNOS
+            message = f"cannot open {section.port}: {describe_open_error(exc, self._device)}"
+            self.health.port_lost(self.monotonic(), message, was_connected=False, busy=busy)
             (log.warning if attempt == 0 else log.debug)("%s; retrying with backoff", message)
             return None
         self.health.port_opened(self.monotonic())
@@ -223,6 +270,9 @@ class SerialReader:
             if self.on_line is not None:
                 self._guarded(self.on_line, t, raw)
             self._guarded(self._decode_and_deliver, raw, t)
+        warning = self._alarm.check(self.health, self.monotonic())
+        if warning is not None:
+            log.warning("serial port %s: %s", self.section.port, warning)
 
     def _decode_and_deliver(self, raw: bytes, t: float) -> None:
         frame = self.parser.parse(raw, t)

@@ -5,6 +5,10 @@ its channels' grams. Calibrating a plate fits `true_g = alpha * reading_g + beta
 known-weight points (reading_g = what the plate read with the current calibration), then
 folds alpha and beta back into its channels: with one cell that is exactly that cell's fit,
 with several cells it is one common scale correction for the plate.
+
+A fit is refused when it is not what a load cell can give (`check_fit`): a channel scale outside
+COUNTS_PER_GRAM_RANGE (GRAMS_SCALE_RANGE for a source that sends grams), a calibrated plate's scale
+moving by more than RECALIBRATION_BAND, or a zero correction or known weight beyond the plate's max_g.
 """
 
 from __future__ import annotations
@@ -14,6 +18,25 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from edge.errors import CalibrationError
+
+# A 24-bit bridge ADC (HX711 class, gain 32..128) on cells of 1-2 mV/V gives ~2 million counts at rated
+# load: from ~1 count/g (a 500 kg cell at gain 32) to ~100,000 counts/g (a 20 g micro cell).
+COUNTS_PER_GRAM_RANGE = (0.5, 200_000.0)
+# A plain-protocol sketch that already sends grams: a correction of its own scale within 5x.
+GRAMS_SCALE_RANGE = (0.2, 5.0)
+# Recalibrating a calibrated plate moves its scale by a few per cent; by 2x means wrong points.
+RECALIBRATION_BAND = (0.5, 2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """The MCU a calibration was made with (its info frame's uid and firmware)."""
+
+    uid: str
+    firmware: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"uid": self.uid, "firmware": self.firmware}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +66,17 @@ class Calibration:
     channels: tuple[ChannelCalibration, ...]
     plate_fits: dict[str, dict[str, Any]]
     source: str  # "defaults", or the file it came from
+    board: Board | None = None  # the MCU it was made with, when known
 
     @classmethod
     def defaults(cls, channels: int, counts_per_gram: float) -> Calibration:
         return cls(tuple(ChannelCalibration(0.0, counts_per_gram) for _ in range(channels)), {}, "defaults")
+
+    def reset_plate(self, plate: str, channels: list[int], counts_per_gram: float) -> Calibration:
+        """The plate's channels back to the defaults (offset 0, `counts_per_gram`), its fit forgotten."""
+        fits = {name: fit for name, fit in self.plate_fits.items() if name != plate}
+        reset = self.with_channels({ch: ChannelCalibration(0.0, counts_per_gram) for ch in channels})
+        return replace(reset, plate_fits=fits)
 
     def with_channels(self, updates: dict[int, ChannelCalibration], source: str | None = None) -> Calibration:
         channels = list(self.channels)
@@ -113,3 +143,34 @@ def apply_fit(channels: list[ChannelCalibration], fit: PlateFit) -> list[Channel
             raise CalibrationError(f"plate {fit.plate!r}: resulting scale {scale} counts/g is unusable")
         updated.append(ChannelCalibration(offset=channel.offset - share * scale, counts_per_gram=scale))
     return updated
+
+
+def check_fit(fit: PlateFit, new: list[ChannelCalibration], points: list[tuple[float, float]], *,
+              calibrated: bool, grams_source: bool, max_g: float) -> None:
+    """Refuse a fit no load cell gives, with what to do instead (CalibrationError)."""
+    plate = fit.plate
+    redo = ("tare the empty plate, put a known weight on it, and calibrate with that weight in grams "
+            "(`shelf-node calibration show` lists the current values)")
+    heaviest = max(known for _, known in points)
+    if heaviest > max_g:
+        raise CalibrationError(f"plate {plate!r}: known weight {heaviest:g} g is beyond the plate's range "
+                               f"(max_g = {max_g:g} g); give the weight in grams, or raise [[plates]] max_g")
+    if abs(fit.zero_correction_g) > max_g:
+        raise CalibrationError(f"plate {plate!r}: the fit moves the plate's zero by {fit.zero_correction_g:.6g} g, "
+                               f"beyond its range (max_g = {max_g:g} g); the points are wrong: {redo}")
+    low, high = RECALIBRATION_BAND
+    if calibrated and not low <= fit.scale_correction <= high:
+        raise CalibrationError(
+            f"plate {plate!r} is calibrated and this fit would change its scale x{fit.scale_correction:.4g} (a "
+            f"recalibration stays within x{low:g}..x{high:g}); check the known weights and that they are on this "
+            f"plate, or start over with `shelf-node calibration reset {plate}`"
+        )
+    low, high = GRAMS_SCALE_RANGE if grams_source else COUNTS_PER_GRAM_RANGE
+    unit = "grams per gram (the sketch sends grams)" if grams_source else "counts/g"
+    for channel in new:
+        scale = abs(channel.counts_per_gram)
+        if not low <= scale <= high:
+            raise CalibrationError(
+                f"plate {plate!r}: the fit gives {channel.counts_per_gram:.4g} {unit}, outside what a load cell "
+                f"gives ({low:g}..{high:g}; scale correction x{fit.scale_correction:.4g}); the points are wrong: {redo}"
+            )

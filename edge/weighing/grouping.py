@@ -143,6 +143,8 @@ def _event(side: list[Segment], plate_names: list[str], faulty_channels: dict[in
         flags.append("noisy")
     if len(side) > 1:
         flags.append("multi_plate")
+    if any(s.outage for s in side):
+        flags.append("serial_outage")
     quality: Quality = "faulty_channel" if faulty else "forced" if forced else "noisy" if noisy else "settled"
     return WeightEvent(
         t_start=min(s.t_start for s in side),

@@ -63,6 +63,7 @@ class Segment:
     t_marks: tuple[float, ...]  # when the plate first passed 25/50/75 % of the way (lift / arrival)
     t_change_sigma: float  # uncertainty of the 50 % mark (noise over slope), inf when not seen
     trace: tuple[tuple[float, float], ...] = ()  # (t, filtered g) from one window before the change to the settle
+    outage: bool = False  # frames stopped during the change, or it may have begun while none came
 
     @property
     def delta_g(self) -> float:
@@ -108,9 +109,20 @@ class PlateDetector:
         self._pending: Segment | None = None
         self.faulty_samples = 0
         self._unseen_since: float | None = None  # last good sample before missing ones (while quiet)
+        self._outage_since: float | None = None  # last sample before the frames stopped (while quiet)
+        self._segment_outage = False
         self._missing = 0  # consecutive samples without a value
 
     # ---- per sample -------------------------------------------------------------------------
+    def outage(self) -> None:
+        """No frames came for a while (the serial port was lost): like an unseen gap, a change may have
+        begun meanwhile; one found next starts at the last sample before the outage and is flagged."""
+        if self.state is State.QUIET:
+            if self._outage_since is None and self._times:
+                self._outage_since = self._times[-1]
+        elif self.state is not State.WARMUP:
+            self._segment_outage = True
+
     def push(self, t: float, grams: float | None) -> Segment | None:
         self.last_t = t
         self.last_grams = grams
@@ -200,6 +212,8 @@ class PlateDetector:
         self._noise_buffer.clear()
         self._segment_faulty = False
         self._unseen_since = None
+        self._outage_since = None
+        self._segment_outage = False
 
     def _quiet(self, t: float, filtered: float) -> Segment | None:
         deviation = abs(filtered - self.level)
@@ -216,6 +230,9 @@ class PlateDetector:
             if self._unseen_since is not None:  # it may have begun while the plate was not seen
                 self.active_since = min(self.active_since, self._unseen_since)
                 self._segment_faulty = True
+            if self._outage_since is not None:  # ...or while no frames came at all
+                self.active_since = min(self.active_since, self._outage_since)
+                self._segment_outage = True
             return None
         self._noise_buffer.append(self._raw[-1])
         self._since_check += 1
@@ -234,7 +251,7 @@ class PlateDetector:
         self._last_window_flat = self._window_flat()
         if not self._last_window_flat:
             return None
-        self._unseen_since = None  # a flat window at the old level after the gap: nothing was hidden
+        self._unseen_since = self._outage_since = None  # a flat window at the old level: nothing was hidden
         mean = sum(self._filtered) / len(self._filtered)
         self.level = mean
         offset = mean - self.reference
@@ -282,6 +299,7 @@ class PlateDetector:
             t_marks=marks,
             t_change_sigma=t_change_sigma,
             trace=tuple(self._trace),
+            outage=self._segment_outage,
         )
         self.state = State.PENDING
         self._pending = segment

@@ -1,7 +1,13 @@
 """Calibration persisted as JSON in the state directory, written atomically.
 
-Missing file (first boot) = defaults, said in a log line and in status. A corrupt file is a
-CalibrationError naming the file and what to do; it is never silently replaced by defaults.
+Missing file (first boot) = defaults, said in a log line and in status. A corrupt file (random
+bytes, not JSON, wrong shape) is a CalibrationError saying "corrupt" and what to do; it is never
+silently replaced by defaults.
+
+Every save keeps the file it replaces as `calibration.json.prev` (a hard link: the exact bytes,
+atomically), so `undo()` (`shelf-node calibration undo`) brings the previous calibration back; undo
+again redoes. A corrupt file being replaced is kept as `calibration.json.corrupt` instead, so it
+never overwrites a good `.prev`.
 """
 
 from __future__ import annotations
@@ -9,13 +15,14 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from edge.atomic_file import replace_atomically
 from edge.errors import CalibrationError, StateError
-from edge.weighing.calibration import Calibration, ChannelCalibration
+from edge.weighing.calibration import Board, Calibration, ChannelCalibration
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +41,14 @@ class CalibrationStore:
     def in_state_dir(cls, state_dir: str | Path) -> CalibrationStore:
         return cls(Path(state_dir) / FILE_NAME)
 
+    @property
+    def prev_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".prev")
+
+    @property
+    def corrupt_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".corrupt")
+
     def load(self, channels: int, default_counts_per_gram: float) -> Calibration:
         """The stored calibration, or defaults (logged) when the file does not exist yet."""
         try:
@@ -45,33 +60,83 @@ class CalibrationStore:
                 default_counts_per_gram,
             )
             return Calibration.defaults(channels, default_counts_per_gram)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CalibrationError(f"{self.path}: cannot read calibration: {exc}; check its permissions") from None
+        except UnicodeDecodeError:
+            raise self._corrupt("not text: random bytes, or a damaged disk") from None
+        except OSError as exc:
+            raise CalibrationError(
+                f"{self.path}: cannot read calibration: {exc.strerror or exc}; check its permissions"
+            ) from None
         return self._parse(text, channels, default_counts_per_gram)
 
     def save(self, calibration: Calibration) -> None:
-        """Write temp file, fsync, rename over the old one, fsync the directory."""
+        """Keep the current file as .prev, then write temp file, fsync, rename over it, fsync the directory."""
         if self.read_only:
             raise CalibrationError(f"{self.path}: opened read-only (replay); calibration changes are not saved")
-        document = {
+        document: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "saved_at": time.time(),
             "channels": [{"offset": c.offset, "counts_per_gram": c.counts_per_gram} for c in calibration.channels],
             "plates": calibration.plate_fits,
         }
+        if calibration.board is not None:
+            document["board"] = calibration.board.to_json()
         try:
+            self._keep_previous()
             replace_atomically(self.path, json.dumps(document, indent=2, sort_keys=True) + "\n")
         except OSError as exc:
             raise StateError(
                 f"{self.path}: cannot save calibration: {exc.strerror or exc}; check the state directory"
             ) from None
 
+    def undo(self, channels: int, default_counts_per_gram: float) -> Calibration:
+        """Bring back the calibration the last save replaced; the replaced one becomes .prev (undo again redoes)."""
+        if self.read_only:
+            raise CalibrationError(f"{self.path}: opened read-only (replay); calibration changes are not saved")
+        if not self.prev_path.exists():
+            raise CalibrationError(f"{self.prev_path}: no previous calibration to go back to (it is kept from the "
+                                   f"first save on); tare and calibrate again instead")
+        previous = CalibrationStore(self.prev_path).load(channels, default_counts_per_gram)  # refuse a corrupt one
+        swap = self.path.with_name(f".{self.path.name}.undo.tmp")
+        try:
+            swap.unlink(missing_ok=True)
+            if self.path.exists():
+                os.link(self.path, swap)
+            os.replace(self.prev_path, self.path)
+            if swap.exists():
+                os.replace(swap, self.prev_path)
+            _fsync_directory(self.path.parent)
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot restore the previous calibration: {exc.strerror or exc}; "
+                             f"check the state directory") from None
+        return Calibration(previous.channels, previous.plate_fits, str(self.path), previous.board)
+
+    def _keep_previous(self) -> None:
+        """Link the current file as .prev (or .corrupt, when it does not parse): exact bytes, atomically."""
+        if not self.path.exists():
+            return
+        target = self.prev_path if self._parses() else self.corrupt_path
+        link = target.with_name(f".{target.name}.tmp")
+        link.unlink(missing_ok=True)
+        os.link(self.path, link)
+        os.replace(link, target)
+
+    def _parses(self) -> bool:
+        try:
+            document = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return False
+        return isinstance(document, dict) and document.get("format") == FORMAT_VERSION
+
+    def _corrupt(self, reason: str) -> CalibrationError:
+        restore = (f"`shelf-node calibration undo` restores the previous one ({self.prev_path.name}), or "
+                   if self.prev_path.exists() else "")
+        return CalibrationError(
+            f"{self.path}: calibration file is corrupt ({reason}); {restore}move it aside "
+            f"(mv {self.path} {self.path}.bad) and re-run tare and calibration"
+        )
+
     def _parse(self, text: str, channels: int, default_counts_per_gram: float) -> Calibration:
-        def corrupt(reason: str) -> CalibrationError:
-            return CalibrationError(
-                f"{self.path}: calibration file is corrupt ({reason}); restore it from a backup, or move it "
-                f"away and re-run tare and calibration"
-            )
+        corrupt = self._corrupt
 
         try:
             document = json.loads(text)
@@ -102,7 +167,12 @@ class CalibrationStore:
         plates = document.get("plates", {})
         if not isinstance(plates, dict):
             raise corrupt("'plates' must be an object")
-        return Calibration(tuple(result), plates, str(self.path))
+        board = document.get("board")
+        if board is not None and not (isinstance(board, dict) and all(
+                isinstance(board.get(key), str) for key in ("uid", "firmware"))):
+            raise corrupt("'board' must be an object with uid and firmware strings")
+        return Calibration(tuple(result), plates, str(self.path),
+                           None if board is None else Board(board["uid"], board["firmware"]))
 
 
 def _finite(value: Any) -> float | None:
@@ -110,3 +180,11 @@ def _finite(value: Any) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

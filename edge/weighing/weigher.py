@@ -4,9 +4,12 @@
     for frame in frames:                       # one thread
         for event in weigher.feed(frame): ...
     weigher.status(); weigher.tare("p1")       # any other thread (a lock guards the state)
+    weigher.observe_board(info.uid, info.firmware)   # each MCU info frame (the processing thread)
 
 Frames are processed in their own time (`frame.t`), never the wall clock, so a replay gives
-the same events as the live run. The sample rate is measured from the first frames.
+the same events as the live run. The sample rate is measured from the first frames. A gap in
+the frames' times of OUTAGE_MIN_S (or OUTAGE_SAMPLES samples) or more is a serial outage: a
+change found after it starts at the last sample before it and is flagged `serial_outage`.
 """
 
 from __future__ import annotations
@@ -16,21 +19,26 @@ import logging
 import math
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from edge.config import NodeConfig
-from edge.errors import CalibrationError, NotStableError
+from edge.errors import CalibrationError, NotStableError, ShelfNodeError
+from edge.loadcell.channel_faults import FAULT_HOLD_S, ChannelFaults
 from edge.model import PlateReading, WeightEvent, WeightFrame
-from edge.weighing.calibration import Calibration, ChannelCalibration, apply_fit, fit_plate
-from edge.weighing.channels import ChannelHealth, fault_kind
+from edge.weighing.board import BoardWatch
+from edge.weighing.calibration import Board, Calibration, ChannelCalibration, apply_fit, check_fit, fit_plate
 from edge.weighing.grouping import GroupingParams, clusters, decide, started_with
 from edge.weighing.hold import HeavyChangeHold
 from edge.weighing.plate import DetectorParams, PlateDetector, Segment, State
+from edge.weighing.status import BoardChange, PlateStatus, WeigherStatus
 from edge.weighing.store import CalibrationStore
 
 log = logging.getLogger(__name__)
 
 RATE_FRAMES = 9  # frames used to measure the sample rate before detection starts
+OUTAGE_MIN_S = 1.0  # frames this far apart mean the port was lost (a reopen alone takes >= 0.5 s)...
+OUTAGE_SAMPLES = 10  # ...or, at low rates, this many sample periods
 
 
 class Weigher:
@@ -40,16 +48,20 @@ class Weigher:
         self._lock = threading.Lock()
         w = config.weighing
         channels = config.serial.channels
-        default_scale = w.counts_per_gram
-        if config.serial.protocol == "plain" and config.serial.plain_units == "grams":
-            default_scale = 1.0
+        self._grams_source = config.serial.protocol == "plain" and config.serial.plain_units == "grams"
+        self.default_scale = 1.0 if self._grams_source else w.counts_per_gram
         self.calibration = (
-            store.load(channels, default_scale) if store else Calibration.defaults(channels, default_scale)
+            store.load(channels, self.default_scale) if store else Calibration.defaults(channels, self.default_scale)
         )
         self.plate_names = config.plate_names()
         self._plate_channels = [list(plate.channels) for plate in config.plates]
-        self._saturation = float(w.saturation_counts)
-        self.health = [ChannelHealth() for _ in range(channels)]
+        self._max_g = [plate.max_g for plate in config.plates]
+        self._over_range_t: list[float | None] = [None] * len(config.plates)  # last reading beyond max_g
+        self.faults = ChannelFaults.from_config(config)
+        self._outage_gap_s = OUTAGE_MIN_S
+        self.serial_outages = 0
+        self._board = BoardWatch()
+        self._params: DetectorParams | None = None
         self._grouping = self._grouping_params(1 / 80)
         self._hold = HeavyChangeHold(w.hold_above_g, w.hold_s, w.min_event_g)
         self._detectors: list[PlateDetector] = []
@@ -102,8 +114,10 @@ class Weigher:
             zero_track_rate_g_per_s=w.zero_track_rate_g_per_s,
             zero_track_band_g=w.zero_track_band_fraction * w.min_event_g,
         )
+        self._params = params
         self._detectors = [PlateDetector(i, params) for i in range(len(self.plate_names))]
         self._grouping = self._grouping_params(period)
+        self._outage_gap_s = max(OUTAGE_MIN_S, OUTAGE_SAMPLES * period)
         log.info("weighing: %.1f samples/s, settle window %d samples", 1 / period, window)
 
     def _grouping_params(self, period: float) -> GroupingParams:
@@ -129,23 +143,25 @@ class Weigher:
 
     def _feed(self, frame: WeightFrame) -> list[WeightEvent]:
         t = frame.t
+        if t - self._last_t >= self._outage_gap_s:  # False for the first frame (NaN)
+            self.serial_outages += 1
+            for detector in self._detectors:
+                detector.outage()
         self._last_t = t
         self.frames += 1
         counts = frame.counts
-        n_counts = len(counts)
-        saturation = self._saturation
+        faults = self.faults.observe(t, counts)
         for detector, conversion in zip(self._detectors, self._conversion, strict=True):
             total = 0.0
             usable = True
             for ch, offset, scale in conversion:
-                value = counts[ch] if ch < n_counts else None
-                if value is None or value != value or value >= saturation or value <= -saturation:
-                    self.health[ch].record(t, fault_kind(value, saturation))
+                value = counts[ch] if faults[ch] is None else None
+                if value is None:
                     usable = False
-                    continue
-                if self.health[ch].consecutive:
-                    self.health[ch].record(t, None)
+                    break
                 total += (value - offset) / scale
+            if usable and abs(total) > self._max_g[detector.index]:
+                self._over_range_t[detector.index] = t
             if detector.push(t, total if usable else None) is not None:
                 self._closed_at[detector.index] = t
             elif detector.withdrawn:
@@ -184,13 +200,21 @@ class Weigher:
             for index in members:
                 del self._closed_at[index]
             for event in decision.events:
-                events += self._hold.offer(event, now)
+                events += self._hold.offer(self._flagged(event), now)
         return sorted(events, key=lambda e: e.t_start)
+
+    def _flagged(self, event: WeightEvent) -> WeightEvent:
+        """Add what the plates' segments cannot know: a plate beyond its range, another board."""
+        flags = [f"over_range:{name}" for name in event.plate_deltas
+                 if (last := self._over_range_t[self.plate_names.index(name)]) is not None and last >= event.t_start]
+        if self._board.change is not None:
+            flags.append("board_changed")
+        return replace(event, flags=(*event.flags, *flags)) if flags else event
 
     def _faulty_by_plate(self, now: float) -> dict[int, list[int]]:
         result: dict[int, list[int]] = {}
         for index, channels in enumerate(self._plate_channels):
-            bad = [ch for ch in channels if self.health[ch].faulty_at(now)]
+            bad = [ch for ch in channels if self.faults.faulty_at(ch, now)]
             if bad:
                 result[index] = bad
         return result
@@ -208,35 +232,41 @@ class Weigher:
         with self._lock:
             return PlateReading(self._last_t, tuple(d.last_grams for d in self._detectors))
 
-    def status(self) -> dict[str, Any]:
-        """JSON-safe snapshot: per plate grams, stability, noise, levels, faulty channels."""
+    def status(self) -> WeigherStatus:
+        """A frozen copy: per plate grams, stability, noise, levels, faulty channels; channel faults; board."""
         with self._lock:
             now = self._last_t
-            faulty = self._faulty_by_plate(now) if math.isfinite(now) else {}
-            plates: dict[str, Any] = {}
+            seen = math.isfinite(now)
+            faulty = self._faulty_by_plate(now) if seen else {}
+            plates: dict[str, PlateStatus] = {}
             for index, name in enumerate(self.plate_names):
                 d = self._detectors[index] if self._detectors else None
-                plates[name] = {
-                    "grams": _json_float(d.last_grams) if d else None,
-                    "stable": bool(d and d.stable),
-                    "state": d.state.value if d else "starting",
-                    "noise_sigma_g": _json_float(d.sigma) if d else None,
-                    "reference_g": _json_float(d.reference) if d else None,
-                    "level_g": _json_float(d.level) if d else None,
-                    "channels": self._plate_channels[index],
-                    "faulty_channels": faulty.get(index, []),
-                }
-            return {
-                "t": _json_float(now),
-                "samples_per_s": _json_float(1 / self.sample_period_s) if self.sample_period_s > 0 else None,
-                "shelf_stable": self._shelf_stable(),
-                "calibration": self.calibration.source,
-                "calibrated_plates": sorted(self.calibration.plate_fits),
-                "plates": plates,
-                "channels": {str(i): h.as_dict(now) for i, h in enumerate(self.health)},
-                "frames": self.frames,
-                "events": self.events,
-            }
+                over = self._over_range_t[index]
+                plates[name] = PlateStatus(
+                    grams=_json_float(d.last_grams) if d else None,
+                    stable=bool(d and d.stable),
+                    state=d.state.value if d else "starting",
+                    noise_sigma_g=_json_float(d.sigma) if d else None,
+                    reference_g=_json_float(d.reference) if d else None,
+                    level_g=_json_float(d.level) if d else None,
+                    channels=tuple(self._plate_channels[index]),
+                    faulty_channels=tuple(faulty.get(index, [])),
+                    over_range=over is not None and seen and now - over < FAULT_HOLD_S,
+                )
+            return WeigherStatus(
+                t=_json_float(now),
+                samples_per_s=_json_float(1 / self.sample_period_s) if self.sample_period_s > 0 else None,
+                shelf_stable=self._shelf_stable(),
+                calibration=self.calibration.source,
+                calibrated_plates=tuple(sorted(self.calibration.plate_fits)),
+                plates=plates,
+                channels=self.faults.status(now),
+                frames=self.frames,
+                events=self.events,
+                board=self.calibration.board,
+                board_changed=self._board.change,
+                serial_outages=self.serial_outages,
+            )
 
     # ---- tare and calibration ---------------------------------------------------------------------
     def stable_reading(self, plate: str) -> float:
@@ -271,6 +301,8 @@ class Weigher:
             fit = fit_plate(plate, points)
             channels = self._plate_channels[index]
             new = apply_fit([self.calibration.channels[ch] for ch in channels], fit)
+            check_fit(fit, new, points, calibrated=plate in self.calibration.plate_fits,
+                      grams_source=self._grams_source, max_g=self._max_g[index])
             record = {
                 "calibrated_at": time.time(),
                 "points": fit.points,
@@ -284,12 +316,65 @@ class Weigher:
             return fit.residual_g
 
     def _install(self, calibration: Calibration, plate_fits: dict[str, dict[str, Any]]) -> None:
-        calibration = Calibration(calibration.channels, {**calibration.plate_fits, **plate_fits}, calibration.source)
+        """Save and use a calibration made now: with the board seen now, which clears a board change."""
+        calibration = Calibration(calibration.channels, {**calibration.plate_fits, **plate_fits}, calibration.source,
+                                  self._board.seen or calibration.board)
         if self.store is not None:
             self.store.save(calibration)
-            calibration = Calibration(calibration.channels, calibration.plate_fits, str(self.store.path))
+            calibration = replace(calibration, source=str(self.store.path))
         self.calibration = calibration
+        self._board.change = None
         self._rebuild_conversion()
+
+    # ---- the board, and undoing or resetting calibration (MQTT commands, docs/weighing.md) ----------
+    def observe_board(self, uid: str, firmware: str) -> BoardChange | None:
+        """Every MCU info frame (node, replay): the change while it is not the calibration's board (board.py)."""
+        with self._lock:
+            seen = Board(uid, firmware)
+            if self._board.observe(seen, self.calibration) == "adopt":
+                self.calibration = replace(self.calibration, board=seen)
+                if self.calibration.source != "defaults" and self.store is not None and not self.store.read_only:
+                    try:  # so that a board swapped while the node is off is seen too
+                        self.store.save(self.calibration)
+                    except ShelfNodeError as exc:
+                        log.warning("could not record the board in the calibration: %s", exc)
+            return self._board.change
+
+    def confirm_board(self) -> Board:
+        """The technician confirms the calibration holds for the board now answering (saved)."""
+        with self._lock:
+            seen = self._board.seen
+            if seen is None:
+                raise CalibrationError("no MCU info frame seen yet, so there is no board to confirm; wait for the "
+                                       "board to answer (framed protocol only) and retry")
+            self._install(self.calibration, {})
+            return seen
+
+    def undo_calibration(self) -> str:
+        """Back to the calibration the last tare, calibration or reset replaced (its file is returned)."""
+        with self._lock:
+            if self.store is None:
+                raise CalibrationError("this weigher has no calibration file, so there is nothing to undo")
+            self.calibration = self.store.undo(len(self.calibration.channels), self.default_scale)
+            self._board.change = None
+            if self._board.seen is not None:
+                self._board.observe(self._board.seen, self.calibration)
+            self._restart(range(len(self.plate_names)))
+            return str(self.store.path)
+
+    def reset_calibration(self, plate: str) -> None:
+        """The plate's channels back to the defaults and its fit forgotten (saved; undo brings it back)."""
+        with self._lock:
+            index = self._index(plate)
+            self._install(self.calibration.reset_plate(plate, self._plate_channels[index], self.default_scale), {})
+            self._restart([index])
+
+    def _restart(self, indices: range | list[int]) -> None:  # new detectors: warm-up, new calibration
+        self._rebuild_conversion()
+        if (params := self._params) is not None:
+            for index in indices:
+                self._detectors[index] = PlateDetector(index, params)
+                self._closed_at.pop(index, None)
 
     def _stable_level(self, index: int) -> float:
         if not self._detectors:
@@ -307,9 +392,8 @@ class Weigher:
         try:
             return self.plate_names.index(plate)
         except ValueError:
-            raise CalibrationError(
-                f"unknown plate {plate!r}; the configured plates are {', '.join(self.plate_names)}"
-            ) from None
+            raise CalibrationError(f"unknown plate {plate!r}; the configured plates are "
+                                   f"{', '.join(self.plate_names)}") from None
 
 
 def _json_float(value: float | None) -> float | None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from edge.config.serial import SerialSection
+from edge.loadcell.channel_faults import ChannelFaults
 from edge.loadcell.framing import QUERY, info_frame, weight_frame
 from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import FramedParser, LineParser, PlainParser, make_parser
@@ -37,6 +38,16 @@ def plain(channels: int = 3, units: str = "counts") -> PlainParser:
 def parser_for(**overrides: Any) -> LineParser:
     config = section(**overrides)
     return make_parser(config, SerialHealth(config.channels))
+
+
+def faults_of(frames: list[WeightFrame | InfoFrame | None], channels: int, stuck_frames: int = 50,
+              rail: float | None = 8_388_607) -> ChannelFaults:
+    """The channel-fault tracker after the weight frames among `frames` (what the Weigher keeps)."""
+    faults = ChannelFaults(channels, stuck_frames, rail)
+    for frame in frames:
+        if isinstance(frame, WeightFrame):
+            faults.observe(frame.t, frame.counts)
+    return faults
 
 
 def accounted(health: SerialHealth) -> int:

@@ -8,7 +8,7 @@ from edge.loadcell.framing import encode_frame, info_frame, weight_frame
 from edge.loadcell.protocol import LineParser
 from edge.model import InfoFrame, WeightFrame
 
-from .helpers import accounted, framed, parser_for, plain
+from .helpers import accounted, faults_of, framed, parser_for, plain
 
 
 def test_weight_frame_decodes_with_reception_time() -> None:
@@ -40,7 +40,8 @@ def test_info_frame_decodes() -> None:
     info = parser.parse(info_frame("hx711-2.1", 8, 80, "A1B2"), 3.0)
     assert info == InfoFrame(t=3.0, firmware="hx711-2.1", channels=8, sps=80.0, uid="A1B2")
     assert parser.health.info_frames == 1
-    assert parser.health.last_info == {"firmware": "hx711-2.1", "channels": 8, "sps": 80.0, "uid": "A1B2"}
+    assert parser.health.status(0.0).to_json()["last_info"] == {
+        "firmware": "hx711-2.1", "channels": 8, "sps": 80.0, "uid": "A1B2"}
     assert not parser.health.info_channel_mismatch
 
 
@@ -55,7 +56,7 @@ def test_empty_channel_field_is_a_dropout_not_an_error() -> None:
     frame = parser.parse(weight_frame(1, 10, [1, None, 3, None]), 1.0)
     assert isinstance(frame, WeightFrame)
     assert frame.counts == (1, None, 3, None)
-    assert parser.health.dropouts == [0, 1, 0, 1]
+    assert faults_of([frame], 4).silent == [0, 1, 0, 1]
     assert parser.health.errors == 0
 
 
@@ -207,20 +208,21 @@ def test_requested_info_frame_is_not_a_reset() -> None:
 
 
 def test_stuck_channel_is_flagged_after_n_identical_frames() -> None:
-    parser = framed(stuck_frames=5)
-    for seq in range(12):
-        parser.parse(weight_frame(seq, seq * 12, [seq, 777, -seq, 9]), seq * 0.0125)
-    assert parser.health.stuck_events == [0, 1, 0, 1]
-    assert parser.health.stuck_now == [False, True, False, True]
-    parser.parse(weight_frame(12, 144, [12, 778, -12, 9]), 0.2)
-    assert parser.health.stuck_now == [False, False, False, True]
+    parser = framed()
+    frames = [parser.parse(weight_frame(seq, seq * 12, [seq, 777, -seq, 9]), seq * 0.0125) for seq in range(12)]
+    faults = faults_of(frames, 4, stuck_frames=5)
+    assert faults.stuck_events == [0, 1, 0, 1]
+    assert faults.stuck_now == [False, True, False, True]
+    faults.observe(0.2, (12, 778, -12, 9))
+    assert faults.stuck_now == [False, False, False, True]
 
 
 def test_saturation_at_the_24_bit_rail_is_counted_per_channel() -> None:
     parser = framed()
-    parser.parse(weight_frame(1, 12, [8388607, 0, -8388608, 5]), 1.0)
-    parser.parse(weight_frame(2, 24, [8388607, 1, 3, 6]), 1.1)
-    assert parser.health.saturated_frames == [2, 0, 1, 0]
+    frames = [parser.parse(weight_frame(1, 12, [8388607, 0, -8388608, 5]), 1.0),
+              parser.parse(weight_frame(2, 24, [8388607, 1, 3, 6]), 1.1)]
+    assert faults_of(frames, 4).saturated == [2, 0, 1, 0]
+    assert faults_of(frames, 4, rail=5).saturated == [2, 0, 1, 2]  # the rail is the config's saturation_counts
 
 
 # plain ----------------------------------------------------------------------------------------
@@ -236,7 +238,7 @@ def test_plain_grams_accepts_decimals_and_skips_the_adc_rail() -> None:
     parser = plain(units="grams")
     frame = parser.parse(b"12.5,-0.25,9000000.0", 1.0)
     assert isinstance(frame, WeightFrame) and frame.counts == (12.5, -0.25, 9000000.0)
-    assert parser.health.saturated_frames == [0, 0, 0]
+    assert faults_of([frame], 3, rail=None).saturated == [0, 0, 0]
 
 
 def test_plain_counts_refuses_values_beyond_24_bits() -> None:
@@ -250,7 +252,7 @@ def test_plain_errors() -> None:
     assert parser.parse(b"1,2", 1.0) is None
     assert parser.parse(b"1 2 3 4", 1.0) is None
     assert parser.parse(b"1,abc,3", 1.0) is None
-    assert parser.parse(b"1 nan 3", 1.0) is None
+    assert parser.parse(b"1 2e 3", 1.0) is None
     assert parser.health.malformed["field_count"] == 2
     assert parser.health.malformed["not_a_number"] == 2
 
@@ -259,7 +261,7 @@ def test_plain_empty_comma_field_is_a_dropout() -> None:
     parser = plain()
     frame = parser.parse(b"1,,3", 1.0)
     assert isinstance(frame, WeightFrame) and frame.counts == (1, None, 3)
-    assert parser.health.dropouts == [0, 1, 0]
+    assert faults_of([frame], 3).silent == [0, 1, 0]
 
 
 def test_make_parser_follows_the_config() -> None:
@@ -268,3 +270,24 @@ def test_make_parser_follows_the_config() -> None:
     framed_parser = parser_for(channels=2)
     assert framed_parser.parse(b"1.5 2.5", 1.0) is None
     assert framed_parser.health.malformed["bad_framing"] == 1
+
+
+# issue 11 #5: Arduino's Serial.print of a failed float read -----------------------------------------
+
+
+@pytest.mark.parametrize("units", ["counts", "grams"])
+@pytest.mark.parametrize("token", [b"nan", b"inf", b"-inf", b"ovf", b"NaN", b"INF"])
+def test_plain_nan_inf_ovf_is_a_channel_not_answering_and_the_line_is_kept(units: str, token: bytes) -> None:
+    parser = plain(units=units)
+    frames = [parser.parse(line, 1.0 + k) for k, line in enumerate([b"12," + token + b",300", b"12 " + token + b" 5",
+                                                                     token + b"\t" + token + b"\t7"])]
+    assert [f.counts if isinstance(f, WeightFrame) else f for f in frames] == [
+        (12, None, 300), (12, None, 5), (None, None, 7)]
+    assert parser.health.frames_ok == 3 and parser.health.errors == 0
+    assert faults_of(frames, 3).silent == [1, 3, 0]  # the channel's counter grows
+
+
+def test_framed_protocol_still_refuses_nan() -> None:
+    parser = framed()
+    assert parser.parse(encode_frame(["W", 1, 2, 3, "nan", 5, 6]), 1.0) is None
+    assert parser.health.malformed["not_a_number"] == 1

@@ -14,7 +14,7 @@ from edge.loadcell.framing import QUERY, info_frame, weight_frame
 from edge.loadcell.reader import SerialReader, backoff_delay
 from edge.model import InfoFrame, WeightFrame
 
-from .helpers import FAST, Collector, PtyMcu, section, wait_until
+from .helpers import FAST, Collector, PtyMcu, faults_of, section, wait_until
 
 CHANNELS = 4
 @pytest.fixture
@@ -41,12 +41,12 @@ def test_reader_decodes_a_pty_and_asks_for_the_info_frame(mcu: PtyMcu) -> None:
     assert got.weights()[5].counts == (5, -5, 100, None)
     assert isinstance(got.frames[0], InfoFrame) and got.frames[0].firmware == "test-fw"
     assert [raw for _, raw in got.lines][-1] == b"$W,garbage*00\r"
-    snap = reader.snapshot()
-    assert snap["frames_ok"] == 20 and snap["info_frames"] == 1 and snap["mcu_resets"] == 0
-    assert snap["malformed"]["bad_framing"] + snap["checksum_errors"] == 1
-    assert snap["dropouts"] == [0, 0, 0, 20]
-    assert snap["bytes_received"] == sum(len(raw) + 1 for _, raw in got.lines)
-    assert snap["port"]["opens"] == 1
+    snap = reader.status()
+    assert snap.frames_ok == 20 and snap.info_frames == 1 and snap.mcu_resets == 0
+    assert snap.malformed["bad_framing"] + snap.checksum_errors == 1
+    assert faults_of(list(got.weights()), CHANNELS).silent == [0, 0, 0, 20]
+    assert snap.bytes_received == sum(len(raw) + 1 for _, raw in got.lines)
+    assert snap.port.opens == 1
 
 
 def test_unplug_and_replug_behind_a_stable_symlink(tmp_path: Path, mcu: PtyMcu) -> None:
@@ -80,13 +80,13 @@ def test_unplug_and_replug_behind_a_stable_symlink(tmp_path: Path, mcu: PtyMcu) 
         reader.stop(timeout=1.0)
     assert not reader.is_alive()
     assert [f.seq for f in got.weights()] == [*range(10), *range(15, 25)]
-    snap = reader.snapshot()
-    assert snap["port"]["reopens"] >= 1
-    assert snap["port"]["outages"] >= 1
-    assert snap["port"]["outage_s"] > 0.25
-    assert snap["partial_lines_dropped"] == 1
-    assert snap["frames_lost"] == 5 and snap["seq_gaps"] == 1  # 10..14 never arrived
-    assert snap["errors"] == 0
+    snap = reader.status()
+    assert snap.port.reopens >= 1
+    assert snap.port.outages >= 1
+    assert snap.port.outage_s > 0.25
+    assert snap.partial_lines_dropped == 1
+    assert snap.frames_lost == 5 and snap.seq_gaps == 1  # 10..14 never arrived
+    assert snap.errors == 0
 
 
 def test_a_missing_port_is_retried_until_it_appears(tmp_path: Path, mcu: PtyMcu) -> None:
@@ -102,9 +102,9 @@ def test_a_missing_port_is_retried_until_it_appears(tmp_path: Path, mcu: PtyMcu)
         wait_until(lambda: len(got.weights()) == 3, what="frames")
     finally:
         reader.stop(timeout=1.0)
-    snap = reader.snapshot()
-    assert snap["port"]["opens"] == 1 and snap["port"]["reopens"] == 0
-    assert snap["port"]["outage_s"] > 0
+    snap = reader.status()
+    assert snap.port.opens == 1 and snap.port.reopens == 0
+    assert snap.port.outage_s > 0
 
 
 def test_a_failing_callback_is_logged_counted_and_survived(mcu: PtyMcu, caplog: pytest.LogCaptureFixture) -> None:
@@ -179,7 +179,7 @@ def test_a_vanished_device_path_is_treated_as_unplugged(tmp_path: Path, mcu: Pty
         wait_until(lambda: len(got.weights()) == 3, what="frames after reopen")
     finally:
         reader.stop(timeout=1.0)
-    assert reader.snapshot()["port"]["reopens"] == 1
+    assert reader.status().port.reopens == 1
 
 
 def test_open_errors_say_what_to_do(tmp_path: Path) -> None:

@@ -41,10 +41,10 @@ def test_pty_frames_become_calibrated_grams_matching_the_truth(tmp_path: Path) -
             while time.monotonic() < deadline:
                 time.sleep(0.5)
                 status = weigher.status()
-                seen = {name: plate["grams"] for name, plate in status["plates"].items()}
-                samples.append((shelf.plate_grams(), seen, status["shelf_stable"]))
-            health = reader.snapshot()
-    assert health["frames_ok"] > 80 * 10, health
+                seen = {name: plate.grams for name, plate in status.plates.items()}
+                samples.append((shelf.plate_grams(), seen, status.shelf_stable))
+            health = reader.status()
+    assert health.frames_ok > 80 * 10, health
     # Compare where the true load has been flat for a second (the simulator renders a little ahead
     # of the wire, and the node needs its settle window) and the node calls the shelf stable.
     compared = 0

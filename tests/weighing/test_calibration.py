@@ -106,13 +106,13 @@ def test_calibration_survives_a_restart(tmp_path: Path) -> None:
     config = make_config(plates=2, state_dir=tmp_path)
     store = CalibrationStore.in_state_dir(tmp_path)
     first = Weigher(config, store)
-    assert first.status()["calibration"] == "defaults"
+    assert first.status().calibration == "defaults"
     settle_on(first, [0.0, 0.0])
     first.tare()
     assert [p.name for p in tmp_path.iterdir()] == ["calibration.json"]  # no temp file left behind
     second = Weigher(config, CalibrationStore.in_state_dir(tmp_path))
     assert second.calibration.channels == first.calibration.channels
-    assert second.status()["calibration"] == str(tmp_path / "calibration.json")
+    assert second.status().calibration == str(tmp_path / "calibration.json")
     settle_on(second, [0.0, 0.0], seed=9)
     assert second.stable_reading("p1") == pytest.approx(0.0, abs=0.3)
 
@@ -120,7 +120,7 @@ def test_calibration_survives_a_restart(tmp_path: Path) -> None:
 def test_missing_file_means_defaults_and_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO):
         weigher = Weigher(make_config(plates=1, state_dir=tmp_path), CalibrationStore.in_state_dir(tmp_path))
-    assert weigher.status()["calibration"] == "defaults"
+    assert weigher.status().calibration == "defaults"
     assert "no calibration at" in caplog.text and "420 counts/g" in caplog.text
 
 

@@ -60,8 +60,8 @@ def test_drift_of_20_g_per_hour_is_absorbed(sps: float) -> None:
     p1 = noisy(800 + 20 * (t - t[0]) / 3600, 0.8, rng)
     weigher = Weigher(make_config(plates=1))
     assert run(CONFIG, frames(t, [p1]), weigher=weigher) == []
-    plate = weigher.status()["plates"]["p1"]
-    assert plate["reference_g"] == pytest.approx(ZERO_G + 820, abs=1.0)  # zero tracking followed it
+    plate = weigher.status().plates["p1"]
+    assert plate.reference_g == pytest.approx(ZERO_G + 820, abs=1.0)  # zero tracking followed it
 
 
 @pytest.mark.parametrize("sps", [10.0, 80.0])
@@ -73,9 +73,10 @@ def test_zero_tracking_does_not_eat_a_slow_real_load(sps: float) -> None:
     weigher = Weigher(make_config(plates=1))
     events = run(CONFIG, frames(t, [p1]), weigher=weigher)
     assert events, "a slow 30 g load must produce an event"
-    plate = weigher.status()["plates"]["p1"]
+    plate = weigher.status().plates["p1"]
+    assert plate.level_g is not None and plate.reference_g is not None
     reported = sum(e.delta_g for e in events)
-    not_yet_reported = plate["level_g"] - plate["reference_g"]
+    not_yet_reported = plate.level_g - plate.reference_g
     assert reported + not_yet_reported == pytest.approx(30, abs=1.5)
 
 
@@ -99,12 +100,12 @@ def test_a_dead_channel_is_reported_and_flags_the_event() -> None:
     assert events[0].delta_g == pytest.approx(-200, abs=2)
     assert events[0].quality == "faulty_channel"
     status = weigher.status()
-    assert status["plates"]["p3"]["faulty_channels"] == [2]
-    assert status["channels"]["2"]["last_fault"] == "saturated"
-    assert status["channels"]["0"]["silent_frames"] > 60
-    assert status["channels"]["1"]["invalid_frames"] == 1
-    assert status["plates"]["p2"]["level_g"] == pytest.approx(600 + ZERO_G, abs=1)
-    assert status["plates"]["p3"]["grams"] is None
+    assert status.plates["p3"].faulty_channels == (2,)
+    assert status.channels[2].last_fault == "saturated"
+    assert status.channels[0].silent_frames > 60
+    assert status.channels[1].invalid_frames == 1
+    assert status.plates["p2"].level_g == pytest.approx(600 + ZERO_G, abs=1)
+    assert status.plates["p3"].grams is None
 
 
 def test_event_dict_is_json_safe_with_both_time_forms() -> None:
@@ -145,7 +146,7 @@ def test_status_and_tare_from_another_thread_while_feeding() -> None:
 
     def technician() -> None:
         while not done.is_set():
-            seen.append(weigher.status())
+            seen.append(weigher.status().to_json())
 
     helper = threading.Thread(target=technician)
     helper.start()

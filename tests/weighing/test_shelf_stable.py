@@ -18,7 +18,7 @@ def test_shelf_stable_follows_a_change_and_matches_status() -> None:
     for frame in frames(t, plates):
         weigher.feed(frame)
         stable = weigher.shelf_stable()
-        assert stable == weigher.status()["shelf_stable"]
+        assert stable == weigher.status().shelf_stable
         seen.append((frame.t - t[0], stable))
     assert not any(stable for at, stable in seen if at < 0.05)  # nothing is stable before the rate is known
     assert all(stable for at, stable in seen if 2.5 <= at <= 3.9)  # quiet before the change
