@@ -28,6 +28,7 @@ from edge.mqtt.delivery import Delivery
 from edge.mqtt.host_stats import HostStats
 from edge.mqtt.inbound import PLANOGRAM, Inbound
 from edge.mqtt.link_status import LinkStatus
+from edge.mqtt.takeover import STABLE_AFTER_S, TakeoverWatch
 from edge.mqtt.topics import Topics
 from edge.mqtt.validation import problems
 from edge.outbox.store import Outbox
@@ -36,15 +37,8 @@ from edge.planogram import Planogram, PlanogramStore
 log = logging.getLogger(__name__)
 
 LOOP_TIMEOUT_S = 0.05
-# The reconnect backoff resets only after a connection stayed up this long, so a broker that
+# The reconnect backoff resets only after a connection stayed up STABLE_AFTER_S, so a broker that
 # accepts and then drops us (e.g. mosquitto 2.0 closing on an ACL-denied MQTT 5 publish) is not hammered.
-STABLE_AFTER_S = 5.0
-# Another client with our client_id takes the connection over (MQTT 5 reason 142, or this many closes
-# in a row within STABLE_AFTER_S of connecting with nothing in flight): wait this long before taking it back, so
-# two nodes configured alike do not throw each other out every second.
-TAKEOVER_BACKOFF_S = (30.0, 300.0)
-QUICK_DROPS_FOR_TAKEOVER = 3
-SESSION_TAKEN_OVER = 142
 
 
 def _no_planogram_consumer(planogram: Planogram) -> None:
@@ -73,9 +67,7 @@ class MqttLink:
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
         self._backoff = Backoff(self.section.reconnect_min_s, self.section.reconnect_max_s)
-        self._takeover_backoff = Backoff(*TAKEOVER_BACKOFF_S)  # read here, so tests may shorten it
-        self._taken_over = False  # set by on_disconnect; the next attempt waits and keeps the session number
-        self._quick_drops = 0
+        self._takeover = TakeoverWatch()
         self._host = HostStats()
         self._started = time.monotonic()
         self._stop = threading.Event()
@@ -88,13 +80,12 @@ class MqttLink:
         self._rebirth = False
         self._next_stats = 0.0
         self._stable_at = float("inf")
-        self._connected_since = 0.0
         self._weights_pending: dict[str, float | None] | None = None
         self._weights_last: dict[str, float | None] | None = None
         self._weights_sent_at = 0.0
         self._lock = threading.Lock()
         self._responses: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
-        self.counters = {"reconnects": 0, "connect_failures": 0, "takeovers": 0, "internal_errors": 0,
+        self.counters = {"reconnects": 0, "connect_failures": 0, "internal_errors": 0,
                          "birth_invalid": 0, "weights_published": 0, "stats_published": 0}
         self.client_id = client_id
         self.last_error: str | None = None
@@ -147,7 +138,7 @@ class MqttLink:
             session=self._session,
             reconnects=self.counters["reconnects"],
             connect_failures=self.counters["connect_failures"],
-            takeovers=self.counters["takeovers"],
+            takeovers=self._takeover.count,
             published=self.delivery.published,
             acked=self.delivery.acked,
             rejected=self.delivery.rejected,
@@ -190,14 +181,14 @@ class MqttLink:
                 self.client.disconnect()
             self._connected = False
             if not self._stop.is_set():
-                self._stop.wait(self._takeover_backoff.next_delay() if self._taken_over
+                self._stop.wait(self._takeover.backoff.next_delay() if self._takeover.taken_over
                                 else self._backoff.next_delay())
         self._flush_quietly()
 
     def _connect(self) -> bool:
-        if self._taken_over:
+        if self._takeover.taken_over:
             # a connection thrown out by a namesake keeps its number: flapping must not burn sessions
-            self._taken_over, self._session_used = False, False
+            self._takeover.taken_over, self._session_used = False, False
         if self._session_used or self._session == 0:
             # a new number per connection; attempts that never reached the broker reuse the last one
             self._session, self._session_used = self._next_session(), False
@@ -251,8 +242,7 @@ class MqttLink:
         if now >= self._stable_at:
             self._stable_at = float("inf")
             self._backoff.reset()
-            self._takeover_backoff.reset()
-            self._quick_drops = 0
+            self._takeover.stable()
         if self._rebirth:
             self._rebirth = False
             self._announce()
@@ -330,8 +320,8 @@ class MqttLink:
         if self._connections > 1:
             self.counters["reconnects"] += 1
         self._connected, self._connected_at = True, time.time()
-        self._connected_since = time.monotonic()
-        self._stable_at = self._connected_since + STABLE_AFTER_S
+        self._takeover.connected(time.monotonic())
+        self._stable_at = time.monotonic() + STABLE_AFTER_S
         log.info("mqtt: connected to %s:%d, session %d", self.section.host, self.section.port, self._session)
         client.subscribe([(self.topics.commands, 1), (self.topics.planogram, 1)])
         self._announce()
@@ -346,31 +336,19 @@ class MqttLink:
         if not was_connected:
             return
         inflight = self.delivery.inflight
-        # mosquitto 2.0 closes the old connection without DISCONNECT 142 (MQTT 5) or any reason (3.1.1), so
-        # a run of closes soon after connecting, with no event of ours in flight, is a namesake too; a close
-        # after a refused event (ACL) has that event in flight
-        quick = time.monotonic() - self._connected_since < STABLE_AFTER_S and inflight == 0
-        self._quick_drops = self._quick_drops + 1 if quick else 0
-        if reason_code.value == SESSION_TAKEN_OVER or self._quick_drops >= QUICK_DROPS_FOR_TAKEOVER:
-            self._on_takeover(reason_code)
+        evidence = self._takeover.closed(reason_code.value, str(reason_code), inflight, time.monotonic())
+        if evidence is not None:
+            why = (f"another client with client_id {self.client_id} took over; is a second node configured as "
+                   f"{self.topics.store}/{self.topics.node}? ({evidence})")
+            self._note(why)
+            log.error("mqtt: %s; waiting %g s or more before taking the connection back", why,
+                      self._takeover.backoff.minimum)
         elif inflight:
             log.warning("mqtt: disconnected from %s (%s) with %d event(s) in flight; they are re-sent on reconnect "
                         "(if this repeats, check that the broker ACL lets this node publish events)",
                         where, reason_code, inflight)
         else:
             log.warning("mqtt: disconnected from %s (%s); reconnecting", where, reason_code)
-
-    def _on_takeover(self, reason_code: ReasonCode) -> None:
-        """Another client with our client_id (a second node configured alike) took the connection."""
-        self.counters["takeovers"] += 1
-        self._taken_over = True
-        evidence = (f"MQTT 5 reason {SESSION_TAKEN_OVER} '{reason_code}'" if reason_code.value == SESSION_TAKEN_OVER
-                    else f"the broker closed the connection {self._quick_drops} times in a row within "
-                         f"{STABLE_AFTER_S:g} s of connecting, nothing in flight")
-        why = (f"another client with client_id {self.client_id} took over; is a second node configured as "
-               f"{self.topics.store}/{self.topics.node}? ({evidence})")
-        self._note(why)
-        log.error("mqtt: %s; waiting %g s or more before taking the connection back", why, TAKEOVER_BACKOFF_S[0])
 
     def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason_code: ReasonCode,
                     properties: Any) -> None:

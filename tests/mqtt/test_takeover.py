@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.mqtt import link as link_module
+from edge.mqtt import takeover as takeover_module
 from tests.mqtt.live import live_node, wait_until
 from tests.mqtt.nodecfg import NODE, STORE
 from tests.plugins.broker import Broker
@@ -22,7 +22,7 @@ CLIENT_ID = f"shelf-{STORE}-{NODE}"
 
 def test_a_second_node_with_the_same_client_id_is_named_and_backed_off(
         tmp_path: Path, broker: Broker, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(link_module, "TAKEOVER_BACKOFF_S", (1.5, 3.0))  # the real one is 30..300 s
+    monkeypatch.setattr(takeover_module, "TAKEOVER_BACKOFF_S", (1.5, 3.0))  # the real one is 30..300 s
     caplog.set_level(logging.INFO, logger="edge.mqtt.link")
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -54,3 +54,19 @@ def test_a_clean_stop_disconnect_is_info_without_hints(tmp_path: Path, broker: B
     stopping = [r for r in caplog.records if "disconnected" in r.getMessage()]
     assert stopping and all(r.levelno == logging.INFO for r in stopping), [r.getMessage() for r in stopping]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "edge.mqtt.link"]
+
+
+def test_takeover_evidence_without_a_broker() -> None:
+    watch = takeover_module.TakeoverWatch()
+    watch.connected(0.0)
+    assert watch.closed(142, "Session taken over", inflight=0, now=100.0) == "MQTT 5 reason 142 'Session taken over'"
+    refused = takeover_module.TakeoverWatch()
+    for attempt in range(5):  # mosquitto closing after an ACL-refused event: that event is in flight
+        refused.connected(float(attempt))
+        assert refused.closed(128, "Unspecified error", inflight=1, now=attempt + 0.2) is None
+    quiet = takeover_module.TakeoverWatch()
+    found = []
+    for attempt in range(3):
+        quiet.connected(float(attempt))
+        found.append(quiet.closed(128, "Unspecified error", inflight=0, now=attempt + 0.2))
+    assert found[:2] == [None, None] and "3 times in a row" in str(found[2]) and quiet.taken_over
