@@ -60,14 +60,15 @@ def render_markdown(report: dict[str, Any]) -> str:
         subset = [r for r in runs if r["sps"] == float(sps)]
         interactions = sum(r["interactions"] for r in subset)
         lines += [f"### {float(sps):g} SPS: {interactions} interactions over {len(subset)} planograms", ""]
-        lines += ["| model | unit F1 | unit precision | unit recall | events | review rate | precision unflagged "
-                  "| wrong unflagged | ECE | fusion p95 ms (wall / CPU) |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += ["| model | unit F1 | unit precision | unit recall | events | event accuracy | review rate "
+                  "| precision unflagged | wrong unflagged | ECE | fusion p95 ms (wall / CPU) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for name, p in models.items():
             _, ece = _pooled_bins(subset, name)
             lines.append(
                 f"| {name} | {_f(p['f1'])} | {_f(p['precision'])} | {_f(p['recall'])} | {p['events']} | "
-                f"{_f(p['review_rate'])} | {_f(p['precision_unflagged'])} | {p['unflagged_wrong']} | {_f(ece)} | "
+                f"{_f(p['event_accuracy'])} | {_f(p['review_rate'])} | {_f(p['precision_unflagged'])} | "
+                f"{p['unflagged_wrong']} | {_f(ece)} | "
                 f"{p['time_p95_ms']:.3f} / {p['cpu_p95_ms']:.3f} |"
             )
         if "fused" in models:

@@ -191,6 +191,7 @@ def review_summary(judged: Sequence[Judged]) -> dict[str, float | int]:
         "unflagged_wrong": wrong,
         "precision_unflagged": 1 - wrong / len(unflagged) if unflagged else 1.0,
         "error_upper95_unflagged": wilson_upper(wrong, len(unflagged)),
+        "correct": sum(j.correct for j in judged),
         "accuracy": sum(j.correct for j in judged) / len(judged) if judged else 1.0,
     }
 
