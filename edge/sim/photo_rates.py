@@ -127,10 +127,10 @@ def derive_rates(photos: Sequence[dict[str, object]], threshold: float = SERVICE
     rates = family_rates(measured, threshold)
     unknown = [r for r in rates.values() if r.hit <= UNKNOWN_PACK_HIT and r.photos >= 5]
     total = sum(r.photos for r in unknown)
-    pooled: Counter[str] = Counter()
+    pooled: dict[str, float] = {}
     for r in unknown:
         for name, share in r.confusions.items():
-            pooled[name] += share * r.photos / total
+            pooled[name] = pooled.get(name, 0.0) + share * r.photos / total
     return {
         "source": "scripts/bench-fusion --measure-camera: measure half of ../shared/images, threshold "
         f"{threshold}",
