@@ -169,13 +169,15 @@ class Node:
     def _record(self, event: WeightEvent) -> None:
         body = weight_event_to_dict(event)
         body.update(self._evidence_for(event))
+        self.counters.events += 1
         info = self.outbox.submit("weight", body, produced_at=event.t_end)
         if info is None:
-            # Refused by the file (disk full): held in memory and retried, or lost with its seq skipped;
-            # the outbox logs it and counts it in stats.outbox (held, lost, healthy).
+            # The file refuses writes (disk full, I/O error, max_events): the outbox holds the event in
+            # memory and stores it, in order, when it can; it logs that, and any loss, itself.
             self.counters.outbox_errors += 1
+            log.warning("event %+.1f g on %s held in memory: the outbox cannot store it now",
+                        event.delta_g, ",".join(body["plates"]))
             return
-        self.counters.events += 1
         log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
                  event.quality)
 

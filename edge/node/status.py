@@ -21,10 +21,10 @@ class PipelineCounters:
     """Counted by the node's threads (the reader thread only touches `frames_dropped`)."""
 
     frames: int = 0  # weight frames processed
-    events: int = 0  # weight events stored in the outbox
+    events: int = 0  # weight events handed to the outbox
     frames_dropped: int = 0  # frames the reader could not queue (the processing thread was wedged)
     info_frames: int = 0  # the MCU's identity lines
-    outbox_errors: int = 0  # appends the outbox refused
+    outbox_errors: int = 0  # events the outbox could not store at once (held in memory; stats.outbox.held/lost)
     evidence_errors: int = 0  # events whose camera evidence could not be gathered
 
 
