@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from edge.config.camera import CameraSection
-from edge.hw.camera import FrameDirSource, VideoFileSource
+from edge.hw.camera import FrameDirSource
 from edge.vision.frame_grabber import FrameGrabber
 from edge.vision.ring import FrameRecord
 
 from .frames import HEIGHT, WIDTH, wait_for, write_frames
-
-
-def poll_frames(source: VideoFileSource | FrameDirSource, count: int, timeout: float = 3.0) -> list:
-    frames: list = []
-    deadline = time.monotonic() + timeout
-    while len(frames) < count and time.monotonic() < deadline:
-        frame = source.poll()
-        if frame is not None:
-            frames.append(frame)
-        time.sleep(0.01)
-    assert len(frames) == count, f"{source.description}: {len(frames)} of {count} frames"
-    return frames
 
 
 def test_active_frames_nobody_looks_at_stay_compressed(tmp_path: Path) -> None:
