@@ -3,7 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
+
+from edge.sim.item_scoring import Judged, reliability, risk_coverage, wilson_upper
+
+RISK_POINTS = (0.5, 0.8, 0.9, 0.95, 0.97, 0.99, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    confidence: float
+    review_required: bool
+
+
+def _judged(runs: list[dict[str, Any]], model: str) -> list[Judged]:
+    """Every run's (confidence, right, flagged) of one model, pooled."""
+    return [Judged(_Verdict(c, f), ok, ()) for run in runs for c, ok, f in run["models"][model]["verdicts"]]
 
 TARGETS = (  # fused, issue 12
     ("unit F1", "f1", ">=", 0.99),
@@ -39,17 +55,8 @@ def _sum_review(runs: list[dict[str, Any]], model: str, key: str, tag: str | Non
 
 
 def _pooled_bins(runs: list[dict[str, Any]], model: str) -> tuple[list[tuple[float, float, int, float, float]], float]:
-    bins: dict[tuple[float, float], list[float]] = {}
-    for run in runs:
-        for row in run["models"][model]["reliability"]:
-            entry = bins.setdefault((row["low"], row["high"]), [0, 0.0, 0.0])
-            entry[0] += row["events"]
-            entry[1] += row["confidence"] * row["events"]
-            entry[2] += row["accuracy"] * row["events"]
-    total = sum(e[0] for e in bins.values())
-    rows = [(low, high, int(n), c / n, a / n) for (low, high), (n, c, a) in sorted(bins.items()) if n]
-    ece = sum(n / total * abs(a - c) for _, _, n, c, a in rows) if total else 0.0
-    return rows, ece
+    rows, ece = reliability(_judged(runs, model))
+    return [(r["low"], r["high"], int(r["events"]), r["confidence"], r["accuracy"]) for r in rows], ece
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -91,6 +98,9 @@ def _fused_detail(runs: list[dict[str, Any]], pooled: dict[str, Any]) -> list[st
     for label, key, op, target in TARGETS:
         lines.append(f"| {label} {op} {target:g} | {_f(pooled[key])} | {_met(pooled[key], op, target)} |")
     plain = _sum_review(runs, "fused", "review_without_same_label_alternative")
+    bound = wilson_upper(pooled["unflagged_wrong"], pooled["unflagged"])
+    lines.append(f"| 95 % upper bound on the error of unflagged events <= 0.005 | {_f(bound)} | "
+                 f"{_met(bound, '<=', 0.005)} |")  # fmt: skip
     lines.append(f"| review rate without a same-label alternative <= 0.01 | {_f(plain['review_rate'])} | "
                  f"{_met(plain['review_rate'], '<=', 0.01)} |")  # fmt: skip
     rows, ece = _pooled_bins(runs, "fused")
@@ -106,11 +116,12 @@ def _fused_detail(runs: list[dict[str, Any]], pooled: dict[str, Any]) -> list[st
               "|---|---|---|---|"]  # fmt: skip
     for low, high, n, confidence, accuracy in rows:
         lines.append(f"| [{low:g}, {high:g}) | {n} | {_f(confidence)} | {_f(accuracy)} |")
-    lines += ["", "Risk-coverage (fused, per run: coverage -> risk, 95 % upper bound, threshold):", ""]
-    for run in runs:
-        points = ", ".join(f"{p['coverage']:g}: {p['risk']:.4f} (<= {p['risk_upper95']:.4f}, c >= {p['threshold']:.4f})"
-                           for p in run["models"]["fused"]["risk_coverage"])  # fmt: skip
-        lines.append(f"- seed {run['seed']}: {points}")
+    lines += ["", "Risk-coverage (fused, pooled; accept the most confident share, whatever the review flag):", "",
+              "| coverage | accepted | risk | risk 95 % upper | confidence threshold |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    for point in risk_coverage(_judged(runs, "fused"), RISK_POINTS):
+        lines.append(f"| {point['coverage']:g} | {point['accepted']} | {_f(point['risk'])} | "
+                     f"{_f(point['risk_upper95'])} | {_f(point['threshold'])} |")  # fmt: skip
     lines += ["", "Per scenario (fused; events whose truth carries the tag):", "",
               "| scenario | events | unit F1 | review rate | precision unflagged | wrong unflagged |",
               "|---|---|---|---|---|---|"]  # fmt: skip
