@@ -11,12 +11,17 @@ from edge.fusion.settings import FusionSettings
 from edge.model import PlateEvidence
 
 
-def log_student_t(residual: np.ndarray, scale: np.ndarray, nu: float) -> np.ndarray:
-    """log density of a Student-t with `nu` degrees of freedom: a Gaussian core whose tails forgive the odd
-    bad sample (creep, a finger on the plate) without letting a 10-sigma residual look plausible."""
+def log_student_t(residual: np.ndarray, scale: np.ndarray, nu: float, norm_scale: float) -> np.ndarray:
+    """log Student-t weight factor with `nu` degrees of freedom: a Gaussian core whose tails forgive the odd
+    bad sample (creep, a finger on the plate) without letting a 10-sigma residual look plausible.
+
+    The shape uses each hypothesis's own scale; the normaliser uses `norm_scale`, one value for every
+    hypothesis of the change. A per-hypothesis normaliser would favour the SKU with the narrower unit
+    spread when both fit, an advantage that fades as the event's sigma grows, so a noisier weight could
+    make fusion surer of the wider one (docs/fusion.md)."""
     const = math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
     z2 = (residual / scale) ** 2
-    return const - np.log(scale) - (nu + 1) / 2 * np.log1p(z2 / nu)
+    return const - math.log(norm_scale) - (nu + 1) / 2 * np.log1p(z2 / nu)
 
 
 def seen_labels(evidence: Mapping[str, PlateEvidence] | None, plates: Iterable[str], vocabulary: frozenset[str],

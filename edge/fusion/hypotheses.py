@@ -63,10 +63,7 @@ def _own_weights(state: ShelfState, plates: tuple[str, ...], sign: float, settin
     recent = state.recent_counts(now, settings.recent_pick_window_s) if sign > 0 else {}
     for plate in plates:
         for k, w in state.pick_weights(plate).items():
-            if sign < 0:
-                w = w + settings.stock_pseudo_count
-            else:
-                w = 1.0 + settings.recent_pick_boost * recent.get(k, 0)
+            w = w + settings.stock_pseudo_count if sign < 0 else 1.0 + settings.recent_pick_boost * recent.get(k, 0)
             weights[k] = weights.get(k, 0.0) + w
     return weights
 

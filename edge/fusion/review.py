@@ -61,7 +61,8 @@ def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], c
         same_labels = _labels(state, top) == _labels(state, runner)
         if weight_close and same_labels and p_runner >= SAME_LABEL_TWIN_FLOOR:
             hard.append("twin")
-        elif weight_close and confidence < settings.auto_accept:
+        elif weight_close and confidence < settings.auto_accept \
+                and top.log_vision - runner.log_vision < math.log(settings.twin_ratio):  # vision did not split
             soft.append("twin")
     if camera_usable and not top.unknown and _vision_disagrees(state, top, seen, settings):
         hard.append("vision_disagrees")

@@ -126,7 +126,8 @@ def _score_parts(state: ShelfState, plates: tuple[str, ...], delta_g: float, sig
     means = np.array([c.mean_g for c in candidates])
     scale = np.sqrt(sigma_g ** 2 + settings.model_floor_g ** 2 + np.array([c.unit_var for c in candidates]))
     residual = delta_g - means
-    log_weight = log_student_t(residual, scale, settings.student_nu) + extra_log_weight
+    norm_scale = math.sqrt(sigma_g ** 2 + settings.model_floor_g ** 2)
+    log_weight = log_student_t(residual, scale, settings.student_nu, norm_scale) + extra_log_weight
     unknown = np.array([c.unknown for c in candidates])
     log_weight[unknown] = -math.log(settings.unknown_range_g)
     vision_cache: dict[tuple[frozenset[str], ...] | None, float] = {}

@@ -37,10 +37,10 @@ class FusionSettings:
     hold_sigmas: float = 3.0                # an event fitting worse than this alone waits for a neighbour
     no_fit_sigmas: float = 4.5              # residual beyond this many sd of the chosen answer: no_fit
     twin_ratio: float = 20.0                # weight likelihood ratio below which two answers are twins
-    vision_hit: float = 0.9                 # P(a SKU's label is seen | the SKU moved, camera saw something)
-    vision_confusion: float = 0.02          # P(another SKU's label is seen instead)
-    vision_background: float = 0.2          # P(a label is seen | the item has no label the camera knows)
-    vision_temper: float = 0.8              # exponent on the vision factor (frames are not independent)
+    vision_hit: float = 0.8                 # P(a SKU's label is seen | the SKU moved, camera saw something)
+    vision_confusion: float = 0.005         # P(another SKU's label is seen instead)
+    vision_background: float = 0.03         # P(a label is seen | the item has no label the camera knows)
+    vision_temper: float = 1.0              # exponent on the vision factor (frames are not independent)
     vision_min_score: float = 0.5           # detections below this best score are ignored
     vision_disagree_score: float = 0.8      # a label this strong, foreign to the chosen SKU: vision_disagrees
     neighbour_window_s: float = 1.5         # neighbouring events settling this close may be one item
