@@ -93,7 +93,8 @@ def test_restock_in_maintenance_mode() -> None:
 
 def test_large_put_outside_maintenance_goes_to_review() -> None:
     item = one(stage(), {"p3": 128.1})  # 4 units of gum: a shopper rarely puts back that many
-    assert item.action == "put" and skus(item) == [("GUM", 4)] and item.review_required and "large_put" in item.review_reasons
+    assert item.action == "put" and skus(item) == [("GUM", 4)]
+    assert item.review_required and "large_put" in item.review_reasons
 
 
 def test_weight_event_flags_become_review_reasons() -> None:
