@@ -6,7 +6,7 @@
     confirm-board      {}  the calibration holds for the MCU board now answering     changes state
     undo-calibration   {}  back to the calibration the last change replaced          changes state
     reset-calibration  {"plate": "p1"}  that plate's channels back to the defaults   changes state
-    weights    {}  current grams and stability per plate      read-only
+    weights    {}  current grams, stability, faults and over-range per plate   read-only
     snapshot   {"event_snapshot": "<id>"} -> that stored JPEG, or {} -> a fresh annotated frame;
                returned base64-encoded                       read-only
 
@@ -67,20 +67,21 @@ class NodeCommands:
     on_calibration: Callable[[], None] | None = None  # after a calibration change (the birth tells of it)
 
     def register(self, registry: CommandRegistry) -> None:
-        registry.register("tare", self.tare, changes_state=True,
+        """Each command with the params keys it reads: the registry refuses any other key."""
+        registry.register("tare", self.tare, changes_state=True, params=("plate",),
                           description="Zero one plate ({'plate': name}) or all plates ({}); refused while moving.")
-        registry.register("calibrate", self.calibrate, changes_state=True,
+        registry.register("calibrate", self.calibrate, changes_state=True, params=("plate", "known_g", "points"),
                           description="Fit a plate to known weights: {'plate', 'known_g'} or {'plate', 'points'}.")
-        registry.register("confirm-board", self.confirm_board, changes_state=True,
+        registry.register("confirm-board", self.confirm_board, changes_state=True, params=(),
                           description="Keep the calibration for the MCU board now answering (after a board "
                                       "change); ends the board_changed flag.")
-        registry.register("undo-calibration", self.undo_calibration, changes_state=True,
+        registry.register("undo-calibration", self.undo_calibration, changes_state=True, params=(),
                           description="Go back to the calibration the last tare, calibrate or reset replaced.")
-        registry.register("reset-calibration", self.reset_calibration, changes_state=True,
+        registry.register("reset-calibration", self.reset_calibration, changes_state=True, params=("plate",),
                           description="Reset one plate ({'plate': name}) to the default calibration.")
-        registry.register("weights", self.weights, changes_state=False,
+        registry.register("weights", self.weights, changes_state=False, params=(),
                           description="Current grams, stability and noise per plate.")
-        registry.register("snapshot", self.snapshot, changes_state=False,
+        registry.register("snapshot", self.snapshot, changes_state=False, params=("event_snapshot",),
                           description="A stored event snapshot by id, or a fresh annotated camera frame "
                                       "(base64 JPEG).")
 
@@ -127,7 +128,7 @@ class NodeCommands:
         status = self.scale.status()
         return {"shelf_stable": status.shelf_stable, "plates": {
             name: {"grams": plate.grams, "stable": plate.stable, "noise_sigma_g": plate.noise_sigma_g,
-                   "faulty_channels": list(plate.faulty_channels)}
+                   "faulty_channels": list(plate.faulty_channels), "over_range": plate.over_range}
             for name, plate in status.plates.items()}}
 
     def snapshot(self, params: dict[str, Any]) -> dict[str, Any]:

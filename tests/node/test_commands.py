@@ -171,7 +171,8 @@ def test_weights_reports_grams_and_stability_per_plate(registry: CommandRegistry
     assert result["shelf_stable"] is True
     assert set(result["plates"]) == {"p1", "p2"}
     p1 = result["plates"]["p1"]
-    assert set(p1) == {"grams", "stable", "noise_sigma_g", "faulty_channels"}
+    assert set(p1) == {"grams", "stable", "noise_sigma_g", "faulty_channels", "over_range"}
+    assert p1["over_range"] is False
     assert p1["grams"] == pytest.approx(ZERO_G + 50.0, abs=1.0)
     assert p1["stable"] is True and p1["faulty_channels"] == []
 
@@ -291,3 +292,42 @@ def test_every_calibration_change_is_announced(weigher: Weigher) -> None:
     assert not ask(registry, "tare", {"plate": "nope"})["ok"]  # refused: nothing changed, nothing announced
     assert ask(registry, "weights", {})["ok"]
     assert changes == ["birth"] * 4
+
+
+def test_an_absurd_fit_is_refused_and_changes_nothing(registry: CommandRegistry, weigher: Weigher) -> None:
+    settle_on(weigher, [0.0, 0.0])
+    assert ask(registry, "tare", {"plate": "p1"})["ok"]
+    before = weigher.calibration.channels
+    answer = ask(registry, "calibrate", {"plate": "p1", "points": [[0.001, 1000000]]})
+    assert answer["error"]["code"] == "invalid_params", answer
+    assert "beyond the plate's range" in answer["error"]["message"]
+    answer = ask(registry, "calibrate", {"plate": "p1", "points": [[0.001, 1000]]})
+    assert answer["error"]["code"] == "invalid_params", answer
+    assert "outside what a load cell gives" in answer["error"]["message"]
+    assert weigher.calibration.channels == before
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "unknown"),
+    [
+        ("tare", {"plates": ["p1"]}, "plates"),  # the typo that tared every plate
+        ("calibrate", {"plate": "p1", "known": 500}, "known"),
+        ("reset-calibration", {"plate": "p1", "channels": [0]}, "channels"),
+        ("undo-calibration", {"plate": "p1"}, "plate"),
+        ("confirm-board", {"force": True}, "force"),
+        ("weights", {"plate": "p1"}, "plate"),
+        ("snapshot", {"id": "1700000000000-000001"}, "id"),
+    ],
+)
+def test_unknown_params_are_refused_before_anything_changes(weigher: Weigher, tmp_path: Path, name: str,
+                                                            params: dict[str, Any], unknown: str) -> None:
+    registry = CommandRegistry(allow_state_commands=True)
+    NodeCommands(weigher.plate_names, weigher, camera=StillCamera(),
+                 snapshots=SnapshotStore(tmp_path / "snapshots")).register(registry)
+    settle_on(weigher, [100.0, 100.0])
+    before = weigher.calibration.channels
+    answer = ask(registry, name, params)
+    assert answer["error"]["code"] == "invalid_params", answer
+    assert unknown in answer["error"]["message"], answer
+    assert weigher.calibration.channels == before
+    assert not (tmp_path / "calibration.json").exists()
