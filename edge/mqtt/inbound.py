@@ -74,8 +74,8 @@ class Inbound:
         except queue.Full:
             self.registry.errors += 1
             log.warning("command %r refused: %d requests already queued", name[:64], MAX_QUEUED)
-            self.respond(name, response_payload(None, name, error=("busy", "the node is still handling earlier "
-                                                                   "commands; retry in a few seconds")))
+            self.respond(name, response_payload(self.registry.transaction_of(payload), name, error=(
+                "busy", "the node is still handling earlier commands; retry in a few seconds")))
 
     def _work(self) -> None:
         while True:

@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.errors import NotStableError
 from edge.mqtt.commands import CommandRegistry, redacted_config
+from edge.mqtt.inbound import MAX_QUEUED, Inbound
 from edge.mqtt.validation import problems
 from edge.planogram import PlanogramStore, parse_planogram
 from tests.mqtt.nodecfg import node_config
@@ -23,8 +25,8 @@ GOOD_PLANOGRAM: dict[str, Any] = {"id": "pg-1", "version": 3, "plates": {
 
 def registry(allow_state: bool = False) -> CommandRegistry:
     reg = CommandRegistry(allow_state_commands=allow_state, max_bytes=1024)
-    reg.register("echo", lambda params: {"echo": params}, changes_state=False)
-    reg.register("tare", lambda params: {"tared": params.get("plate")}, changes_state=True)
+    reg.register("echo", lambda params: {"echo": params}, changes_state=False, params=("x",))
+    reg.register("tare", lambda params: {"tared": params.get("plate")}, changes_state=True, params=("plate",))
 
     def unstable(params: dict[str, Any]) -> dict[str, Any]:
         raise NotStableError("plate p1 is moving; retry when it is still")
@@ -63,6 +65,52 @@ def test_error_codes() -> None:
     crashed = call(reg, "buggy", {"transaction": "b"})
     assert crashed["error"]["code"] == "failed" and reg.internal_errors == 1
     assert call(reg, "echo", {"transaction": "after"})["ok"]
+
+
+def test_unknown_params_are_refused_naming_the_key_and_the_allowed_ones() -> None:
+    """Issue 11 #3: `{"plates": ["p1"]}` (a typo) must not tare every plate."""
+    tared: list[Any] = []
+    reg = CommandRegistry(allow_state_commands=True)
+    reg.register("tare", lambda params: tared.append(params) or {}, changes_state=True, params=("plate",))
+    reg.register("rebirth", lambda params: {}, changes_state=False)
+    typo = call(reg, "tare", {"transaction": "t-9", "params": {"plates": ["p1"]}})
+    assert typo["error"]["code"] == "invalid_params" and typo["transaction"] == "t-9" and tared == []
+    assert "'plates'" in typo["error"]["message"] and "allowed: plate" in typo["error"]["message"]
+    assert "takes no params" in call(reg, "rebirth", {"params": {"force": True}})["error"]["message"]
+    assert call(reg, "tare", {"params": {"plate": "p1"}})["ok"] and tared == [{"plate": "p1"}]
+    assert {c["name"]: c["params"] for c in reg.describe()} == {"tare": ["plate"], "rebirth": []}
+
+
+def test_an_empty_payload_is_the_empty_request() -> None:
+    response = call(registry(), "echo", b"")
+    assert response["ok"] and response["result"] == {"echo": {}} and response["transaction"] is None
+
+
+@pytest.mark.parametrize("request_body, code", [
+    ({"transaction": "t-7", "params": 3}, "invalid_params"),
+    ({"transaction": "t-7", "params": {}, "extra": 1}, "malformed"),
+    ({"transaction": "t-7", "params": {"x": 1, "y": 2}}, "invalid_params"),
+])
+def test_errors_echo_a_readable_transaction(request_body: dict[str, Any], code: str) -> None:
+    """Issue 11 #13: the hub must know which request to retry."""
+    response = call(registry(), "echo", request_body)
+    assert (response["error"]["code"], response["transaction"]) == (code, "t-7")
+
+
+def test_nan_in_a_command_is_malformed_not_a_number() -> None:
+    response = call(registry(), "echo", b'{"transaction": 1, "params": {"x": NaN}}')
+    assert response["error"]["code"] == "malformed" and "NaN" in response["error"]["message"]
+
+
+def test_busy_answer_echoes_the_transaction(tmp_path: Path) -> None:
+    answers: list[dict[str, Any]] = []
+    inbound = Inbound(registry(), PlanogramStore(tmp_path, ["p1"]), lambda planogram: None,
+                      lambda name, response: answers.append(response))  # worker not started: the queue fills
+    for i in range(MAX_QUEUED + 2):
+        inbound.submit("echo", json.dumps({"transaction": f"t-{i}"}).encode())
+    inbound.submit("echo", b"\xff")
+    assert [a["transaction"] for a in answers] == [f"t-{MAX_QUEUED}", f"t-{MAX_QUEUED + 1}", None]
+    assert all(a["error"]["code"] == "busy" and problems("resp", a) == [] for a in answers)
 
 
 @settings(max_examples=150, deadline=None)
