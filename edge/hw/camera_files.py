@@ -182,9 +182,11 @@ class VideoFileSource:
 
         if not self.path.is_file():
             raise CameraError(f"{self.description}: not found; fix [camera] source")
+        if self.path.stat().st_size == 0:
+            raise CameraError(f"{self.description}: empty file; fix [camera] source")
         capture = cv2.VideoCapture(str(self.path))
         if not capture.isOpened():
-            raise CameraError(f"{self.description}: OpenCV cannot open it (unsupported codec?)")
+            raise CameraError(f"{self.description}: OpenCV cannot open it (not a video, corrupt, or unsupported codec)")
         self._fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
         self._frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         raw = self._raw_jpeg_capture(capture)

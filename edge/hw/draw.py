@@ -22,6 +22,7 @@ PALETTE = (
     (0, 255, 255), (128, 0, 128), (203, 192, 255), (0, 90, 160), (255, 170, 120), (40, 40, 160),
 )
 FONT = 0  # cv2.FONT_HERSHEY_SIMPLEX
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def annotate(
@@ -136,6 +137,8 @@ def read_image(path: Path) -> Image:
         raise CameraError(f"{path}: empty file, not an image")
     if data[:2].tobytes() == JPEG_SOI and data.tobytes().rfind(JPEG_EOI) < 0:
         raise CameraError(f"{path}: JPEG cut short ({data.size} bytes, no end marker); copy it again")
+    if data[:8].tobytes() == PNG_SIGNATURE and b"IEND" not in data[-16:].tobytes():
+        raise CameraError(f"{path}: PNG cut short ({data.size} bytes, no IEND chunk); copy it again")
     image: Image | None = cv2.imdecode(data, cv2.IMREAD_COLOR)  # type: ignore[assignment]
     if image is None:
         raise CameraError(f"{path}: not a readable image (JPEG/PNG expected)")

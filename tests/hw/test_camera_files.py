@@ -140,3 +140,12 @@ def test_a_frame_directory_replaced_by_a_file_is_a_camera_error_not_a_crash(tmp_
         source.poll()
     with pytest.raises(CameraError, match="is a file, not a directory; fix \\[camera\\] source"):
         source.open()
+
+
+def test_an_empty_or_garbage_video_file_is_named_with_the_likely_cause(tmp_path: Path) -> None:
+    (tmp_path / "empty.avi").write_bytes(b"")
+    (tmp_path / "junk.avi").write_bytes(b"RIFF" + bytes(range(256)) * 40)
+    with pytest.raises(CameraError, match=r"empty\.avi: empty file; fix \[camera\] source"):
+        VideoFileSource(tmp_path / "empty.avi").open()
+    with pytest.raises(CameraError, match=r"junk\.avi: OpenCV cannot open it \(not a video, corrupt, or unsupported"):
+        VideoFileSource(tmp_path / "junk.avi").open()

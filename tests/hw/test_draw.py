@@ -1,12 +1,16 @@
-"""Annotated images: a colour per label, captions on a filled background, captions that never overlap."""
+"""Annotated images: a colour per label, captions on a filled background, captions that never overlap;
+image files read with errors that name what is wrong."""
 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
+import pytest
 
-from edge.hw.draw import HAND_COLOUR, PALETTE, REGION_COLOUR, annotate, label_colours, place_caption
+from edge.errors import CameraError
+from edge.hw.draw import HAND_COLOUR, PALETTE, REGION_COLOUR, annotate, label_colours, place_caption, read_image
 from edge.model import Detection, PlateRegion
 
 
@@ -52,3 +56,15 @@ def test_annotated_caption_has_a_filled_background_in_the_label_colour() -> None
     for label in ("banana", "apple"):  # every label's colour is on the canvas
         assert np.any(np.all(out.reshape(-1, 3) == colours[label], axis=1))
     assert np.any(np.all(out.reshape(-1, 3) == REGION_COLOUR, axis=1))
+
+
+def test_read_image_names_a_png_cut_short(tmp_path: Path) -> None:
+    import cv2
+
+    ok, png = cv2.imencode(".png", np.full((60, 80, 3), 128, np.uint8))
+    assert ok
+    (tmp_path / "whole.png").write_bytes(png.tobytes())
+    (tmp_path / "cut.png").write_bytes(png.tobytes()[: png.size // 2])
+    assert read_image(tmp_path / "whole.png").shape == (60, 80, 3)
+    with pytest.raises(CameraError, match=r"cut\.png: PNG cut short \(\d+ bytes, no IEND chunk\); copy it again"):
+        read_image(tmp_path / "cut.png")
