@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from edge.mqtt.topics import split_node_topic
-from edge.mqtt.validation import parse_json, problems
+from edge.mqtt.validation import parse_json, planogram_problems, problems
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class NodeState:
     first_seq: int | None = None
     last_seq: int | None = None
     missing: set[int] = field(default_factory=set)
+    plates: list[str] | None = None  # from the node's birth; a planogram is checked against them
     _seen: set[str] = field(default_factory=set, repr=False)
     _seen_order: deque[str] = field(default_factory=deque, repr=False)
 
@@ -99,7 +100,9 @@ class HubTracker:
         except ValueError as exc:
             record.valid, record.problems = False, [f"not JSON: {exc}"]
         else:
-            record.problems = problems(kind, record.payload)
+            # the planogram by the node's own parser, with the plates that node's birth announced
+            record.problems = (planogram_problems(payload, state.plates) if kind == "planogram"
+                               else problems(kind, record.payload))
             record.valid = not record.problems
         if not record.valid:
             state.invalid += 1
@@ -108,6 +111,8 @@ class HubTracker:
             self._track_event(state, record)
         elif kind == "status":
             self._track_status(state, record)
+        elif kind == "birth":
+            state.plates = [str(plate["name"]) for plate in record.payload["plates"]]
         return record
 
     def _track_event(self, state: NodeState, record: HubRecord) -> None:

@@ -2,23 +2,24 @@
 
 `parse_json` is strict JSON: it refuses NaN and Infinity, which Python's json module accepts but
 no other JSON reader does (the node itself never sends them). `problems` checks a payload against
-its JSON Schema (edge/mqtt/schemas/*.json, loaded once) and, for the planogram, against the same
-model the node applies (`edge.planogram.Planogram`), so a document the node would refuse is never
-called valid by the hub.
+its JSON Schema (edge/mqtt/schemas/*.json, loaded once); `planogram_problems` runs the very parser
+the node applies (`edge.planogram.parse_planogram`: size bound, format 1 conversion, model, plates),
+so a document the node would refuse is never called valid by the hub.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from pydantic import ValidationError
 
-from edge.config.loader import describe_validation_error
-from edge.planogram import Planogram
+from edge.errors import ConfigError
+from edge.planogram import parse_planogram
 
 SCHEMA_FILES = {
     "event": "event.json",
@@ -48,9 +49,16 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number; send a finite number or null")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
+
+
 def parse_json(payload: bytes | str) -> Any:
-    """Strict JSON (no NaN/Infinity). Raises ValueError (UnicodeDecodeError, JSONDecodeError or the NaN one)."""
-    return json.loads(payload, parse_constant=_refuse_constant)
+    """Strict JSON (no NaN/Infinity, no 1e999). Raises ValueError (UnicodeDecodeError, JSONDecodeError, range)."""
+    return json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite)
 
 
 def problems(name: str, payload: Any) -> list[str]:
@@ -59,9 +67,20 @@ def problems(name: str, payload: Any) -> list[str]:
     for error in sorted(validator(name).iter_errors(payload), key=lambda e: list(e.absolute_path)):
         path = "/".join(str(p) for p in error.absolute_path) or "<root>"
         lines.append(f"{path}: {error.message[:200]}")
-    if name == "planogram" and not lines:
-        try:
-            Planogram.model_validate(payload)
-        except ValidationError as exc:
-            lines = describe_validation_error(exc)
     return lines
+
+
+def planogram_problems(payload: bytes, plate_names: Iterable[str] | None) -> list[str]:
+    """What the node's own parser says of this planogram; `plate_names` None = the document's own plates."""
+    try:
+        document = parse_json(payload)
+    except ValueError as exc:
+        return [f"not JSON: {exc}"]
+    if plate_names is None:
+        plates = document.get("plates") if isinstance(document, dict) else None
+        plate_names = list(plates) if isinstance(plates, dict) else []
+    try:
+        parse_planogram(payload, plate_names)
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []

@@ -45,3 +45,30 @@ def test_tracker_flags_invalid_and_non_json_payloads() -> None:
     assert tracker.nodes[("s1", "n1")].invalid == 2
     assert feed(tracker, "cmd/tare", {}) is None
     assert tracker.handle("other/s1/n1/events", b"{}") is None
+
+
+PLANOGRAM = {"id": "pg", "version": 1, "plates": {"p1": [
+    {"sku": "COLA", "name": "Cola", "unit_weight_g": 350.0, "weight_tolerance_g": 8.0}]}}
+
+
+def test_the_hub_refuses_what_the_node_refuses() -> None:
+    """Issue 11 #17: one validator: NaN, 1e999, and what only the node's parser refuses, are invalid."""
+    tracker = HubTracker()
+    assert feed(tracker, "planogram", PLANOGRAM).valid  # format 1: the node converts it, so the hub accepts it
+    nan = json.dumps(PLANOGRAM).replace("350.0", "NaN").encode()
+    huge = json.dumps(PLANOGRAM).replace("350.0", "1e999").encode()
+    twice = {**PLANOGRAM, "plates": {"p1": PLANOGRAM["plates"]["p1"] * 2}}
+    for payload in (nan, huge, twice):
+        assert not feed(tracker, "planogram", payload).valid, payload
+    assert "NaN" in feed(tracker, "planogram", nan).problems[0]
+    stats_with_nan = json.dumps(envelope.stamp("stats", {"uptime_s": 1.0}, 1)).replace("1.0", "NaN").encode()
+    assert not feed(tracker, "stats", stats_with_nan).valid
+
+
+def test_a_planogram_is_checked_against_the_plates_the_node_announced() -> None:
+    tracker = HubTracker()
+    birth = envelope.stamp("birth", {"software_version": "1", "config_digest": "0" * 64, "model": None,
+                                     "plates": [{"name": "p2", "channels": [0]}], "calibration": None}, 1)
+    assert feed(tracker, "birth", birth).valid
+    wrong_plate = feed(tracker, "planogram", PLANOGRAM)
+    assert not wrong_plate.valid and any("p1" in p and "do not exist" in p for p in wrong_plate.problems)
