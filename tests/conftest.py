@@ -5,4 +5,5 @@ from __future__ import annotations
 pytest_plugins = [
     "tests.plugins.assets",
     "tests.plugins.broker",
+    "tests.plugins.disk",
 ]

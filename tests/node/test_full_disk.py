@@ -3,52 +3,15 @@ not lost, and stored with the next seq once space frees. A real 2 MB tmpfs, real
 
 from __future__ import annotations
 
-import subprocess
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import pytest
 
 from edge.demo.setup import install_factory_calibration, write_node_config
 from edge.node import Node
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"needs 'mount -t tmpfs' (root, and a sandbox that allows mounts): {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    ballast = disk / "ballast"
-    with ballast.open("wb", buffering=0) as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 4096)
-        except OSError:
-            pass
-    return ballast
+from tests.plugins.disk import fill
+from tests.plugins.waiting import wait_until
 
 
 def test_an_event_made_on_a_full_disk_is_held_and_stored_when_space_frees(tmp_path: Path, small_disk: Path) -> None:

@@ -3,8 +3,7 @@ exact JSON that `stats` and `birth` carry (the wire contract stays as it was).""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,12 @@ from edge.node import Node
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
+from tests.plugins.waiting import wait_until
 
 PIPELINE_KEYS = ["frames", "events", "frames_dropped", "info_frames", "outbox_errors", "evidence_errors",
                  "frame_queue", "healthy"]
 BIRTH_KEYS = ["software_version", "config_digest", "model", "plates", "calibration", "mcu", "board_changed"]
 
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture

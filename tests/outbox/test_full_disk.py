@@ -7,43 +7,14 @@ it is unhealthy and why ("database or disk is full"), even though the file canno
 
 from __future__ import annotations
 
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from edge.demo.publisher import weight_body
 from edge.outbox import Outbox
 from tests.mqtt.live import hub_watcher, live_node, records, wait_until
 from tests.plugins.broker import Broker
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"needs 'mount -t tmpfs' (root, and a sandbox that allows mounts): {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Take every free byte of the tmpfs; delete the returned file to free it again."""
-    ballast = disk / "ballast"
-    with ballast.open("wb", buffering=0) as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 4096)
-        except OSError:
-            pass
-    return ballast
+from tests.plugins.disk import fill
 
 
 def test_refused_events_wait_in_memory_and_are_stored_in_order_when_space_frees(small_disk: Path) -> None:
