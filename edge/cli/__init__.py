@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "sim": "edge.cli.sim_cmd:sim",
     "serial": "edge.cli.serial_cmd:serial",
     "replay": "edge.cli.replay_cmd:replay",
+    "calibration": "edge.cli.calibration_cmd:calibration",
     "outbox": "edge.cli.outbox_cmd:outbox",
     "hub": "edge.cli.hub_cmd:hub",
     "detect": "edge.cli.detect_cmd:detect",

@@ -105,6 +105,12 @@ def _is_daemon(argv: list[str]) -> bool:
     return "run" in words and ("shelf-node" in words or "edge" in words)
 
 
+def daemon_holding(port: str) -> int | None:
+    """The pid of a running shelf-node daemon that has `port` open, if /proc shows one."""
+    device = device_path(port)
+    return next((pid for pid, argv in port_holders(device) if _is_daemon(argv)), None) if device else None
+
+
 def describe_holders(device: str | None) -> str:
     holders = port_holders(device) if device else []
     for pid, argv in holders:

@@ -18,16 +18,25 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge.atomic_file import replace_atomically
 from edge.errors import CalibrationError, StateError
 from edge.weighing.calibration import Board, Calibration, ChannelCalibration
 
+if TYPE_CHECKING:
+    from edge.config import NodeConfig
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "calibration.json"
 FORMAT_VERSION = 1
+
+
+def default_counts_per_gram(config: NodeConfig) -> float:
+    """Every channel's scale until calibrated: [weighing] counts_per_gram, or 1 for a source sending grams."""
+    serial = config.serial
+    return 1.0 if serial.protocol == "plain" and serial.plain_units == "grams" else config.weighing.counts_per_gram
 
 
 class CalibrationStore:

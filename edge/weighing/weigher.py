@@ -32,7 +32,7 @@ from edge.weighing.grouping import GroupingParams, clusters, decide, started_wit
 from edge.weighing.hold import HeavyChangeHold
 from edge.weighing.plate import DetectorParams, PlateDetector, Segment, State
 from edge.weighing.status import BoardChange, PlateStatus, WeigherStatus
-from edge.weighing.store import CalibrationStore
+from edge.weighing.store import CalibrationStore, default_counts_per_gram
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Weigher:
         w = config.weighing
         channels = config.serial.channels
         self._grams_source = config.serial.protocol == "plain" and config.serial.plain_units == "grams"
-        self.default_scale = 1.0 if self._grams_source else w.counts_per_gram
+        self.default_scale = default_counts_per_gram(config)
         self.calibration = (
             store.load(channels, self.default_scale) if store else Calibration.defaults(channels, self.default_scale)
         )

@@ -87,6 +87,8 @@ def test_serial_watch_on_the_port_the_daemon_holds_fails_at_once_naming_it(tmp_p
         started = time.monotonic()
         result = CliRunner().invoke(cli, ["serial", "watch", "--config", str(config_path), "--duration", "60"])
         elapsed = time.monotonic() - started
+        # the offline calibration commands refuse too: the daemon would overwrite their change
+        undo = CliRunner().invoke(cli, ["calibration", "undo", "--config", str(config_path)])
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(20)
@@ -98,6 +100,8 @@ def test_serial_watch_on_the_port_the_daemon_holds_fails_at_once_naming_it(tmp_p
     assert f"in use by the running shelf-node daemon (pid {daemon.pid})" in lines[0]
     assert "fix serial.port" not in lines[0]
     assert elapsed < 10  # not retried until the 60 s duration ran out
+    assert undo.exit_code == 1 and f"the running shelf-node daemon (pid {daemon.pid}) holds the calibration" in (
+        undo.stderr)
 
 
 def test_a_port_held_by_another_program_names_that_program(tmp_path: Path) -> None:
