@@ -21,7 +21,7 @@ from edge.errors import CaptureError
 from edge.loadcell.health import SerialHealth, SerialStatus
 from edge.loadcell.protocol import make_parser
 from edge.loadcell.recording import CaptureReader, CaptureReadStatus, read_header
-from edge.model import WeightEvent, WeightFrame
+from edge.model import InfoFrame, WeightEvent, WeightFrame
 from edge.weighing.status import WeigherStatus
 from edge.weighing.store import CalibrationStore
 from edge.weighing.weigher import Weigher
@@ -60,6 +60,8 @@ class Replay:
             if isinstance(record, WeightFrame):
                 for event in feed(record):
                     yield t, event
+            elif isinstance(record, InfoFrame):  # as the node does: another board flags the events
+                self.weigher.observe_board(record.uid, record.firmware)
 
     def summary(self) -> ReplaySummary:
         return ReplaySummary(

@@ -166,3 +166,20 @@ def test_skip_bad_skips_and_counts_damaged_lines(shelf: dict[str, Path]) -> None
     human = replay("--config", shelf["config"], damaged, "--calibration", shelf["calibration"], "--out",
                    shelf["root"] / "skipped-human.jsonl", "--skip-bad")
     assert f"2 damaged capture lines skipped: line {numbers[0]} (missing TAB" in human.stdout
+
+
+def test_a_capture_from_another_board_than_the_calibration_gives_flagged_events(shelf: dict[str, Path]) -> None:
+    calibration = json.loads(shelf["calibration"].read_text())
+    other = shelf["root"] / "other-board.json"
+    other.write_text(json.dumps({**calibration, "board": {"uid": "ANOTHER-BOARD", "firmware": "0.1"}}))
+    out = shelf["root"] / "other-board.jsonl"
+    done = replay("--config", shelf["config"], shelf["capture"], "--calibration", other, "--out", out, "--json")
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert records and all("board_changed" in r["flags"] for r in records)
+    change = json.loads(done.stdout)["weighing"]["board_changed"]
+    assert change["calibrated_with"]["uid"] == "ANOTHER-BOARD" and change["seen"]["uid"].startswith("SIM")
+    same = shelf["root"] / "same-board.jsonl"
+    assert replay("--config", shelf["config"], shelf["capture"], "--calibration", shelf["calibration"],
+                  "--out", same).returncode == 0
+    assert not any("board_changed" in json.loads(line)["flags"] for line in same.read_text().splitlines())
