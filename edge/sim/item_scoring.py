@@ -4,9 +4,11 @@ Matching: an item event and a true interaction (pick/put/restock) are candidates
 a plate, the weight moved the same way (the event's plate changes against the true deltas) and
 their time spans come within `slack_s` (2 s) of each other; pairs are taken one to
 one, closest end times first. Then a left-over truth joins a candidate event, and a left-over
-event joins a candidate truth, only when that raises the matched units (two quick picks reported
-as one "2 x", a restock reported in steps). A group's units are compared per (sku, action) with
-restock counted as put; `unknown` claims no units.
+event joins a candidate truth, only when that brings the group's units closer (two quick picks
+reported as one "2 x", a restock reported in steps, a pick the weighing merged into a restock's
+event, as its contract allows). A group's units are compared per SKU as net signed counts (put
+and restock +, pick -): one event can only report the net change of what it merged. `unknown`
+claims no units.
 
 Event-level correctness (precision on unflagged events, risk-coverage, reliability): an event is
 right when its group's units equal the truth's exactly; an event matching no truth is right only
@@ -16,7 +18,6 @@ when it claims no units. Item events and truth records are duck typed (no fusion
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ SLACK_S = 2.0
 # Reliability bins: most confidences lie near 1, so the top is split finely (upper edges).
 BIN_EDGES = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0)
 
-Units = Counter[tuple[str, str]]  # (sku, action) -> count
+Units = dict[str, int]  # sku -> units that arrived (put, restock: +) or left (pick: -)
 
 
 def event_plates(event: Any) -> set[str]:
@@ -36,25 +37,52 @@ def event_plates(event: Any) -> set[str]:
     return plates
 
 
-def _action(name: str) -> str:
-    return "put" if name == "restock" else name
+SIGN = {"pick": -1, "put": 1, "restock": 1}  # restock counts as put; unknown claims nothing
+
+
+def _add(total: Units, sku: str, signed: int) -> None:
+    total[sku] = total.get(sku, 0) + signed
+    if total[sku] == 0:
+        del total[sku]
 
 
 def event_units(event: Any) -> Units:
-    if event.action == "unknown":
-        return Counter()
-    units: Units = Counter()
-    for line in event.lines:
-        units[(line.sku, _action(event.action))] += line.count
+    units: Units = {}
+    for line in event.lines if event.action in SIGN else ():
+        _add(units, line.sku, SIGN[event.action] * line.count)
     return units
 
 
 def truth_units(record: Any) -> Units:
-    return Counter({(record.sku, _action(record.kind)): record.count}) if record.sku else Counter()
+    units: Units = {}
+    if record.sku and record.kind in SIGN:
+        _add(units, record.sku, SIGN[record.kind] * record.count)
+    return units
 
 
-def _tp(a: Units, b: Units) -> int:
-    return sum(min(count, b[key]) for key, count in a.items())
+def _merge(parts: Iterable[Units]) -> Units:
+    total: Units = {}
+    for part in parts:
+        for sku, signed in part.items():
+            _add(total, sku, signed)
+    return total
+
+
+def unit_counts(predicted: Units, true: Units) -> tuple[int, int, int]:
+    """(tp, fp, fn) in units: per SKU, the same direction counts min(|p|, |t|) as found."""
+    tp = fp = fn = 0
+    for sku in predicted.keys() | true.keys():
+        p, t = predicted.get(sku, 0), true.get(sku, 0)
+        hit = min(abs(p), abs(t)) if p * t > 0 else 0
+        tp += hit
+        fp += abs(p) - hit
+        fn += abs(t) - hit
+    return tp, fp, fn
+
+
+def _error(predicted: Units, true: Units) -> int:
+    _, fp, fn = unit_counts(predicted, true)
+    return fp + fn
 
 
 @dataclass
@@ -63,10 +91,10 @@ class Group:
     truths: list[Any] = field(default_factory=list)
 
     def predicted(self) -> Units:
-        return sum((event_units(e) for e in self.events), Counter())
+        return _merge(event_units(e) for e in self.events)
 
     def true(self) -> Units:
-        return sum((truth_units(t) for t in self.truths), Counter())
+        return _merge(truth_units(t) for t in self.truths)
 
     @property
     def correct(self) -> bool:
@@ -111,17 +139,17 @@ def match_items(events: Sequence[Any], truth: Iterable[Any], slack_s: float = SL
         if i not in group_of_event and j not in group_of_truth:
             group = Group([events[i]], [records[j]])
             group_of_event[i] = group_of_truth[j] = group
-    for _, i, j in candidates:  # merges that explain more units
+    for _, i, j in candidates:  # merges that bring the group's net units closer
         if j not in group_of_truth and i in group_of_event:
             group = group_of_event[i]
-            before = _tp(group.predicted(), group.true())
-            if _tp(group.predicted(), group.true() + truth_units(records[j])) > before:
+            joined = _merge([group.true(), truth_units(records[j])])
+            if _error(group.predicted(), joined) < _error(group.predicted(), group.true()):
                 group.truths.append(records[j])
                 group_of_truth[j] = group
         elif i not in group_of_event and j in group_of_truth:
             group = group_of_truth[j]
-            before = _tp(group.predicted(), group.true())
-            if _tp(group.predicted() + event_units(events[i]), group.true()) > before:
+            joined = _merge([group.predicted(), event_units(events[i])])
+            if _error(joined, group.true()) < _error(group.predicted(), group.true()):
                 group.events.append(events[i])
                 group_of_event[i] = group
     groups = list({id(g): g for g in group_of_event.values()}.values())
@@ -157,11 +185,8 @@ def judge(groups: Sequence[Group]) -> list[Judged]:
 def unit_f1(groups: Sequence[Group]) -> dict[str, float | int]:
     tp = fp = fn = 0
     for group in groups:
-        predicted, true = group.predicted(), group.true()
-        hit = _tp(predicted, true)
-        tp += hit
-        fp += sum(predicted.values()) - hit
-        fn += sum(true.values()) - hit
+        found, extra, missed = unit_counts(group.predicted(), group.true())
+        tp, fp, fn = tp + found, fp + extra, fn + missed
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

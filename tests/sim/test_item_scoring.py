@@ -68,6 +68,12 @@ def test_two_quick_picks_as_one_event_and_a_restock_in_steps() -> None:
     steps = [item(10.0 + i, "put", [("a", 1, "p1")]) for i in range(3)]
     groups = match_items(steps, restock)
     assert unit_f1(groups)["f1"] == 1.0 and all(j.correct for j in judge(groups))
+    # the weighing merged a pick into a put's event (its contract allows it): judged on the net
+    put_then_pick = [truth(0, "put", 10.0, {"p1": 200.0}, "a", 2), truth(1, "pick", 12.0, {"p1": -100.0}, "a")]
+    net = match_items([item(10.0, "put", [("a", 1, "p1")])], put_then_pick)
+    assert len(net) == 1 and judge(net)[0].correct
+    gross = match_items([item(10.0, "put", [("a", 2, "p1")])], put_then_pick)  # the put right, the pick missed
+    assert judge(gross)[0].correct and unit_f1(gross)["fn"] == 1
 
 
 def test_unknown_claims_nothing() -> None:
