@@ -173,3 +173,19 @@ def test_an_old_file_without_a_board_records_the_first_one_seen(tmp_path: Path) 
 def test_confirm_board_needs_a_board() -> None:
     with pytest.raises(CalibrationError, match="no MCU info frame seen yet"):
         Weigher(make_config(plates=1)).confirm_board()
+
+
+def test_a_grams_source_is_never_saturated_but_a_huge_reading_is_over_range() -> None:
+    from edge.config import parse_config
+    from edge.model import WeightFrame
+
+    config = parse_config('[node]\nstore_id = "s1"\nnode_id = "n1"\n[serial]\nport = "loop://"\nprotocol = "plain"\n'
+                          'plain_units = "grams"\nchannels = 2\n[[plates]]\nname = "p1"\nchannels = [0]\n'
+                          '[[plates]]\nname = "p2"\nchannels = [1]\n')
+    weigher = Weigher(config)
+    for k in range(200):
+        weigher.feed(WeightFrame(t=1.7e9 + k / 40, counts=(9_000_000.0 + (k % 3), 250.0 + (k % 2))))
+    status = weigher.status()
+    assert [c.saturated_frames for c in status.channels] == [0, 0]  # grams have no ADC rail
+    assert status.plates["p1"].faulty_channels == () and status.plates["p1"].grams == pytest.approx(9e6, abs=3)
+    assert status.plates["p1"].over_range and not status.plates["p2"].over_range
