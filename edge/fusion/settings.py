@@ -9,13 +9,21 @@ from dataclasses import dataclass, replace
 
 from edge.config.fusion import FusionSection
 
+# Fitted on the tuning seeds 101-103 (2,100 interactions each, 10 and 80 SPS) with edge.fusion.calibration:
+# isotonic map of raw posterior -> observed accuracy, and the lowest threshold whose accepted events keep the
+# 95% upper bound on their error rate <= 0.5% (docs/fusion.md, "How the threshold was chosen").
+TUNED_CALIBRATION = ((0.4988128, 0.468864), (0.6837722, 0.690476), (0.9, 0.842105), (0.9683772, 0.944649),
+                     (0.99, 0.964444), (0.9968377, 0.964444), (0.999, 0.970199), (0.9996838, 0.98939),
+                     (0.9999, 0.98939), (0.99999, 0.996083), (0.999999, 0.996083))
+TUNED_AUTO_ACCEPT = 0.948
+
 # P(count = n) for n = 1..6 before the grams are seen: most hands take one unit.
 DEFAULT_COUNT_PRIOR = (0.80, 0.12, 0.04, 0.02, 0.012, 0.008)
 
 
 @dataclass(frozen=True, slots=True)
 class FusionSettings:
-    auto_accept: float = 0.995              # calibrated confidence needed to skip review
+    auto_accept: float = TUNED_AUTO_ACCEPT  # calibrated confidence needed to skip review
     max_count: int = 6                      # units of one SKU in one change
     max_restock_count: int = 24             # units of one SKU put on in maintenance mode
     count_prior: tuple[float, ...] = DEFAULT_COUNT_PRIOR
@@ -45,7 +53,7 @@ class FusionSettings:
     vision_disagree_score: float = 0.8      # a label this strong, foreign to the chosen SKU: vision_disagrees
     neighbour_window_s: float = 1.5         # neighbouring events settling this close may be one item
     overlap_window_s: float = 0.3           # another change on the same plate this soon before: overlap
-    calibration: tuple[tuple[float, float], ...] = ()  # (raw, calibrated) points; empty = identity
+    calibration: tuple[tuple[float, float], ...] = TUNED_CALIBRATION  # (raw, calibrated); () = identity
 
     def count_weights(self, max_count: int) -> list[float]:
         prior = list(self.count_prior[:max_count])

@@ -31,6 +31,7 @@ from edge.planogram import Planogram
 
 MAX_ALTERNATIVES = 3
 MAX_HELD = 16
+NET_OF_TRANSIENT = "net_of_transient"  # edge.weighing.hold: a held put and a different pick, netted
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +174,8 @@ class FusionStage:
             reasons.append("faulty_channel")
         if event.quality == "noisy" or "noisy" in event.flags:
             reasons.append("noisy")
-        if event.quality == "forced" or "forced" in event.flags:
-            reasons.append("overlap")
+        if event.quality == "forced" or "forced" in event.flags or NET_OF_TRANSIENT in event.flags:
+            reasons.append("overlap")  # never settled, or the net of two changes: more than one action
         if any(event.t_start - self._last_end.get(p, -math.inf) < self.settings.overlap_window_s
                for p in event.plate_deltas):
             reasons.append("overlap")
