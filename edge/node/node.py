@@ -202,6 +202,7 @@ class Node:
             serial=self.reader.status(),
             weighing=self.weigher.status(),
             vision=None if self.vision is None else self.vision.status(),
+            recording=None if self.capture is None else self.capture.status(),
         )
 
     def birth(self) -> NodeBirth:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from edge.loadcell.health import SerialStatus
+from edge.node.line_recorder import RecordingStatus
 from edge.weighing.status import BoardChange, WeigherStatus
 
 if TYPE_CHECKING:  # the vision package pulls numpy and OpenCV; a node without a camera never imports it
@@ -58,6 +59,7 @@ class NodeStatus:
     serial: SerialStatus
     weighing: WeigherStatus
     vision: VisionStatus | None  # None without a [camera]
+    recording: RecordingStatus | None = None  # None unless `run --record`
 
     @property
     def healthy(self) -> bool:
@@ -68,6 +70,8 @@ class NodeStatus:
                                  "weighing": self.weighing.to_json()}
         if self.vision is not None:
             parts["vision"] = self.vision.to_json()
+        if self.recording is not None:
+            parts["recording"] = self.recording.to_json()
         return parts
 
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from edge.config import NodeConfig, config_digest
 from edge.errors import StateError
-from edge.loadcell.recording import CaptureWriter
 from edge.node.commands import NodeCommands
+from edge.node.line_recorder import LineRecorder
 from edge.weighing.weigher import Weigher
 
 if TYPE_CHECKING:
@@ -56,12 +56,12 @@ def make_vision(config: NodeConfig) -> VisionService | None:
     return VisionService(config)
 
 
-def open_recording(path: Path, config: NodeConfig) -> CaptureWriter:
+def open_recording(path: Path, config: NodeConfig) -> LineRecorder:
     """A capture file for every serial line, headed with what replay needs to check it against a config."""
     header = {"node": f"{config.node.store_id}/{config.node.node_id}", "config_digest": config_digest(config),
               "protocol": config.serial.protocol, "channels": str(config.serial.channels),
               "source": config.serial.port}
-    return CaptureWriter(path, header)
+    return LineRecorder(path, header)
 
 
 def node_commands(config: NodeConfig, weigher: Weigher, vision: VisionService | None,
