@@ -1,9 +1,9 @@
 """Score item events against simulator ground truth (scripts/bench-fusion and tests).
 
 Matching: an item event and a true interaction (pick/put/restock) are candidates when they share
-a plate, the weight moved the same way (the event's plate changes against the true deltas) and
-their time spans come within `slack_s` (2 s) of each other; pairs are taken one to
-one, closest end times first. Then a left-over truth joins a candidate event, and a left-over
+a plate and their time spans come within `slack_s` (2 s) of each other; candidates whose weight
+moved the same way (the event's plate changes against the true deltas) are taken one to one,
+closest end times first. Then a left-over truth joins a candidate event, and a left-over
 event joins a candidate truth, only when that brings the group's units closer (two quick picks
 reported as one "2 x", a restock reported in steps, a pick the weighing merged into a restock's
 event, as its contract allows). A group's units are compared per SKU as net signed counts (put
@@ -106,13 +106,15 @@ def _sign(values: Iterable[float]) -> int:
     return (total > 0) - (total < 0)
 
 
-def _close(event: Any, record: Any, slack_s: float) -> bool:
-    """Shares a plate, the weight moved the same way, and the times come within `slack_s`."""
+def _same_way(event: Any, record: Any) -> bool:
     changes = getattr(event, "changes", ())
-    same_way = not changes or _sign(c.delta_g for c in changes) == _sign(record.plates.values())
+    return not changes or _sign(c.delta_g for c in changes) == _sign(record.plates.values())
+
+
+def _close(event: Any, record: Any, slack_s: float) -> bool:
+    """Shares a plate and the times come within `slack_s`."""
     return (
-        same_way
-        and bool(event_plates(event) & set(record.plates))
+        bool(event_plates(event) & set(record.plates))
         and event.t_start <= record.t_settled + slack_s
         and event.t_end >= record.t_start - slack_s
     )
@@ -135,8 +137,8 @@ def match_items(events: Sequence[Any], truth: Iterable[Any], slack_s: float = SL
     candidates.sort()
     group_of_event: dict[int, Group] = {}
     group_of_truth: dict[int, Group] = {}
-    for _, i, j in candidates:
-        if i not in group_of_event and j not in group_of_truth:
+    for _, i, j in candidates:  # one to one: the weight moved the way the truth says
+        if i not in group_of_event and j not in group_of_truth and _same_way(events[i], records[j]):
             group = Group([events[i]], [records[j]])
             group_of_event[i] = group_of_truth[j] = group
     for _, i, j in candidates:  # merges that bring the group's net units closer
