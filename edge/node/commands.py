@@ -157,12 +157,13 @@ class NodeCommands:
             self.on_calibration()
 
     def _plate(self, params: dict[str, Any], required: bool) -> str | None:
+        if "plate" not in params and not required:
+            return None  # only an absent key means every plate: a null or a typo must not
         plate = params.get("plate")
-        if plate is None and not required:
-            return None
         names = list(self.plates)
         if plate not in names:
-            raise CommandError(f"params.plate must be one of {names}, got {plate!r}")
+            every = "" if required else "; leave it out for every plate"
+            raise CommandError(f"params.plate must be one of {names}{every}, got {plate!r}")
         return str(plate)
 
 

@@ -331,3 +331,12 @@ def test_unknown_params_are_refused_before_anything_changes(weigher: Weigher, tm
     assert unknown in answer["error"]["message"], answer
     assert weigher.calibration.channels == before
     assert not (tmp_path / "calibration.json").exists()
+
+
+def test_a_null_plate_does_not_mean_every_plate(registry: CommandRegistry, weigher: Weigher) -> None:
+    settle_on(weigher, [100.0, 100.0])
+    before = weigher.calibration.channels
+    answer = ask(registry, "tare", {"plate": None})
+    assert answer["error"]["code"] == "invalid_params", answer
+    assert "leave it out for every plate" in answer["error"]["message"]
+    assert weigher.calibration.channels == before
