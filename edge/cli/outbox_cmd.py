@@ -1,12 +1,14 @@
-"""`shelf-node outbox [status|export]`: what is waiting to be delivered to the hub.
+"""`shelf-node outbox [status|export|salvage]`: what is waiting to be delivered to the hub.
 
-`shelf-node outbox --config FILE` (no subcommand) is the same as `outbox status`.
+`shelf-node outbox --config FILE` (no subcommand) is the same as `outbox status`. A corrupt file
+is named as such by every subcommand; `salvage` copies what it still holds into a new file.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,7 +16,7 @@ import click
 
 from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, run_guarded, table
 from edge.mqtt.envelope import iso_ms
-from edge.outbox import Outbox, outbox_path
+from edge.outbox import Outbox, OutboxCorruptError, outbox_path
 
 
 def _open(config_path: Path) -> tuple[Outbox, str, str]:
@@ -94,3 +96,31 @@ def _export(box: Outbox, store: str, node: str, stream: TextIO, pending_only: bo
         stream.write(json.dumps(record, separators=(",", ":")) + "\n")
         count += 1
     return count
+
+
+@outbox.command("salvage")
+@config_option
+@json_option
+@click.pass_context
+def salvage_cmd(ctx: click.Context, config_path: Path, as_json: bool) -> None:
+    """Corrupt outbox: keep it aside (.corrupt-<time>) and copy every readable event into a new file.
+
+    Stop the daemon first. The daemon does the same by itself when it finds the file corrupt at start.
+    """
+    from edge.outbox.salvage import salvage
+
+    if ctx.get_parameter_source("config_path") == click.core.ParameterSource.DEFAULT and ctx.obj:
+        config_path = ctx.obj.get("config_path", config_path)
+    config = load_or_fail(config_path)
+    path = outbox_path(config)
+    if not path.is_file():
+        fail(f"no outbox at {path}: nothing to salvage ([outbox] path / [node] state_dir)")
+    try:
+        Outbox(path, config.outbox).close()
+    except OutboxCorruptError as exc:
+        click.echo(f"shelf-node: {exc.path} is corrupt ({exc.detail}); salvaging", err=True)
+    else:
+        click.echo(f"outbox {path} is not corrupt (SQLite quick_check: ok); nothing to salvage", err=True)
+        return
+    report = run_guarded(lambda: salvage(path))
+    emit(asdict(report), as_json, lambda _: report.summary())

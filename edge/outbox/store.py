@@ -44,6 +44,24 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
+class OutboxCorruptError(OutboxError):
+    """The outbox file is damaged (not a database, or a malformed page)."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"outbox {path} is corrupt ({detail}); stop the daemon and run 'shelf-node outbox salvage' to copy "
+            f"every readable event into a new file (the damaged one is kept aside), or move the file away to "
+            f"start empty; see docs/mqtt.md 'Corrupt outbox'")
+        self.path = path
+        self.detail = detail
+
+
+def is_corruption(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc)
+    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text
+
+
 @dataclass(frozen=True, slots=True)
 class EnvelopeInfo:
     """What append() assigned to an event: its place in the stream and its stable id."""
@@ -80,14 +98,28 @@ class Outbox:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute(EVENTS_DDL)
-            self._db.execute(counters.META_DDL)
-            self._depth = int(self._db.execute("SELECT COUNT(*) FROM events WHERE state = 'pending'").fetchone()[0])
         except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"outbox {self.path}: cannot open: {exc}; check the path and permissions "
                               f"([outbox] path or [node] state_dir)") from None
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._check_integrity()
+            self._db.execute(EVENTS_DDL)
+            self._db.execute(counters.META_DDL)
+            self._depth = int(self._db.execute("SELECT COUNT(*) FROM events WHERE state = 'pending'").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if is_corruption(exc):
+                raise OutboxCorruptError(self.path, str(exc)) from None
+            raise OutboxError(f"outbox {self.path}: cannot open: {exc}; check the path, its permissions and free "
+                              f"space ([outbox] path or [node] state_dir)") from None
+
+    def _check_integrity(self) -> None:
+        """quick_check at open: a damaged file is found here, with a way out, not at the first append."""
+        problems = [row[0] for row in self._db.execute("PRAGMA quick_check(5)").fetchall()]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError(f"database disk image is malformed ({'; '.join(problems)[:300]})")
 
     # -- producing ---------------------------------------------------------------------------
 
@@ -320,6 +352,22 @@ class Outbox:
             ).fetchall()
         for r in rows:
             yield OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
+
+    def restore(self, rows: Iterable[tuple[Any, ...]], values: dict[str, int]) -> None:
+        """Salvage only (edge/outbox/salvage.py): put rows (ROW columns) and counters into this new file."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT INTO events (seq, event_id, kind, produced_at, body, state, reason) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                for key, value in values.items():
+                    counters.write_int(self._db, key, value)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback_quietly()
+                raise OutboxError(f"outbox {self.path}: cannot write the salvaged events: {exc}") from None
+            self._depth = int(self._db.execute("SELECT COUNT(*) FROM events WHERE state = 'pending'").fetchone()[0])
 
     def close(self) -> None:
         """Last try for held events (see holding.py), then close the file."""
