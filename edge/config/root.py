@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 from edge.config.base import KeyProblem, KeyProblems, Section
 from edge.config.camera import CameraSection
 from edge.config.detector import DetectorSection
+from edge.config.fusion import FusionSection
 from edge.config.messages import render_value
 from edge.config.mqtt import MqttSection
 from edge.config.node import NodeSection
@@ -25,6 +26,7 @@ class NodeConfig(Section):
     outbox: OutboxSection = OutboxSection()
     camera: CameraSection | None = None
     detector: DetectorSection | None = None
+    fusion: FusionSection = FusionSection()
 
     @model_validator(mode="after")
     def _plates_fit_channels(self) -> NodeConfig:
