@@ -18,8 +18,13 @@ from edge.weighing.events import weight_event_to_dict
 
 WEIGHT_BODY = weight_event_to_dict(WeightEvent(t_start=1.0, t_end=2.0, plate_deltas={"p1": -120.5}, delta_g=-120.5,
                                                sigma_g=1.2, quality="noisy", flags=("late",)))
-ITEM_BODY = {"sku": "SKU-1", "plate": "p1", "count": 1, "action": "picked", "confidence": 0.97,
-             "needs_review": False, "evidence": {"weight_event_seqs": [3], "snapshot": None}}
+ITEM_BODY = {"action": "pick", "lines": [{"sku": "SKU-1", "count": 1, "plate": "p1"}], "misplaced": False,
+             "confidence": 0.97, "review": {"required": True, "reasons": ["twin"]}, "alternatives": [],
+             "t_start_unix": 1.0, "t_end_unix": 2.0, "weight_events": [{"event_id": None, "seq": 3}],
+             "evidence": {"plates": {"p1": {"delta_g": -120.5, "sigma_g": 1.2}}, "residual_g": 0.5,
+                          "quality": "settled", "flags": [], "trace_g": None,
+                          "vision": {"camera": "absent", "used": False}, "snapshot": None},
+             "stock": {}}  # the full body: edge.fusion.item_event_to_dict (tests/fusion/test_encode.py)
 
 
 def event(seq: int, event_id: str | None = None, kind: str = "weight", body: dict[str, Any] | None = None,
