@@ -53,16 +53,23 @@ def check(file: Path, schema_only: bool, as_json: bool) -> None:
 
 def _loads_as_run_does(node_config: NodeConfig) -> list[str]:
     """The files that are there and readable, loaded the way `run` loads them: a model that is no TFLite
-    model (a saved web page) or a label file without labels fails here, digests or not."""
-    if node_config.detector is None:
-        return []
-    from edge.vision.detector import Detector
+    model (a saved web page), a label file without labels, or a planogram file for other plates fails here."""
+    problems = []
+    if node_config.fusion.planogram is not None:
+        from edge.planogram import load_planogram_file
 
-    try:
-        Detector.load(node_config.detector)
-    except ModelError as exc:
-        return [f"detector: {exc}"]
-    return []
+        try:
+            load_planogram_file(node_config.fusion.planogram, node_config.plate_names())
+        except ConfigError as exc:
+            problems += [f"fusion.planogram: {problem}" for problem in exc.problems]
+    if node_config.detector is not None:
+        from edge.vision.detector import Detector
+
+        try:
+            Detector.load(node_config.detector)
+        except ModelError as exc:
+            problems.append(f"detector: {exc}")
+    return problems
 
 
 def _report(file: Path, problems: list[str], notes: list[str], as_json: bool) -> NoReturn:

@@ -43,6 +43,8 @@ def check_files(config: NodeConfig, environ: Mapping[str, str] = os.environ) -> 
     if config.detector is not None:
         _check_digest(report, "detector.model", config.detector.model, config.detector.model_sha256)
         _check_digest(report, "detector.labels", config.detector.labels, config.detector.labels_sha256)
+    if config.fusion.planogram is not None:
+        _readable(report, "fusion.planogram", config.fusion.planogram)
     if config.camera is not None:
         _check_device(report, "camera.source", config.camera.source)
     _check_device(report, "serial.port", config.serial.port)

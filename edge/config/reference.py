@@ -40,7 +40,8 @@ of that kind listed) or 0 when `run` would accept the file:
    `node.state_dir` (a directory the node can write, or one the node can create: only its last
    component is created, as systemd's `StateDirectory=` does);
 3. the `[detector]` model loaded in the TFLite runtime and its label file parsed, as `run` loads them
-   (a saved web page named `detect.tflite` fails here even without `model_sha256`).
+   (a saved web page named `detect.tflite` fails here even without `model_sha256`), and the
+   `[fusion] planogram` file validated against the node's plates (as `shelf-node planogram check`).
 
 `--schema-only` skips steps 2 and 3 and says so. Lines starting `note:` do not fail the check; they
 say what could not be checked here or what the node will wait for: a `credential:` secret when

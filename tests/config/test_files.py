@@ -189,3 +189,28 @@ def test_relative_paths_get_a_note_on_the_working_directory(tmp_path: Path, monk
         f"outbox.path: outbox.sqlite3 is relative: the node resolves it against its working directory, which is / "
         f"under systemd (here it is {tmp_path})",
     ]
+
+
+PLANOGRAM = ('{"format": 2, "id": "pg", "version": 1, "catalogue": [{"sku": "COLA-33", "name": "Cola", '
+             '"unit_weight_g": 350.0, "unit_sigma_g": 4.0, "labels": []}], "plates": {"p1": [{"sku": "COLA-33"}]}}')
+
+
+def test_the_fusion_planogram_file_must_exist_and_fit_the_plates(tmp_path: Path) -> None:
+    planogram = tmp_path / "planogram.json"
+    config = tmp_path / "node.toml"
+    config.write_text(node_toml(tmp_path, f'[fusion]\nplanogram = "{planogram}"\n'))
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "edge", "config", "check", str(config)],
+                              capture_output=True, text=True)
+
+    result = check()
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{config}: fusion.planogram: {planogram}: cannot read: No such file")
+    planogram.write_text(PLANOGRAM.replace('"p1"', '"p9"'))
+    result = check()
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{config}: fusion.planogram: {planogram}: planogram: plates p9 do not exist")
+    planogram.write_text(PLANOGRAM)
+    result = check()
+    assert result.returncode == 0, result.stderr

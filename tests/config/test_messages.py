@@ -94,10 +94,15 @@ idle_fps = 5.0
 active_fps = 2.0
 [weighing]
 open_fraction = 0.6
+[fusion]
+vision_hit = 0.5
+vision_confusion = 0.6
 """
     problems = problems_of(text)
     assert sorted(problems) == [
         "test.toml: camera.active_fps: must be at least idle_fps (5) (got 2.0)",
+        "test.toml: fusion.vision_confusion: must be below vision_hit (0.5), or a seen label would count against "
+        "the SKU that carries it (got 0.6)",
         "test.toml: serial.backoff_max_s: must be at least backoff_min_s (5); swap them or raise backoff_max_s "
         "(got 1.0)",
         "test.toml: weighing.open_fraction: must be at most zero_track_band_fraction (0.5): a plate would leave "
