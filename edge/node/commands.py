@@ -24,11 +24,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 from edge.errors import CommandError
 
 if TYPE_CHECKING:
-    from edge.mqtt.commands import CommandRegistry
     from edge.weighing.calibration import Board
     from edge.weighing.status import WeigherStatus
 
 MAX_SNAPSHOT_BYTES = 4_000_000
+
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class CommandTable(Protocol):
+    """Where commands are registered: the MQTT CommandRegistry (edge.mqtt.commands) or the control
+    socket's HandlerTable (edge.control.handlers), which share this signature."""
+
+    def register(self, name: str, handler: Handler, changes_state: bool, description: str = "",
+                 params: tuple[str, ...] = ()) -> None: ...
 
 
 class Scale(Protocol):
@@ -66,7 +76,7 @@ class NodeCommands:
     snapshots: SnapshotLookup | None = None
     on_calibration: Callable[[], None] | None = None  # after a calibration change (the birth tells of it)
 
-    def register(self, registry: CommandRegistry) -> None:
+    def register(self, registry: CommandTable) -> None:
         """Each command with the params keys it reads: the registry refuses any other key."""
         registry.register("tare", self.tare, changes_state=True, params=("plate",),
                           description="Zero one plate ({'plate': name}) or all plates ({}); refused while moving.")
