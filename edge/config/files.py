@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import ssl
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 
 from edge.config.messages import render_value
 from edge.config.root import NodeConfig
-from edge.config.secrets import CREDENTIAL, read_secret
+from edge.config.secrets import CREDENTIAL, read_secret, secret_path
 from edge.errors import SecretError
 
 
@@ -109,6 +110,7 @@ def _check_secret(report: FileReport, key: str, reference: str | None, environ: 
         report.problems.append(f"{key}: {exc}")
     else:
         report.checked.append(reference)
+        _note_if_public(report, key, secret_path(reference, environ))
 
 
 def _check_tls(report: FileReport, ca_file: Path | None, cert_file: Path | None, key_file: Path | None) -> None:
@@ -130,6 +132,14 @@ def _check_tls(report: FileReport, ca_file: Path | None, cert_file: Path | None,
                 f"mqtt.tls.key_file: {key_file}: cannot be used with cert_file {cert_file} ({exc.reason or exc}); "
                 "it must be the unencrypted PEM key of that certificate"
             )
+        _note_if_public(report, "mqtt.tls.key_file", key_file)
+
+
+def _note_if_public(report: FileReport, key: str, path: Path) -> None:
+    """A secret every local user can read works, but should not: say so (run would not refuse it)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & stat.S_IROTH:
+        report.notes.append(f"{key}: {path} is readable by every user (mode {mode:04o}); run: chmod o-r {path}")
 
 
 def _check_digest(report: FileReport, key: str, path: Path, expected: str | None) -> None:

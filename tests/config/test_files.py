@@ -40,9 +40,14 @@ def test_a_missing_secret_file_is_a_problem_and_its_content_is_never_shown(tmp_p
     assert report.problems == [f'mqtt.password: secret "file:{missing}": cannot read {missing}: No such file or '
                                "directory; create it (mode 0640, the secret on one line) or fix the reference"]
     missing.write_text("hunter2\n")
+    missing.chmod(0o640)
     report = report_for(tmp_path, f'[mqtt]\nusername = "u"\npassword = "file:{missing}"\n')
     assert report.problems == []
     assert "hunter2" not in repr(report)
+    assert not any(note.startswith("mqtt.password") for note in report.notes)
+    missing.chmod(0o644)
+    report = report_for(tmp_path, f'[mqtt]\nusername = "u"\npassword = "file:{missing}"\n')
+    assert f"mqtt.password: {missing} is readable by every user (mode 0644); run: chmod o-r {missing}" in report.notes
 
 
 def test_credentials_are_checked_when_the_credentials_directory_is_set(tmp_path: Path) -> None:
