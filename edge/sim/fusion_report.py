@@ -45,13 +45,24 @@ def _sum_review(runs: list[dict[str, Any]], model: str, key: str, tag: str | Non
     for run in runs:
         m = run["models"][model]
         part = m["tags"][tag] if tag else m[key]
-        totals.update({k: part[k] for k in ("events", "flagged", "unflagged", "unflagged_wrong")})
+        totals.update({k: part[k] for k in ("events", "flagged", "unflagged", "unflagged_wrong", "correct")})
     events, unflagged = totals["events"], totals["unflagged"]
     return {
         **totals,
         "review_rate": totals["flagged"] / events if events else 0.0,
         "precision_unflagged": 1 - totals["unflagged_wrong"] / unflagged if unflagged else 1.0,
+        "accuracy": totals["correct"] / events if events else 1.0,
     }
+
+
+def _scenario_accuracy(runs: list[dict[str, Any]], models: list[str]) -> list[str]:
+    """Event accuracy per scenario and model (all events, flagged or not: what each model answered)."""
+    lines = ["", "Event accuracy per scenario, every model (flagged events count with their answer):", "",
+             "| scenario | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]  # fmt: skip
+    for tag in (*SCENARIO_ROWS, None):
+        cells = [_f(_sum_review(runs, m, "plain", tag)["accuracy"], 3) for m in models]
+        lines.append(f"| {tag or 'none of these'} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _pooled_bins(runs: list[dict[str, Any]], model: str) -> tuple[list[tuple[float, float, int, float, float]], float]:
@@ -80,11 +91,13 @@ def render_markdown(report: dict[str, Any]) -> str:
             )
         if "fused" in models:
             lines += _fused_detail(subset, models["fused"])
-    lines += ["", "### Mix (share of interactions with each tag, all runs)", "", "| tag | interactions | share |",
-              "|---|---|---|"]  # fmt: skip
-    total = sum(r["interactions"] for r in runs)
+        lines += _scenario_accuracy(subset, list(models))
+    lines += ["", "### Mix (interactions with each tag, over the planograms; the same at every rate)", "",
+              "| tag | interactions | share |", "|---|---|---|"]  # fmt: skip
+    one_rate = [r for r in runs if r["sps"] == runs[0]["sps"]]
+    total = sum(r["interactions"] for r in one_rate)
     mix: Counter[str] = Counter()
-    for run in runs:
+    for run in one_rate:
         mix.update(run["mix"])
     for tag, count in sorted(mix.items()):
         lines.append(f"| {tag} | {count} | {count / total:.3f} |")
@@ -131,6 +144,9 @@ def _fused_detail(runs: list[dict[str, Any]], pooled: dict[str, Any]) -> list[st
         f1 = sum(f1s) / len(f1s) if f1s else 0.0
         lines.append(f"| {tag} | {row['events']} | {_f(f1)} (mean of runs) | {_f(row['review_rate'])} | "
                      f"{_f(row['precision_unflagged'])} | {row['unflagged_wrong']} |")  # fmt: skip
+    plain = _sum_review(runs, "fused", "plain")
+    lines.append(f"| none of these | {plain['events']} | | {_f(plain['review_rate'])} | "
+                 f"{_f(plain['precision_unflagged'])} | {plain['unflagged_wrong']} |")  # fmt: skip
     reasons: Counter[str] = Counter()
     for run in runs:
         reasons.update(run["models"]["fused"]["reasons"])
