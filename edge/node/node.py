@@ -104,9 +104,15 @@ class Node:
         return fresh and self._processor.is_alive() and self.reader.is_alive() and self.link.is_alive()
 
     def failed(self) -> str | None:
-        """Why the node cannot go on (a worker thread died), or None. The daemon then exits non-zero."""
-        if self._processor.ident is not None and not self._processor.is_alive() and not self._stop.is_set():
-            return "the processing thread died (see the traceback above)"
+        """Why the node cannot go on (a worker thread ended, which none does by itself), or None. The daemon
+        then exits non-zero, so systemd restarts it even where no watchdog is set."""
+        if self._processor.ident is None or self._stop.is_set():
+            return None  # not started yet, or stopping
+        workers = (("processing", self._processor.is_alive()), ("serial reader", self.reader.is_alive()),
+                   ("MQTT link", self.link.is_alive()))
+        dead = [name for name, alive in workers if not alive]
+        if dead:
+            return f"the {' and '.join(dead)} thread{'s' if len(dead) > 1 else ''} died (see the traceback above)"
         return None
 
     def status_line(self) -> str:

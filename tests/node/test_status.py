@@ -70,3 +70,10 @@ def test_node_status_reads_as_attributes(running_node: Node) -> None:
     assert set(status.weighing.plates) == {"p1", "p2", "p3", "p4"}
     assert status.weighing.board is not None and status.weighing.board.uid == running_node.last_info.uid
     assert "serial up" in running_node.status_line() and "mqtt down" in running_node.status_line()
+
+
+def test_a_worker_thread_that_ends_is_a_failure_the_daemon_exits_on(running_node: Node) -> None:
+    assert running_node.failed() is None
+    running_node.reader.stop()  # the reader thread ends as if it had died
+    assert running_node.failed() == "the serial reader thread died (see the traceback above)"
+    assert not running_node.healthy()
