@@ -101,6 +101,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         mix.update(run["mix"])
     for tag, count in sorted(mix.items()):
         lines.append(f"| {tag} | {count} | {count / total:.3f} |")
+    camera = max(r["camera_ms_per_event"] for r in runs)
+    lines += ["", f"Statistical camera: at most {camera:.3f} ms per weight event (set-up included), wall clock."]
     shown = [f"seed {r['seed']}: {r['planogram']}" for r in runs if r["sps"] == runs[0]["sps"]]
     lines += ["", "Planograms: " + "; ".join(shown)]
     return "\n".join(lines) + "\n"
