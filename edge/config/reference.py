@@ -48,9 +48,9 @@ say what could not be checked here or what the node will wait for: a `credential
 `$CREDENTIALS_DIRECTORY` is not set (only systemd sets it; check the file of the unit's
 `LoadCredential=`), a serial port or camera device that is not plugged in now, a state directory the
 node will create, a relative path (the node resolves it against its working directory: `/` under
-systemd), a secret file or TLS key that every user can read. Files are checked as the user running the command; run it as the service user
-(`sudo -u shelf-node shelf-node config check FILE`) to check their permissions too. `--json` prints
-`ok`, `problems`, `notes`, `checked` and the files checked.
+systemd), a secret file or TLS key that every user can read. Files are checked as the user running
+the command; run it as the service user (`sudo -u shelf-node shelf-node config check FILE`) to check
+their permissions too. `--json` prints `ok`, `problems`, `notes`, `checked` and the files checked.
 
 ## Secrets
 
