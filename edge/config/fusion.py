@@ -19,7 +19,7 @@ class FusionSection(Section):
                      "retained planogram replaces it when one arrives."),
     )
     auto_accept: float = Field(
-        default=0.948, gt=0.5, le=1,
+        default=0.96, gt=0.5, le=1,
         description="Calibrated confidence an item event needs to skip review (chosen on the risk-coverage curve).",
     )
     publish_weight_events: bool = Field(

@@ -22,7 +22,6 @@ HARD_REASONS = ("no_fit", "twin", "unknown_item", "vision_disagrees", "overlap",
 SOFT_REASONS = ("camera_unavailable", "misplaced", "noisy")
 REASON_CODES = (*HARD_REASONS, *SOFT_REASONS, "low_confidence")
 WEIGHT_EVENT_FLAG_REASONS = ("serial_outage", "board_changed", "over_range")
-SAME_LABEL_TWIN_FLOOR = 1e-3  # a same-label rival this likely is a twin whatever the confidence
 LARGE_PUT_UNITS = 3  # a shopper rarely puts back 3+ units; outside maintenance it is a restock or two changes
 
 
@@ -59,7 +58,7 @@ def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], c
     if runner is not None and not top.unknown:
         weight_close = top.log_weight - runner.log_weight < math.log(settings.twin_ratio)
         same_labels = _labels(state, top) == _labels(state, runner)
-        if weight_close and same_labels and p_runner >= SAME_LABEL_TWIN_FLOOR:
+        if weight_close and same_labels and p_runner >= settings.same_label_floor:
             hard.append("twin")
         elif weight_close and confidence < settings.auto_accept \
                 and top.log_vision - runner.log_vision < math.log(settings.twin_ratio):  # vision did not split

@@ -15,7 +15,7 @@ from edge.config.fusion import FusionSection
 TUNED_CALIBRATION = ((0.4988128, 0.468864), (0.6837722, 0.690476), (0.9, 0.842105), (0.9683772, 0.944649),
                      (0.99, 0.964444), (0.9968377, 0.964444), (0.999, 0.970199), (0.9996838, 0.98939),
                      (0.9999, 0.98939), (0.99999, 0.996083), (0.999999, 0.996083))
-TUNED_AUTO_ACCEPT = 0.948
+TUNED_AUTO_ACCEPT = 0.96
 
 # P(count = n) for n = 1..6 before the grams are seen: most hands take one unit.
 DEFAULT_COUNT_PRIOR = (0.80, 0.12, 0.04, 0.02, 0.012, 0.008)
@@ -44,6 +44,7 @@ class FusionSettings:
     learn_min_events: int = 5
     hold_sigmas: float = 3.0                # an event fitting worse than this alone waits for a neighbour
     no_fit_sigmas: float = 4.5              # residual beyond this many sd of the chosen answer: no_fit
+    same_label_floor: float = 1e-3          # a same-label rival this likely is a twin whatever the confidence
     twin_ratio: float = 20.0                # weight likelihood ratio below which two answers are twins
     vision_hit: float = 0.8                 # P(a SKU's label is seen | the SKU moved, camera saw something)
     vision_confusion: float = 0.005         # P(another SKU's label is seen instead)
