@@ -80,6 +80,22 @@ def test_same_seed_same_bytes_and_truth_schema(tmp_path: Path) -> None:
     assert list(read_truth(tmp_path / "a.jsonl"))  # reads back
 
 
+def test_example_mixed_scenario_truth(tmp_path: Path) -> None:
+    scenario = load_scenario(Path(__file__).resolve().parents[2] / "config" / "sim-scenario-mixed.toml")
+    result = simulate_to_capture(scenario, tmp_path / "m.cap", tmp_path / "m.jsonl", sps=10)
+    shopper = [r for r in result.truth if r.expect_event]
+    assert [(r.kind, r.sku, r.count) for r in shopper] == [
+        ("pick", "pink-lady-1kg", 1), ("pick", "water-500", 2), ("put", "pink-lady-1kg", 1),
+        ("pick", "gum-pack", 3), ("pick", "pink-lady-1kg", 1),
+    ]  # fmt: skip
+    first, pair, misplaced, gum, again = shopper
+    assert "same_label_twin" in first.tags and "weight_twin" in first.tags and "mixed_plate" in first.tags
+    assert "multi_unit" in pair.tags and misplaced.misplaced and "misplaced" in misplaced.tags
+    assert "wrong plate" in misplaced.detail and "camera_down" in gum.tags and "camera_down" not in again.tags
+    assert -again.plates["p2"] == pytest.approx(misplaced.plates["p2"])  # the very bag that was put there
+    assert [r.kind for r in result.truth].count("camera") == 1
+
+
 def test_old_truth_files_still_read(tmp_path: Path) -> None:
     old = {"id": 0, "kind": "pick", "t_start": 1.0, "t_settled": 2.0, "plates": {"p1": -10.0}, "sku": "a",
            "count": 1, "expect_event": True, "detail": ""}  # fmt: skip
