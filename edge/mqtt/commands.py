@@ -110,7 +110,7 @@ class CommandRegistry:
         if transaction is not None and not valid_transaction and type(transaction) is not int:
             raise _Refusal("malformed", f"transaction must be a string of at most {MAX_TRANSACTION_CHARS} "
                                         f"characters or an integer")
-        return transaction  # type: ignore[no-any-return]
+        return transaction
 
     @staticmethod
     def _params(request: dict[str, Any]) -> dict[str, Any]:

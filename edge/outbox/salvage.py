@@ -18,6 +18,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edge.errors import OutboxError
 from edge.outbox import counters
@@ -70,7 +71,7 @@ def salvage(path: Path) -> SalvageReport:
     return report
 
 
-def _read(path: Path) -> tuple[list[tuple[object, ...]], int, dict[str, int]]:
+def _read(path: Path) -> tuple[list[tuple[Any, ...]], int, dict[str, int]]:
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
@@ -91,8 +92,8 @@ def _read_meta(db: sqlite3.Connection) -> dict[str, int]:
         return {}
 
 
-def _read_rows(db: sqlite3.Connection) -> tuple[list[tuple[object, ...]], int]:
-    rows: list[tuple[object, ...]] = []
+def _read_rows(db: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int]:
+    rows: list[tuple[Any, ...]] = []
     after, unreadable, skips = 0, 0, 0
     while skips < MAX_SKIPS:
         try:
