@@ -25,11 +25,11 @@ EDGE = Path(__file__).resolve().parents[1] / "edge"
 LAYERS: dict[str, int] = {
     "edge": 0, "edge.errors": 0, "edge.model": 0, "edge.atomic_file": 0, "edge.config": 0,
     "edge.hw": 1,
-    "edge.loadcell": 2, "edge.weighing": 2, "edge.vision": 2, "edge.planogram": 2,
+    "edge.loadcell": 2, "edge.weighing": 2, "edge.vision": 2, "edge.planogram": 2, "edge.gpio": 2,
     "edge.fusion": 3,
     "edge.outbox": 4,
-    "edge.mqtt": 5,
-    "edge.node": 6, "edge.sim": 6, "edge.hub": 6, "edge.systemd": 6,
+    "edge.mqtt": 5, "edge.control": 5,
+    "edge.node": 6, "edge.provision": 6, "edge.sim": 6, "edge.hub": 6, "edge.systemd": 6,
     "edge.demo": 7, "edge.daemon": 7,
     "edge.cli": 8, "edge.__main__": 9,
 }
@@ -41,7 +41,7 @@ SAME_LAYER_ALLOWED: set[tuple[str, str]] = {
 # Known exceptions, each with the issue that removes it.
 KNOWN_UPWARD: dict[tuple[str, str], str] = {}  # edge/hw -> edge/vision ended: the detector moved to edge/vision
 
-PURE = ("edge.weighing", "edge.fusion", "edge.model", "edge.planogram")
+PURE = ("edge.weighing", "edge.fusion", "edge.model", "edge.planogram", "edge.gpio")
 IO_MODULES = {"serial", "cv2", "paho", "sqlite3", "socket", "subprocess", "gpiozero", "lgpio", "RPi",
               "ai_edge_litert", "tflite_runtime", "urllib", "http", "select", "pty", "tty", "shutil",
               "edge.atomic_file", "edge.loadcell.reader", "edge.loadcell.recording"}
