@@ -111,3 +111,21 @@ def test_generate_then_capture_the_edited_file(tmp_path: Path) -> None:
     assert CliRunner().invoke(cli, args).exit_code == 0
     details = [json.loads(line)["detail"] for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert sum("edited" in d for d in details) == 1
+
+
+def test_mixed_capture_writes_the_planogram_the_node_checks(tmp_path: Path) -> None:
+    out, truth, planogram = tmp_path / "m.cap", tmp_path / "m.jsonl", tmp_path / "m.json"
+    args = ["sim", "capture", "--mixed", "--seed", "5", "--interactions", "30", "--sps", "10", "--truth", str(truth),
+            "--planogram-out", str(planogram), str(out)]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    document = json.loads(planogram.read_text())
+    assert document["format"] == 2 and len(document["plates"]) == 4
+    assert any(len(slots) == 2 for slots in document["plates"].values())  # mixed plates
+    rows = [json.loads(line) for line in truth.read_text().splitlines()]
+    skus = {entry["sku"] for entry in document["catalogue"]}
+    assert all(row["sku"] in skus for row in rows if row["expect_event"])
+    check = CliRunner().invoke(cli, ["planogram", "check", str(planogram)])
+    assert check.exit_code == 0, check.output
+    bad = CliRunner().invoke(cli, ["sim", "capture", "--mixed", "--duration", "60", "--truth", str(truth), str(out)])
+    assert bad.exit_code != 0 and "--interactions" in bad.output
