@@ -173,11 +173,12 @@ def parse_planogram(payload: bytes | str, plate_names: Iterable[str]) -> Planogr
 def _describe(exc: ValidationError) -> list[str]:
     """Located lines; whole-document checks name their own keys, so they carry no `(got <document>)`."""
     lines: list[str] = []
-    for error, line in zip(exc.errors(include_url=False), describe_validation_error(exc), strict=True):
+    described = describe_validation_error(exc, model=Planogram, docs=DOCS)
+    for error, line in zip(exc.errors(include_url=False), described, strict=True):
         if not error["loc"]:
             lines.extend(str(error["msg"]).removeprefix("Value error, ").split("\n"))
         else:
-            lines.append(line.replace("docs/config.md", DOCS))
+            lines.append(line)
     return lines
 
 

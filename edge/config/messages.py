@@ -118,7 +118,8 @@ def _message(error: Any, loc: tuple[int | str, ...], model: type[BaseModel] | No
     field = _field_at(model, loc)
     is_table = field is not None and section_model_of(field.annotation) is not None
     if kind == "missing":
-        what = f"required section [{key_path(loc)}]" if is_table else "required key"
+        one_table = field is not None and section_model_of(field.annotation) is field.annotation
+        what = f"required section [{key_path(loc)}]" if one_table else "required key"
         return f"{what} is missing; add it (see {docs})"
     if kind == "extra_forbidden":
         return _unknown_key(loc, error.get("input"), model, docs)

@@ -192,6 +192,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        problems = [f"{path}: {line}" for line in describe_validation_error(exc)]
+        described = describe_validation_error(exc, model=Scenario, docs="docs/simulator.md")
+        problems = [f"{path}: {line}" for line in described]
         summary = problems[0] if len(problems) == 1 else f"{path}: {len(problems)} problems"
         raise ConfigError(summary, problems) from None

@@ -231,3 +231,22 @@ def test_a_file_that_is_not_utf8_says_so(tmp_path: Path) -> None:
 def test_a_directory_instead_of_a_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"cannot read: Is a directory; check the path"):
         load_config(tmp_path)
+
+
+def test_planogram_and_scenario_errors_point_to_their_own_documents(tmp_path: Path) -> None:
+    from edge.planogram import parse_planogram
+    from edge.sim.scenario import load_scenario
+
+    with pytest.raises(ConfigError) as info:
+        parse_planogram('{"format": 2, "id": "pg", "version": 1, "catalouge": [], "plates": {}}', ["p1"])
+    assert info.value.problems == [
+        "planogram: catalogue: required key is missing; add it (see docs/planogram.md)",
+        "planogram: catalouge: unknown key; did you mean catalogue? remove it or check its spelling "
+        "(see docs/planogram.md) (value [])",
+    ]
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text("sede = 3\n")
+    with pytest.raises(ConfigError) as info:
+        load_scenario(scenario)
+    assert any(problem.startswith(f"{scenario}: sede: unknown key; did you mean seed? remove it or check its "
+                                  "spelling (see docs/simulator.md)") for problem in info.value.problems)
