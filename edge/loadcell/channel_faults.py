@@ -21,6 +21,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from edge.loadcell.protocol import sends_grams
+
 if TYPE_CHECKING:
     from edge.config import NodeConfig
 
@@ -64,8 +66,8 @@ class ChannelFaults:
     @classmethod
     def from_config(cls, config: NodeConfig) -> ChannelFaults:
         serial = config.serial
-        grams = serial.protocol == "plain" and serial.plain_units == "grams"
-        return cls(serial.channels, serial.stuck_frames, None if grams else float(config.weighing.saturation_counts))
+        rail = None if sends_grams(serial) else float(config.weighing.saturation_counts)
+        return cls(serial.channels, serial.stuck_frames, rail)
 
     def classify(self, value: float | None) -> str | None:
         """None when `value` is usable, else SILENT, SATURATED or INVALID."""

@@ -208,6 +208,11 @@ class PlainParser(LineParser):
         return WeightFrame(t=t, counts=tuple(values))
 
 
+def sends_grams(section: SerialSection) -> bool:
+    """A plain-protocol sketch that already converts to grams: no ADC rail, a default scale of 1."""
+    return section.protocol == "plain" and section.plain_units == "grams"
+
+
 def make_parser(section: SerialSection, health: SerialHealth) -> LineParser:
     """The parser `section.protocol` asks for, reporting into `health`."""
     if section.protocol == "plain":

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge.atomic_file import replace_atomically
 from edge.errors import CalibrationError, StateError
+from edge.loadcell.protocol import sends_grams
 from edge.weighing.calibration import Board, Calibration, ChannelCalibration
 
 if TYPE_CHECKING:
@@ -35,8 +36,7 @@ FORMAT_VERSION = 1
 
 def default_counts_per_gram(config: NodeConfig) -> float:
     """Every channel's scale until calibrated: [weighing] counts_per_gram, or 1 for a source sending grams."""
-    serial = config.serial
-    return 1.0 if serial.protocol == "plain" and serial.plain_units == "grams" else config.weighing.counts_per_gram
+    return 1.0 if sends_grams(config.serial) else config.weighing.counts_per_gram
 
 
 class CalibrationStore:

@@ -25,6 +25,7 @@ from typing import Any
 from edge.config import NodeConfig
 from edge.errors import CalibrationError, NotStableError, ShelfNodeError
 from edge.loadcell.channel_faults import FAULT_HOLD_S, ChannelFaults
+from edge.loadcell.protocol import sends_grams
 from edge.model import PlateReading, WeightEvent, WeightFrame
 from edge.weighing.board import BoardWatch
 from edge.weighing.calibration import Board, Calibration, ChannelCalibration, apply_fit, check_fit, fit_plate
@@ -48,7 +49,7 @@ class Weigher:
         self._lock = threading.Lock()
         w = config.weighing
         channels = config.serial.channels
-        self._grams_source = config.serial.protocol == "plain" and config.serial.plain_units == "grams"
+        self._grams_source = sends_grams(config.serial)
         self.default_scale = default_counts_per_gram(config)
         self.calibration = (
             store.load(channels, self.default_scale) if store else Calibration.defaults(channels, self.default_scale)
@@ -241,7 +242,6 @@ class Weigher:
             plates: dict[str, PlateStatus] = {}
             for index, name in enumerate(self.plate_names):
                 d = self._detectors[index] if self._detectors else None
-                over = self._over_range_t[index]
                 plates[name] = PlateStatus(
                     grams=_json_float(d.last_grams) if d else None,
                     stable=bool(d and d.stable),
@@ -251,7 +251,7 @@ class Weigher:
                     level_g=_json_float(d.level) if d else None,
                     channels=tuple(self._plate_channels[index]),
                     faulty_channels=tuple(faulty.get(index, [])),
-                    over_range=over is not None and seen and now - over < FAULT_HOLD_S,
+                    over_range=(last := self._over_range_t[index]) is not None and now - last < FAULT_HOLD_S,
                 )
             return WeigherStatus(
                 t=_json_float(now),
