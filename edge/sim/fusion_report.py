@@ -101,6 +101,18 @@ def render_markdown(report: dict[str, Any]) -> str:
         mix.update(run["mix"])
     for tag, count in sorted(mix.items()):
         lines.append(f"| {tag} | {count} | {count / total:.3f} |")
+    lines += ["", "### Per run (fused)", "", "| seed | SPS | interactions | weight events | item events "
+              "| interactions no item event matched | item events matching no interaction | unit F1 "
+              "| review rate | precision unflagged | ECE |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for run in runs:
+        m = run["models"].get("fused")
+        if m is None:
+            continue
+        lines.append(f"| {run['seed']} | {run['sps']:g} | {run['interactions']} | {run['weight_events']} | "
+                     f"{m['review']['events']} | {m['truth_without_event']} | {m['events_without_truth']} | "
+                     f"{_f(m['units']['f1'])} | {_f(m['review']['review_rate'])} | "
+                     f"{_f(m['review']['precision_unflagged'])} | {_f(m['ece'])} |")  # fmt: skip
     camera = max(r["camera_ms_per_event"] for r in runs)
     lines += ["", f"Statistical camera: at most {camera:.3f} ms per weight event (set-up included), wall clock."]
     shown = [f"seed {r['seed']}: {r['planogram']}" for r in runs if r["sps"] == runs[0]["sps"]]
