@@ -73,7 +73,8 @@ class CalibrationStore:
             raise self._corrupt("not text: random bytes, or a damaged disk") from None
         except OSError as exc:
             raise CalibrationError(
-                f"{self.path}: cannot read calibration: {exc.strerror or exc}; check its permissions"
+                f"{self.path}: cannot read calibration: {exc.strerror or exc}; it must be a file the service "
+                f"user can read (check its permissions)"
             ) from None
         return self._parse(text, channels, default_counts_per_gram)
 
@@ -174,8 +175,8 @@ class CalibrationStore:
             log.warning("%s covers %d of %d channels; the rest use defaults", self.path, len(result), channels)
             result += [ChannelCalibration(0.0, default_counts_per_gram)] * (channels - len(result))
         plates = document.get("plates", {})
-        if not isinstance(plates, dict):
-            raise corrupt("'plates' must be an object")
+        if not isinstance(plates, dict) or not all(isinstance(fit, dict) for fit in plates.values()):
+            raise corrupt("'plates' must be an object of per-plate objects")
         board = document.get("board")
         if board is not None and not (isinstance(board, dict) and all(
                 isinstance(board.get(key), str) for key in ("uid", "firmware"))):

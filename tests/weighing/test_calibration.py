@@ -132,6 +132,8 @@ def test_missing_file_means_defaults_and_says_so(tmp_path: Path, caplog: pytest.
         json.dumps({"format": 1, "channels": [{"offset": 0, "counts_per_gram": 0}]}),
         json.dumps({"format": 1, "channels": [{"offset": "x", "counts_per_gram": 420}]}),
         json.dumps([1, 2]),
+        json.dumps({"format": 1, "channels": [{"offset": 0, "counts_per_gram": 420}], "plates": {"p1": 5}}),
+        json.dumps({"format": 1, "channels": [{"offset": 0, "counts_per_gram": 420}], "board": "uid"}),
     ],
 )
 def test_a_corrupt_file_is_an_error_naming_it(tmp_path: Path, content: str) -> None:
