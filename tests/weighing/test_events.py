@@ -160,3 +160,31 @@ def test_status_and_tare_from_another_thread_while_feeding() -> None:
     assert len(seen) > 10 and all(json.loads(json.dumps(s)) == s for s in seen[:50])
     assert [round(e.delta_g) for e in events] == [60]
     assert weigher.stable_reading("p1") == pytest.approx(0.0, abs=0.5)
+
+
+def test_status_is_a_frozen_record_whose_json_keeps_the_published_keys() -> None:
+    import dataclasses
+
+    from edge.loadcell.channel_faults import ChannelStatus
+    from edge.weighing.status import PlateStatus, WeigherStatus
+
+    rng = np.random.default_rng(16)
+    t = timeline(5, 80.0)
+    weigher = Weigher(CONFIG)
+    run(CONFIG, frames(t, [noisy(np.full(t.shape, 300.0), 0.5, rng)]), weigher=weigher)
+    status = weigher.status()
+    assert isinstance(status, WeigherStatus) and isinstance(status.plates["p1"], PlateStatus)
+    assert isinstance(status.channels[0], ChannelStatus) and len(status.channels) == 8
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        status.frames = 0  # type: ignore[misc]
+    data = status.to_json()
+    assert list(data) == ["t", "samples_per_s", "shelf_stable", "calibration", "calibrated_plates", "plates",
+                          "channels", "frames", "events", "board", "board_changed", "serial_outages"]
+    assert list(data["plates"]["p1"]) == ["grams", "stable", "state", "noise_sigma_g", "reference_g", "level_g",
+                                          "channels", "faulty_channels", "over_range"]
+    assert data["plates"]["p1"]["channels"] == [0] and data["plates"]["p1"]["state"] == "quiet"
+    assert list(data["channels"]) == [str(i) for i in range(8)]
+    assert data["channels"]["0"] == {"faulty": False, "last_fault": None, "silent_frames": 0, "saturated_frames": 0,
+                                     "invalid_frames": 0, "stuck_events": 0, "stuck_now": False}
+    assert data["frames"] == len(t) and data["samples_per_s"] == pytest.approx(80.0, abs=0.01)
+    assert json.loads(json.dumps(data)) == data
