@@ -127,7 +127,12 @@ class Resolver:
             detail=detail,
             misplaced=bool(kw.get("misplaced", False)),
         )
-        return record.with_tags(static_tags(self.scenario, record))
+        return record.with_tags(static_tags(self.scenario, record, self._present(record)))
+
+    def _present(self, record: TruthRecord) -> set[str]:
+        """SKUs lying on the record's plates now (misplaced units included)."""
+        present = {sku for plate in record.plates for sku, _ in self.stock.units.get(plate, [])}
+        return present | {sku for pair, sku, _, _ in self.stock.across if set(pair) & set(record.plates)}
 
     def _channels(self, plates: list[str], shares: list[float]) -> tuple[tuple[int, ...], np.ndarray]:
         """Channels under `plates`, and each channel's share of a load (plates split by `shares`)."""

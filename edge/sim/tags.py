@@ -5,14 +5,14 @@ A tag says why an interaction is hard; the fusion benchmark reports one table ro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from edge.sim.catalogue import same_label_twins, weight_twins
 from edge.sim.scenario import Scenario
 from edge.sim.truth import TruthRecord
 
 TAGS = (
-    "weight_twin",  # another SKU planned on (or put) these plates is within 2 % of this one
+    "weight_twin",  # another SKU planned on these plates, or lying there now, is within 2 % of this one
     "same_label_twin",  # ... and has the same detector labels: the camera cannot split them either
     "multi_unit",  # a pick or put of 2 or more units at once
     "misplaced",  # a put of a SKU the planogram does not place on these plates
@@ -26,14 +26,15 @@ TAGS = (
 SHOPPER = frozenset({"pick", "put", "restock"})
 
 
-def static_tags(scenario: Scenario, record: TruthRecord) -> tuple[str, ...]:
-    """The tags one record carries on its own (planogram, kind, count)."""
+def static_tags(scenario: Scenario, record: TruthRecord, present: Iterable[str] = ()) -> tuple[str, ...]:
+    """The tags one record carries on its own (planogram, kind, count); `present`: other SKUs that
+    plausibly took part (lying on these plates now, misplaced units included)."""
     if record.kind not in SHOPPER or record.sku is None:
         return ()
     tags: list[str] = []
     item = scenario.item(record.sku)
-    planned = {s.sku for p in record.plates for s in scenario.slots(p)}
-    others = [scenario.item(sku) for sku in sorted(planned) if sku != record.sku]
+    plausible = {s.sku for p in record.plates for s in scenario.slots(p)} | set(present)
+    others = [scenario.item(sku) for sku in sorted(plausible) if sku != record.sku]
     if any(weight_twins(item, other) for other in others):
         tags.append("weight_twin")
     if any(same_label_twins(item, other) for other in others):
