@@ -52,6 +52,9 @@ def replay(
     config = load_or_fail(config_path)
     if calibration_path and state_calibration:
         fail("give either --calibration FILE or --state-calibration, not both")
+    if out_path is not None:
+        _refuse_overwriting(out_path, {"the capture": capture, "the --calibration file": calibration_path,
+                                       "the config": config_path})
     store = None
     if calibration_path:
         store = CalibrationStore(calibration_path, read_only=True)
@@ -89,6 +92,13 @@ def replay(
         emit(summary, as_json, _render)
     if stopped is not None:
         fail(f"replay stopped early, {summary['events']} events written: {stopped}")
+
+
+def _refuse_overwriting(out_path: Path, inputs: dict[str, Path | None]) -> None:
+    """--out is opened for writing before the capture is read: pointing it at an input would erase it."""
+    for what, path in inputs.items():
+        if path is not None and out_path.exists() and out_path.resolve() == path.resolve():
+            fail(f"--out {out_path} is {what}; writing the events there would erase it. Give another file")
 
 
 def _render(summary: dict[str, Any]) -> str:

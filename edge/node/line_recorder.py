@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import CaptureError
-from edge.loadcell.recording import CaptureWriter
+from edge.loadcell.recording import MAGIC, CaptureWriter
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,9 @@ class LineRecorder:
 
     def __init__(self, path: Path, header: dict[str, str]) -> None:
         self.path = path
+        if _is_other_file(path):
+            raise CaptureError(f"--record {path}: the file exists and is not a shelf-node capture; refusing to "
+                               f"overwrite it (is it the config, the outbox or the calibration?). Give a new path")
         try:
             self._writer = CaptureWriter(path, header)
         except OSError as exc:
@@ -72,3 +75,15 @@ class LineRecorder:
         self._error = f"cannot write {self.path}: {exc.strerror or exc}"
         log.error("recording stopped: %s; the node goes on without it (the capture keeps the lines before; "
                   "free space or record elsewhere)", self._error)
+
+
+def _is_other_file(path: Path) -> bool:
+    """An existing file that a recording would truncate, other than an earlier capture (which may be replaced)."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline()
+    except FileNotFoundError:
+        return False
+    except OSError:  # a directory, or unreadable: opening it for writing will say why
+        return False
+    return bool(first) and first.rstrip(b"\r\n") != MAGIC.encode()

@@ -51,3 +51,24 @@ def test_a_full_disk_stops_the_recording_not_the_node(tmp_path: Path, small_disk
             node.stop()
     reader = CaptureReader(capture, skip_bad=True)
     assert sum(1 for _ in reader) > 100  # what was written before is a capture replay can read
+
+
+def test_record_onto_a_file_that_is_not_a_capture_is_refused(tmp_path: Path) -> None:
+    config_path, _ = write_node_config(tmp_path, broker_port=1)
+    before = config_path.read_bytes()
+    result = CliRunner().invoke(cli, ["run", "--config", str(config_path), "--record", str(config_path)])
+    assert result.exit_code == 1
+    assert "is not a shelf-node capture; refusing to overwrite it" in result.output, result.output
+    assert config_path.read_bytes() == before
+
+
+def test_record_may_replace_an_earlier_capture(tmp_path: Path) -> None:
+    _, config = write_node_config(tmp_path, broker_port=1)
+    earlier = tmp_path / "earlier.cap"
+    earlier.write_text("# shelf-node capture v1\n1796147510.000000\t$W,1*00\n")
+    node = Node(config, record_to=earlier)
+    try:
+        assert node.status().recording is not None
+    finally:
+        node.stop()
+    assert earlier.read_text().startswith("# shelf-node capture v1\n# node: ")

@@ -183,3 +183,15 @@ def test_a_capture_from_another_board_than_the_calibration_gives_flagged_events(
     assert replay("--config", shelf["config"], shelf["capture"], "--calibration", shelf["calibration"],
                   "--out", same).returncode == 0
     assert not any("board_changed" in json.loads(line)["flags"] for line in same.read_text().splitlines())
+
+
+def test_out_onto_an_input_is_refused_and_erases_nothing(shelf: dict[str, Path]) -> None:
+    before = shelf["capture"].read_bytes()
+    done = replay("--config", shelf["config"], shelf["capture"], "--out", shelf["capture"])
+    assert done.returncode == 1
+    assert "is the capture; writing the events there would erase it" in done.stderr
+    assert shelf["capture"].read_bytes() == before
+    done = replay("--config", shelf["config"], shelf["capture"], "--calibration", shelf["calibration"],
+                  "--out", shelf["calibration"])
+    assert done.returncode == 1 and "is the --calibration file" in done.stderr
+    assert json.loads(shelf["calibration"].read_text())["format"] == 1
