@@ -46,6 +46,9 @@ def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], c
     """`put`: a positive change outside maintenance mode (a restock there is expected to be large)."""
     top = posterior.joints[0]
     confidence = calibrate(float(posterior.probabilities[0]), settings.calibration)
+    # Without the camera the map (fitted mostly on events with one) is optimistic: a stricter threshold.
+    threshold = settings.auto_accept if camera_usable else max(settings.auto_accept,
+                                                               settings.auto_accept_without_camera)
     hard: list[str] = [r for r in event_reasons if r in HARD_REASONS]
     soft: list[str] = [r for r in event_reasons if r in SOFT_REASONS]
     if top.unknown:
@@ -60,7 +63,7 @@ def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], c
         same_labels = _labels(state, top) == _labels(state, runner)
         if weight_close and same_labels and p_runner >= settings.same_label_floor:
             hard.append("twin")
-        elif weight_close and confidence < settings.auto_accept \
+        elif weight_close and confidence < threshold \
                 and top.log_vision - runner.log_vision < math.log(settings.twin_ratio):  # vision did not split
             soft.append("twin")
     if camera_usable and not top.unknown and _vision_disagrees(state, top, seen, settings):
@@ -71,7 +74,7 @@ def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], c
         soft.append("misplaced")
     if put and not top.unknown and sum(n for _, n in top.sku_lines()) >= LARGE_PUT_UNITS:
         hard.append("large_put")
-    required = bool(hard) or confidence < settings.auto_accept
+    required = bool(hard) or confidence < threshold
     reasons = list(dict.fromkeys(hard + soft)) if required else []
     if required and not reasons:
         reasons = ["low_confidence"]

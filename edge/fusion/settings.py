@@ -24,6 +24,7 @@ DEFAULT_COUNT_PRIOR = (0.80, 0.12, 0.04, 0.02, 0.012, 0.008)
 @dataclass(frozen=True, slots=True)
 class FusionSettings:
     auto_accept: float = TUNED_AUTO_ACCEPT  # calibrated confidence needed to skip review
+    auto_accept_without_camera: float = 0.97  # the same with the camera down or absent (tuning seeds)
     max_count: int = 6                      # units of one SKU in one change
     max_restock_count: int = 24             # units of one SKU put on in maintenance mode
     count_prior: tuple[float, ...] = DEFAULT_COUNT_PRIOR
