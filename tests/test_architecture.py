@@ -41,7 +41,7 @@ SAME_LAYER_ALLOWED: set[tuple[str, str]] = {
 # Known exceptions, each with the issue that removes it.
 KNOWN_UPWARD: dict[tuple[str, str], str] = {}  # edge/hw -> edge/vision ended: the detector moved to edge/vision
 
-PURE = ("edge.weighing", "edge.fusion", "edge.model", "edge.planogram", "edge.gpio")
+PURE = ("edge.weighing", "edge.fusion", "edge.model", "edge.planogram")
 IO_MODULES = {"serial", "cv2", "paho", "sqlite3", "socket", "subprocess", "gpiozero", "lgpio", "RPi",
               "ai_edge_litert", "tflite_runtime", "urllib", "http", "select", "pty", "tty", "shutil",
               "edge.atomic_file", "edge.loadcell.reader", "edge.loadcell.recording"}

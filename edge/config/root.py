@@ -8,6 +8,7 @@ from edge.config.base import KeyProblem, KeyProblems, Section
 from edge.config.camera import CameraSection
 from edge.config.detector import DetectorSection
 from edge.config.fusion import FusionSection
+from edge.config.gpio import GpioSection
 from edge.config.messages import render_value
 from edge.config.mqtt import MqttSection
 from edge.config.node import NodeSection
@@ -27,6 +28,7 @@ class NodeConfig(Section):
     camera: CameraSection | None = None
     detector: DetectorSection | None = None
     fusion: FusionSection = FusionSection()
+    gpio: GpioSection | None = None
 
     @model_validator(mode="after")
     def _plates_fit_channels(self) -> NodeConfig:

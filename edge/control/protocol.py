@@ -87,7 +87,7 @@ def request_id_of(line: bytes) -> str | int | None:
         return None
     candidate = data.get("id") if isinstance(data, dict) else None
     if type(candidate) is int or (isinstance(candidate, str) and len(candidate) <= MAX_ID_CHARS):
-        return candidate  # type: ignore[no-any-return]
+        return candidate
     return None
 
 

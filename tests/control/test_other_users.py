@@ -64,7 +64,12 @@ def as_nobody(socket_path: Path, *cmds: str, extra_groups: list[int] | None = No
 
 def serve(path: Path, group: str, mode: int, taken: list[int]) -> ControlServer:
     table = HandlerTable({"status": Handler(lambda args: {"ok": True})})
-    table.register("tare", lambda args: taken.append(1) or {"tared": len(taken)}, changes_state=True)
+
+    def tare(args: dict[str, Any]) -> dict[str, Any]:
+        taken.append(1)
+        return {"tared": len(taken)}
+
+    table.register("tare", tare, changes_state=True)
     return ControlServer(path, table, group=group, mode=mode).start()
 
 
