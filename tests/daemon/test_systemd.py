@@ -112,3 +112,20 @@ def test_daemon_exits_non_zero_when_a_worker_dies(notify_socket: socket.socket) 
     node.failure = "the processing thread died"
     assert run_until_signalled(node, threading.Event(), tick_s=0.01) == 1
     assert node.stopped
+
+
+def test_an_unreachable_notify_socket_is_warned_about_once_and_never_crashes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "gone.sock"))
+    assert systemd.notify("READY=1") is False
+    assert systemd.notify("WATCHDOG=1") is False
+    assert caplog.text.count("cannot notify systemd") == 1
+    node = FakeNode()
+    assert run_until_signalled(node, _stopped_after(0.1), tick_s=0.01) == 0
+    assert node.started and node.stopped
+
+
+def _stopped_after(seconds: float) -> threading.Event:
+    stop = threading.Event()
+    threading.Timer(seconds, stop.set).start()
+    return stop
