@@ -70,20 +70,22 @@ def _own_weights(state: ShelfState, plates: tuple[str, ...], sign: float, settin
 
 def _pairs(state: ShelfState, own: dict[int, float], total_own: float, sign: float, unit_var: np.ndarray,
            settings: FusionSettings, delta_g: float, sigma_g: float) -> list[Candidate]:
-    """Two SKUs of the plate at once, only those within reach of the grams (as for misplaced ones)."""
-    skus = sorted(own)
+    """Two SKUs of the plate at once, only those within reach of the grams (as for misplaced ones);
+    every pair and count at once with numpy."""
+    skus = np.array(sorted(own), dtype=int)
+    first, second = np.triu_indices(len(skus), k=1)
+    k1, k2 = skus[first], skus[second]
     counts = settings.count_weights(settings.pair_max_count)
-    share = settings.pair_prior / (len(skus) * (len(skus) - 1) / 2)
+    share = settings.pair_prior / len(k1)
     n = np.arange(1, settings.pair_max_count + 1, dtype=float)
+    rows, cols = n[None, :, None], n[None, None, :]  # pair x count of the first x count of the second
+    means = rows * state.unit_mean[k1][:, None, None] + cols * state.unit_mean[k2][:, None, None]
+    var = rows * unit_var[k1][:, None, None] + cols * unit_var[k2][:, None, None]
+    sd = np.sqrt(sigma_g ** 2 + settings.model_floor_g ** 2 + var)
     out: list[Candidate] = []
-    for i, k1 in enumerate(skus):
-        for k2 in skus[i + 1:]:
-            means = n[:, None] * state.unit_mean[k1] + n[None, :] * state.unit_mean[k2]
-            var = n[:, None] * unit_var[k1] + n[None, :] * unit_var[k2]
-            sd = np.sqrt(sigma_g ** 2 + settings.model_floor_g ** 2 + var)
-            for a, b in zip(*np.nonzero(np.abs(abs(delta_g) - means) < PREFILTER_SIGMAS * sd + 2.0), strict=True):
-                out.append(Candidate(((k1, int(a) + 1), (k2, int(b) + 1)), float(sign * means[a, b]),
-                                     float(var[a, b]), math.log(share * counts[a] * counts[b])))
+    for p, a, b in zip(*np.nonzero(np.abs(abs(delta_g) - means) < PREFILTER_SIGMAS * sd + 2.0), strict=True):
+        out.append(Candidate(((int(k1[p]), int(a) + 1), (int(k2[p]), int(b) + 1)), float(sign * means[p, a, b]),
+                             float(var[p, a, b]), math.log(share * counts[a] * counts[b])))
     return out
 
 
