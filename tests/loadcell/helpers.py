@@ -7,7 +7,6 @@ import select
 import threading
 import time
 import tty
-from collections.abc import Callable
 from typing import Any
 
 from edge.config.serial import SerialSection
@@ -110,14 +109,6 @@ class StreamingMcu(threading.Thread):
         self._stop_event.set()
         self.join(2.0)
         self.pty.unplug()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 class Collector:

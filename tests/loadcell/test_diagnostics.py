@@ -23,9 +23,10 @@ from edge.loadcell.health import SerialHealth
 from edge.loadcell.reader import SerialReader, port_holders
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
+from tests.plugins.waiting import wait_until
 from tests.sim.helpers import quiet_scenario
 
-from .helpers import FAST, Collector, PtyMcu, section, wait_until
+from .helpers import FAST, Collector, PtyMcu, section
 
 
 def test_many_bad_lines_give_one_warning_per_window_with_the_likely_cause(caplog: pytest.LogCaptureFixture) -> None:
@@ -34,15 +35,16 @@ def test_many_bad_lines_give_one_warning_per_window_with_the_likely_cause(caplog
     reader = SerialReader(section(port=mcu.path, **FAST), got.on_frame,
                           bad_lines=BadLineAlarm(window_s=0.3)).start()
     try:
-        wait_until(lambda: reader.health.connected, what="open")
+        assert wait_until(lambda: reader.health.connected), "open"
         for seq in range(40):  # a baud-rate mismatch: garbage, and a few frames that still make it
             mcu.send(b"\xf8\x1c\xe0~\x03garbled\n" if seq % 4 else weight_frame(seq, seq * 12, [1, 2, 3, 4]))
-        wait_until(lambda: reader.health.lines == 40, what="40 lines")
-        deadline = time.monotonic() + 5
-        while "likely cause" not in caplog.text and time.monotonic() < deadline:
+        assert wait_until(lambda: reader.health.lines == 40), "40 lines"
+
+        def warned() -> bool:
             mcu.send(b"junk\n")  # the check runs as data arrives
-            wait_until(lambda: reader.health.lines > 40, what="more lines")
-            time.sleep(0.05)
+            return "likely cause" in caplog.text
+
+        assert wait_until(warned), "the bad-lines warning"
     finally:
         reader.stop(timeout=1.0)
         mcu.unplug()
@@ -82,8 +84,8 @@ def test_serial_watch_on_the_port_the_daemon_holds_fails_at_once_naming_it(tmp_p
     daemon = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path)],
                               stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: any(pid == daemon.pid for pid, _ in port_holders(str(tmp_path / "shelf-tty"))),
-                   timeout=30, what="the daemon to open the serial port")
+        holding = lambda: any(pid == daemon.pid for pid, _ in port_holders(str(tmp_path / "shelf-tty")))  # noqa: E731
+        assert wait_until(holding, timeout=30), "the daemon to open the serial port"
         started = time.monotonic()
         result = CliRunner().invoke(cli, ["serial", "watch", "--config", str(config_path), "--duration", "60"])
         elapsed = time.monotonic() - started
@@ -106,13 +108,13 @@ def test_serial_watch_on_the_port_the_daemon_holds_fails_at_once_naming_it(tmp_p
 
 def test_a_port_held_by_another_program_names_that_program(tmp_path: Path) -> None:
     mcu = PtyMcu()
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; f = open(sys.argv[1], 'rb'); "
-                               "import fcntl; fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)", mcu.path])
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; f = open(sys.argv[1], 'rb'); "
+                               "import fcntl, signal; fcntl.flock(f, fcntl.LOCK_EX); signal.pause()", mcu.path])
     try:
-        wait_until(lambda: any(pid == holder.pid for pid, _ in port_holders(mcu.path)), what="the holder")
+        assert wait_until(lambda: any(pid == holder.pid for pid, _ in port_holders(mcu.path))), "the holder"
         reader = SerialReader(section(port=mcu.path, **FAST), lambda frame: None).start()
         try:
-            wait_until(lambda: reader.health.port_busy, what="the busy port")
+            assert wait_until(lambda: reader.health.port_busy), "the busy port"
         finally:
             reader.stop(timeout=1.0)
     finally:

@@ -9,8 +9,9 @@ from edge.loadcell.health import MALFORMED_REASONS, PortStatus, SerialHealth, Se
 from edge.loadcell.protocol import FramedParser
 from edge.loadcell.reader import SerialReader
 from edge.model import InfoFrame
+from tests.plugins.waiting import wait_until
 
-from .helpers import FAST, Collector, PtyMcu, section, wait_until
+from .helpers import FAST, Collector, PtyMcu, section
 
 
 def test_outage_seconds_and_reopens_follow_the_port_state() -> None:
@@ -81,9 +82,9 @@ def test_reader_stamps_frames_with_the_injected_clock() -> None:
     got = Collector()
     reader = SerialReader(section(port=mcu.path, **FAST), got.on_frame, clock=lambda: 1234.5).start()
     try:
-        wait_until(lambda: reader.health.connected, what="open")
+        assert wait_until(lambda: reader.health.connected), "open"
         mcu.send_frames(range(3))
-        wait_until(lambda: len(got.weights()) == 3, what="frames")
+        assert wait_until(lambda: len(got.weights()) == 3), "frames"
     finally:
         reader.stop(timeout=1.0)
         mcu.unplug()

@@ -13,8 +13,9 @@ import pytest
 from edge.loadcell.framing import QUERY, info_frame, weight_frame
 from edge.loadcell.reader import SerialReader, backoff_delay
 from edge.model import InfoFrame, WeightFrame
+from tests.plugins.waiting import wait_until
 
-from .helpers import FAST, Collector, PtyMcu, faults_of, section, wait_until
+from .helpers import FAST, Collector, PtyMcu, faults_of, section
 
 CHANNELS = 4
 @pytest.fixture
@@ -32,8 +33,8 @@ def test_reader_decodes_a_pty_and_asks_for_the_info_frame(mcu: PtyMcu) -> None:
         mcu.send(info_frame("test-fw", CHANNELS, 80, "U1"))
         mcu.send_frames(range(0, 20))
         mcu.send(b"$W,garbage*00\r\n")
-        wait_until(lambda: len(got.weights()) == 20, what="20 frames")
-        wait_until(lambda: reader.health.lines == 22, what="the garbage line")
+        assert wait_until(lambda: len(got.weights()) == 20), "20 frames"
+        assert wait_until(lambda: reader.health.lines == 22), "the garbage line"
     finally:
         reader.stop(timeout=1.0)
     assert not reader.is_alive()
@@ -55,25 +56,25 @@ def test_unplug_and_replug_behind_a_stable_symlink(tmp_path: Path, mcu: PtyMcu) 
     got = Collector()
     reader = SerialReader(section(port=str(link), **FAST), got.on_frame).start()
     try:
-        wait_until(lambda: reader.health.connected, what="first open")
+        assert wait_until(lambda: reader.health.connected), "first open"
         mcu.send_frames(range(0, 10))
-        wait_until(lambda: len(got.weights()) == 10, what="frames before unplug")
+        assert wait_until(lambda: len(got.weights()) == 10), "frames before unplug"
 
         mcu.send(b"$W,11,13")  # half a line in flight when the cable is pulled
         time.sleep(0.05)
         mcu.unplug()
         link.unlink()
-        wait_until(lambda: not reader.health.connected, what="the reader to notice the unplug")
+        assert wait_until(lambda: not reader.health.connected), "the reader to notice the unplug"
         time.sleep(0.3)  # stays unplugged for a while: the reader keeps retrying meanwhile
         assert reader.is_alive()
 
         replugged = PtyMcu()
         try:
             link.symlink_to(replugged.path)
-            wait_until(lambda: reader.health.connected, what="reopen after replug")
+            assert wait_until(lambda: reader.health.connected), "reopen after replug"
             assert replugged.received() == QUERY
             replugged.send_frames(range(15, 25))  # the MCU kept counting while unplugged
-            wait_until(lambda: len(got.weights()) == 20, what="frames after replug")
+            assert wait_until(lambda: len(got.weights()) == 20), "frames after replug"
         finally:
             replugged.unplug()
     finally:
@@ -94,12 +95,12 @@ def test_a_missing_port_is_retried_until_it_appears(tmp_path: Path, mcu: PtyMcu)
     got = Collector()
     reader = SerialReader(section(port=str(link), **FAST), got.on_frame).start()
     try:
-        wait_until(lambda: reader.health.last_port_error is not None, what="an open failure")
+        assert wait_until(lambda: reader.health.last_port_error is not None), "an open failure"
         assert str(link) in str(reader.health.last_port_error)
         link.symlink_to(mcu.path)
-        wait_until(lambda: reader.health.connected, what="open once the device appears")
+        assert wait_until(lambda: reader.health.connected), "open once the device appears"
         mcu.send_frames(range(3))
-        wait_until(lambda: len(got.weights()) == 3, what="frames")
+        assert wait_until(lambda: len(got.weights()) == 3), "frames"
     finally:
         reader.stop(timeout=1.0)
     snap = reader.status()
@@ -118,9 +119,9 @@ def test_a_failing_callback_is_logged_counted_and_survived(mcu: PtyMcu, caplog: 
 
     reader = SerialReader(section(port=mcu.path, **FAST), fragile).start()
     try:
-        wait_until(lambda: reader.health.connected, what="open")
+        assert wait_until(lambda: reader.health.connected), "open"
         mcu.send_frames(range(5))
-        wait_until(lambda: len(seen) == 4, what="the frames after the failure")
+        assert wait_until(lambda: len(seen) == 4), "the frames after the failure"
     finally:
         reader.stop(timeout=1.0)
     assert seen == [0, 1, 3, 4]
@@ -144,7 +145,7 @@ def test_socket_url_goes_through_the_same_reader() -> None:
     got = Collector()
     reader = SerialReader(section(port=f"socket://127.0.0.1:{port}", **FAST), got.on_frame).start()
     try:
-        wait_until(lambda: len(got.weights()) == 6, what="frames over TCP")
+        assert wait_until(lambda: len(got.weights()) == 6), "frames over TCP"
     finally:
         reader.stop(timeout=1.0)
         server.close()
@@ -169,14 +170,14 @@ def test_a_vanished_device_path_is_treated_as_unplugged(tmp_path: Path, mcu: Pty
     got = Collector()
     reader = SerialReader(section(port=str(link), **FAST), got.on_frame).start()
     try:
-        wait_until(lambda: reader.health.connected, what="first open")
+        assert wait_until(lambda: reader.health.connected), "first open"
         link.unlink()  # udev removed the by-id link, but reads have not failed (yet)
-        wait_until(lambda: not reader.health.connected, what="the vanished path to be noticed")
+        assert wait_until(lambda: not reader.health.connected), "the vanished path to be noticed"
         assert "disappeared" in str(reader.health.last_port_error)
         link.symlink_to(mcu.path)
-        wait_until(lambda: reader.health.connected, what="reopen")
+        assert wait_until(lambda: reader.health.connected), "reopen"
         mcu.send_frames(range(3))
-        wait_until(lambda: len(got.weights()) == 3, what="frames after reopen")
+        assert wait_until(lambda: len(got.weights()) == 3), "frames after reopen"
     finally:
         reader.stop(timeout=1.0)
     assert reader.status().port.reopens == 1
@@ -185,7 +186,7 @@ def test_a_vanished_device_path_is_treated_as_unplugged(tmp_path: Path, mcu: Pty
 def test_open_errors_say_what_to_do(tmp_path: Path) -> None:
     reader = SerialReader(section(port=str(tmp_path / "missing"), **FAST), lambda frame: None).start()
     try:
-        wait_until(lambda: reader.health.last_port_error is not None, what="an open failure")
+        assert wait_until(lambda: reader.health.last_port_error is not None), "an open failure"
     finally:
         reader.stop(timeout=1.0)
     assert "no such device" in str(reader.health.last_port_error)
@@ -197,9 +198,9 @@ def test_plain_protocol_over_a_pty_sends_no_query(mcu: PtyMcu) -> None:
     config = section(port=mcu.path, protocol="plain", plain_units="grams", **FAST)
     reader = SerialReader(config, got.on_frame).start()
     try:
-        wait_until(lambda: reader.health.connected, what="open")
+        assert wait_until(lambda: reader.health.connected), "open"
         mcu.send(b"1.5,2.5,3.5,4.5\r\n10 20 30 40\nnot numbers at all\n")
-        wait_until(lambda: reader.health.lines == 3, what="three lines")
+        assert wait_until(lambda: reader.health.lines == 3), "three lines"
     finally:
         reader.stop(timeout=1.0)
     assert [f.counts for f in got.weights()] == [(1.5, 2.5, 3.5, 4.5), (10, 20, 30, 40)]
@@ -211,7 +212,7 @@ def test_loop_url_without_a_descriptor_still_reads() -> None:
     # loop:// echoes what the reader writes: its own $Q comes back and is counted, not decoded
     reader = SerialReader(section(port="loop://", **FAST), lambda frame: None).start()
     try:
-        wait_until(lambda: reader.health.lines == 1, what="the echoed query")
+        assert wait_until(lambda: reader.health.lines == 1), "the echoed query"
     finally:
         reader.stop(timeout=1.0)
     assert reader.health.malformed["unknown_type"] == 1

@@ -16,7 +16,7 @@ from edge.model import InfoFrame, WeightEvent, WeightFrame
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
 from edge.weighing import CalibrationStore, Weigher
-from tests.loadcell.helpers import wait_until
+from tests.plugins.waiting import wait_until
 from tests.sim.helpers import quiet_scenario
 
 
@@ -58,15 +58,15 @@ def node(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_a_pick_while_unplugged_starts_before_the_outage_and_is_flagged(tmp_path: Path, node) -> None:  # type: ignore[no-untyped-def]
     layout, pipeline, reader = node
     with PtyShelf(quiet_scenario(120.0), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
-        wait_until(lambda: pipeline.weigher.status().shelf_stable and pipeline.weigher.status().board is not None,
-                   timeout=20, what="a stable shelf and its board")
+        assert wait_until(lambda: pipeline.weigher.status().shelf_stable and pipeline.weigher.status().board,
+                          timeout=20), "a stable shelf and its board"
         shelf.unplug()
-        wait_until(lambda: not reader.health.connected, what="the reader to see the unplug")
+        assert wait_until(lambda: not reader.health.connected), "the reader to see the unplug"
         last_before = pipeline.last_frame_t
         truth = shelf.pick("p1")  # while no line reaches the node
-        wait_until(lambda: time.time() > truth.t_settled + 1.0, timeout=20, what="the pick to be over")
+        assert wait_until(lambda: time.time() > truth.t_settled + 1.0, timeout=20), "the pick to be over"
         shelf.replug()
-        wait_until(lambda: bool(pipeline.on("p1")), timeout=20, what="the pick's event")
+        assert wait_until(lambda: bool(pipeline.on("p1")), timeout=20), "the pick's event"
     (event,) = pipeline.on("p1")
     assert "serial_outage" in event.flags
     assert event.t_start <= truth.t_start  # not when the frames came back, seconds later
@@ -80,23 +80,23 @@ def test_another_board_is_flagged_until_confirmed(tmp_path: Path, node) -> None:
     layout, pipeline, _ = node
     weigher = pipeline.weigher
     with PtyShelf(quiet_scenario(120.0, seed=5), layout, sps=80, link_path=tmp_path / "shelf-tty"):
-        wait_until(lambda: weigher.status().shelf_stable and weigher.status().board is not None,
-                   timeout=20, what="a stable shelf and its board")
+        assert wait_until(lambda: weigher.status().shelf_stable and weigher.status().board,
+                          timeout=20), "a stable shelf and its board"
     first = weigher.status().board
     assert first is not None
     with PtyShelf(quiet_scenario(120.0, seed=6), layout, sps=80, link_path=tmp_path / "shelf-tty") as other:
-        wait_until(lambda: weigher.status().board_changed is not None, timeout=20, what="the new board")
+        assert wait_until(lambda: weigher.status().board_changed is not None, timeout=20), "the new board"
         change = weigher.status().board_changed
         assert change is not None and change.calibrated_with == first and change.seen.uid != first.uid
-        wait_until(lambda: weigher.status().shelf_stable, timeout=20, what="the shelf to settle")
+        assert wait_until(lambda: weigher.status().shelf_stable, timeout=20), "the shelf to settle"
         truth = other.pick("p2")
-        wait_until(lambda: bool(pipeline.on("p2")), timeout=20, what="the pick's event")
+        assert wait_until(lambda: bool(pipeline.on("p2")), timeout=20), "the pick's event"
         assert "board_changed" in pipeline.on("p2")[-1].flags
         assert weigher.confirm_board() == change.seen
         assert weigher.status().board_changed is None
         confirmed = len(pipeline.events)
         other.pick("p3")
-        wait_until(lambda: any("p3" in e.plate_deltas for e in pipeline.events[confirmed:]), timeout=20,
-                   what="the next pick's event")
+        assert wait_until(lambda: any("p3" in e.plate_deltas for e in pipeline.events[confirmed:]),
+                          timeout=20), "the next pick's event"
     assert not any("board_changed" in e.flags for e in pipeline.events[confirmed:])
     assert truth.kind == "pick"
