@@ -12,8 +12,9 @@ from edge.sim.scenario import Scenario
 from edge.sim.truth import TruthRecord
 
 TAGS = (
-    "weight_twin",  # another SKU planned on these plates, or lying there now, is within 2 % of this one
-    "same_label_twin",  # ... and has the same detector labels: the camera cannot split them either
+    "weight_twin",  # another SKU planned on these plates, or lying there now (for a misplaced put:
+    # any catalogue SKU), is within 2 % of this one
+    "same_label_twin",  # one on these plates has the same detector labels: the camera cannot split them
     "multi_unit",  # a pick or put of 2 or more units at once
     "misplaced",  # a put of a SKU the planogram does not place on these plates
     "across",  # one item lying on two plates
@@ -33,9 +34,11 @@ def static_tags(scenario: Scenario, record: TruthRecord, present: Iterable[str] 
         return ()
     tags: list[str] = []
     item = scenario.item(record.sku)
-    plausible = {s.sku for p in record.plates for s in scenario.slots(p)} | set(present)
-    others = [scenario.item(sku) for sku in sorted(plausible) if sku != record.sku]
-    if any(weight_twins(item, other) for other in others):
+    on_plate = {s.sku for p in record.plates for s in scenario.slots(p)} | set(present)
+    others = [scenario.item(sku) for sku in sorted(on_plate) if sku != record.sku]
+    # a misplaced SKU competes with every catalogue SKU (but is a same-label twin only on one plate)
+    rivals = [i for i in scenario.items if i.sku != record.sku] if record.misplaced else others
+    if any(weight_twins(item, other) for other in rivals):
         tags.append("weight_twin")
     if any(same_label_twins(item, other) for other in others):
         tags.append("same_label_twin")
