@@ -1,13 +1,13 @@
-"""The node: builds the pipeline from config and runs it.
+"""The node: builds the pipeline from config and runs it (docs/node.md).
 
-    serial reader thread --WeightFrame--> frame queue --> processing thread
-        processing thread: Weigher.feed -> WeightEvent -> (+ vision evidence) -> Outbox.append
+    serial reader thread --WeightFrame/InfoFrame--> frame queue --> processing thread
+        processing thread: Weigher.feed -> WeightEvent -> (+ vision evidence) -> Outbox.submit
     MqttLink thread: drains the outbox (a row leaves only on PUBACK), status/birth/stats, commands in
-    VisionService threads (optional): capture, detection
+    VisionService threads (optional): frame grabber, detector
 
-The processing thread is the only one that feeds the weigher and appends events, so the outbox
-order is the production order. Every worker updates a heartbeat; `healthy()` (which gates the
-systemd watchdog) is true only while every worker is alive and its heartbeat fresh.
+The processing thread is the only one that feeds the weigher and submits events, so the outbox
+order is the production order. `healthy()` (which gates the systemd watchdog) is true only while
+every worker is alive and the processing heartbeat is fresh; `failed()` names a worker that ended.
 """
 
 from __future__ import annotations
@@ -63,12 +63,11 @@ class Node:
         self.outbox = open_outbox(config)
         self.vision: VisionService | None = make_vision(config)
         self.commands = CommandRegistry.from_config(config.mqtt)
-        node_commands(config, self.weigher, self.vision, on_calibration=lambda: self.link.request_rebirth()).register(
-            self.commands)
+        node_commands(config, self.weigher, self.vision, on_calibration=self._announce).register(self.commands)
         self.link = MqttLink(config, self.outbox, self.commands, stats=lambda: self.status().to_json(),
                              birth=lambda: self.birth().to_json())
-        self.capture = open_recording(record_to, config) if record_to else None
-        self.reader = SerialReader(config.serial, self._enqueue, self.capture.write if self.capture else None)
+        self.recording = open_recording(record_to, config) if record_to else None
+        self.reader = SerialReader(config.serial, self._enqueue, self.recording.write if self.recording else None)
         self._frames: queue.Queue[WeightFrame | InfoFrame] = queue.Queue(FRAME_QUEUE_SIZE)
         self._stop = threading.Event()
         self._processor = threading.Thread(target=self._process, name="processing", daemon=True)
@@ -96,8 +95,8 @@ class Node:
             self.vision.stop()
         self.link.stop()
         self.outbox.close()
-        if self.capture is not None:
-            self.capture.close()
+        if self.recording is not None:
+            self.recording.close()
 
     def healthy(self) -> bool:
         fresh = time.monotonic() - self._heartbeat < HEARTBEAT_STALE_S
@@ -155,7 +154,11 @@ class Node:
         end goes out in a fresh birth, so the hub's retained birth says which board answers."""
         before = self.weigher.status().board_changed
         if self.weigher.observe_board(info.uid, info.firmware) != before:
-            self.link.request_rebirth()
+            self._announce()
+
+    def _announce(self) -> None:
+        """What the birth says has changed (the calibration, the board): publish it again."""
+        self.link.request_rebirth()
 
     def _after_frame(self) -> None:
         active = not self.weigher.shelf_stable()
@@ -208,7 +211,7 @@ class Node:
             serial=self.reader.status(),
             weighing=self.weigher.status(),
             vision=None if self.vision is None else self.vision.status(),
-            recording=None if self.capture is None else self.capture.status(),
+            recording=None if self.recording is None else self.recording.status(),
         )
 
     def birth(self) -> NodeBirth:
