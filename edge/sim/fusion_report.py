@@ -90,7 +90,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"{p['time_p95_ms']:.3f} / {p['cpu_p95_ms']:.3f} |"
             )
         if "fused" in models:
-            lines += _fused_detail(subset, models["fused"])
+            lines += _fused_detail(subset, models["fused"], models.get("fused_camera_off"))
         lines += _scenario_accuracy(subset, list(models))
     lines += ["", "### Mix (interactions with each tag, over the planograms; the same at every rate)", "",
               "| tag | interactions | share |", "|---|---|---|"]  # fmt: skip
@@ -120,7 +120,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fused_detail(runs: list[dict[str, Any]], pooled: dict[str, Any]) -> list[str]:
+def _fused_detail(runs: list[dict[str, Any]], pooled: dict[str, Any], blind: dict[str, Any] | None) -> list[str]:
     lines = ["", "Fused against the issue 12 targets:", "", "| target | value | |", "|---|---|---|"]
     for label, key, op, target in TARGETS:
         lines.append(f"| {label} {op} {target:g} | {_f(pooled[key])} | {_met(pooled[key], op, target)} |")
@@ -135,6 +135,10 @@ def _fused_detail(runs: list[dict[str, Any]], pooled: dict[str, Any]) -> list[st
     down = _sum_review(runs, "fused", "", "camera_down")
     lines.append(f"| camera down: precision unflagged >= 0.995 | {_f(down['precision_unflagged'])} "
                  f"({down['unflagged']} unflagged) | {_met(down['precision_unflagged'], '>=', 0.995)} |")  # fmt: skip
+    if blind is not None:
+        lines.append(f"| camera off for the whole run: precision unflagged >= 0.995 | "
+                     f"{_f(blind['precision_unflagged'])} ({blind['unflagged']} unflagged, review rate "
+                     f"{_f(blind['review_rate'])}) | {_met(blind['precision_unflagged'], '>=', 0.995)} |")  # fmt: skip
     flagged = sum(r["models"]["fused"]["same_label_truth_flagged"] for r in runs)
     same = sum(r["models"]["fused"]["same_label_truth_events"] for r in runs)
     lines.append(f"| same-label-twin truth events flagged (the statistical camera never splits them) | "
