@@ -103,6 +103,8 @@ class NodeCommands:
     def calibrate(self, params: dict[str, Any]) -> dict[str, Any]:
         plate = self._plate(params, required=True)
         assert plate is not None
+        if "points" in params and "known_g" in params:
+            raise CommandError("params: give 'known_g' or 'points', not both (one of them would be ignored)")
         if "points" in params:
             points = parse_points(params["points"])
         elif "known_g" in params:

@@ -131,6 +131,7 @@ def test_calibrate_with_points_reports_the_residual(registry: CommandRegistry, w
         ({"plate": "p1", "points": []}, "non-empty list"),
         ({"plate": "p1", "points": [[1, 2, 3]]}, r"each point must be \[reading_g, known_g\]"),
         ({"plate": "p1", "points": [[100.0, 500.0], [100.0, 500.0]]}, "not distinct"),
+        ({"plate": "p1", "known_g": 500, "points": [[210.0, 0.0]]}, "not both"),
     ],
 )
 def test_calibrate_refuses_bad_params_naming_them(registry: CommandRegistry, weigher: Weigher,
