@@ -47,3 +47,16 @@ def _line(line: ItemLine) -> dict[str, Any]:
 def _iso_utc(t: float) -> str:
     """As edge.weighing.events.iso_utc (not imported: that would load the whole weigher into fusion)."""
     return datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def describe_item(item: ItemEvent) -> str:
+    """One line for logs and the demo: `pick 1 x gum-pack p3 (0.998)`, with the review reasons if flagged."""
+    what = ", ".join(f"{line.count} x {line.sku} {'+'.join(line.plates) or line.plate}" for line in item.lines)
+    if not what:
+        what = f"{sum(c.delta_g for c in item.changes):+.1f} g on {'+'.join(c.plate for c in item.changes)}"
+    text = f"{item.action} {what} ({item.confidence:.3f})"
+    if item.misplaced:
+        text += " misplaced"
+    if item.review_required:
+        text += f" REVIEW: {', '.join(item.review_reasons)}"
+    return text

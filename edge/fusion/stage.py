@@ -201,7 +201,7 @@ class FusionStage:
     def _should_hold(self, segment: _Segment, posterior: Posterior) -> bool:
         top = posterior.joints[0]
         fits = not top.unknown and max(p.z for p in top.parts) <= self.settings.hold_sigmas
-        if fits:
+        if fits or not self._state.skus:  # no planogram yet: nothing a neighbour could complete
             return False
         return any(self._contiguous((*segment.plates, other))
                    for other in self.plate_names if other not in segment.plates)

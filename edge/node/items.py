@@ -1,0 +1,63 @@
+"""The node's fusion step: the planogram's way in, weight events to item events, item events to the outbox.
+
+Shared by the daemon (`Node`) and replay, so both produce item events through the same code. The
+planogram comes from `[fusion] planogram = FILE` at start, then from the hub (`on_planogram`, the
+MqttLink callback, on its inbound thread). Item events are submitted as kind `item`; the weight event
+an item rests on is named by its outbox `event_id` and `seq` (docs/fusion.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from edge.config import NodeConfig
+from edge.fusion import FusionStage, FusionStatus, item_event_to_dict
+from edge.fusion.encode import describe_item
+from edge.fusion.settings import settings_from_config
+from edge.model import ItemEvent, PlateEvidence, WeightEvent, WeightEventRef
+from edge.planogram import Planogram, load_planogram_file
+
+log = logging.getLogger(__name__)
+
+Submit = Callable[[str, dict[str, Any], float], Any]  # Outbox.submit(kind, body, produced_at)
+
+
+class ItemStep:
+    def __init__(self, config: NodeConfig, submit: Submit | None = None,
+                 planogram: Planogram | None = None) -> None:
+        """`planogram` overrides `[fusion] planogram` (replay --planogram); ConfigError if the file is bad."""
+        plates = config.plate_names()
+        if planogram is None and config.fusion.planogram is not None:
+            planogram = load_planogram_file(config.fusion.planogram, plates)
+        self.stage = FusionStage(plates, planogram, settings_from_config(config.fusion))
+        self.submit = submit
+        self.publish_weight_events = config.fusion.publish_weight_events
+
+    def on_planogram(self, planogram: Planogram) -> None:
+        self.stage.set_planogram(planogram)
+
+    def set_maintenance(self, on: bool) -> None:
+        self.stage.set_maintenance(on)
+
+    def weight_event(self, event: WeightEvent, evidence: Mapping[str, PlateEvidence] | None, camera_ok: bool | None,
+                     now: float, event_id: str | None = None, seq: int | None = None) -> list[ItemEvent]:
+        items = self.stage.on_weight_event(event, evidence, camera_ok, now, WeightEventRef(event_id, seq))
+        return self._out(items)
+
+    def poll(self, now: float) -> list[ItemEvent]:
+        return self._out(self.stage.poll(now))
+
+    def flush(self) -> list[ItemEvent]:
+        return self._out(self.stage.flush())
+
+    def status(self) -> FusionStatus:
+        return self.stage.status()
+
+    def _out(self, items: list[ItemEvent]) -> list[ItemEvent]:
+        for item in items:
+            log.info("item: %s", describe_item(item))
+            if self.submit is not None:
+                self.submit("item", item_event_to_dict(item), item.t_end)
+        return items

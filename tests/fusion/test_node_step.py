@@ -1,0 +1,66 @@
+"""edge/node/items.py, the node's fusion step: planogram file or hub, item events into a real outbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edge.config import parse_config
+from edge.errors import ConfigError
+from edge.fusion.encode import describe_item
+from edge.node.items import ItemStep
+from edge.outbox import Outbox
+from edge.outbox.store import OutboxRow
+from tests.fusion.helpers import DOCUMENT, T0, planogram, seen, weight_event
+
+CONFIG = """
+[node]
+store_id = "s1"
+node_id = "n1"
+state_dir = "{state}"
+[serial]
+port = "loop://"
+channels = 5
+{fusion}
+""" + "".join(f'[[plates]]\nname = "p{i + 1}"\nchannels = [{i}]\n' for i in range(5))
+
+
+def config(tmp_path: Path, fusion: str = "") -> object:
+    return parse_config(CONFIG.format(state=tmp_path / "state", fusion=fusion))
+
+
+def test_planogram_file_and_item_events_into_the_outbox(tmp_path: Path) -> None:
+    path = tmp_path / "planogram.json"
+    path.write_text(json.dumps(DOCUMENT))
+    node_config = config(tmp_path, f'[fusion]\nplanogram = "{path}"\n')
+    outbox = Outbox(tmp_path / "outbox.sqlite3", node_config.outbox)  # type: ignore[attr-defined]
+    step = ItemStep(node_config, outbox.submit)  # type: ignore[arg-type]
+    weight = outbox.submit("weight", {"delta_g": -1031.0}, T0 + 1)
+    items = step.weight_event(weight_event({"p2": -1031.0}), seen("p2", carrot=0.7), True, T0 + 1.1,
+                              weight.event_id, weight.seq)
+    assert len(items) == 1 and items[0].lines[0].sku == "CARROT-1KG"
+    rows: list[OutboxRow] = outbox.pending_after(0, 10)
+    assert [r.kind for r in rows] == ["weight", "item"]
+    body = rows[1].body
+    assert body["weight_events"] == [{"event_id": weight.event_id, "seq": weight.seq}]
+    assert step.status().item_events == 1
+    outbox.close()
+
+
+def test_without_a_planogram_everything_is_unknown_until_the_hub_sends_one(tmp_path: Path) -> None:
+    step = ItemStep(config(tmp_path))  # type: ignore[arg-type]
+    first = step.weight_event(weight_event({"p3": -32.0}), None, None, T0 + 1.1)
+    assert first[0].action == "unknown" and first[0].review_required
+    step.on_planogram(planogram())
+    second = step.weight_event(weight_event({"p3": -32.0}, 10.0), None, None, T0 + 11.1)
+    assert second[0].action == "pick" and describe_item(second[0]).startswith("pick 1 x GUM p3 (0.99")
+    assert describe_item(first[0]) == "unknown -32.0 g on p3 (1.000) REVIEW: unknown_item, no_fit, camera_unavailable"
+
+
+def test_a_bad_planogram_file_is_a_located_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "planogram.json"
+    path.write_text(json.dumps({**DOCUMENT, "plates": {"p1": [{"sku": "NOPE"}]}}))
+    with pytest.raises(ConfigError, match=r"planogram.json: planogram: plates.p1\[0\].sku: 'NOPE'"):
+        ItemStep(config(tmp_path, f'[fusion]\nplanogram = "{path}"\n'))  # type: ignore[arg-type]
