@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import parse_config
+from edge.config import NodeConfig, parse_config
 from edge.errors import ConfigError
 from edge.fusion.encode import describe_item
 from edge.node.items import ItemStep
@@ -27,7 +27,7 @@ channels = 5
 """ + "".join(f'[[plates]]\nname = "p{i + 1}"\nchannels = [{i}]\n' for i in range(5))
 
 
-def config(tmp_path: Path, fusion: str = "") -> object:
+def config(tmp_path: Path, fusion: str = "") -> NodeConfig:
     return parse_config(CONFIG.format(state=tmp_path / "state", fusion=fusion))
 
 
@@ -35,9 +35,10 @@ def test_planogram_file_and_item_events_into_the_outbox(tmp_path: Path) -> None:
     path = tmp_path / "planogram.json"
     path.write_text(json.dumps(DOCUMENT))
     node_config = config(tmp_path, f'[fusion]\nplanogram = "{path}"\n')
-    outbox = Outbox(tmp_path / "outbox.sqlite3", node_config.outbox)  # type: ignore[attr-defined]
-    step = ItemStep(node_config, outbox.submit)  # type: ignore[arg-type]
+    outbox = Outbox(tmp_path / "outbox.sqlite3", node_config.outbox)
+    step = ItemStep(node_config, outbox.submit)
     weight = outbox.submit("weight", {"delta_g": -1031.0}, T0 + 1)
+    assert weight is not None
     items = step.weight_event(weight_event({"p2": -1031.0}), seen("p2", carrot=0.7), True, T0 + 1.1,
                               weight.event_id, weight.seq)
     assert len(items) == 1 and items[0].lines[0].sku == "CARROT-1KG"
@@ -50,7 +51,7 @@ def test_planogram_file_and_item_events_into_the_outbox(tmp_path: Path) -> None:
 
 
 def test_without_a_planogram_everything_is_unknown_until_the_hub_sends_one(tmp_path: Path) -> None:
-    step = ItemStep(config(tmp_path))  # type: ignore[arg-type]
+    step = ItemStep(config(tmp_path))
     first = step.weight_event(weight_event({"p3": -32.0}), None, None, T0 + 1.1)
     assert first[0].action == "unknown" and first[0].review_required
     step.on_planogram(planogram())
@@ -63,4 +64,4 @@ def test_a_bad_planogram_file_is_a_located_config_error(tmp_path: Path) -> None:
     path = tmp_path / "planogram.json"
     path.write_text(json.dumps({**DOCUMENT, "plates": {"p1": [{"sku": "NOPE"}]}}))
     with pytest.raises(ConfigError, match=r"planogram.json: planogram: plates.p1\[0\].sku: 'NOPE'"):
-        ItemStep(config(tmp_path, f'[fusion]\nplanogram = "{path}"\n'))  # type: ignore[arg-type]
+        ItemStep(config(tmp_path, f'[fusion]\nplanogram = "{path}"\n'))
