@@ -29,8 +29,9 @@ from edge.loadcell.protocol import sends_grams
 from edge.model import PlateReading, WeightEvent, WeightFrame
 from edge.weighing.board import BoardWatch
 from edge.weighing.calibration import Board, Calibration, ChannelCalibration, apply_fit, check_fit, fit_plate
-from edge.weighing.grouping import GroupingParams, clusters, decide, started_with
+from edge.weighing.grouping import clusters, decide, started_with
 from edge.weighing.hold import HeavyChangeHold
+from edge.weighing.params import detector_params, grouping_params
 from edge.weighing.plate import DetectorParams, PlateDetector, Segment, State
 from edge.weighing.status import BoardChange, PlateStatus, WeigherStatus
 from edge.weighing.store import CalibrationStore, default_counts_per_gram
@@ -63,10 +64,9 @@ class Weigher:
         self.serial_outages = 0
         self._board = BoardWatch()
         self._params: DetectorParams | None = None
-        self._grouping = self._grouping_params(1 / 80)
+        self._grouping = grouping_params(w, 1 / 80)
         self._hold = HeavyChangeHold(w.hold_above_g, w.hold_s, w.min_event_g)
         self._detectors: list[PlateDetector] = []
-        self._rate_times: list[float] = []
         self._held: list[WeightFrame] = []
         self.sample_period_s = math.nan
         self._closed_at: dict[int, float] = {}
@@ -100,41 +100,11 @@ class Weigher:
     def _start_detectors(self, period: float) -> None:
         w = self.config.weighing
         self.sample_period_s = period
-        window = max(w.settle_min_samples, round(w.settle_window_s / period))
-        params = DetectorParams(
-            window=window,
-            smooth_span=max(1, round(0.1 / period)),
-            min_event_g=w.min_event_g,
-            initial_noise_g=w.initial_noise_g,
-            noise_floor_g=w.noise_floor_g,
-            settle_sigmas=w.settle_sigmas,
-            settle_noise_ratio=w.settle_noise_ratio,
-            open_sigmas=w.open_sigmas,
-            open_fraction=w.open_fraction,
-            max_active_s=w.max_active_s,
-            zero_track_rate_g_per_s=w.zero_track_rate_g_per_s,
-            zero_track_band_g=w.zero_track_band_fraction * w.min_event_g,
-        )
-        self._params = params
+        self._params = params = detector_params(w, period)
         self._detectors = [PlateDetector(i, params) for i in range(len(self.plate_names))]
-        self._grouping = self._grouping_params(period)
+        self._grouping = grouping_params(w, period)
         self._outage_gap_s = max(OUTAGE_MIN_S, OUTAGE_SAMPLES * period)
-        log.info("weighing: %.1f samples/s, settle window %d samples", 1 / period, window)
-
-    def _grouping_params(self, period: float) -> GroupingParams:
-        w = self.config.weighing
-        return GroupingParams(
-            min_event_g=w.min_event_g,
-            onset_s=max(w.group_onset_s, 1.5 * period),
-            change_s=w.group_change_s,
-            wait_s=w.group_wait_s,
-            adjacent_only=w.group_adjacent_only,
-            noisy_sigma_g=w.noisy_sigma_g,
-            smooth_span=max(1, round(0.1 / period)),
-            profile_onset_s=w.group_profile_onset_s,
-            profile_same_g=w.group_profile_same_g,
-            profile_differ_g=w.group_profile_differ_g,
-        )
+        log.info("weighing: %.1f samples/s, settle window %d samples", 1 / period, params.window)
 
     def _rebuild_conversion(self) -> None:
         cal = self.calibration.channels
