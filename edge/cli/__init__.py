@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "camera": "edge.cli.camera_cmd:camera",
     "demo": "edge.cli.demo_cmd:demo",
     "planogram": "edge.cli.planogram_cmd:planogram",
+    "mqtt": "edge.cli.mqtt_cmd:mqtt",
 }
 
 
