@@ -19,9 +19,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from edge.config.outbox import OutboxSection
 from edge.errors import OutboxError
@@ -153,55 +154,45 @@ class Outbox:
 
     def _append_text(self, kind: str, text: str, produced_at: float) -> EnvelopeInfo:
         event_id = str(uuid.uuid4())
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._enforce_bounds()
-                    seq = counters.read_int(self._db, "next_seq")
-                    counters.write_int(self._db, "next_seq", seq + 1)
-                    self._db.execute(
-                        "INSERT INTO events (seq, event_id, kind, produced_at, body) VALUES (?, ?, ?, ?, ?)",
-                        (seq, event_id, kind, produced_at, text),
-                    )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    # SQLite may already have rolled back (disk full at COMMIT): keep the real error
-                    self._rollback_quietly()
-                    raise
-            except sqlite3.Error as exc:
-                self._write_failed(f"cannot store event: {exc}", exc)
-            self._depth += 1
-            self._failing = False
+        with self._lock, self._write("cannot store event"):
+            self._enforce_bounds()
+            seq = counters.read_int(self._db, "next_seq")
+            counters.write_int(self._db, "next_seq", seq + 1)
+            self._db.execute("INSERT INTO events (seq, event_id, kind, produced_at, body) VALUES (?, ?, ?, ?, ?)",
+                             (seq, event_id, kind, produced_at, text))
+        self._depth += 1
         return EnvelopeInfo(seq=seq, event_id=event_id, produced_at=produced_at)
 
     def _burn(self, count: int) -> None:
         """Skip `count` seqs and count them lost, so the hub sees a gap where the lost events were."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    seq = counters.read_int(self._db, "next_seq")
-                    counters.write_int(self._db, "next_seq", seq + count)
-                    total = counters.add_int(self._db, "lost", count)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._rollback_quietly()
-                    raise
-            except sqlite3.Error as exc:
-                self._write_failed(f"cannot record {count} lost event(s): {exc}", exc)
-            self._failing = False
+        with self._lock, self._write(f"cannot record {count} lost event(s)"):
+            seq = counters.read_int(self._db, "next_seq")
+            counters.write_int(self._db, "next_seq", seq + count)
+            total = counters.add_int(self._db, "lost", count)
         log.error("outbox: seq %d..%d skipped for %d lost event(s); %d lost in total", seq, seq + count - 1, count,
                   total)
         self.note_error(f"{count} event(s) lost (seq {seq}..{seq + count - 1} skipped)")
 
-    def _write_failed(self, what: str, exc: sqlite3.Error) -> NoReturn:
-        """Under the lock: remember the failure (in memory if the file cannot take it) and raise."""
-        self._failing = True
-        self._note_error_unlocked(what)
-        hint = ("free space on the disk that holds it (old captures, logs, snapshots); events wait in memory "
-                "meanwhile" if _disk_full(exc) else "check the disk and its free space")
-        raise OutboxError(f"outbox {self.path}: {what}; {hint}") from None
+    @contextmanager
+    def _write(self, what: str) -> Iterator[None]:
+        """Under the lock: one write transaction. On an SQLite error it is rolled back (unless SQLite did
+        already, as on a full disk at COMMIT, so the real error is kept), remembered (in memory if the
+        file cannot take it) and raised as OutboxError saying `what` failed and what to do."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback_quietly()
+                raise
+        except sqlite3.Error as exc:
+            self._failing = True
+            self._note_error_unlocked(f"{what}: {exc}")
+            hint = ("free space on the disk that holds it (old captures, logs, snapshots); events wait in "
+                    "memory meanwhile" if _disk_full(exc) else "check the disk and its free space")
+            raise OutboxError(f"outbox {self.path}: {what}: {exc}; {hint}") from None
+        self._failing = False
 
     def _enforce_bounds(self) -> None:
         """Inside the append transaction: expire by age, then make room (or refuse) by count."""
@@ -250,23 +241,17 @@ class Outbox:
         if not batch:
             return 0
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
+            with self._write("cannot remove delivered events"):
                 before = self._db.total_changes
                 self._db.executemany("DELETE FROM events WHERE seq = ? AND state = 'pending'", batch)
                 removed = self._db.total_changes - before
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback_quietly()
-                raise OutboxError(f"outbox {self.path}: cannot remove delivered events: {exc}") from None
             self._depth -= removed
         return removed
 
     def mark_rejected(self, seq: int, reason: str) -> None:
         """The broker refused this row: keep it (for export), stop sending it, count it."""
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
+            with self._write(f"cannot mark seq {seq} rejected"):
                 changed = self._db.execute(
                     "UPDATE events SET state = 'rejected', reason = ? WHERE seq = ? AND state = 'pending'",
                     (reason, seq),
@@ -274,22 +259,12 @@ class Outbox:
                 if changed:
                     counters.add_int(self._db, "rejected", 1)
                     counters.write_text(self._db, "last_error", f"seq {seq} rejected by broker: {reason}")
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback_quietly()
-                raise OutboxError(f"outbox {self.path}: cannot mark seq {seq} rejected: {exc}") from None
             self._depth -= changed
 
     def next_session(self) -> int:
         """Increment and return the persisted MQTT session number (one per connection)."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                value = counters.add_int(self._db, "session", 1)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback_quietly()
-                raise OutboxError(f"outbox {self.path}: cannot store the MQTT session counter: {exc}") from None
+        with self._lock, self._write("cannot store the MQTT session counter"):
+            value = counters.add_int(self._db, "session", 1)
         return value
 
     def note_error(self, message: str) -> None:
@@ -356,17 +331,12 @@ class Outbox:
     def restore(self, rows: Iterable[tuple[Any, ...]], values: dict[str, int]) -> None:
         """Salvage only (edge/outbox/salvage.py): put rows (ROW columns) and counters into this new file."""
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
+            with self._write("cannot write the salvaged events"):
                 self._db.executemany(
                     "INSERT INTO events (seq, event_id, kind, produced_at, body, state, reason) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
                 for key, value in values.items():
                     counters.write_int(self._db, key, value)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback_quietly()
-                raise OutboxError(f"outbox {self.path}: cannot write the salvaged events: {exc}") from None
             self._depth = int(self._db.execute("SELECT COUNT(*) FROM events WHERE state = 'pending'").fetchone()[0])
 
     def close(self) -> None:

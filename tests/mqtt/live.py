@@ -71,12 +71,3 @@ def send(port: int, topic: str, payload: bytes | str, retain: bool = False) -> N
 def records(watcher: HubWatcher, kind: str) -> list[HubRecord]:
     with watcher._changed:
         return [r for r in watcher.records if r.type == kind]
-
-
-def wait_until(predicate: Any, timeout: float = 10.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return bool(predicate())

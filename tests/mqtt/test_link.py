@@ -11,9 +11,10 @@ from typing import Any
 
 from edge.demo.publisher import weight_body
 from edge.mqtt.commands import CommandRegistry
-from tests.mqtt.live import ROOT, hub_watcher, live_node, records, send, wait_until
+from tests.mqtt.live import ROOT, hub_watcher, live_node, records, send
 from tests.mqtt.test_commands import GOOD_PLANOGRAM
 from tests.plugins.broker import Broker
+from tests.plugins.waiting import wait_until
 
 PLATES = ["p1", "p2"]
 
@@ -32,7 +33,7 @@ def test_events_and_every_payload_match_the_contract(tmp_path: Path, broker: Bro
             assert hub.wait_for(lambda t: t.unique_events >= 40, timeout=15)
             assert wait_until(lambda: records(hub, "stats"), timeout=5)
             assert wait_until(lambda: node.outbox.depth == 0, timeout=5)
-        assert wait_until(lambda: any(r.payload["state"] == "stopped" for r in records(hub, "status")))
+        assert wait_until(lambda: any(r.payload["state"] == "stopped" for r in records(hub, "status")), timeout=10)
     assert [r for r in hub.records if not r.valid] == []
     events = records(hub, "event")
     assert [r.payload["seq"] for r in events] == list(range(1, 41))  # production order, no overtaking
@@ -115,7 +116,7 @@ def test_commands_survive_fuzzing_and_answer_afterwards(tmp_path: Path, broker: 
     rng = random.Random(1234)
     with hub_watcher(broker.port, client_id="hub-cmd") as hub, live_node(tmp_path, broker.port,
                                                                          commands=commands) as node:
-        assert wait_until(lambda: node.link.connected)
+        assert wait_until(lambda: node.link.connected, timeout=10)
         time.sleep(0.2)
         sent = 0
         for _ in range(40):
@@ -151,12 +152,12 @@ def test_planogram_applied_persisted_refused_whole_and_restored(tmp_path: Path, 
     bad = json.dumps({**GOOD_PLANOGRAM, "version": 4, "plates": {"p1": [], "zz": []}})
     with hub_watcher(broker.port, client_id="hub-pg") as hub:
         with live_node(tmp_path, broker.port) as node:
-            assert wait_until(lambda: node.link.connected)
+            assert wait_until(lambda: node.link.connected, timeout=10)
             time.sleep(0.2)
             send(broker.port, f"{ROOT}/planogram", good, retain=True)
-            assert wait_until(lambda: len(records(hub, "resp")) >= 1)
+            assert wait_until(lambda: len(records(hub, "resp")) >= 1, timeout=10)
             send(broker.port, f"{ROOT}/planogram", bad, retain=True)
-            assert wait_until(lambda: len(records(hub, "resp")) >= 2)
+            assert wait_until(lambda: len(records(hub, "resp")) >= 2, timeout=10)
             assert [p.version for p in node.planograms] == [3]
         first, second = (r.payload for r in records(hub, "resp")[:2])
         assert first["ok"] and first["result"]["applied"] and first["command"] == "planogram"
@@ -165,7 +166,8 @@ def test_planogram_applied_persisted_refused_whole_and_restored(tmp_path: Path, 
         assert saved["version"] == 3  # the old one stays
         with live_node(tmp_path, broker.port) as restarted:
             assert [p.version for p in restarted.planograms] == [3]  # restored from state_dir at start
-            assert wait_until(lambda: len(records(hub, "resp")) >= 3)  # the retained bad one is refused again
+            # the retained bad one is refused again
+            assert wait_until(lambda: len(records(hub, "resp")) >= 3, timeout=10)
             assert not records(hub, "resp")[2].payload["ok"]
             assert [p.version for p in restarted.planograms] == [3]
 
@@ -173,13 +175,13 @@ def test_planogram_applied_persisted_refused_whole_and_restored(tmp_path: Path, 
 def test_live_weights_are_rate_limited_and_only_on_change(tmp_path: Path, broker: Broker) -> None:
     with hub_watcher(broker.port, client_id="hub-w") as hub, live_node(
             tmp_path, broker.port, mqtt={"weights_enabled": True, "weights_min_interval_s": 0.3}) as node:
-        assert wait_until(lambda: node.link.connected)
+        assert wait_until(lambda: node.link.connected, timeout=10)
         assert node.link.publish_weights({"p1": 100.04, "p2": None})
         assert not node.link.publish_weights({"p1": 100.0, "p2": None})  # same after rounding to 0.1 g
-        assert wait_until(lambda: len(records(hub, "weights")) == 1)
+        assert wait_until(lambda: len(records(hub, "weights")) == 1, timeout=10)
         for grams in range(10):  # a burst inside one interval collapses to its latest value
             node.link.publish_weights({"p1": 200.0 + grams, "p2": None})
-        assert wait_until(lambda: len(records(hub, "weights")) == 2)
+        assert wait_until(lambda: len(records(hub, "weights")) == 2, timeout=10)
         time.sleep(0.5)
     weights = records(hub, "weights")
     assert len(weights) == 2 and all(r.valid for r in weights)
@@ -192,7 +194,7 @@ def test_mqtt_311_delivers_and_announces(tmp_path: Path, broker: Broker) -> None
             for i in range(5):
                 node.outbox.append("weight", weight_body(i, PLATES), time.time())
             assert hub.wait_for(lambda t: t.unique_events >= 5, timeout=15)
-            assert wait_until(lambda: node.outbox.depth == 0)
-        assert wait_until(lambda: any(r.payload["state"] == "stopped" for r in records(hub, "status")))
+            assert wait_until(lambda: node.outbox.depth == 0, timeout=10)
+        assert wait_until(lambda: any(r.payload["state"] == "stopped" for r in records(hub, "status")), timeout=10)
     assert [r.payload["seq"] for r in records(hub, "event")] == [1, 2, 3, 4, 5]
     assert all(r.valid for r in hub.records) and records(hub, "birth")

@@ -13,9 +13,10 @@ import pytest
 from edge.demo.publisher import weight_body
 from edge.hub.watcher import HubWatcher, hub_section
 from tests.mqtt.certs import Pki, make_pki
-from tests.mqtt.live import live_node, records, wait_until
+from tests.mqtt.live import live_node, records
 from tests.mqtt.nodecfg import NODE, STORE
 from tests.plugins.broker import Broker, write_password_file
+from tests.plugins.waiting import wait_until
 
 ROOT = f"shelf/{STORE}/{NODE}"
 
@@ -63,7 +64,7 @@ def test_mutual_tls_with_password_and_acl_delivers(tmp_path: Path, mosquitto_fac
             for i in range(10):
                 node.outbox.append("weight", weight_body(i, ["p1", "p2"]), time.time())
             assert hub.wait_for(lambda t: t.unique_events >= 10, timeout=15), node.link.status()
-            assert wait_until(lambda: node.outbox.depth == 0)
+            assert wait_until(lambda: node.outbox.depth == 0, timeout=10)
     finally:
         hub.stop()
     assert [r.payload["seq"] for r in records(hub, "event")] == list(range(1, 11))
@@ -78,7 +79,7 @@ def test_wrong_ca_is_refused_with_a_clear_log_line(tmp_path: Path, mosquitto_fac
     with caplog.at_level(logging.WARNING, logger="edge.mqtt.link"), live_node(tmp_path, broker.port,
                                                                               **settings) as node:
         node.outbox.append("weight", weight_body(0, ["p1"]), time.time())
-        assert wait_until(lambda: node.link.status().connect_failures >= 2)
+        assert wait_until(lambda: node.link.status().connect_failures >= 2, timeout=10)
         assert not node.link.connected and node.outbox.depth == 1  # kept for later, not lost
     assert "certificate not trusted" in caplog.text and "[mqtt.tls] ca_file" in caplog.text
 
@@ -88,7 +89,7 @@ def test_wrong_password_is_refused_and_counted(tmp_path: Path, mosquitto_factory
     broker, pki = secure_broker(tmp_path, mosquitto_factory, NODE_ACL)
     with caplog.at_level(logging.ERROR, logger="edge.mqtt.link"), live_node(
             tmp_path, broker.port, **secure_settings(tmp_path, pki, password="wrong")) as node:
-        assert wait_until(lambda: node.link.status().connect_failures >= 2)
+        assert wait_until(lambda: node.link.status().connect_failures >= 2, timeout=10)
         assert not node.link.connected
     assert "refused the connection" in caplog.text and "username/password" in caplog.text
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from edge.mqtt import takeover as takeover_module
-from tests.mqtt.live import live_node, wait_until
+from tests.mqtt.live import live_node
 from tests.mqtt.nodecfg import NODE, STORE
 from tests.plugins.broker import Broker
+from tests.plugins.waiting import wait_until
 
 CLIENT_ID = f"shelf-{STORE}-{NODE}"
 
@@ -28,7 +29,8 @@ def test_a_second_node_with_the_same_client_id_is_named_and_backed_off(
     (tmp_path / "b").mkdir()
     with live_node(tmp_path / "a", broker.port) as first, live_node(tmp_path / "b", broker.port) as second:
         nodes = [first, second]
-        assert wait_until(lambda: any(n.link.status().takeovers for n in nodes)), [n.link.status() for n in nodes]
+        assert wait_until(lambda: any(n.link.status().takeovers for n in nodes), timeout=10), [
+            n.link.status() for n in nodes]
         noticed_at = time.monotonic()
         (backing_off,) = [n for n in nodes if n.link.status().takeovers][:1]
         before = backing_off.link.status()
@@ -50,7 +52,7 @@ def test_a_clean_stop_disconnect_is_info_without_hints(tmp_path: Path, broker: B
                                                         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="edge.mqtt.link")
     with live_node(tmp_path, broker.port) as node:
-        assert wait_until(lambda: node.link.connected)
+        assert wait_until(lambda: node.link.connected, timeout=10)
     stopping = [r for r in caplog.records if "disconnected" in r.getMessage()]
     assert stopping and all(r.levelno == logging.INFO for r in stopping), [r.getMessage() for r in stopping]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "edge.mqtt.link"]

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from edge.demo.publisher import weight_body
 from edge.outbox import Outbox
-from tests.mqtt.live import hub_watcher, live_node, records, wait_until
+from tests.mqtt.live import hub_watcher, live_node, records
 from tests.plugins.broker import Broker
 from tests.plugins.disk import fill
+from tests.plugins.waiting import wait_until
 
 
 def test_refused_events_wait_in_memory_and_are_stored_in_order_when_space_frees(small_disk: Path) -> None:
