@@ -10,7 +10,9 @@ from pathlib import Path
 
 from edge.demo.publisher import weight_body
 from tests.mqtt.live import live_node, send
+from tests.mqtt.nodecfg import write_config
 from tests.plugins.broker import Broker
+from tests.plugins.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,3 +46,23 @@ def test_hub_watch_exits_1_on_contract_violations(tmp_path: Path, broker: Broker
     stdout, stderr = watch.communicate(timeout=20)
     assert watch.returncode == 1
     assert "INVALID event" in stdout and "contract problem" in stderr
+
+
+def test_hub_watch_takes_the_broker_from_a_node_config_with_options_overriding(tmp_path: Path,
+                                                                              broker: Broker) -> None:
+    config = write_config(tmp_path, 1, name="elsewhere.toml")  # port 1: only the --port override can work
+    with live_node(tmp_path, broker.port) as node:
+        assert wait_until(lambda: node.link.connected, timeout=10)
+        watch = subprocess.run(
+            [sys.executable, "-m", "edge", "hub", "watch", "--config", str(config), "--port", str(broker.port),
+             "--duration", "3", "--json", "--client-id", "cli-hub-3"],
+            cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert watch.returncode == 0, watch.stderr
+    kinds = {json.loads(line).get("type") for line in watch.stdout.splitlines()}
+    assert {"status", "birth"} <= kinds  # the retained ones, through the section built from --config
+
+
+def test_hub_watch_names_a_bad_option_value(tmp_path: Path) -> None:
+    bad = subprocess.run([sys.executable, "-m", "edge", "hub", "watch", "--prefix", "a/b", "--duration", "1"],
+                         cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "topic_prefix" in bad.stderr and "Traceback" not in bad.stderr
