@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "demo": "edge.cli.demo_cmd:demo",
     "planogram": "edge.cli.planogram_cmd:planogram",
     "mqtt": "edge.cli.mqtt_cmd:mqtt",
+    "provision": "edge.cli.provision_cmd:provision",
 }
 
 
