@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import signal
@@ -94,10 +95,18 @@ def watch(section: MqttSection, store: str | None, out: Path | None, as_json: bo
             fail(f"cannot open {out}: {exc.strerror or exc}; choose another --out path")
 
     def on_record(record: HubRecord) -> None:
+        nonlocal sink
         line = json.dumps(record.to_json(), separators=(",", ":"), default=str)
         if sink is not None:
-            sink.write(line + "\n")
-            sink.flush()
+            try:
+                sink.write(line + "\n")
+                sink.flush()
+            except OSError as exc:  # a full disk must not stop the watcher (the paho thread calls this)
+                click.echo(f"shelf-node: cannot write {out}: {exc.strerror or exc}; --out stopped, watching "
+                           f"goes on", err=True)
+                with contextlib.suppress(OSError):  # closing flushes again; the failure is reported above
+                    sink.close()
+                sink = None
         click.echo(line if as_json else human_line(record))
 
     try:

@@ -30,7 +30,8 @@ def _open(config_path: Path) -> tuple[Outbox, str, str]:
 
 
 def _render_status(status: dict[str, Any]) -> str:
-    return table(["field", "value"], list(status.items()))
+    rows = [[key, ("yes" if value else "no") if isinstance(value, bool) else value] for key, value in status.items()]
+    return table(["field", "value"], rows)
 
 
 @click.group(invoke_without_command=True)

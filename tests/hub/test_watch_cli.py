@@ -12,6 +12,7 @@ from edge.demo.publisher import weight_body
 from tests.mqtt.live import live_node, send
 from tests.mqtt.nodecfg import write_config
 from tests.plugins.broker import Broker
+from tests.plugins.disk import fill
 from tests.plugins.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,3 +67,23 @@ def test_hub_watch_names_a_bad_option_value(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "edge", "hub", "watch", "--prefix", "a/b", "--duration", "1"],
                          cwd=REPO, capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and "topic_prefix" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_hub_watch_goes_on_when_its_out_file_hits_a_full_disk(tmp_path: Path, broker: Broker,
+                                                              small_disk: Path) -> None:
+    fill(small_disk)
+    with live_node(tmp_path, broker.port) as node:
+        assert wait_until(lambda: node.link.connected, timeout=10)
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "edge", "hub", "watch", "--port", str(broker.port), "--count", "2", "--json",
+             "--out", str(small_disk / "events.jsonl"), "--duration", "30", "--client-id", "cli-hub-4"],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert watch.stdout is not None
+        seen = [json.loads(watch.stdout.readline())]  # the retained status: it has subscribed
+        for i in range(2):
+            node.outbox.append("weight", weight_body(i, ["p1"]), time.time())
+        stdout, stderr = watch.communicate(timeout=40)
+    seen += [json.loads(line) for line in stdout.splitlines()]
+    assert watch.returncode == 0, stderr
+    assert "cannot write" in stderr and "watching goes on" in stderr and "Traceback" not in stderr
+    assert sum(record.get("type") == "event" for record in seen) == 2
