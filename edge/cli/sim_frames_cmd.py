@@ -1,0 +1,187 @@
+"""The rendered camera on the command line: `shelf-node sim frames`, and the `--frames DIR` options of
+`sim capture` (offline, next to the capture) and `sim run` (live, at the scenario's pace).
+Registered on the `sim` group by edge/cli/sim_cmd.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from edge.cli.common import fail
+
+if TYPE_CHECKING:
+    from edge.config import NodeConfig
+    from edge.sim.camera import LiveFrames, RenderedCamera
+    from edge.sim.pty_shelf import PtyShelf
+    from edge.sim.scenario import Scenario
+    from edge.sim.truth import TruthRecord
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def frames_options(func: F) -> F:
+    """--frames DIR, --images DIR, --photos: shared by sim frames / capture / run."""
+    func = click.option(
+        "--photos",
+        type=click.Choice(["held_out", "measure", "all"]),
+        default="held_out",
+        show_default=True,
+        help="Which half of the photos to composite (measure: tunes the renderer; held_out: what "
+        "figures are reported on; all: demos).",
+    )(func)
+    func = click.option(
+        "--images",
+        "images_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Product photo directory (default ../shared/images); 'none' paints plain packs.",
+    )(func)
+    return click.option(
+        "--frames",
+        "frames_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Also render the camera's frames here as <unix ms>.jpg (a [camera] source).",
+    )(func)
+
+
+def rendered_camera(
+    scenario: Scenario,
+    truth: Sequence[TruthRecord],
+    plate_names: Sequence[str],
+    config: NodeConfig | None,
+    images_dir: Path | None,
+    photos: str,
+    fps: float = 10.0,
+    idle_fps: float = 1.0,
+) -> RenderedCamera:
+    from edge.errors import CameraError
+    from edge.sim.camera import camera_for
+    from edge.sim.camera.photos import DEFAULT_IMAGES
+
+    images = None if images_dir is not None and str(images_dir) == "none" else (images_dir or DEFAULT_IMAGES)
+    plates: Sequence[Any] = list(config.plates) if config is not None else list(plate_names)
+    try:
+        return camera_for(scenario, truth, plates, images, photos, fps, idle_fps)  # type: ignore[arg-type]
+    except CameraError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(f"cannot render the camera: {exc}")
+
+
+def write_capture_frames(camera: RenderedCamera, directory: Path, t0: float, t1: float) -> str:
+    """Offline frames for [t0, t1]; the one summary line to print."""
+    from edge.errors import CameraError
+    from edge.sim.camera import write_frames
+
+    try:
+        written = write_frames(camera, directory, t0, t1)
+    except CameraError as exc:
+        fail(str(exc))
+    return f"{directory}: {written.frames} frames, {written.bytes / 1e6:.1f} MB"
+
+
+def start_live_frames(
+    shelf: PtyShelf,
+    scenario: Scenario,
+    directory: Path,
+    config: NodeConfig | None,
+    images_dir: Path | None,
+    photos: str,
+) -> LiveFrames:
+    """Frames of a live shelf, on its wall clock (the truth shifted by its start time and speed)."""
+    from edge.errors import CameraError
+    from edge.sim.camera import LiveFrames
+
+    truth = [r.shifted(shelf.start_time, shelf.speed) for r in shelf.sim.truth]
+    camera = rendered_camera(scenario, truth, shelf.sim.layout.plate_names(), config, images_dir, photos)
+    until = shelf.start_time + scenario.end_s() / shelf.speed
+    try:
+        return LiveFrames(camera, directory, until).start()
+    except CameraError as exc:
+        fail(str(exc))
+
+
+@click.command("frames")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Node config: its plates (and their roi, if every plate has one) make the view.",
+)
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario TOML; default: generated from --seed.",
+)
+@click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
+@click.option("--interactions", type=click.IntRange(1), default=None, help="Generate this many pick/put/restock.")
+@click.option("--duration", type=click.FloatRange(1), default=None, help="Or generate this many seconds.")
+@click.option("--mixed", is_flag=True, help="The fusion benchmark's kind of shelf (as sim capture --mixed).")
+@click.option("--start-time", type=float, default=None, help="Unix time of scenario second 0 (default: sim capture's).")
+@click.option("--fps", type=click.FloatRange(0.1, 60), default=10.0, show_default=True, help="Rate while hands move.")
+@click.option("--idle-fps", type=click.FloatRange(0.1, 60), default=1.0, show_default=True, help="Rate otherwise.")
+@click.option(
+    "--images",
+    "images_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Product photo directory (default ../shared/images); 'none' paints plain packs.",
+)
+@click.option(
+    "--photos",
+    type=click.Choice(["held_out", "measure", "all"]),
+    default="held_out",
+    show_default=True,
+    help="Which half of the photos to composite (measure tunes the renderer; held_out is reported).",
+)
+@click.option("--print-roi", is_flag=True, help="Print the plates' roi lines for the node config, then exit.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Frame directory (<unix ms>.jpg), e.g. beside the capture of the same scenario.",
+)
+def frames(
+    config_path: Path | None,
+    scenario_path: Path | None,
+    seed: int | None,
+    interactions: int | None,
+    duration: float | None,
+    mixed: bool,
+    start_time: float | None,
+    fps: float,
+    idle_fps: float,
+    images_dir: Path | None,
+    photos: str,
+    print_roi: bool,
+    out_dir: Path,
+) -> None:
+    """Render the shelf camera's frames of a scenario: the same seed and options as `sim capture` give
+    the frames of that capture (same clock), byte-identical every time."""
+    from edge.cli.common import load_or_fail
+    from edge.cli.sim_cmd import _scenario_and_layout
+    from edge.sim.engine import Simulation
+    from edge.sim.offline import DEFAULT_START
+
+    if fps < idle_fps:
+        fail(f"--fps ({fps:g}) must be at least --idle-fps ({idle_fps:g})")
+    if scenario_path is None and interactions is None and duration is None:
+        interactions = 100 if mixed else None
+        duration = None if mixed else 120.0
+    scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration, interactions, mixed)
+    config = load_or_fail(config_path) if config_path else None
+    start = start_time if start_time is not None else DEFAULT_START
+    truth = [r.shifted(start) for r in Simulation(scenario, layout, 10.0).truth]
+    camera = rendered_camera(scenario, truth, layout.plate_names(), config, images_dir, photos, fps, idle_fps)
+    if print_roi:
+        click.echo(camera.view.roi_lines())
+        return
+    click.echo(write_capture_frames(camera, out_dir, start, start + scenario.end_s()))
