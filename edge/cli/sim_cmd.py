@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from edge.cli.common import fail, load_or_fail
+from edge.cli.sim_frames_cmd import frames, frames_options, rendered_camera, start_live_frames, write_capture_frames
 
 if TYPE_CHECKING:
     from edge.config import NodeConfig
@@ -49,6 +50,9 @@ def sim() -> None:
     """Simulated shelf microcontroller: a pty playing the MCU, or offline captures with ground truth."""
 
 
+sim.add_command(frames)  # the rendered camera (edge/cli/sim_frames_cmd.py)
+
+
 @sim.command("run")
 @_config
 @_scenario
@@ -66,6 +70,7 @@ def sim() -> None:
 )
 @click.option("--speed", type=click.FloatRange(0.01, 1000), default=1.0, show_default=True, help="x real time.")
 @click.option("--interactive", is_flag=True, help="Read pick/put/unplug/replug/status commands from stdin.")
+@frames_options
 def run(
     config_path: Path | None,
     scenario_path: Path | None,
@@ -77,6 +82,9 @@ def run(
     truth_path: Path | None,
     speed: float,
     interactive: bool,
+    frames_dir: Path | None,
+    images_dir: Path | None,
+    photos: str,
 ) -> None:
     """Play a scenario on a pty; prints the pty path (and link) on the first line, runs until Ctrl-C or the end.
 
@@ -95,6 +103,7 @@ def run(
         shelf.start()
     except OSError as exc:
         fail(f"cannot start the simulated shelf: {exc}; check that the --link and --truth directories exist")
+    live = start_live_frames(shelf, scenario, frames_dir, config, images_dir, photos) if frames_dir else None
     click.echo(f"{shelf.slave_path}" + (f" {link}" if link else ""))
     sys.stdout.flush()
     signal.signal(signal.SIGTERM, lambda *_: shelf.request_stop())
@@ -107,6 +116,8 @@ def run(
         pass
     finally:
         shelf.stop()
+        if live is not None:
+            live.stop()
     click.echo(
         f"sent {shelf.lines_sent} lines, lost {shelf.lines_lost}, answered {shelf.queries_answered} queries", err=True
     )
@@ -152,6 +163,7 @@ def _console(shelf: PtyShelf) -> None:
 )
 @_mixed
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
+@frames_options
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def capture(
     config_path: Path | None,
@@ -166,6 +178,9 @@ def capture(
     planogram_out: Path | None,
     mixed: bool,
     as_json: bool,
+    frames_dir: Path | None,
+    images_dir: Path | None,
+    photos: str,
     out: Path,
 ) -> None:
     """Write OUT (capture file) and --truth (JSON lines) as fast as the CPU allows."""
@@ -194,6 +209,10 @@ def capture(
             planogram_out.write_text(json.dumps(planogram_document(scenario), indent=1) + "\n", encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {out}, {truth_path} or the planogram: {exc}")
+    if frames_dir is not None:  # the rendered camera's frames of this capture, on its clock
+        start = start_time or DEFAULT_START
+        camera = rendered_camera(scenario, result.truth, layout.plate_names(), config, images_dir, photos)
+        click.echo(write_capture_frames(camera, frames_dir, start, start + result.duration_s))
     counts: dict[str, int] = {}
     for record in result.truth:
         counts[record.kind] = counts.get(record.kind, 0) + 1
