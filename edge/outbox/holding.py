@@ -44,6 +44,7 @@ class Holding:
         self.retry_s = retry_s
         self._queue: deque[Held | None] = deque()  # None: a lost event's place (its seq is burned there)
         self._burn_first = 0  # lost events older than everything queued
+        self._markers = 0  # None entries in the queue; kept as counts so status() never iterates the deque
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = False
@@ -51,12 +52,12 @@ class Holding:
 
     @property
     def held(self) -> int:
-        return sum(1 for entry in self._queue if entry is not None)
+        return len(self._queue) - self._markers
 
     @property
     def unrecorded_losses(self) -> int:
         """Lost events whose seqs are not burned in the file yet."""
-        return self._burn_first + sum(1 for entry in self._queue if entry is None)
+        return self._burn_first + self._markers
 
     @property
     def empty(self) -> bool:
@@ -69,8 +70,10 @@ class Holding:
                 log.error("outbox refused an event: %s; holding events in memory (up to %d) and retrying every "
                           "%g s", refusal, self.max_held, self.retry_s)
             self._queue.append(entry)
+            self._markers += entry is None
             while len(self._queue) > self.max_held:
                 dropped = self._queue.popleft()
+                self._markers -= dropped is None
                 self._burn_first += 1
                 if dropped is not None:
                     log.error("event LOST: %d events already held in memory while the outbox refuses writes; "
@@ -94,6 +97,7 @@ class Holding:
                         self._store(entry)
                         stored += 1
                     self._queue.popleft()
+                    self._markers -= entry is None
             except OutboxError as exc:
                 log.debug("outbox still refuses writes: %s", exc)
                 return False

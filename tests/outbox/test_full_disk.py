@@ -81,3 +81,20 @@ def test_the_hub_sees_the_gap_and_stats_and_birth_say_lost(small_disk: Path, bro
     (state,) = hub.tracker.nodes.values()
     assert (state.first_seq, state.last_seq, state.missing) == (1, 3, {2})  # the gap where the lost event was
     assert all(r.valid for r in hub.records), [r.problems for r in hub.records if not r.valid]
+
+
+def test_a_body_that_is_not_json_is_lost_at_its_place_among_held_events(small_disk: Path) -> None:
+    box = Outbox(small_disk / "outbox.sqlite3")
+    try:
+        box.submit("weight", weight_body(0, ["p1"]), 0.0)
+        ballast = fill(small_disk)
+        assert box.submit("weight", weight_body(1, ["p1"]), 1.0) is None
+        assert box.submit("weight", {"bad": float("nan")}, 2.0) is None  # never storable
+        assert box.submit("weight", weight_body(3, ["p1"]), 3.0) is None
+        assert (box.status().held, box.status().lost) == (2, 1)
+        ballast.unlink()
+        assert wait_until(lambda: box.status().held == 0, timeout=10), box.status()
+        assert [(r.seq, r.produced_at) for r in box.pending_after(0, 10)] == [(1, 0.0), (2, 1.0), (4, 3.0)]
+        assert box.status().lost == 1 and box.status().healthy
+    finally:
+        box.close()
