@@ -18,6 +18,8 @@ from edge.mqtt.validation import parse_json, planogram_problems, problems
 log = logging.getLogger(__name__)
 
 SEEN_IDS_PER_NODE = 200_000
+# A gap wider than this is counted, not tracked seq by seq: one event with seq 10**12 must not fill memory.
+MAX_TRACKED_GAP = 100_000
 # last topic level(s) -> schema name; resp/<name> is handled separately
 TOPIC_SCHEMAS = {"status": "status", "birth": "birth", "events": "event", "stats": "stats", "weights": "weights",
                  "planogram": "planogram"}
@@ -55,6 +57,7 @@ class NodeState:
     first_seq: int | None = None
     last_seq: int | None = None
     missing: set[int] = field(default_factory=set)
+    missing_untracked: int = 0  # seqs in gaps wider than MAX_TRACKED_GAP
     plates: list[str] | None = None  # from the node's birth; a planogram is checked against them
     _seen: set[str] = field(default_factory=set, repr=False)
     _seen_order: deque[str] = field(default_factory=deque, repr=False)
@@ -73,7 +76,8 @@ class NodeState:
         return {"store": self.store, "node": self.node, "state": self.state, "session": self.session,
                 "events": self.events, "duplicates": self.duplicates, "historical": self.historical,
                 "invalid": self.invalid, "late_wills": self.late_wills, "first_seq": self.first_seq,
-                "last_seq": self.last_seq, "missing": sorted(self.missing)[:1000], "missing_count": len(self.missing)}
+                "last_seq": self.last_seq, "missing": sorted(self.missing)[:1000],
+                "missing_count": len(self.missing) + self.missing_untracked}
 
 
 class HubTracker:
@@ -129,7 +133,12 @@ class HubTracker:
         if state.last_seq is None:
             state.first_seq = state.last_seq = seq
         elif seq > state.last_seq:
-            if seq > state.last_seq + 1:
+            gap = seq - state.last_seq - 1
+            if gap > MAX_TRACKED_GAP:
+                state.missing_untracked += gap
+                record.note = (f"gap: seq {state.last_seq + 1}..{seq - 1} not received ({gap} seqs: too many to "
+                               f"track one by one; late ones will not fill it)")
+            elif gap > 0:
                 state.missing.update(range(state.last_seq + 1, seq))
                 record.note = f"gap: seq {state.last_seq + 1}..{seq - 1} not received (yet)"
             state.last_seq = seq
@@ -151,4 +160,4 @@ class HubTracker:
         return {"unique_events": self.unique_events, "nodes": [n.summary() for n in self.nodes.values()]}
 
     def violations(self) -> int:
-        return sum(n.invalid + len(n.missing) for n in self.nodes.values())
+        return sum(n.invalid + len(n.missing) + n.missing_untracked for n in self.nodes.values())

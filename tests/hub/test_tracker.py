@@ -72,3 +72,14 @@ def test_a_planogram_is_checked_against_the_plates_the_node_announced() -> None:
     assert feed(tracker, "birth", birth).valid
     wrong_plate = feed(tracker, "planogram", PLANOGRAM)
     assert not wrong_plate.valid and any("p1" in p and "do not exist" in p for p in wrong_plate.problems)
+
+
+def test_a_huge_seq_jump_is_counted_not_tracked_one_by_one() -> None:
+    """An absurd seq (a hostile or broken node) must not make the hub allocate a set of 10**12 seqs."""
+    tracker = HubTracker()
+    feed(tracker, "events", event(1))
+    absurd = {**event(2), "seq": 10**12}
+    record = feed(tracker, "events", absurd)
+    node = tracker.nodes[("s1", "n1")]
+    assert "too many to track" in record.note and node.missing == set()
+    assert node.summary()["missing_count"] == 10**12 - 2 and tracker.violations() == 10**12 - 2
