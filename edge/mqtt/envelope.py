@@ -8,11 +8,15 @@ backlog replay after an outage); `event_id`, `seq`, `ts` and `body` never change
 from __future__ import annotations
 
 import json
+import logging
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from edge.outbox.store import OutboxRow
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SCHEMA_NAMES = ("event", "status", "birth", "stats", "resp", "weights", "planogram")
@@ -66,4 +70,23 @@ def response_payload(transaction: str | int | None, command: str, result: dict[s
 
 
 def encode(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), allow_nan=False, default=str).encode()
+    """Strict JSON. A NaN or infinity that a part put into stats or a response becomes null (and is logged
+    with its place) rather than an exception that would drop the connection or the response."""
+    try:
+        return json.dumps(payload, separators=(",", ":"), allow_nan=False, default=str).encode()
+    except ValueError:
+        places: list[str] = []
+        cleaned = _finite(payload, "", places)
+        log.warning("non-finite number(s) sent as null at %s", ", ".join(places[:10]) or "?")
+        return json.dumps(cleaned, separators=(",", ":"), allow_nan=False, default=str).encode()
+
+
+def _finite(value: Any, where: str, places: list[str]) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        places.append(where or "<root>")
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v, f"{where}/{k}", places) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v, f"{where}/{i}", places) for i, v in enumerate(value)]
+    return value

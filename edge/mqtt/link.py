@@ -9,6 +9,7 @@ Each connection gets a new persisted session number, announced in `status` and i
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -117,7 +118,8 @@ class MqttLink:
         """Queue live plate weights (QoS 0); sent only when changed and at most every weights_min_interval_s."""
         if not self.section.weights_enabled:
             return False
-        rounded = {name: None if grams is None else round(grams, 1) for name, grams in plates.items()}
+        rounded = {name: None if grams is None or not math.isfinite(grams) else round(grams, 1)
+                   for name, grams in plates.items()}
         with self._lock:
             if rounded == self._weights_last or rounded == self._weights_pending:
                 return False
