@@ -133,7 +133,7 @@ class Layer:
             _add_shifted(acc_rgb, premultiplied, sx, sy)
             _add_shifted(acc_alpha, self.alpha, sx, sy)
         acc_alpha /= steps
-        self.rgb = acc_rgb / steps / np.maximum(acc_alpha, 1e-6)[..., None]
+        self.rgb = (acc_rgb / steps / np.maximum(acc_alpha, 1e-6)[..., None]).astype(np.float32)
         self.alpha = acc_alpha
 
     def onto(self, image: Float) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from edge.sim.catalogue import STORE
-from edge.sim.scenario import Action, Item, Scenario, Slot
+from edge.sim.scenario import Action, ActionKind, Item, Scenario, Slot
 
 PLATES = ("p1", "p2", "p3", "p4")
 
@@ -34,7 +34,7 @@ def label_tour(seed: int, skus: Sequence[str], per_sku: int, items: Sequence[Ite
     t = 2.0
     for round_ in range(per_sku):
         for sku in skus:
-            kind = "pick" if round_ % 2 == 0 else "put"
+            kind: ActionKind = "pick" if round_ % 2 == 0 else "put"
             actions.append(Action(at=round(t, 3), kind=kind, plate=home[sku], sku=sku))
             t += float(rng.uniform(6.0, 8.0))
     return Scenario(
