@@ -10,6 +10,7 @@ import pytest
 from edge.config.outbox import OutboxSection
 from edge.errors import OutboxError
 from edge.outbox import Outbox
+from tests.plugins.waiting import wait_until
 
 
 def body(i: int) -> dict[str, object]:
@@ -70,6 +71,18 @@ def test_full_outbox_refuses_with_clear_error_by_default(tmp_path: Path) -> None
     assert [r.seq for r in box.pending_after(0, 10)] == [1, 2, 3]
     assert box.mark_delivered([1]) == 1  # once something is delivered there is room again
     assert box.append("weight", body(3), 3.0).seq == 4
+
+
+def test_an_event_beyond_max_events_waits_in_memory_until_delivery_makes_room(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite3", OutboxSection(max_events=2))
+    try:
+        assert [box.submit("weight", body(i), float(i)) is not None for i in range(3)] == [True, True, False]
+        assert (box.status().held, box.status().healthy, box.status().lost) == (1, False, 0)
+        box.mark_delivered([1])
+        assert wait_until(lambda: box.status().held == 0, timeout=10)
+        assert [r.seq for r in box.pending_after(0, 10)] == [2, 3] and box.status().healthy
+    finally:
+        box.close()
 
 
 def test_drop_oldest_drops_and_counts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
