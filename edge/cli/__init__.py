@@ -30,6 +30,12 @@ COMMANDS: dict[str, str] = {
     "planogram": "edge.cli.planogram_cmd:planogram",
     "mqtt": "edge.cli.mqtt_cmd:mqtt",
     "provision": "edge.cli.provision_cmd:provision",
+    "status": "edge.cli.status_cmd:status",
+    "weights": "edge.cli.status_cmd:weights",
+    "tare": "edge.cli.scale_cmd:tare",
+    "calibrate": "edge.cli.scale_cmd:calibrate",
+    "events": "edge.cli.events_cmd:events",
+    "maintenance": "edge.cli.maintenance_cmd:maintenance",
 }
 
 

@@ -1,0 +1,86 @@
+"""The control socket's commands for a running node, each bound to the narrow collaborator it reads or
+acts on (callables returning the parts' own status records), so the node wires them in one call and a
+test wires them to real parts without a Node:
+
+    status       everything at a glance (NodeReport)                      read-only
+    events       {"n": 10, "after": 0}: the latest weight and item events  read-only
+    maintenance  {"on": true|false} or {} for the current mode             changes state (when "on" given)
+    + the node's own commands (tare, calibrate, weights, ...) through `commands.register(table)`
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from edge.control.handlers import Handler, HandlerTable
+from edge.control.report import Health, NodeReport, RecentEvents, Record
+from edge.errors import CommandError
+
+
+class Registers(Protocol):
+    """A command set that registers itself (edge.node.commands.NodeCommands)."""
+
+    def register(self, registry: Any) -> None: ...
+
+
+class Switch(Protocol):
+    """edge.gpio.maintenance.MaintenanceMode"""
+
+    @property
+    def on(self) -> bool: ...
+    def set(self, on: bool, by: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NodeParts:
+    """Where each section of the status comes from. Only `node`, `version` and `parts` are required."""
+
+    node: str
+    version: str
+    parts: Callable[[], Record]  # Node.status
+    health: Callable[[], Health]
+    mqtt: Callable[[], Record] | None = None  # MqttLink.status
+    outbox: Callable[[], Record] | None = None  # Outbox.status
+    host: Callable[[], dict[str, Any]] | None = None  # HostStats.sample
+    planogram: Callable[[], dict[str, Any] | None] | None = None
+    gpio: Callable[[], Record] | None = None  # StatusPanel.status
+    maintenance: Switch | None = None
+    recent: RecentEvents = field(default_factory=RecentEvents)
+    started: float = field(default_factory=time.monotonic)
+
+
+def node_handlers(parts: NodeParts, commands: Registers | None = None) -> HandlerTable:
+    table = HandlerTable()
+    if commands is not None:
+        commands.register(table)
+    table.add("status", Handler(lambda args: report(parts), description="Everything at a glance."))
+    table.add("events", Handler(parts.recent.handler, params=("n", "after"),
+                                description="The latest weight and item events, oldest first."))
+    if parts.maintenance is not None:
+        table.add("maintenance", Handler(lambda args: _maintenance(parts, args), changes_state=True,
+                                         params=("on",), description="Restock mode: {'on': true|false}."))
+    return table
+
+
+def report(parts: NodeParts) -> NodeReport:
+    def read(source: Callable[[], Any] | None) -> Any:
+        return None if source is None else source()
+
+    return NodeReport(
+        node=parts.node, software_version=parts.version, uptime_s=time.monotonic() - parts.started,
+        health=parts.health(), parts=parts.parts(), mqtt=read(parts.mqtt), outbox=read(parts.outbox),
+        host=read(parts.host) or {}, planogram=read(parts.planogram), gpio=read(parts.gpio),
+        maintenance=bool(parts.maintenance and parts.maintenance.on), recent_events=tuple(parts.recent.tail(10)),
+    )
+
+
+def _maintenance(parts: NodeParts, args: dict[str, Any]) -> dict[str, Any]:
+    assert parts.maintenance is not None
+    if "on" in args:
+        if not isinstance(args["on"], bool):
+            raise CommandError(f"args.on must be true or false, got {args['on']!r}")
+        parts.maintenance.set(args["on"], by="control socket")
+    return {"maintenance": parts.maintenance.on}
