@@ -189,10 +189,16 @@ class Outbox:
         except sqlite3.Error as exc:
             self._failing = True
             self._note_error_unlocked(f"{what}: {exc}")
-            hint = ("free space on the disk that holds it (old captures, logs, snapshots); events wait in "
-                    "memory meanwhile" if _disk_full(exc) else "check the disk and its free space")
-            raise OutboxError(f"outbox {self.path}: {what}: {exc}; {hint}") from None
+            raise OutboxError(f"outbox {self.path}: {what}: {exc}; {_hint(exc)}") from None
         self._failing = False
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """Under the lock: an SQLite error while reading becomes an OutboxError that says what to do."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise OutboxError(f"outbox {self.path}: {what}: {exc}; {_hint(exc)}") from None
 
     def _enforce_bounds(self) -> None:
         """Inside the append transaction: expire by age, then make room (or refuse) by count."""
@@ -228,7 +234,7 @@ class Outbox:
 
     def pending_after(self, seq: int, limit: int) -> list[OutboxRow]:
         """Pending rows with seq > `seq`, oldest first."""
-        with self._lock:
+        with self._lock, self._reading("cannot read pending events"):
             rows = self._db.execute(
                 "SELECT seq, event_id, kind, produced_at, body FROM events "
                 "WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?", (seq, limit)
@@ -294,7 +300,7 @@ class Outbox:
 
     def status(self) -> OutboxStatus:
         """Depth, oldest age, counters, what waits in memory, and the last error."""
-        with self._lock:
+        with self._lock, self._reading("cannot read its counters"):
             oldest = self._db.execute(
                 "SELECT MIN(seq), MIN(produced_at) FROM events WHERE state = 'pending'").fetchone()
             rejected_now = self._db.execute("SELECT COUNT(*) FROM events WHERE state = 'rejected'").fetchone()[0]
@@ -320,7 +326,7 @@ class Outbox:
     def iter_rows(self, include_rejected: bool = True) -> Iterator[OutboxRow]:
         """Every stored row, oldest first (pending, and rejected ones unless excluded)."""
         states = ("pending", "rejected") if include_rejected else ("pending",)
-        with self._lock:
+        with self._lock, self._reading("cannot read its events"):
             rows = self._db.execute(
                 f"SELECT seq, event_id, kind, produced_at, body, state, reason FROM events "
                 f"WHERE state IN ({','.join('?' * len(states))}) ORDER BY seq", states
@@ -353,5 +359,11 @@ def _encode(kind: str, body: dict[str, Any]) -> str:
         raise OutboxError(f"outbox: event body of kind {kind!r} is not JSON-serialisable: {exc}") from None
 
 
-def _disk_full(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc)
+def _hint(exc: sqlite3.Error) -> str:
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc):
+        return ("free space on the disk that holds it (old captures, logs, snapshots); events wait in memory "
+                "meanwhile")
+    if is_corruption(exc):
+        return ("the file is corrupt: restart the node (it salvages a corrupt outbox at start) or stop it and "
+                "run 'shelf-node outbox salvage'")
+    return "check the disk and its free space"
