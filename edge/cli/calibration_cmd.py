@@ -34,6 +34,10 @@ def _load(config: NodeConfig, store: CalibrationStore) -> Calibration:
 
 
 def _refuse_while_the_daemon_runs(config: NodeConfig) -> None:
+    """Also refuse a state directory that does not exist: a mistyped config would grow a new tree."""
+    if not config.node.state_dir.is_dir():
+        fail(f"node.state_dir {config.node.state_dir} does not exist; check the config (--config) points at this "
+             f"node's")
     pid = daemon_holding(config.serial.port)
     if pid is not None:
         fail(f"the running shelf-node daemon (pid {pid}) holds the calibration in memory and would overwrite this "

@@ -92,7 +92,7 @@ def _open(path: str | Path) -> IO[bytes]:
 def read_header(path: str | Path) -> dict[str, str]:
     header: dict[str, str] = {}
     with _open(path) as file:
-        first = file.readline().rstrip(b"\r\n")
+        first = file.readline(len(MAGIC) + 2).rstrip(b"\r\n")  # bounded: the file may be anything
         if first != MAGIC.encode():
             raise CaptureError(f"{path}: not a shelf-node capture (first line must be {MAGIC!r})")
         for number, line in enumerate(file, start=2):

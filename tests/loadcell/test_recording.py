@@ -90,6 +90,9 @@ def test_random_bytes_in_the_header_are_a_named_error(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xd8\xff\xe0 a jpeg\n")
     with pytest.raises(CaptureError, match="not a shelf-node capture"):
         read_header(path)
+    path.write_bytes(b"# shelf-node capture v1" + b"x" * 10_000_000)  # one huge line: refused, not read whole
+    with pytest.raises(CaptureError, match="not a shelf-node capture"):
+        read_header(path)
 
 
 def test_time_running_backwards_is_counted_with_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

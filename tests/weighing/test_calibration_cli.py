@@ -80,3 +80,10 @@ def test_a_corrupt_file_is_reported_and_reset_all_recovers(tmp_path: Path) -> No
     assert calibration("reset", "--all", "--config", str(config))[0] == 0
     assert calibration("show", "--config", str(config))[0] == 0
     assert (tmp_path / "state" / "calibration.json.corrupt").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_missing_state_directory_is_not_created(tmp_path: Path) -> None:
+    config = node_toml(tmp_path)
+    config.write_text(config.read_text().replace(str(tmp_path / "state"), str(tmp_path / "typo" / "state")))
+    code, _, err = calibration("reset", "--all", "--config", str(config))
+    assert code == 1 and "does not exist" in err and not (tmp_path / "typo").exists()
