@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "calibrate": "edge.cli.scale_cmd:calibrate",
     "events": "edge.cli.events_cmd:events",
     "maintenance": "edge.cli.maintenance_cmd:maintenance",
+    "support-bundle": "edge.cli.bundle_cmd:support_bundle",
 }
 
 
