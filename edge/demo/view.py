@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from edge.fusion.encode import describe_item_body
 from edge.hub.tracker import HubRecord
 from edge.sim.truth import TruthRecord
 
@@ -31,8 +32,14 @@ class ShownEvent:
     arrived: float
     truth: TruthRecord | None = None
     printed: bool = False
+    kind: str = "weight"
 
     def text(self) -> str:
+        if self.kind == "item":
+            told = "no matching truth" if self.truth is None else (
+                f"truth: {self.truth.kind} {self.truth.count}x {self.truth.sku or '?'}")
+            stamp = time.strftime("%H:%M:%S", time.localtime(self.t_end))
+            return f"  item #{self.seq} {stamp} {describe_item_body(self.body)} | {told}"
         split = ", ".join(f"{plate} {delta:+.1f}" for plate, delta in self.deltas.items())
         told = "no matching truth" if self.truth is None else (
             f"truth: {self.truth.kind} {self.truth.count}x {self.truth.sku or '?'} "
@@ -51,9 +58,11 @@ class DemoView:
     session: int = 0
     weights: dict[str, float | None] = field(default_factory=dict)
     events: list[ShownEvent] = field(default_factory=list)
+    items: list[ShownEvent] = field(default_factory=list)  # fusion's item events, matched to truth on their own
     invalid: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _used_truth: set[int] = field(default_factory=set)
+    _used_by_items: set[int] = field(default_factory=set)
 
     @property
     def received(self) -> int:
@@ -76,6 +85,12 @@ class DemoView:
                 self._line(f"node {record.store}/{record.node} is {self.node_state} (session {self.session})")
             elif record.type == "weights":
                 self.weights = dict(payload.get("plates", {}))
+            elif record.type == "event" and record.note != "duplicate" and payload.get("kind") == "item":
+                body = payload.get("body", {})
+                plates = body.get("evidence", {}).get("plates", {})
+                deltas = {p: float(v.get("delta_g", 0.0)) for p, v in plates.items()}
+                self.items.append(ShownEvent(int(payload.get("seq", 0)), float(body.get("t_end_unix", 0.0)), deltas,
+                                             body, bool(payload.get("historical")), time.monotonic(), kind="item"))
             elif record.type == "event" and record.note != "duplicate":
                 body = payload.get("body", {})
                 self.events.append(ShownEvent(int(payload.get("seq", 0)), float(body.get("t_end_unix", 0.0)),
@@ -87,7 +102,7 @@ class DemoView:
         with self._lock:
             self._match(truth)
             now = time.monotonic()
-            for event in self.events:
+            for event in self.events + self.items:
                 if not event.printed and (event.truth is not None or now - event.arrived > MATCH_WINDOW_S):
                     event.printed = True
                     self._line(event.text())
@@ -98,20 +113,21 @@ class DemoView:
         """Match and print whatever is still pending (at the end of the demo)."""
         with self._lock:
             self._match(truth)
-            for event in self.events:
+            for event in self.events + self.items:
                 if not event.printed:
                     event.printed = True
                     self._line(event.text())
 
     def _match(self, truth: list[TruthRecord]) -> None:
-        for event in self.events:
-            if event.truth is not None:
-                continue
-            candidates = [record for record in truth if record.id not in self._used_truth and _fits(record, event)]
-            if candidates:
-                best = min(candidates, key=lambda r: abs(sum(r.plates.values()) - sum(event.deltas.values())))
-                event.truth = best
-                self._used_truth.add(best.id)
+        for shown, used in ((self.events, self._used_truth), (self.items, self._used_by_items)):
+            for event in shown:
+                if event.truth is not None:
+                    continue
+                candidates = [record for record in truth if record.id not in used and _fits(record, event)]
+                if candidates:
+                    best = min(candidates, key=lambda r: abs(sum(r.plates.values()) - sum(event.deltas.values())))
+                    event.truth = best
+                    used.add(best.id)
 
     def _draw(self, true_grams: dict[str, float]) -> None:
         lines = [self.header, f"node: {self.node_state} (session {self.session})    events received by the hub: "
@@ -123,6 +139,8 @@ class DemoView:
             lines.append(f"{plate:<6} {shown:>13}   {true_grams.get(plate, float('nan')):18.1f}")
         lines += ["", "latest events (newest first)"]
         lines += [event.text() for event in reversed(self.events[-SHOWN_EVENTS:])] or ["  (waiting for a shopper...)"]
+        lines += ["", "latest item events (fusion)"]
+        lines += [event.text() for event in reversed(self.items[-SHOWN_EVENTS:])] or ["  (none yet)"]
         self.out.write(CLEAR + "\n".join(lines) + "\n")
         self.out.flush()
 

@@ -60,3 +60,20 @@ def describe_item(item: ItemEvent) -> str:
     if item.review_required:
         text += f" REVIEW: {', '.join(item.review_reasons)}"
     return text
+
+
+def describe_item_body(body: dict[str, Any]) -> str:
+    """describe_item for a received `item` body (the hub side, the demo)."""
+    lines = body.get("lines") or []
+    what = ", ".join(f"{line.get('count')} x {line.get('sku')} "
+                     f"{'+'.join(line.get('plates') or []) or line.get('plate')}" for line in lines)
+    if not what:
+        plates = (body.get("evidence") or {}).get("plates") or {}
+        what = f"{sum(p.get('delta_g', 0.0) for p in plates.values()):+.1f} g on {'+'.join(plates)}"
+    text = f"{body.get('action')} {what} ({float(body.get('confidence', 0.0)):.3f})"
+    if body.get("misplaced"):
+        text += " misplaced"
+    review = body.get("review") or {}
+    if review.get("required"):
+        text += f" REVIEW: {', '.join(review.get('reasons') or [])}"
+    return text

@@ -99,6 +99,10 @@ class FusionStage:
     def set_maintenance(self, on: bool) -> None:
         self.maintenance = on
 
+    @property
+    def has_planogram(self) -> bool:
+        return self._planogram is not None
+
     # -- events --------------------------------------------------------------------------------------
     def on_weight_event(self, event: WeightEvent, evidence: Mapping[str, PlateEvidence] | None,
                         camera_ok: bool | None, now: float, ref: WeightEventRef | None = None,

@@ -2,8 +2,9 @@
 
 Shared by the daemon (`Node`) and replay, so both produce item events through the same code. The
 planogram comes from `[fusion] planogram = FILE` at start, then from the hub (`on_planogram`, the
-MqttLink callback, on its inbound thread). Item events are submitted as kind `item`; the weight event
-an item rests on is named by its outbox `event_id` and `seq` (docs/fusion.md).
+MqttLink callback, on its inbound thread). Until one arrives there are no item events (nothing to name
+items by); weight events flow as before. Item events are submitted as kind `item`; the weight event an
+item rests on is named by its outbox `event_id` and `seq` (docs/fusion.md).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class ItemStep:
 
     def weight_event(self, event: WeightEvent, evidence: Mapping[str, PlateEvidence] | None, camera_ok: bool | None,
                      now: float, event_id: str | None = None, seq: int | None = None) -> list[ItemEvent]:
+        if not self.stage.has_planogram:
+            return []
         items = self.stage.on_weight_event(event, evidence, camera_ok, now, WeightEventRef(event_id, seq))
         return self._out(items)
 

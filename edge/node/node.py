@@ -28,6 +28,7 @@ from edge.loadcell.reader import SerialReader
 from edge.model import InfoFrame, PlateEvidence, WeightEvent, WeightFrame
 from edge.mqtt.commands import CommandRegistry
 from edge.mqtt.link import MqttLink
+from edge.node.items import ItemStep
 from edge.node.status import (
     CalibrationSummary,
     McuIdentity,
@@ -64,8 +65,9 @@ class Node:
         self.vision: VisionService | None = make_vision(config)
         self.commands = CommandRegistry.from_config(config.mqtt)
         node_commands(config, self.weigher, self.vision, on_calibration=self._announce).register(self.commands)
+        self.items = ItemStep(config, self.outbox.submit)  # fusion: weight events -> item events
         self.link = MqttLink(config, self.outbox, self.commands, stats=lambda: self.status().to_json(),
-                             birth=lambda: self.birth().to_json())
+                             birth=lambda: self.birth().to_json(), on_planogram=self.items.on_planogram)
         self.recording = open_recording(record_to, config) if record_to else None
         self.reader = SerialReader(config.serial, self._enqueue, self.recording.write if self.recording else None)
         self._frames: queue.Queue[WeightFrame | InfoFrame] = queue.Queue(FRAME_QUEUE_SIZE)
@@ -136,6 +138,7 @@ class Node:
             try:
                 frame = self._frames.get(timeout=0.5)
             except queue.Empty:
+                self.items.poll(time.time())
                 continue
             if isinstance(frame, InfoFrame):
                 self.counters.info_frames += 1
@@ -147,6 +150,7 @@ class Node:
             self.counters.frames += 1
             for event in self.weigher.feed(frame):
                 self._record(event)
+            self.items.poll(time.time())
             self._after_frame()
 
     def _observe_board(self, info: InfoFrame) -> None:
@@ -176,33 +180,38 @@ class Node:
             self._weights_sent = now
 
     def _record(self, event: WeightEvent) -> None:
+        camera_ok, evidence = self._evidence_for(event)
         body = weight_event_to_dict(event)
-        body.update(self._evidence_for(event))
+        if self.vision is not None:
+            body.update(camera_ok=bool(camera_ok), evidence={p: _evidence_dict(ev) for p, ev in evidence.items()})
         self.counters.events += 1
-        info = self.outbox.submit("weight", body, produced_at=event.t_end)
-        if info is None:
+        info = self.outbox.submit("weight", body, produced_at=event.t_end) if self.items.publish_weight_events \
+            else None
+        if info is None and self.items.publish_weight_events:
             # The file refuses writes (disk full, I/O error, max_events): the outbox holds the event in
             # memory and stores it, in order, when it can; it logs that, and any loss, itself.
             self.counters.outbox_errors += 1
             log.warning("event %+.1f g on %s held in memory: the outbox cannot store it now",
                         event.delta_g, ",".join(body["plates"]))
-            return
-        log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
-                 event.quality)
+        elif info is not None:
+            log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
+                     event.quality)
+        self.items.weight_event(event, evidence if self.vision is not None else None, camera_ok, time.time(),
+                                None if info is None else info.event_id, None if info is None else info.seq)
 
-    def _evidence_for(self, event: WeightEvent) -> dict[str, Any]:
+    def _evidence_for(self, event: WeightEvent) -> tuple[bool | None, dict[str, PlateEvidence]]:
+        """(camera_ok: None without a camera, the touched plates' evidence over the event's window)."""
         if self.vision is None:
-            return {}
+            return None, {}
         camera_ok = self.vision.status().camera.camera_ok
         try:
             evidence = self.vision.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S)
         except CameraError as exc:
             self.counters.evidence_errors += 1
             log.warning("no camera evidence for event at %.3f: %s", event.t_end, exc)
-            return {"camera_ok": False, "evidence": {}}
+            return False, {}
         touched = set(event.plate_deltas)
-        return {"camera_ok": camera_ok,
-                "evidence": {plate: _evidence_dict(ev) for plate, ev in evidence.items() if plate in touched}}
+        return camera_ok, {plate: ev for plate, ev in evidence.items() if plate in touched}
 
     # -- status and birth (MQTT stats/birth, the control socket) ------------------------------------
     def status(self) -> NodeStatus:

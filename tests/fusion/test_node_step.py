@@ -50,14 +50,17 @@ def test_planogram_file_and_item_events_into_the_outbox(tmp_path: Path) -> None:
     outbox.close()
 
 
-def test_without_a_planogram_everything_is_unknown_until_the_hub_sends_one(tmp_path: Path) -> None:
+def test_no_item_events_until_the_hub_sends_a_planogram(tmp_path: Path) -> None:
     step = ItemStep(config(tmp_path))
-    first = step.weight_event(weight_event({"p3": -32.0}), None, None, T0 + 1.1)
-    assert first[0].action == "unknown" and first[0].review_required
+    assert step.weight_event(weight_event({"p3": -32.0}), None, None, T0 + 1.1) == []
     step.on_planogram(planogram())
-    second = step.weight_event(weight_event({"p3": -32.0}, 10.0), None, None, T0 + 11.1)
-    assert second[0].action == "pick" and describe_item(second[0]).startswith("pick 1 x GUM p3 (0.99")
-    assert describe_item(first[0]) == "unknown -32.0 g on p3 (1.000) REVIEW: unknown_item, no_fit, camera_unavailable"
+    item = step.weight_event(weight_event({"p3": -32.0}, 10.0), None, None, T0 + 11.1)[0]
+    assert item.action == "pick" and describe_item(item).startswith("pick 1 x GUM p3 (0.99")
+    unknown = step.weight_event(weight_event({"p3": -400.0}, 20.0), None, None, T0 + 21.1)
+    unknown += step.flush()
+    text = describe_item(unknown[0])
+    assert text.startswith("unknown -400.0 g on p3 (")
+    assert text.endswith("REVIEW: unknown_item, no_fit, camera_unavailable")
 
 
 def test_a_bad_planogram_file_is_a_located_config_error(tmp_path: Path) -> None:
