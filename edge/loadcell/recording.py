@@ -35,6 +35,8 @@ _UNESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|\\)")
 T_MIN = 0.0
 T_MAX = 1e10
 SKIPPED_KEPT = 20  # how many skipped lines a reader remembers (line number and reason) for its report
+# The longest capture line: a 4096-byte serial line, every byte escaped (x4), and its time.
+MAX_LINE = 64 * 1024
 
 
 def escape_line(raw: bytes) -> str:
@@ -162,7 +164,12 @@ class CaptureReader:
     def __iter__(self) -> Iterator[tuple[float, bytes]]:
         last_t = -math.inf
         with _open(self.path) as file:
-            for number, line in enumerate(file, start=1):
+            for number, line in enumerate(iter(lambda: file.readline(MAX_LINE), b""), start=1):
+                if len(line) == MAX_LINE and not line.endswith(b"\n"):
+                    while (rest := file.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                        pass  # skip the rest of the over-long line without holding it
+                    self._bad(number, f"line longer than {MAX_LINE} bytes", line)
+                    continue
                 if line.startswith(b"#") or not line.strip():
                     continue
                 parsed = self._parse(line.rstrip(b"\n"), number)
@@ -178,13 +185,16 @@ class CaptureReader:
     def _parse(self, line: bytes, number: int) -> tuple[float, bytes] | None:
         stamp, tab, rest = line.partition(b"\t")
         if not tab:
-            return self._bad(number, "missing TAB between time and line", line)
+            self._bad(number, "missing TAB between time and line", line)
+            return None
         try:
             t = float(stamp.decode("ascii"))
         except (UnicodeDecodeError, ValueError):
-            return self._bad(number, "expected '<unix time>\\t<line>'", line)
+            self._bad(number, "expected '<unix time>\\t<line>'", line)
+            return None
         if not (math.isfinite(t) and T_MIN <= t <= T_MAX):
-            return self._bad(number, f"impossible time {stamp.decode('ascii')!r} (unix seconds, 1970..2286)", line)
+            self._bad(number, f"impossible time {stamp.decode('ascii')!r} (unix seconds, 1970..2286)", line)
+            return None
         return t, unescape_line(rest)
 
     def _bad(self, number: int, reason: str, line: bytes) -> None:
@@ -194,7 +204,6 @@ class CaptureReader:
         self._skipped += 1
         if len(self._first_skipped) < SKIPPED_KEPT:
             self._first_skipped.append(SkippedLine(number, reason))
-        return None
 
     def _time_went_back(self, number: int, step: float) -> None:
         if not self._backwards:

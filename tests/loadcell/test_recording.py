@@ -119,3 +119,11 @@ def test_any_bytes_after_the_magic_give_lines_or_a_capture_error(noise: bytes) -
         reader = CaptureReader(path, skip_bad=True)
         for t, raw in reader:
             assert isinstance(raw, bytes) and 0 <= t <= 1e10
+
+
+def test_an_over_long_line_is_named_or_skipped_without_reading_it_whole(tmp_path: Path) -> None:
+    path = _capture(tmp_path, b"1700000000.000000\tok\n1700000000.1\t" + b"9" * 300_000 + b"\n1700000001.0\tok2\n")
+    with pytest.raises(CaptureError, match=r"damaged.cap:4: line longer than 65536 bytes"):
+        list(read_capture(path))
+    reader = CaptureReader(path, skip_bad=True)
+    assert [raw for _, raw in reader] == [b"ok", b"ok2"] and reader.status().skipped_lines == 1
