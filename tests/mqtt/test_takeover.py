@@ -21,13 +21,17 @@ from tests.plugins.waiting import wait_until
 CLIENT_ID = f"shelf-{STORE}-{NODE}"
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_a_second_node_with_the_same_client_id_is_named_and_backed_off(
-        tmp_path: Path, broker: Broker, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, broker: Broker, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+        protocol: str) -> None:
     monkeypatch.setattr(takeover_module, "TAKEOVER_BACKOFF_S", (1.5, 3.0))  # the real one is 30..300 s
     caplog.set_level(logging.INFO, logger="edge.mqtt.link")
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    with live_node(tmp_path / "a", broker.port) as first, live_node(tmp_path / "b", broker.port) as second:
+    mqtt = {"protocol": protocol}
+    with live_node(tmp_path / "a", broker.port, mqtt=mqtt) as first, \
+            live_node(tmp_path / "b", broker.port, mqtt=mqtt) as second:
         nodes = [first, second]
         assert wait_until(lambda: any(n.link.status().takeovers for n in nodes), timeout=10), [
             n.link.status() for n in nodes]
