@@ -12,7 +12,6 @@ then sees repeated seqs and a lower session once, see docs/mqtt.md "Corrupt outb
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sqlite3
 import time
@@ -23,8 +22,6 @@ from typing import Any
 from edge.errors import OutboxError
 from edge.outbox import counters
 from edge.outbox.store import Outbox
-
-log = logging.getLogger(__name__)
 
 MAX_SKIPS = 100_000  # seqs probed past damage before giving up on the rest of the table
 ROW = "seq, event_id, kind, produced_at, body, state, reason"
@@ -65,10 +62,8 @@ def salvage(path: Path) -> SalvageReport:
         fresh.note_error(f"salvaged from {aside.name}: {len(rows)} event(s), {unreadable} unreadable")
     finally:
         fresh.close()
-    report = SalvageReport(str(path), str(aside), len(rows), unreadable, "next_seq" in meta, next_seq,
-                           meta.get("session", 0))
-    log.warning("%s", report.summary())
-    return report
+    return SalvageReport(str(path), str(aside), len(rows), unreadable, "next_seq" in meta, next_seq,
+                         meta.get("session", 0))
 
 
 def _read(path: Path) -> tuple[list[tuple[Any, ...]], int, dict[str, int]]:
