@@ -138,3 +138,15 @@ def test_every_daemon_command_says_when_the_daemon_is_not_running(tmp_path: Path
     for args in (["status"], ["weights"], ["tare"], ["events", "tail"], ["maintenance"]):
         result = CliRunner().invoke(cli, [*args, "--socket", str(tmp_path / "none.sock")])
         assert result.exit_code == 3 and "the daemon is not running" in result.output, args
+
+
+def test_selftest_through_the_running_daemon(daemon: Daemon, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["selftest", "--config", str(tmp_path / "node.toml"), "--socket",
+                                      str(daemon.socket), "--json", "--serial-seconds", "1"])
+    report = json.loads(result.output)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert report["mode"].startswith("daemon running")
+    serial = checks["serial port"]
+    assert serial["result"] == "pass" and "held by the daemon, connected" in serial["detail"]
+    assert checks["frames"]["result"] == "pass" and checks["broker"]["result"] == "pass"
+    assert result.exit_code == (0 if report["ok"] else 1)
