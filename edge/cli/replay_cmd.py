@@ -19,8 +19,12 @@ from typing import IO, Any
 import click
 
 from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, table
-from edge.errors import CalibrationError, CaptureError
+from edge.errors import CalibrationError, CaptureError, ConfigError
+from edge.fusion import item_event_to_dict
+from edge.model import ItemEvent
+from edge.node.items import ItemStep
 from edge.node.replay import Replay
+from edge.planogram import load_planogram_file
 from edge.weighing import CalibrationStore, weight_event_to_dict
 from edge.weighing.store import FILE_NAME
 
@@ -36,6 +40,8 @@ from edge.weighing.store import FILE_NAME
     help="Calibration JSON to use (read-only). Default: the config's defaults.",
 )
 @click.option("--state-calibration", is_flag=True, help=f"Use state_dir/{FILE_NAME} (read-only).")
+@click.option("--planogram", "planogram_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Write fusion's item events instead of weight events, against this planogram (docs/fusion.md).")
 @click.option("--skip-bad", is_flag=True,
               help="Skip damaged capture lines (no TAB, no time) and count them, instead of stopping at the first.")
 @json_option
@@ -47,6 +53,7 @@ def replay(
     state_calibration: bool,
     skip_bad: bool,
     as_json: bool,
+    planogram_path: Path | None = None,
 ) -> None:
     """Replay CAPTURE and write its weight events as JSON lines (stdout unless --out)."""
     config = load_or_fail(config_path)
@@ -54,12 +61,18 @@ def replay(
         fail("give either --calibration FILE or --state-calibration, not both")
     if out_path is not None:
         _refuse_overwriting(out_path, {"the capture": capture, "the --calibration file": calibration_path,
-                                       "the config": config_path})
+                                       "the config": config_path, "the --planogram file": planogram_path})
     store = None
     if calibration_path:
         store = CalibrationStore(calibration_path, read_only=True)
     elif state_calibration:
         store = CalibrationStore(config.node.state_dir / FILE_NAME, read_only=True)
+    items: ItemStep | None = None
+    if planogram_path is not None:
+        try:
+            items = ItemStep(config, planogram=load_planogram_file(planogram_path, config.plate_names()))
+        except ConfigError as exc:
+            fail(str(exc), 2)
     show_progress = sys.stderr.isatty()
     stopped: str | None = None  # why the replay stopped before the end of the capture
     try:
@@ -72,12 +85,17 @@ def replay(
             run = Replay(config, capture, store, on_line=bar.update if bar else None, skip_bad=skip_bad)
             out: IO[str] = stack.enter_context(out_path.open("w", encoding="utf-8")) if out_path else sys.stdout
             try:
-                for t_emit, event in run.events():
+                for index, (t_emit, event) in enumerate(run.events(), start=1):
+                    if items is not None:  # no camera in replay yet: the items rest on weight + planogram
+                        _write_items(out, items.weight_event(event, None, None, t_emit, None, index))
+                        continue
                     record = weight_event_to_dict(event)
                     record["t_emit_unix"] = round(t_emit, 6)
                     out.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
             except CaptureError as exc:  # a damaged line: keep what was found before it, then say where
                 stopped = str(exc)
+            if items is not None:
+                _write_items(out, items.flush())
     except (CaptureError, CalibrationError) as exc:
         fail(str(exc))
     except OSError as exc:
@@ -92,6 +110,11 @@ def replay(
         emit(summary, as_json, _render)
     if stopped is not None:
         fail(f"replay stopped early, {summary['events']} events written: {stopped}")
+
+
+def _write_items(out: IO[str], items: list[ItemEvent]) -> None:
+    for item in items:  # the weight event's seq is its 1-based index in the replay
+        out.write(json.dumps(item_event_to_dict(item), sort_keys=True, separators=(",", ":")) + "\n")
 
 
 def _refuse_overwriting(out_path: Path, inputs: dict[str, Path | None]) -> None:
