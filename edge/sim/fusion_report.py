@@ -17,6 +17,17 @@ class _Verdict:
     review_required: bool
 
 
+def _safe_coverage(judged: list[Judged], bound: float = 0.005) -> tuple[float, float]:
+    """(coverage, confidence threshold) of the largest most-confident share with Wilson upper bound <= bound."""
+    ranked = sorted(judged, key=lambda j: -j.event.confidence)
+    best, threshold, errors = 0, 1.0, 0
+    for k, verdict in enumerate(ranked, start=1):
+        errors += not verdict.correct
+        if wilson_upper(errors, k) <= bound:
+            best, threshold = k, verdict.event.confidence
+    return (best / len(ranked) if ranked else 0.0), threshold
+
+
 def _judged(runs: list[dict[str, Any]], model: str) -> list[Judged]:
     """Every run's (confidence, right, flagged) of one model, pooled."""
     return [Judged(_Verdict(c, f), ok, ()) for run in runs for c, ok, f in run["models"][model]["verdicts"]]
@@ -153,6 +164,9 @@ def _fused_detail(runs: list[dict[str, Any]], pooled: dict[str, Any], blind: dic
     for point in risk_coverage(_judged(runs, "fused"), RISK_POINTS):
         lines.append(f"| {point['coverage']:g} | {point['accepted']} | {_f(point['risk'])} | "
                      f"{_f(point['risk_upper95'])} | {_f(point['threshold'])} |")  # fmt: skip
+    coverage, threshold = _safe_coverage(_judged(runs, "fused"))
+    lines += ["", f"On these events, the largest coverage whose 95 % upper error bound stays <= 0.5 % is "
+              f"{coverage:.3f} (confidence >= {threshold:.4f}); flags not counted."]  # fmt: skip
     lines += ["", "Per scenario (fused; events whose truth carries the tag):", "",
               "| scenario | events | unit F1 | review rate | precision unflagged | wrong unflagged |",
               "|---|---|---|---|---|---|"]  # fmt: skip
