@@ -126,3 +126,16 @@ def test_same_label_alternative() -> None:
     rare = ItemAlternative("pick", (ItemLine("pink", 1, "p1"),), 0.001)
     assert same_label_alternative(item(0.0, "pick", [("granny", 1, "p1")], alternatives=(twin,)), labels)
     assert not same_label_alternative(item(0.0, "pick", [("granny", 1, "p1")], alternatives=(other, rare)), labels)
+
+
+def test_safe_coverage_stops_where_the_upper_bound_passes_half_a_percent() -> None:
+    from types import SimpleNamespace
+
+    from edge.sim.fusion_report import _safe_coverage
+    from edge.sim.item_scoring import Judged
+
+    right = [Judged(SimpleNamespace(confidence=1.0 - i * 1e-6), True, ()) for i in range(1000)]
+    wrong = [Judged(SimpleNamespace(confidence=0.5 - i * 1e-6), False, ()) for i in range(100)]
+    coverage, threshold = _safe_coverage(right + wrong)
+    assert coverage == pytest.approx(1000 / 1100) and threshold == pytest.approx(1.0 - 999e-6)
+    assert _safe_coverage(right[:500])[0] == 0.0  # 500 right answers cannot show an error rate under 0.5 %
