@@ -219,3 +219,27 @@ def test_sim_frames_and_capture_frames_on_the_command_line(tmp_path: Path) -> No
     result = runner.invoke(cli, ["sim", "frames", "--seed", "3", "--duration", "20", "--images",
                                  str(tmp_path / "nowhere"), "--out", str(out)])  # fmt: skip
     assert result.exit_code == 1 and "no image directory" in result.output
+
+
+def test_live_frames_arrive_on_the_wall_clock(tmp_path: Path) -> None:
+    from edge.sim.camera import LiveFrames
+
+    scenario = shelf_scenario(PICK_AND_PUT)
+    now = time.time()
+    truth = [r.shifted(now - 3.0 + 0.5) for r in Simulation(scenario, layout_for(scenario), 10.0).truth]
+    camera = RenderedCamera(truth, scenario.items, ShelfView.grid(PLATES), scenario.seed, None,
+                            nuisances=Nuisances(drop_frame=0.0))  # fmt: skip
+    live = LiveFrames(camera, tmp_path, until=now + 1.2).start()  # the pick starts 0.5 s from now
+    try:
+        time.sleep(0.6)
+        early = {p.name for p in tmp_path.iterdir()}
+        time.sleep(0.9)
+    finally:
+        live.stop()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    stamps = [int(n[:-4]) for n in names]
+    assert all(ms / 1000 <= now + 0.7 for ms in map(int, (n[:-4] for n in early)))  # none ahead of the clock
+    expected = camera.frame_times(now, now + 1.2)
+    assert set(stamps) <= set(expected) and len(stamps) >= len(expected) - 2 >= 8  # a late one may be skipped
+    assert live.error is None and live.frames_written == len(names)
+    assert not [n for n in names if n.startswith(".")]
