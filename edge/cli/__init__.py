@@ -7,7 +7,6 @@ errors on stderr in one line that says what to do.
 from __future__ import annotations
 
 import importlib
-import logging
 
 import click
 
@@ -63,12 +62,19 @@ class LazyGroup(click.Group):
     show_default=True,
     envvar="SHELF_NODE_LOG_LEVEL",
 )
-def cli(log_level: str) -> None:
+@click.option("--log-levels", default="", envvar="SHELF_NODE_LOG_LEVELS",
+              help="Per component, e.g. edge.mqtt=debug,edge.vision=warning.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="SHELF_NODE_LOG_FORMAT", help="json: one JSON object per line. Under systemd text lines "
+                                                   "carry no timestamp (journald adds it).")
+def cli(log_level: str, log_levels: str, log_format: str) -> None:
     """shelf-node: smart-shelf node daemon and technician tools."""
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from edge.cli.log_setup import configure
+
+    try:
+        configure(log_level, log_levels, log_format)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--log-levels") from None
 
 
 def main() -> None:
