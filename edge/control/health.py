@@ -1,0 +1,73 @@
+"""Health that tells the truth: per-part error rates over a sliding window, so a detector that raises on
+every frame or a link that crash-loops makes the node `degraded` (with reasons), not "healthy because its
+threads are alive". Pure: the node feeds cumulative error counters with the time; the verdict is a Health.
+
+Only a part that keeps failing for its `fatal_after_s` (one that cannot recover by itself) turns the verdict
+into `fault`, which is what stops the systemd watchdog and gets the service restarted; every other rate
+only degrades.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from edge.control.report import Health
+
+
+@dataclass(frozen=True, slots=True)
+class RateRule:
+    max_per_window: int  # more errors than this within the window: degraded
+    fatal_after_s: float | None = None  # degraded without a pause this long: fault (restart); None: never
+
+
+DEFAULT_RULES: dict[str, RateRule] = {
+    "detector": RateRule(10),  # the camera pipeline goes on without detections: degrade only
+    "camera": RateRule(3),
+    "serial": RateRule(30),  # bad lines on a noisy cable; the reader reconnects by itself
+    "link": RateRule(5),  # the outbox keeps the events while the link crash-loops
+    "fusion": RateRule(5),
+    "processing": RateRule(0, fatal_after_s=30.0),  # the weighing pipeline itself: nothing else can redo it
+}
+
+
+class ErrorRates:
+    def __init__(self, rules: Mapping[str, RateRule] | None = None, window_s: float = 60.0) -> None:
+        self.rules = dict(DEFAULT_RULES if rules is None else rules)
+        self.window_s = window_s
+        self._samples: dict[str, collections.deque[tuple[float, int]]] = {p: collections.deque() for p in self.rules}
+        self._degraded_since: dict[str, float] = {}
+
+    def observe(self, t: float, errors: Mapping[str, int]) -> None:
+        """Cumulative error counters per part at time `t` (parts not in the rules are ignored)."""
+        for part, count in errors.items():
+            samples = self._samples.get(part)
+            if samples is None:
+                continue
+            samples.append((t, count))
+            while len(samples) > 1 and samples[1][0] <= t - self.window_s:
+                samples.popleft()
+
+    def recent(self, part: str) -> int:
+        """Errors of `part` within the window (a counter that went down, a restarted part, counts from zero)."""
+        samples = self._samples[part]
+        if len(samples) < 2:
+            return 0
+        first, last = samples[0][1], samples[-1][1]
+        return last - first if last >= first else last
+
+    def verdict(self, t: float) -> Health:
+        reasons, fatal = [], []
+        for part, rule in self.rules.items():
+            count = self.recent(part)
+            if count <= rule.max_per_window:
+                self._degraded_since.pop(part, None)
+                continue
+            since = self._degraded_since.setdefault(part, t)
+            reasons.append(f"{part}: {count} errors in the last {self.window_s:g} s")
+            if rule.fatal_after_s is not None and t - since >= rule.fatal_after_s:
+                fatal.append(f"{part}: failing for {t - since:.0f} s, it cannot recover by itself")
+        if fatal:
+            return Health("fault", tuple(fatal + reasons))
+        return Health("degraded", tuple(reasons)) if reasons else Health("running")
