@@ -54,12 +54,3 @@ def write_video(path: Path, count: int, fps: float = 30.0) -> None:
     for i in range(count):
         writer.write(with_block(i % (WIDTH - 50)))
     writer.release()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()

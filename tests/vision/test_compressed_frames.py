@@ -8,8 +8,9 @@ from edge.config.camera import CameraSection
 from edge.hw.camera import FrameDirSource
 from edge.vision.frame_grabber import FrameGrabber
 from edge.vision.ring import FrameRecord
+from tests.plugins.waiting import wait_until
 
-from .frames import HEIGHT, WIDTH, wait_for, write_frames
+from .frames import HEIGHT, WIDTH, write_frames
 
 
 def test_active_frames_nobody_looks_at_stay_compressed(tmp_path: Path) -> None:
@@ -23,7 +24,7 @@ def test_active_frames_nobody_looks_at_stay_compressed(tmp_path: Path) -> None:
     capture.set_active(True)
     capture.start()
     try:
-        assert wait_for(lambda: len(seen) >= 30)
+        assert wait_until(lambda: len(seen) >= 30)
     finally:
         capture.stop()
     decoded = sum(record.decoded for record in seen)
@@ -42,8 +43,8 @@ def test_corrupt_frame_file_is_counted_and_skipped(tmp_path: Path) -> None:
     )
     capture.start()
     try:
-        assert wait_for(lambda: capture.status().bad_frames == 1)
-        assert wait_for(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
+        assert wait_until(lambda: capture.status().bad_frames == 1)
+        assert wait_until(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
     finally:
         capture.stop()
     status = capture.status()

@@ -13,8 +13,9 @@ from edge.hw.camera import FrameDirSource, VideoFileSource
 from edge.vision.frame_grabber import FrameGrabber
 from edge.vision.motion import MotionDetector
 from edge.vision.ring import FrameRecord
+from tests.plugins.waiting import wait_until
 
-from .frames import still, wait_for, with_block, write_frames, write_video
+from .frames import still, with_block, write_frames, write_video
 
 FAST = {"dropout_s": 0.4, "retry_min_s": 0.05, "retry_max_s": 0.2, "buffer_s": 30.0, "active_hold_s": 0.0}
 
@@ -41,7 +42,7 @@ def test_frame_dir_timestamps_from_names_and_look_back(tmp_path: Path, captures:
     times = write_frames(tmp_path, 20, 0.05, start=1_700_000_000.0)
     capture = FrameGrabber(FrameDirSource(tmp_path), settings(tmp_path, active_fps=40, idle_fps=40))
     start(captures, capture)
-    assert wait_for(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
+    assert wait_until(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
     seen = [r.t for r in capture.ring.frames_between(0, 2e9)]
     assert set(seen) <= set(times) and seen == sorted(seen) and len(seen) >= 5
     window = capture.ring.frames_between(times[5], times[12])
@@ -53,22 +54,22 @@ def test_ring_forgets_frames_older_than_its_span(tmp_path: Path, captures: list[
     times = write_frames(tmp_path, 30, 0.05, start=1_700_000_000.0)
     capture = FrameGrabber(FrameDirSource(tmp_path), settings(tmp_path, active_fps=60, idle_fps=60, buffer_s=0.5))
     start(captures, capture)
-    assert wait_for(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
+    assert wait_until(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
     assert min(r.t for r in capture.ring.frames_between(0, 2e9)) >= times[-1] - 0.5
 
 
 def test_frame_dir_emptied_is_a_dropout_and_new_frames_recover(tmp_path: Path, captures: list[FrameGrabber]) -> None:
     write_frames(tmp_path, 5, 0.02)
     capture = start(captures, FrameGrabber(FrameDirSource(tmp_path), settings(tmp_path, idle_fps=20, active_fps=20)))
-    assert wait_for(lambda: capture.status().frames >= 1)
+    assert wait_until(lambda: capture.status().frames >= 1)
     for frame in tmp_path.glob("*.jpg"):
         frame.unlink()
-    assert wait_for(lambda: capture.status().camera_ok is False)
+    assert wait_until(lambda: capture.status().camera_ok is False)
     status = capture.status()
     assert status.dropouts >= 1 and "no frame" in status.camera_error
     frames_before = status.frames
     write_frames(tmp_path, 5, 0.02)
-    assert wait_for(lambda: capture.status().camera_ok is True and capture.status().frames > frames_before)
+    assert wait_until(lambda: capture.status().camera_ok is True and capture.status().frames > frames_before)
     assert capture.status().reconnects >= 1
 
 
@@ -78,7 +79,7 @@ def test_frame_dir_of_unusable_files_says_which_and_why_in_camera_error(
     (tmp_path / "1700000000000.jpg").write_bytes(b"\xff\xd8" + bytes(500))  # cut short: no end marker
     (tmp_path / "shelf.jpg").write_bytes(b"\xff\xd8\xff\xd9")
     capture = start(captures, FrameGrabber(FrameDirSource(tmp_path), settings(tmp_path, idle_fps=20, active_fps=20)))
-    assert wait_for(lambda: capture.status().dropouts >= 1)
+    assert wait_until(lambda: capture.status().dropouts >= 1)
     error = capture.status().camera_error or ""
     assert error.startswith(f"frame directory {tmp_path}: opened but delivers no frames; files ignored: "), error
     assert "1700000000000.jpg: not a complete JPEG (502 bytes, no end marker)" in error
@@ -90,12 +91,12 @@ def test_frame_dir_removed_retries_until_it_returns(tmp_path: Path, captures: li
     directory = tmp_path / "cam"
     write_frames(directory, 3, 0.02)
     capture = start(captures, FrameGrabber(FrameDirSource(directory), settings(directory, idle_fps=20, active_fps=20)))
-    assert wait_for(lambda: capture.status().camera_ok is True)
+    assert wait_until(lambda: capture.status().camera_ok is True)
     shutil.rmtree(directory)
-    assert wait_for(lambda: "not found" in (capture.status().camera_error or ""))
+    assert wait_until(lambda: "not found" in (capture.status().camera_error or ""))
     assert capture.status().camera_ok is False
     write_frames(directory, 3, 0.02)
-    assert wait_for(lambda: capture.status().camera_ok is True)
+    assert wait_until(lambda: capture.status().camera_ok is True)
 
 
 def test_video_file_frames_timed_by_position_and_end_detected(tmp_path: Path, captures: list[FrameGrabber]) -> None:
@@ -106,16 +107,16 @@ def test_video_file_frames_timed_by_position_and_end_detected(tmp_path: Path, ca
         VideoFileSource(video), settings(video, idle_fps=60, active_fps=60), on_frame=lambda r, _: records.append(r)
     )
     start(captures, capture)
-    assert wait_for(lambda: "stream ended" in (capture.status().camera_error or ""))
+    assert wait_until(lambda: "stream ended" in (capture.status().camera_error or ""))
     first_run = [r for r in records if r.t - records[0].t < 0.6]
     assert len(first_run) >= 5
     offsets = [(r.t - first_run[0].t) * 30.0 for r in first_run]
     assert all(abs(o - round(o)) < 1e-3 for o in offsets), "t = open time + frame index / fps"
     assert first_run[0].image.shape == (120, 160, 3)
     # After the end the source is reopened with backoff: the replay counts as a recovery.
-    assert wait_for(lambda: capture.status().reconnects >= 1 and capture.status().camera_ok is True)
+    assert wait_until(lambda: capture.status().reconnects >= 1 and capture.status().camera_ok is True)
     video.unlink()
-    assert wait_for(lambda: "not found" in (capture.status().camera_error or ""))
+    assert wait_until(lambda: "not found" in (capture.status().camera_error or ""))
 
 
 def test_motion_detector_sees_a_moving_block_not_a_still_scene() -> None:
@@ -160,8 +161,8 @@ def test_motion_switches_to_full_rate(tmp_path: Path, captures: list[FrameGrabbe
         on_frame=lambda _, w: worth.append(w),
     )
     start(captures, capture)
-    assert wait_for(lambda: capture.status().motion_events >= 1, timeout=4.0)
-    assert wait_for(lambda: capture.is_active() and sum(worth) >= 3, timeout=2.0)
+    assert wait_until(lambda: capture.status().motion_events >= 1, timeout=4.0)
+    assert wait_until(lambda: capture.is_active() and sum(worth) >= 3, timeout=2.0)
 
 
 class FaultOnce:
@@ -197,9 +198,9 @@ def test_unexpected_backend_error_is_counted_logged_and_survived(
     write_frames(tmp_path, 60, 0.05)
     capture = FrameGrabber(FaultOnce(FrameDirSource(tmp_path)), settings(tmp_path, idle_fps=20, active_fps=20))
     start(captures, capture)
-    assert wait_for(lambda: capture.status().unexpected_errors == 1)
+    assert wait_until(lambda: capture.status().unexpected_errors == 1)
     frames = capture.status().frames
-    assert wait_for(lambda: capture.status().frames > frames and capture.status().camera_ok is True)
+    assert wait_until(lambda: capture.status().frames > frames and capture.status().camera_ok is True)
     assert "ZeroDivisionError: bug in a backend" in caplog.text  # logged with its traceback
 
 
@@ -216,8 +217,8 @@ def test_wake_runs_the_hook_on_the_capture_thread_without_an_extra_poll(
         on_wake=lambda: hook_threads.append(threading.current_thread().name),
     )
     start(captures, capture)
-    assert wait_for(lambda: capture.status().frames == 1)
+    assert wait_until(lambda: capture.status().frames == 1)
     calls = len(hook_threads)
     capture.wake()  # mid-period: the hook runs now, the source is not read before its time
-    assert wait_for(lambda: len(hook_threads) > calls, timeout=0.5)
+    assert wait_until(lambda: len(hook_threads) > calls, timeout=0.5)
     assert set(hook_threads) == {"frame-grabber"} and capture.status().frames == 1

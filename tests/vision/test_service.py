@@ -10,8 +10,7 @@ import pytest
 
 from edge.config import NodeConfig
 from edge.vision.service import VisionService
-
-from .frames import wait_for
+from tests.plugins.waiting import wait_until
 
 
 def shelf_image(images: Path) -> np.ndarray:
@@ -57,7 +56,7 @@ def service(tmp_path: Path, shared_model_dir: Path, shared_images_dir: Path) -> 
 
 def test_evidence_names_what_each_plate_holds(service: VisionService) -> None:
     service.start()
-    assert wait_for(lambda: len(service.ring) >= 3)
+    assert wait_until(lambda: len(service.ring) >= 3)
     t0 = service.ring.frames_between(0, 2e9)[0].t
     # Idle frames are not detected on the fly; evidence() analyses the look-back frames on demand.
     assert service.status().detected == 0
@@ -77,7 +76,7 @@ def test_evidence_names_what_each_plate_holds(service: VisionService) -> None:
 def test_active_frames_are_detected_by_the_worker(service: VisionService) -> None:
     service.start()
     service.set_active(True)
-    assert wait_for(lambda: service.status().detected >= 3, timeout=8)
+    assert wait_until(lambda: service.status().detected >= 3, timeout=8)
     status = service.status()
     assert status.camera.camera_ok is True and status.detector_errors == 0 and status.camera.mode == "active"
     jpeg = service.snapshot(annotate=True)
@@ -98,7 +97,7 @@ def test_camera_without_detector_still_buffers_and_reports_frames(
     vision = VisionService(config)
     try:
         vision.start()
-        assert wait_for(lambda: len(vision.ring) >= 2)
+        assert wait_until(lambda: len(vision.ring) >= 2)
         evidence = vision.evidence(0, 2e9)
         assert set(evidence) == {"left", "right"}
         assert all(e.frames == 0 and e.labels == {} and e.snapshot is None for e in evidence.values())
@@ -110,7 +109,7 @@ def test_camera_without_detector_still_buffers_and_reports_frames(
 
 def test_evidence_without_on_demand_uses_only_worker_results(service: VisionService) -> None:
     service.start()
-    assert wait_for(lambda: len(service.ring) >= 2)
+    assert wait_until(lambda: len(service.ring) >= 2)
     evidence = service.evidence(0, 2e9, max_on_demand=0)  # idle: the worker analysed nothing yet
     assert all(e.frames == 0 for e in evidence.values())
     assert service.status().detected_on_demand == 0
@@ -134,7 +133,7 @@ def test_on_demand_detections_run_on_the_worker_thread_and_inline_without_it(ser
 
     invoked_on.clear()
     service.start()
-    assert wait_for(lambda: len(service.ring) >= 4)
+    assert wait_until(lambda: len(service.ring) >= 4)
     before = service.status().detected_on_demand
     evidence = service.evidence(0, 2e9, max_on_demand=3)
     assert invoked_on and set(invoked_on) == {"vision-detector"}
@@ -157,14 +156,14 @@ def test_evidence_waiting_on_the_worker_goes_on_when_the_service_stops(service: 
     service.detector.run = held_run  # type: ignore[method-assign,assignment]
     service.start()
     service.set_active(True)
-    assert wait_for(lambda: len(service.ring) >= 4 and service.status().detected == 0)
+    assert wait_until(lambda: len(service.ring) >= 4 and service.status().detected == 0)
     done = threading.Event()
     caller = threading.Thread(target=lambda: (service.evidence(0, 2e9), done.set()))
     caller.start()
-    assert wait_for(lambda: len(service._requests) > 0)
+    assert wait_until(lambda: len(service._requests) > 0)
     stopper = threading.Thread(target=service.stop)
     stopper.start()
-    assert wait_for(lambda: service._stop.is_set())  # so the worker stops instead of taking the requests
+    assert wait_until(lambda: service._stop.is_set())  # so the worker stops instead of taking the requests
     started = time.monotonic()
     gate.set()
     assert done.wait(ON_DEMAND_TIMEOUT_S / 2), "evidence() still waiting after the worker stopped"
@@ -191,14 +190,14 @@ def test_evidence_that_times_out_takes_its_frames_back_from_the_worker(
     monkeypatch.setattr(service_module, "ON_DEMAND_TIMEOUT_S", 0.3)
     service.start()
     service.set_active(True)
-    assert wait_for(lambda: len(service.ring) >= 4)
+    assert wait_until(lambda: len(service.ring) >= 4)
     started = time.monotonic()
     evidence = service.evidence(0, 2e9, max_on_demand=3)
     assert time.monotonic() - started < 3.0  # gave up at the timeout instead of waiting for the worker
     assert all(e.frames == 0 for e in evidence.values())
     assert len(service._requests) == 0, "timed-out look-back frames still queued ahead of live frames"
     gate.set()
-    assert wait_for(lambda: service.status().detected >= 2)
+    assert wait_until(lambda: service.status().detected >= 2)
     assert service.status().detected_on_demand == 0
 
 
@@ -217,7 +216,7 @@ def test_status_is_typed_and_its_json_is_the_stats_payload(tmp_path: Path) -> No
     try:
         assert vision.status().camera.camera_error == "not started"
         vision.start()
-        assert wait_for(lambda: vision.status().camera.frames >= 1)
+        assert wait_until(lambda: vision.status().camera.frames >= 1)
         status = vision.status()
     finally:
         vision.stop()
@@ -253,7 +252,7 @@ def test_a_snapshot_the_disk_refuses_leaves_the_evidence_without_a_picture(tmp_p
     vision = VisionService(make_config(tmp_path, frames, tmp_path), detector=detector)
     try:
         vision.start()
-        assert wait_for(lambda: len(vision.ring) >= 2)
+        assert wait_until(lambda: len(vision.ring) >= 2)
         shutil.rmtree(vision.snapshots.directory)
         vision.snapshots.directory.write_text("not a directory any more\n")
         evidence = vision.evidence(0, 2e9)
