@@ -1,0 +1,128 @@
+"""`FieldServices`: what issue 14 adds to a running node, in one object the node starts and stops with
+itself: the control socket, the status LED and button, maintenance mode, the recent-events ring, and the
+health verdict from error rates. The node hands it a `NodeSource` (callables onto its parts) and feeds it
+two things: each event it produces (`recent.add`) and `maintenance.on` when it labels a weight change."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from edge.config.gpio import GpioSection
+from edge.control.health import ErrorRates
+from edge.control.node_handlers import NodeParts, Registers, node_handlers
+from edge.control.report import Health, RecentEvents, Record
+from edge.control.server import ControlServer
+from edge.gpio.maintenance import MaintenanceMode
+from edge.gpio.patterns import NodeCondition
+from edge.gpio.runner import StatusPanel
+
+log = logging.getLogger(__name__)
+
+OBSERVE_EVERY_S = 1.0  # error counters sampled at most this often
+CONDITION_EVERY_S = 0.25  # the LED thread ticks at 50 Hz; the node's status is read at most 4 times a second
+
+
+class Tarer(Protocol):
+    """What the button's long press needs (edge.weighing.Weigher)."""
+
+    def tare(self, plate: str | None = None) -> dict[str, float]: ...
+    def shelf_stable(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSource:
+    node: str
+    version: str
+    parts: Callable[[], Record]  # Node.status
+    scale: Tarer
+    mqtt_connected: Callable[[], bool]
+    queued_events: Callable[[], int]  # outbox depth
+    booting: Callable[[], bool]  # no weight frame processed yet
+    failed: Callable[[], str | None]  # Node.failed, or why the node was not provisioned
+    errors: Callable[[], Mapping[str, int]]  # cumulative error counters per part (edge.control.health)
+    mqtt: Callable[[], Record] | None = None
+    outbox: Callable[[], Record] | None = None
+    host: Callable[[], dict[str, Any]] | None = None
+    planogram: Callable[[], dict[str, Any] | None] | None = None
+
+
+class _ButtonActions:
+    def __init__(self, services: FieldServices) -> None:
+        self.services = services
+
+    def toggle_maintenance(self) -> bool:
+        return self.services.maintenance.toggle(by="button")
+
+    def shelf_stable(self) -> bool:
+        return self.services.source.scale.shelf_stable()
+
+    def tare(self) -> None:
+        self.services.source.scale.tare(None)
+
+
+class FieldServices:
+    def __init__(self, source: NodeSource, gpio: GpioSection | None, socket_path: Path | None,
+                 commands: Registers | None = None, group: str | None = "shelf-node",
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.source = source
+        self.clock = clock
+        self.maintenance = MaintenanceMode()
+        self.recent = RecentEvents()
+        self.rates = ErrorRates()
+        self.panel = StatusPanel(gpio, _ButtonActions(self), self.condition, clock=clock)
+        parts = NodeParts(node=source.node, version=source.version, parts=source.parts, health=self.health,
+                          mqtt=source.mqtt, outbox=source.outbox, host=source.host, planogram=source.planogram,
+                          gpio=self.panel.status, maintenance=self.maintenance, recent=self.recent)
+        self._observed_at = float("-inf")
+        self._condition: tuple[float, NodeCondition] | None = None
+        self.control = None if socket_path is None else ControlServer(socket_path, node_handlers(parts, commands),
+                                                                      group=group)
+
+    def start(self) -> FieldServices:
+        self.panel.start()
+        if self.control is not None:
+            self.control.start()
+        return self
+
+    def stop(self) -> None:
+        if self.control is not None:
+            self.control.stop()
+        self.panel.stop()
+
+    def health(self) -> Health:
+        """The verdict now: a failure is a fault; error rates degrade; no frame yet is booting."""
+        now = self.clock()
+        failure = self.source.failed()
+        if failure:
+            return Health("fault", (failure,))
+        if now - self._observed_at >= OBSERVE_EVERY_S:
+            self.rates.observe(now, self.source.errors())
+            self._observed_at = now
+        verdict = self.rates.verdict(now)
+        if verdict.state != "running":
+            return verdict
+        if self.source.booting():
+            return Health("booting", ("no weight frame yet",))
+        if not self.source.mqtt_connected():
+            return Health("degraded", (f"mqtt offline, {self.source.queued_events()} events queued",))
+        return verdict
+
+    def condition(self) -> NodeCondition:
+        now = self.clock()
+        if self._condition is not None and now - self._condition[0] < CONDITION_EVERY_S:
+            return self._condition[1]
+        health = self.health()
+        degraded = health.reasons if health.state == "degraded" else ()
+        condition = NodeCondition(
+            booting=health.state == "booting",
+            fault="; ".join(health.reasons) if health.state == "fault" else None,
+            degraded=tuple(r for r in degraded if not r.startswith("mqtt offline")),  # the LED has its own state
+            mqtt_connected=self.source.mqtt_connected(), queued_events=self.source.queued_events(),
+            maintenance=self.maintenance.on)
+        self._condition = (now, condition)
+        return condition

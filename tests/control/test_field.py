@@ -1,0 +1,105 @@
+"""FieldServices around a real Node (pty shelf, real mosquitto): the control socket, the LED and button on
+gpiozero's mock pins, maintenance mode, and the health verdict, as the daemon will run them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edge import __version__
+from edge.cli import cli
+from edge.config.gpio import GpioSection
+from edge.control.field import FieldServices, NodeSource
+from edge.demo.setup import install_factory_calibration, write_node_config
+from edge.node import Node
+from edge.node.wiring import node_commands
+from edge.sim.generate import generate_scenario
+from edge.sim.layout import ShelfLayout
+from edge.sim.pty_shelf import PtyShelf
+from tests.plugins.broker import Broker
+from tests.plugins.waiting import wait_until
+
+pytest.importorskip("gpiozero", reason="needs gpiozero (pip install -e '.[dev]')")
+LED, BUTTON = 17, 27
+
+
+def source_of(node: Node) -> NodeSource:
+    config = node.config
+    return NodeSource(
+        node=f"{config.node.store_id}/{config.node.node_id}", version=__version__, parts=node.status,
+        scale=node.weigher, mqtt_connected=lambda: node.link.connected, queued_events=lambda: node.outbox.depth,
+        booting=lambda: node.counters.frames == 0, failed=node.failed,
+        errors=lambda: {"serial": node.reader.status().errors, "link": node.link.status().connect_failures,
+                        "processing": 0},
+        mqtt=node.link.status, outbox=node.outbox.status)
+
+
+@pytest.fixture
+def field(tmp_path: Path, broker: Broker) -> Iterator[FieldServices]:
+    _, config = write_node_config(tmp_path, broker_port=broker.port)
+    layout = ShelfLayout.from_config(config, seed=5)
+    install_factory_calibration(config, layout)
+    with PtyShelf(generate_scenario(5, 600.0, layout), layout, sps=80, link_path=tmp_path / "shelf-tty"):
+        node = Node(config)
+        node.start()
+        services = FieldServices(source_of(node), GpioSection(status_led=LED, button=BUTTON, long_press_s=0.5,
+                                                              pin_factory="mock"),
+                                 tmp_path / "control.sock", node_commands(config, node.weigher, node.vision),
+                                 group=None).start()
+        try:
+            assert wait_until(lambda: node.counters.frames > 100 and node.link.connected, 20), node.status_line()
+            yield services
+        finally:
+            services.stop()
+            node.stop()
+
+
+def status(field: FieldServices) -> dict[str, object]:
+    assert field.control is not None
+    result = CliRunner().invoke(cli, ["status", "--json", "--socket", str(field.control.path)])
+    report: dict[str, object] = json.loads(result.output)
+    assert result.exit_code == (0 if report["healthy"] else 1)
+    return report
+
+
+def button(field: FieldServices, hold_s: float) -> None:
+    assert field.panel.pins is not None
+    pin = field.panel.pins.factory.pin(BUTTON)
+    pin.drive_low()
+    wait_until(lambda: False, timeout=hold_s)
+    pin.drive_high()
+
+
+def test_running_node_status_with_the_led(field: FieldServices) -> None:
+    assert wait_until(lambda: field.panel.status().led == "running", 5), field.health()
+    report = status(field)
+    assert report["healthy"] is True and report["health"] == {"state": "running", "healthy": True, "reasons": []}
+    assert report["gpio"]["pins"] == "mock" and report["gpio"]["led"] == "running"  # type: ignore[index]
+
+
+def test_a_short_press_is_maintenance_on_the_led_and_in_status(field: FieldServices) -> None:
+    button(field, 0.1)
+    assert wait_until(lambda: field.maintenance.on and field.panel.status().led == "maintenance", 5)
+    assert status(field)["maintenance"] is True
+    button(field, 0.1)
+    assert wait_until(lambda: not field.maintenance.on, 5)
+
+
+def test_broker_gone_is_degraded_and_the_led_says_offline(field: FieldServices, broker: Broker) -> None:
+    broker.stop()
+    assert wait_until(lambda: field.panel.status().led == "mqtt_offline", 10)
+    report = status(field)
+    assert report["healthy"] is False and report["health"]["state"] == "degraded"  # type: ignore[index]
+    assert report["health"]["reasons"][0].startswith("mqtt offline")  # type: ignore[index]
+
+
+def test_a_dead_worker_is_a_fault_on_the_led(field: FieldServices) -> None:
+    node = field.source.failed.__self__  # type: ignore[attr-defined]  # the Node whose failed() this is
+    assert isinstance(node, Node) and field.source.failed() is None
+    node.reader.stop()  # the reader thread ends as if it had died
+    assert wait_until(lambda: field.panel.status().led == "fault", 10)
+    assert status(field)["health"]["state"] == "fault"  # type: ignore[index]
