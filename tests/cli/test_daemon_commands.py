@@ -150,3 +150,20 @@ def test_selftest_through_the_running_daemon(daemon: Daemon, tmp_path: Path) -> 
     assert serial["result"] == "pass" and "held by the daemon, connected" in serial["detail"]
     assert checks["frames"]["result"] == "pass" and checks["broker"]["result"] == "pass"
     assert result.exit_code == (0 if report["ok"] else 1)
+
+
+def test_support_bundle_from_the_running_daemon(daemon: Daemon, tmp_path: Path) -> None:
+    import tarfile
+
+    out = tmp_path / "bundle.tar.gz"
+    result = CliRunner().invoke(cli, ["support-bundle", str(out), "--config", str(tmp_path / "node.toml"),
+                                      "--socket", str(daemon.socket), "--no-journal", "--logs-dir",
+                                      str(tmp_path / "no-logs")])
+    assert result.exit_code == 0, result.output
+    with tarfile.open(out) as archive:
+        names = {m.name.split("/", 1)[1] for m in archive.getmembers()}
+        status_member = next(m for m in archive.getmembers() if m.name.endswith("daemon/status.json"))
+        report = json.loads(archive.extractfile(status_member).read())  # type: ignore[union-attr]
+    assert {"daemon/status.json", "daemon/commands.json", "daemon/weights.json", "config/config.toml"} <= names
+    assert report["parts"]["serial"]["frames_ok"] > 0
+    assert "daemon/snapshot.jpg" not in names  # no [camera]: listed as missing instead
