@@ -6,6 +6,7 @@ work directory keeps the logs, the config, the ground truth and the node's state
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -22,7 +23,9 @@ from edge.demo.view import DemoView
 from edge.hub.watcher import HubWatcher, hub_section
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
+from edge.sim.planogram_doc import planogram_document
 from edge.sim.pty_shelf import PtyShelf
+from edge.sim.scenario import Scenario
 from edge.sim.truth import TruthRecord
 
 SCENARIO_S = 4 * 3600.0  # generated ahead; a demo left running longer ends its scenario quietly
@@ -57,6 +60,7 @@ def run_demo(
         layout = ShelfLayout.from_config(config, seed)
         install_factory_calibration(config, layout)
         scenario = generate_scenario(seed, SCENARIO_S, layout)
+        _give_planogram(config_path, workdir, scenario)
         shelf = PtyShelf(scenario, layout, sps=sps, link_path=workdir / "shelf-tty",
                          truth_path=workdir / "truth.jsonl").start()
         _say(out, f"simulated shelf MCU on {shelf.slave_path} (link {shelf.link_path}), {sps:g} SPS, seed {seed}")
@@ -98,6 +102,14 @@ def run_demo(
               f"{result.invalid} invalid); the simulator made {result.truth_interactions} real interactions; "
               f"daemon exit status {result.daemon_exit}. Files: {workdir}")
     return result
+
+
+def _give_planogram(config_path: Path, workdir: Path, scenario: Scenario) -> None:
+    """The scenario's shelf as the node's planogram file, so fusion names items (as a hub's would)."""
+    path = workdir / "planogram.json"
+    path.write_text(json.dumps(planogram_document(scenario), indent=1), encoding="utf-8")
+    with config_path.open("a", encoding="utf-8") as config:
+        config.write(f'\n[fusion]\nplanogram = "{path}"\n')
 
 
 def _happened(shelf: PtyShelf) -> list[TruthRecord]:
