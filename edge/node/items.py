@@ -35,6 +35,8 @@ class ItemStep:
         self.stage = FusionStage(plates, planogram, settings_from_config(config.fusion))
         self.submit = submit
         self.publish_weight_events = config.fusion.publish_weight_events
+        # read before each weight event: the node's maintenance switch (edge.gpio.maintenance.MaintenanceMode.on)
+        self.maintenance: Callable[[], bool] | None = None
 
     def on_planogram(self, planogram: Planogram) -> None:
         self.stage.set_planogram(planogram)
@@ -46,6 +48,8 @@ class ItemStep:
                      now: float, event_id: str | None = None, seq: int | None = None) -> list[ItemEvent]:
         if not self.stage.has_planogram:
             return []
+        if self.maintenance is not None:
+            self.stage.set_maintenance(self.maintenance())
         items = self.stage.on_weight_event(event, evidence, camera_ok, now, WeightEventRef(event_id, seq))
         return self._out(items)
 

@@ -68,3 +68,12 @@ def test_a_bad_planogram_file_is_a_located_config_error(tmp_path: Path) -> None:
     path.write_text(json.dumps({**DOCUMENT, "plates": {"p1": [{"sku": "NOPE"}]}}))
     with pytest.raises(ConfigError, match=r"planogram.json: planogram: plates.p1\[0\].sku: 'NOPE'"):
         ItemStep(config(tmp_path, f'[fusion]\nplanogram = "{path}"\n'))
+
+
+def test_maintenance_switch_is_read_before_each_weight_event(tmp_path: Path) -> None:
+    step = ItemStep(config(tmp_path), planogram=planogram())
+    switch = {"on": True}
+    step.maintenance = lambda: switch["on"]
+    assert step.weight_event(weight_event({"p3": 320.2}), None, None, T0 + 1.1)[0].action == "restock"
+    switch["on"] = False
+    assert step.weight_event(weight_event({"p3": 64.1}, 10.0), None, None, T0 + 11.1)[0].action == "put"
