@@ -54,6 +54,11 @@ FRAME_QUEUE_SIZE = 4096  # ~50 s of 80 SPS: absorbs an fsync or an evidence look
 HEARTBEAT_STALE_S = 10.0
 WEIGHTS_EVERY_S = 0.5
 EVIDENCE_MARGIN_S = 1.0  # look this far before the change began and after it settled
+# At stop a change under way gets this long to settle (the reader goes on), then the frames still queued are
+# weighed for at most STOP_DRAIN_S: with the reader's own stop (2 s) everything is in the outbox within 7 s of
+# SIGTERM, leaving the camera (5 s), the link's 'stopped' (stop_timeout_s, 5 s) in systemd's TimeoutStopSec=20.
+STOP_SETTLE_S = 3.0
+STOP_DRAIN_S = 2.0
 
 
 class Node:
@@ -88,17 +93,32 @@ class Node:
             self.vision.start()
         self.reader.start()
 
-    def stop(self) -> None:
+    def stop(self, settle_s: float = STOP_SETTLE_S) -> None:
+        """A change under way gets `settle_s` to settle; then no new frames, and the processing thread weighs
+        those still queued and reports what is still under way (`_finish`); only then do the camera, the link
+        and the outbox stop."""
+        self._let_changes_settle(time.monotonic() + settle_s)
         self.reader.stop()
         self._stop.set()
         if self._processor.is_alive():
-            self._processor.join(5)
+            self._processor.join(STOP_DRAIN_S + 2)
+            if self._processor.is_alive():
+                log.error("stop: the processing thread did not finish within %.0f s; events it still had are lost",
+                          STOP_DRAIN_S + 2)
         if self.vision is not None:
             self.vision.stop()
         self.link.stop()
         self.outbox.close()
         if self.recording is not None:
             self.recording.close()
+
+    def _let_changes_settle(self, deadline: float) -> None:
+        if not (self._processor.is_alive() and self.reader.is_alive()) or not self.weigher.settling():
+            return
+        log.info("stop: a change is under way; waiting up to %.1f s for it to settle",
+                 max(deadline - time.monotonic(), 0.0))
+        while self.weigher.settling() and time.monotonic() < deadline and self._processor.is_alive():
+            time.sleep(0.05)
 
     def healthy(self) -> bool:
         fresh = time.monotonic() - self._heartbeat < HEARTBEAT_STALE_S
@@ -140,18 +160,46 @@ class Node:
             except queue.Empty:
                 self.items.poll(time.time())
                 continue
-            if isinstance(frame, InfoFrame):
-                self.counters.info_frames += 1
-                self.last_info = frame
-                log.info("MCU says: firmware %s, %d channels, %g SPS, uid %s",
-                         frame.firmware, frame.channels, frame.sps, frame.uid)
-                self._observe_board(frame)
-                continue
-            self.counters.frames += 1
-            for event in self.weigher.feed(frame):
-                self._record(event)
-            self.items.poll(time.time())
-            self._after_frame()
+            if self._handle(frame):
+                self._after_frame()
+        self._finish(time.monotonic() + STOP_DRAIN_S)
+
+    def _handle(self, frame: WeightFrame | InfoFrame) -> bool:
+        """One record from the reader; True for a weight frame."""
+        if isinstance(frame, InfoFrame):
+            self.counters.info_frames += 1
+            self.last_info = frame
+            log.info("MCU says: firmware %s, %d channels, %g SPS, uid %s",
+                     frame.firmware, frame.channels, frame.sps, frame.uid)
+            self._observe_board(frame)
+            return False
+        self.counters.frames += 1
+        for event in self.weigher.feed(frame):
+            self._record(event)
+        self.items.poll(time.time())
+        return True
+
+    def _finish(self, deadline: float) -> None:
+        """At stop (the reader has stopped): weigh the frames still queued, until `deadline`; then report the
+        changes the weigher has begun (`Weigher.flush`: forced, `stopped_early`) and the item events fusion
+        holds, so a pick just before a restart reaches the outbox before it closes."""
+        while time.monotonic() < deadline:
+            try:
+                frame = self._frames.get_nowait()
+            except queue.Empty:
+                break
+            self._handle(frame)
+        left = self._frames.qsize()
+        if left:
+            self.counters.frames_dropped += left
+            log.warning("stop: %d queued frame(s) not weighed within %.0f s; a change among them is not reported",
+                        left, STOP_DRAIN_S)
+        flushed = self.weigher.flush(time.time())
+        for event in flushed:
+            self._record(event)
+        held = self.items.flush()
+        if flushed or held:
+            log.info("stop: %d change(s) in progress and %d held item event(s) reported", len(flushed), len(held))
 
     def _observe_board(self, info: InfoFrame) -> None:
         """The weigher compares the board with the calibration's (and logs a change); a new change or its

@@ -4,9 +4,11 @@ Time comes from the capture (each line's reception time), never the wall clock, 
 calibration from the config defaults or a read-only file, so a replay is reproducible:
 the same capture and config give the same events, byte for byte.
 
-A damaged capture line (no TAB, no time) stops the replay with a `FILE:LINE:` CaptureError after
-the events found before it have been handed out; with `skip_bad` it is skipped and counted instead
-(`summary().reading`).
+A change still under way at the end of the capture is reported as the node reports one at stop
+(`Weigher.flush`: quality `forced`, flag `stopped_early`), emitted at the last line's time, so it is
+never dropped and comes out the same on every run. A damaged capture line (no TAB, no time) stops the
+replay with a `FILE:LINE:` CaptureError after the events found before it have been handed out (no flush:
+the capture did not end there); with `skip_bad` it is skipped and counted instead (`summary().reading`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Replay:
         parser = make_parser(self.config.serial, self.health)
         feed = self.weigher.feed
         on_line = self.on_line
+        t: float | None = None
         for t, raw in self.reader:
             if on_line is not None:
                 on_line(len(raw) + 19)
@@ -62,6 +65,9 @@ class Replay:
                     yield t, event
             elif isinstance(record, InfoFrame):  # as the node does: another board flags the events
                 self.weigher.observe_board(record.uid, record.firmware)
+        if t is not None:  # the end of the capture: what was under way, as at a stop
+            for event in self.weigher.flush(t):
+                yield t, event
 
     def summary(self) -> ReplaySummary:
         return ReplaySummary(

@@ -56,6 +56,12 @@ class HeavyChangeHold:
                 out.append(replace(held.event, flags=(*held.event.flags, "held")))
         return out
 
+    def release(self) -> list[WeightEvent]:
+        """Every held event, now (a stop): flagged `held`, though whether it persists is not known yet."""
+        out = [replace(held.event, flags=(*held.event.flags, "held")) for held in self._held]
+        self._held.clear()
+        return out
+
     def _net(self, first: WeightEvent, second: WeightEvent) -> list[WeightEvent]:
         deltas = {name: first.plate_deltas[name] + second.plate_deltas.get(name, 0.0) for name in first.plate_deltas}
         total = first.delta_g + second.delta_g

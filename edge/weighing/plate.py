@@ -282,14 +282,26 @@ class PlateDetector:
             return self._close(self.active_since, forced=True)
         return None
 
-    def _close(self, t_start: float, forced: bool) -> Segment:
-        after = robust_mean(self._raw, self.sigma)
-        sigma_after_sq = self.sigma**2 / len(self._raw)
+    def cut(self) -> Segment | None:
+        """A stop (or the end of a capture) while the plate is active: close the change as it stands,
+        forced, its new level the robust mean of the newest ~0.1 s of samples since it opened (a whole
+        window would lag a change still under way) and its end the last sample. None unless active (a
+        pending segment is closed already)."""
+        if self.state is not State.ACTIVE or self.active_since is None or not self._raw:
+            return None
+        newest = min(max(self.p.smooth_span, 3), max(self._active_samples, 1), len(self._raw))
+        return self._close(self.active_since, forced=True, last=newest)
+
+    def _close(self, t_start: float, forced: bool, last: int | None = None) -> Segment:
+        """`last`: only the newest samples measure the new level, and the change ends at the last one (cut)."""
+        raw = list(self._raw)[-last:] if last else self._raw
+        after = robust_mean(raw, self.sigma)
+        sigma_after_sq = self.sigma**2 / len(raw)
         marks, t_change_sigma = crossing_times(self._trace, self.reference, after, self.p.smooth_span, t_start)
         segment = Segment(
             plate=self.index,
             t_start=t_start,
-            t_end=self._times[0],
+            t_end=self._times[-1] if last else self._times[0],
             level_before=self.reference,
             level_after=after,
             sigma_g=math.sqrt(self.reference_var + sigma_after_sq),

@@ -5,6 +5,7 @@
         for event in weigher.feed(frame): ...
     weigher.status(); weigher.tare("p1")       # any other thread (a lock guards the state)
     weigher.observe_board(info.uid, info.firmware)   # each MCU info frame (the processing thread)
+    weigher.flush(now)                         # a stop, the end of a capture: what is under way, now
 
 Frames are processed in their own time (`frame.t`), never the wall clock, so a replay gives
 the same events as the live run. The sample rate is measured from the first frames. A gap in
@@ -146,7 +147,26 @@ class Weigher:
             self.events += len(events)
         return events
 
-    def _resolve(self, now: float) -> list[WeightEvent]:
+    def flush(self, now: float) -> list[WeightEvent]:
+        """A stop, or the end of a capture: report every change begun and not reported yet, at once, each
+        flagged `stopped_early`. A plate still active is closed as it stands (quality `forced`: its grams
+        are what it weighed at `now`); a cluster waiting for calm neighbours is decided now; a heavy put held
+        for the lean test is released (`held`). `now` is the stop on the frames' clock (replay: the last
+        frame's time). Nothing is reported before weighing has started (a plate warming up has no level to
+        compare with). A second flush finds nothing; frames fed afterwards are weighed as usual."""
+        with self._lock:
+            if not self._detectors:
+                return []
+            for detector in self._detectors:
+                if detector.cut() is not None:
+                    self._closed_at[detector.index] = now
+            events = self._resolve(now, force=True) if self._closed_at else []
+            events += self._hold.release()
+            events = [replace(e, flags=(*e.flags, "stopped_early")) for e in events]
+            self.events += len(events)
+            return sorted(events, key=lambda e: e.t_start)
+
+    def _resolve(self, now: float, force: bool = False) -> list[WeightEvent]:
         pending: list[Segment] = [d.pending for d in self._detectors if d.pending is not None]
         events: list[WeightEvent] = []
         for group in clusters(pending, self._grouping):
@@ -161,7 +181,7 @@ class Weigher:
             )
             neighbours = {n for m in members for n in (m - 1, m + 1) if 0 <= n < len(self._detectors)} - members
             shaking = any(not self._detectors[n].calm for n in neighbours)
-            if (waiting or shaking) and now - first_closed <= self._grouping.wait_s:
+            if (waiting or shaking) and now - first_closed <= self._grouping.wait_s and not force:
                 continue
             decision = decide(group, self.plate_names, self._faulty_by_plate(now), self._grouping)
             for index in decision.commit:
@@ -198,6 +218,13 @@ class Weigher:
 
     def _shelf_stable(self) -> bool:
         return bool(self._detectors) and all(d.stable for d in self._detectors)
+
+    def settling(self) -> bool:
+        """A change has begun and is not reported yet: a plate active or settled but undecided, or a heavy put
+        held (the node waits a little for it at stop before `flush`)."""
+        with self._lock:
+            busy = any(d.state in (State.ACTIVE, State.PENDING) for d in self._detectors)
+            return busy or bool(self._closed_at) or self._hold.holding
 
     def reading(self) -> PlateReading:
         with self._lock:
