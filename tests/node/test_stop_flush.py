@@ -68,6 +68,35 @@ def test_node_stop_without_time_to_settle_puts_the_change_under_way_in_the_outbo
     assert abs(row.body["t_start_unix"] - truth.t_start) < 1.0, (row.body, truth)
 
 
+def test_node_stop_writes_the_item_event_fusion_still_holds(tmp_path: Path) -> None:
+    _, config = write_node_config(tmp_path, broker_port=1)
+    planogram = tmp_path / "planogram.json"  # p2's SKU weighs far more than any simulated pick: fusion holds
+    planogram.write_text(json.dumps({  # the item for a neighbour's event that could complete it
+        "format": 2, "id": "pg-test", "version": 1,
+        "catalogue": [{"sku": "HEAVY-1", "name": "Heavy pack", "unit_weight_g": 5000.0, "unit_sigma_g": 5.0}],
+        "plates": {"p2": [{"sku": "HEAVY-1", "stock": 3}]}}))
+    config = config.model_copy(update={"fusion": config.fusion.model_copy(update={"planogram": planogram})})
+    layout = ShelfLayout.from_config(config, seed=10)
+    install_factory_calibration(config, layout)
+    with PtyShelf(_quiet(10, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
+        node = Node(config)
+        node.start()
+        try:
+            assert wait_until(lambda: node.weigher.shelf_stable(), 20), node.status_line()
+            shelf.pick("p2")
+            assert wait_until(lambda: node.counters.events == 1, 20), node.status_line()
+            assert node.items.status().held == 1  # waiting up to neighbour_window_s (1.5 s) for a neighbour
+        finally:
+            node.stop()
+    outbox = open_outbox(config)
+    try:
+        weight, item = list(outbox.pending_after(0, 10))
+    finally:
+        outbox.close()
+    assert (weight.kind, item.kind) == ("weight", "item"), (weight, item)
+    assert [ref["seq"] for ref in item.body["weight_events"]] == [weight.seq]
+
+
 @needs_mosquitto
 def test_sigterm_during_a_pick_reaches_the_hub_after_the_restart(tmp_path: Path) -> None:
     broker = LocalBroker(tmp_path / "broker")  # not running yet: the first daemon keeps its events
