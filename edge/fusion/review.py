@@ -57,13 +57,12 @@ def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], c
             hard.append("no_fit")
     elif max(p.z for p in top.parts) > settings.no_fit_sigmas:
         hard.append("no_fit")
-    runner, p_runner = _runner_up(posterior)
-    if runner is not None and not top.unknown:
+    if not top.unknown and _same_label_rival(posterior, state, settings):
+        hard.append("twin")
+    runner, _ = _runner_up(posterior)
+    if runner is not None and not top.unknown and "twin" not in hard:
         weight_close = top.log_weight - runner.log_weight < math.log(settings.twin_ratio)
-        same_labels = _labels(state, top) == _labels(state, runner)
-        if weight_close and same_labels and p_runner >= settings.same_label_floor:
-            hard.append("twin")
-        elif weight_close and confidence < threshold \
+        if weight_close and confidence < threshold \
                 and top.log_vision - runner.log_vision < math.log(settings.twin_ratio):  # vision did not split
             soft.append("twin")
     if camera_usable and not top.unknown and _vision_disagrees(state, top, seen, settings):
@@ -87,6 +86,21 @@ def _runner_up(posterior: Posterior) -> tuple[Joint | None, float]:
         if not joint.unknown and joint.sku_lines() != top.sku_lines():
             return joint, float(p)
     return None, 0.0
+
+
+def _same_label_rival(posterior: Posterior, state: ShelfState, settings: FusionSettings) -> bool:
+    """Any other answer at p >= same_label_floor that the weight cannot tell from the chosen one and whose
+    SKUs carry the same labels: the camera can never split it, whatever the confidence says."""
+    top = posterior.joints[0]
+    labels = _labels(state, top)
+    for joint, p in zip(posterior.joints[1:], posterior.probabilities[1:], strict=True):
+        if p < settings.same_label_floor:
+            break  # best first: the rest are less likely still
+        if joint.unknown or joint.sku_lines() == top.sku_lines():
+            continue
+        if top.log_weight - joint.log_weight < math.log(settings.twin_ratio) and _labels(state, joint) == labels:
+            return True
+    return False
 
 
 def _best_known_z(posterior: Posterior) -> float:
