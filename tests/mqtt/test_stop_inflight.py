@@ -1,0 +1,55 @@
+"""Issue 11, nothing lost at stop, on the MQTT side: events handed to paho but not acknowledged when the link
+stops cleanly stay in the outbox and go out, with the same event_id, after the restart. The broker is a real
+mosquitto frozen with SIGSTOP: it takes the bytes and acknowledges nothing, like a broker behind a dead link."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from edge.demo.publisher import weight_body
+from edge.outbox import open_outbox
+from tests.mqtt.live import hub_watcher, live_node, records
+from tests.mqtt.nodecfg import node_config
+from tests.plugins.broker import Broker
+from tests.plugins.waiting import wait_until
+
+PLATES = ["p1", "p2"]
+
+
+def test_a_clean_stop_keeps_the_events_in_flight_and_they_go_out_after_the_restart(tmp_path: Path,
+                                                                                     broker: Broker) -> None:
+    assert broker.proc is not None
+    with hub_watcher(broker.port, client_id="hub-stop-inflight") as hub:
+        with live_node(tmp_path, broker.port, mqtt={"stop_timeout_s": 1.0}) as node:
+            ids = [node.outbox.append("weight", weight_body(0, PLATES), time.time()).event_id]
+            assert hub.wait_for(lambda t: t.unique_events >= 1, timeout=10), hub.tracker.summary()
+            assert wait_until(lambda: node.outbox.depth == 0, timeout=5)
+            os.kill(broker.proc.pid, signal.SIGSTOP)
+            try:
+                ids += [node.outbox.append("weight", weight_body(i, PLATES), time.time()).event_id
+                        for i in range(1, 11)]
+                assert wait_until(lambda: node.link.delivery.inflight == 10, timeout=5), node.link.status()
+            except BaseException:
+                os.kill(broker.proc.pid, signal.SIGCONT)
+                raise
+            # leaving the block stops the link cleanly ('stopped' is not acknowledged either) and closes the outbox
+        try:
+            outbox = open_outbox(node_config(tmp_path, broker.port))
+            try:
+                assert outbox.depth == 10  # nothing acknowledged, nothing deleted
+                assert [row.event_id for row in outbox.pending_after(0, 20)] == ids[1:]
+            finally:
+                outbox.close()
+        finally:
+            os.kill(broker.proc.pid, signal.SIGCONT)
+        with live_node(tmp_path, broker.port) as node:
+            assert hub.wait_for(lambda t: t.unique_events >= 11, timeout=15), hub.tracker.summary()
+            assert wait_until(lambda: node.outbox.depth == 0, timeout=10)
+    by_seq: dict[int, set[str]] = {}
+    for record in records(hub, "event"):
+        by_seq.setdefault(record.payload["seq"], set()).add(record.payload["event_id"])
+    assert sorted(by_seq) == list(range(1, 12))
+    assert [by_seq[seq] for seq in range(1, 12)] == [{event_id} for event_id in ids]  # a re-send is the same event
