@@ -284,8 +284,9 @@ class FusionStage:
         scale = (1 - review.confidence) / (1 - raw_top) if raw_top < 1 else 0.0
         out = []
         for joint, p in zip(posterior.joints[1:MAX_ALTERNATIVES + 1], posterior.probabilities[1:], strict=False):
+            probability = min(float(p) * scale, review.confidence)  # calibration must not reorder the answers
             out.append(ItemAlternative(self._action(segment, joint), self._lines(joint, segment),
-                                       round(float(p) * scale, 6), joint.misplaced))
+                                       round(probability, 6), joint.misplaced))
         return tuple(out)
 
     def _update_state(self, segment: _Segment, top: Joint, action: ItemAction, review: Review, now: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edge.fusion.encode import describe_item_body
 from edge.hub.tracker import HubRecord
 
 
@@ -44,8 +45,10 @@ def _event(payload: dict[str, Any]) -> str:
         flags = ",".join(body.get("flags") or []) or "-"
         return (f"{head} {grams(body.get('delta_g'))} ({per_plate or '-'}) quality={value(body.get('quality'))} "
                 f"flags={flags}")
-    return (f"{head} sku={value(body.get('sku'))} plate={value(body.get('plate'))} {value(body.get('action'))} "
-            f"x{value(body.get('count'))} confidence={value(body.get('confidence'))}")
+    if payload.get("kind") == "item":
+        refs = ",".join(value(ref.get("seq")) for ref in body.get("weight_events") or [] if isinstance(ref, dict))
+        return f"{head} {describe_item_body(body)} weight_seq={refs or '-'}"
+    return head
 
 
 def _weights(payload: dict[str, Any]) -> str:

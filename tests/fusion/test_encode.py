@@ -48,3 +48,14 @@ def test_a_wrong_item_body_is_refused() -> None:
     body = item_event_to_dict(one(stage(), {"p3": -32.0}))
     assert envelope_problems({**body, "action": "picked"})
     assert envelope_problems({**body, "review": {"required": False, "reasons": ["bored"]}})
+
+
+def test_hub_watch_prints_one_readable_line_per_item_event() -> None:
+    from edge.hub.render import human_line
+    from edge.hub.tracker import HubRecord
+
+    body = item_event_to_dict(one(stage(), {"p2": -1031.0}, seen("p2")))
+    payload = {"ts": "2026-12-01T19:00:00.000Z", "seq": 9, "session": 1, "kind": "item", "body": body}
+    line = human_line(HubRecord(0.0, "shelf/s1/n1/events", "s1", "n1", "event", True, [], None, payload))
+    assert line.startswith("2026-12-01T19:00:00.000Z s1/n1 event seq=9 session=1 item pick 1 x ")
+    assert line.endswith("REVIEW: twin weight_seq=1")

@@ -90,3 +90,10 @@ def test_plates_without_changes_are_untouched() -> None:
     item = one(fusion, {"p3": -32.0})
     assert set(item.stock) == {"p3"} and fusion.status().stock["p4"] == {"JUICE": 8}
     assert PLATES[-1] == "p5"
+
+
+@settings(max_examples=40, deadline=None)
+@given(PLATE, GRAMS, LABEL)
+def test_no_alternative_is_more_likely_than_the_answer(plate: str, grams: float, label: str | None) -> None:
+    item = one(stage(), {plate: grams}, seen(plate, **({label: 0.7} if label else {})))
+    assert all(alt.probability <= item.confidence for alt in item.alternatives)
