@@ -1,12 +1,14 @@
 """The fusion stage the node and replay drive: weight events (+ camera evidence) in, item events out.
 
-Pure: no I/O and no clock of its own (`now` is passed in). An event that fits badly alone is held up to
+Pure: no I/O and no clock of its own (`now` is passed in). One lock makes a planogram swap from another
+thread wait for the event in progress. An event that fits badly alone is held up to
 `neighbour_window_s` after it settled, in case a neighbouring plate's event completes the item.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,12 +91,15 @@ class FusionStage:
         self._last_end: dict[str, float] = {}
         self._counts = {"weight_events": 0, "item_events": 0, "reviews": 0}
         self._reasons: dict[str, int] = {}
+        # set_planogram comes from the MQTT inbound thread; an event must be scored and named with one state
+        self._lock = threading.RLock()
 
     # -- control -------------------------------------------------------------------------------------
     def set_planogram(self, planogram: Planogram) -> None:
-        """The MqttLink's on_planogram callback (inbound worker thread): one reference swap."""
-        self._state = self._new_state(planogram, self._state)
-        self._planogram = planogram
+        """The MqttLink's on_planogram callback (inbound worker thread); waits for an event in progress."""
+        with self._lock:
+            self._state = self._new_state(planogram, self._state)
+            self._planogram = planogram
 
     def set_maintenance(self, on: bool) -> None:
         self.maintenance = on
@@ -109,6 +114,12 @@ class FusionStage:
                         trace: Sequence[float] | None = None) -> list[ItemEvent]:
         """Item events ready now: this event's, unless it is held for a neighbour, and any held one it
         completes or that waited long enough."""
+        with self._lock:
+            return self._on_weight_event(event, evidence, camera_ok, now, ref, trace)
+
+    def _on_weight_event(self, event: WeightEvent, evidence: Mapping[str, PlateEvidence] | None,
+                         camera_ok: bool | None, now: float, ref: WeightEventRef | None,
+                         trace: Sequence[float] | None) -> list[ItemEvent]:
         self._counts["weight_events"] += 1
         out = self.poll(now)
         for segment in self._segments(event, evidence, camera_ok, ref, trace):
@@ -131,17 +142,23 @@ class FusionStage:
 
     def poll(self, now: float) -> list[ItemEvent]:
         """Release held events whose neighbour window has passed."""
-        due = [s for s in self._held if now >= s.t_end + self.settings.neighbour_window_s]
-        for segment in due:
-            self._held.remove(segment)
-        return [self._emit([s], self._score(s, now), now) for s in due]
+        with self._lock:
+            due = [s for s in self._held if now >= s.t_end + self.settings.neighbour_window_s]
+            for segment in due:
+                self._held.remove(segment)
+            return [self._emit([s], self._score(s, now), now) for s in due]
 
     def flush(self) -> list[ItemEvent]:
         """Release everything held (end of a replay or benchmark)."""
-        held, self._held = self._held, []
-        return [self._emit([s], self._score(s, s.t_end), s.t_end) for s in held]
+        with self._lock:
+            held, self._held = self._held, []
+            return [self._emit([s], self._score(s, s.t_end), s.t_end) for s in held]
 
     def status(self) -> FusionStatus:
+        with self._lock:
+            return self._status()
+
+    def _status(self) -> FusionStatus:
         planogram = self._planogram
         state = self._state
         return FusionStatus(

@@ -136,3 +136,16 @@ def test_status_reports_counters_and_stock() -> None:
     assert status.weight_events == 2 and status.item_events == 2 and status.reviews == 1
     assert status.stock["p3"] == {"GUM": 39} and status.planogram == {"id": "pg-test", "version": 1}
     assert status.to_json()["reasons"]["unknown_item"] == 1
+
+
+def test_a_new_planogram_keeps_what_was_learned_and_restarts_stock() -> None:
+    fusion = stage()
+    for i in range(6):
+        one(fusion, {"p3": -32.0}, t=10.0 * i)
+    assert "GUM" in fusion.status().learned_unit_sigma_g
+    from tests.fusion.helpers import DOCUMENT, planogram
+
+    fusion.set_planogram(planogram({**DOCUMENT, "version": 2}))
+    status = fusion.status()
+    assert status.planogram == {"id": "pg-test", "version": 2}
+    assert status.stock["p3"] == {"GUM": 40} and "GUM" in status.learned_unit_sigma_g
