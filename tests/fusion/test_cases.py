@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from edge.fusion import FusionSettings
-from tests.fusion.helpers import T0, one, seen, skus, stage, weight_event
+from tests.fusion.helpers import DOCUMENT, T0, one, planogram, seen, skus, stage, weight_event
 
 
 def test_weight_twin_resolved_by_vision() -> None:
@@ -143,8 +143,6 @@ def test_a_new_planogram_keeps_what_was_learned_and_restarts_stock() -> None:
     for i in range(6):
         one(fusion, {"p3": -32.0}, t=10.0 * i)
     assert "GUM" in fusion.status().learned_unit_sigma_g
-    from tests.fusion.helpers import DOCUMENT, planogram
-
     fusion.set_planogram(planogram({**DOCUMENT, "version": 2}))
     status = fusion.status()
     assert status.planogram == {"id": "pg-test", "version": 2}
