@@ -62,7 +62,7 @@ class _Comparator:
         state = self.state
         if not state.skus:
             return [self._item(event, ref, "unknown", (), 0.0)]
-        vocabulary = frozenset().union(*state.labels)
+        vocabulary = state.vocabulary
         seen = seen_labels(evidence, deltas, vocabulary, self.settings.vision_min_score) if camera_ok else {}
         counts = np.maximum(np.rint(abs(total) / state.unit_mean), 1.0)
         scores = self.scores(plate, abs(total), event.sigma_g, counts, seen)

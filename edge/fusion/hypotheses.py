@@ -95,12 +95,15 @@ def _misplaced(state: ShelfState, plates: tuple[str, ...], delta_g: float, sigma
     with their own prior: the far ones would have a vanishing likelihood, so leaving them out changes no
     posterior measurably and keeps a catalogue of thousands cheap."""
     living = {k for plate in plates for k in state.contents.get(plate, [])}
-    foreign = np.array([k for k in range(len(state.skus)) if k not in living], dtype=int)
+    outside = np.ones(len(state.skus), dtype=bool)
+    outside[list(living)] = False
+    foreign = np.flatnonzero(outside)
     if foreign.size == 0:
         return []
-    recent = state.recent_counts(now, settings.recent_pick_window_s)
-    weights = np.array([1.0 + settings.recent_pick_boost * recent.get(int(k), 0) for k in foreign])
-    weights /= weights.sum()
+    boost = np.ones(len(state.skus))
+    for k, picks in state.recent_counts(now, settings.recent_pick_window_s).items():
+        boost[k] += settings.recent_pick_boost * picks
+    weights = boost[foreign] / boost[foreign].sum()
     counts = settings.count_weights(MISPLACED_MAX_COUNT)
     out: list[Candidate] = []
     for n in range(1, MISPLACED_MAX_COUNT + 1):

@@ -78,7 +78,7 @@ class Posterior:
 def score_segment(state: ShelfState, changes: tuple[PlateChange, ...], evidence: Mapping[str, PlateEvidence] | None,
                   use_vision: bool, settings: FusionSettings, now: float, restock: bool,
                   across_allowed: bool = True) -> Posterior:
-    vocabulary = frozenset().union(*state.labels) if state.labels else frozenset()
+    vocabulary = state.vocabulary
     per_plate: list[list[Part]] = []
     vision_used = False
     for change in changes:

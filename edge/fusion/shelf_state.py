@@ -35,6 +35,7 @@ class ShelfState:
     recent_picks: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
     min_unit_sigma_g: float = 0.3
     learn_min_events: int = 5
+    vocabulary: frozenset[str] = frozenset()  # every label some SKU carries
 
     @classmethod
     def from_planogram(cls, planogram: Planogram | None, plate_names: list[str], min_unit_sigma_g: float,
@@ -52,6 +53,7 @@ class ShelfState:
             facings={plate: {} for plate in plate_names},
             min_unit_sigma_g=min_unit_sigma_g,
             learn_min_events=learn_min_events,
+            vocabulary=frozenset(label for item in items for label in item.labels),
         )
         if planogram is not None:
             for plate, slots in planogram.plates.items():

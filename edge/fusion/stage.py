@@ -254,7 +254,7 @@ class FusionStage:
               merged: _Segment | None = None) -> ItemEvent:
         segment = merged or sources[0]
         state = self._state
-        vocabulary = frozenset().union(*state.labels) if state.labels else frozenset()
+        vocabulary = state.vocabulary
         camera_usable = bool(segment.camera_ok)
         seen = seen_labels(segment.evidence, segment.plates, vocabulary,
                            self.settings.vision_min_score) if camera_usable else {}
