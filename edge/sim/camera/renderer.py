@@ -153,16 +153,18 @@ class RenderedCamera:
         layer.paste(patch, alpha, corner)
 
     def _draw_occlusion(self, image: Float, o: Occlusion, t: float) -> None:
-        """A shopper's shoulders and head in front of the shelf, seen from behind, out of focus."""
+        """A shopper seen from behind (shoulders, neck, hair) in front of the shelf, out of focus.
+        The detector mostly calls it "person" (measured); rounder blobs came out as chairs and couches."""
         rise = max(0.0, min(1.0, (t - o.t0) / 0.6, (o.t1 - t) / 0.6))  # steps in and out
         h = self.view.height
         top = h - o.reach * h * rise
-        head = 0.17 * o.width
-        layer = Layer(
-            (int(o.centre_x - o.width), int(top - 2 * head), int(o.centre_x + o.width), h), self.view.width, h
-        )
-        layer.capsule((o.centre_x, top + 0.4 * o.width), (o.centre_x, h + o.width), o.width / 2, o.colour, shade=0.4)
-        layer.ellipse((o.centre_x, top - 0.4 * head), (0.85 * head, head), (45.0, 60.0, 80.0), shade=0.3)
+        head = 0.2 * o.width
+        box = (int(o.centre_x - o.width), int(top - 2.5 * head), int(o.centre_x + o.width), h)
+        layer = Layer(box, self.view.width, h)
+        layer.ellipse((o.centre_x, top + 0.3 * o.width), (o.width / 2, 0.3 * o.width), o.colour, shade=0.5)
+        layer.capsule((o.centre_x, top + 0.3 * o.width), (o.centre_x, h + o.width), 0.42 * o.width, o.colour, 0.5)
+        layer.capsule((o.centre_x, top), (o.centre_x, top - 0.6 * head), 0.35 * head, (70.0, 95.0, 140.0), 0.3)
+        layer.ellipse((o.centre_x, top - 1.2 * head), (0.8 * head, head), (35.0, 45.0, 60.0), shade=0.3)
         layer.motion_blur(0.0, 8.0)
         layer.motion_blur(8.0, 0.0)
         layer.onto(image)
