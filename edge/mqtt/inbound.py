@@ -37,6 +37,7 @@ class Inbound:
         self.internal_errors = 0
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=MAX_QUEUED)
         self._thread = threading.Thread(target=self._work, name="mqtt-inbound", daemon=True)
+        self._stopping = False
 
     def start(self) -> None:
         """Apply the persisted planogram (if any and valid), then start the worker."""
@@ -59,6 +60,8 @@ class Inbound:
         return self._thread.is_alive()
 
     def stop(self) -> None:
+        """Handle what is queued, then end; a request arriving meanwhile is answered `busy`."""
+        self._stopping = True
         if self._thread.is_alive():
             try:
                 self._queue.put(None, timeout=5)
@@ -69,6 +72,11 @@ class Inbound:
 
     def submit(self, name: str, payload: bytes) -> None:
         """Called on the network thread: queue the request or answer `busy`."""
+        if self._stopping:
+            self.registry.errors += 1
+            self.respond(name, response_payload(self.registry.transaction_of(payload), name, error=(
+                "busy", "the node is stopping; retry when its status is online again")))
+            return
         try:
             self._queue.put_nowait((name, payload))
         except queue.Full:

@@ -104,11 +104,12 @@ class MqttLink:
         self._thread.start()
 
     def stop(self) -> None:
-        """Publish `stopped`, wait (bounded) for its PUBACK, disconnect, and join the threads."""
+        """Finish the commands received (their responses go out first), publish `stopped`, wait (bounded) for
+        its PUBACK, disconnect, and join the threads."""
+        self.inbound.stop()  # first: a tare being handled is answered, not done in silence after the disconnect
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=self.section.stop_timeout_s + 5)
-        self.inbound.stop()
 
     def is_alive(self) -> bool:
         """The network thread and the command worker are running (the daemon's watchdog asks)."""
@@ -268,6 +269,9 @@ class MqttLink:
     def _shutdown(self) -> None:
         """Clean stop: `stopped` (retained, QoS 1) and wait for its PUBACK, bounded; then disconnect."""
         if self._connected:
+            while not self._responses.empty():  # the last commands' answers, before `stopped`
+                response_topic, response = self._responses.get_nowait()
+                self.client.publish(response_topic, response, qos=1)
             info = self.client.publish(
                 self.topics.status, envelope.encode(envelope.status_payload("stopped", self._session)),
                 qos=1, retain=True)

@@ -1,17 +1,24 @@
 """Issue 11, nothing lost at stop, on the MQTT side: events handed to paho but not acknowledged when the link
 stops cleanly stay in the outbox and go out, with the same event_id, after the restart. The broker is a real
-mosquitto frozen with SIGSTOP: it takes the bytes and acknowledges nothing, like a broker behind a dead link."""
+mosquitto frozen with SIGSTOP: it takes the bytes and acknowledges nothing, like a broker behind a dead link.
+A command being handled when the link stops is answered before `stopped`; one arriving then is answered `busy`."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from edge.demo.publisher import weight_body
+from edge.mqtt.commands import CommandRegistry
+from edge.mqtt.inbound import Inbound
 from edge.outbox import open_outbox
-from tests.mqtt.live import hub_watcher, live_node, records
+from edge.planogram import PlanogramStore
+from tests.mqtt.live import ROOT, hub_watcher, live_node, records, send
 from tests.mqtt.nodecfg import node_config
 from tests.plugins.broker import Broker
 from tests.plugins.waiting import wait_until
@@ -53,3 +60,44 @@ def test_a_clean_stop_keeps_the_events_in_flight_and_they_go_out_after_the_resta
         by_seq.setdefault(record.payload["seq"], set()).add(record.payload["event_id"])
     assert sorted(by_seq) == list(range(1, 12))
     assert [by_seq[seq] for seq in range(1, 12)] == [{event_id} for event_id in ids]  # a re-send is the same event
+
+
+def test_a_command_being_handled_at_the_stop_is_answered_before_stopped(tmp_path: Path, broker: Broker) -> None:
+    commands = CommandRegistry(allow_state_commands=True, max_bytes=16384)
+    started = threading.Event()
+
+    def slow_tare(params: dict[str, Any]) -> dict[str, Any]:  # a tare waiting for a stable plate
+        started.set()
+        time.sleep(0.5)
+        return {"tared": {"p1": 0.0}}
+
+    commands.register("tare", slow_tare, changes_state=True)
+    with hub_watcher(broker.port, client_id="hub-stop-cmd") as hub:
+        with live_node(tmp_path, broker.port, commands=commands) as node:
+            assert wait_until(lambda: node.link.connected, timeout=10)
+            time.sleep(0.2)
+            send(broker.port, f"{ROOT}/cmd/tare", json.dumps({"transaction": "t-stop"}))
+            assert started.wait(5)
+            # leaving the block stops the link while the tare runs: it did change state, so the hub must hear
+        assert wait_until(lambda: any(r.payload["state"] == "stopped" for r in records(hub, "status")), timeout=10)
+        time.sleep(0.3)
+    kinds = [(r.type, r.payload.get("transaction") or r.payload.get("state")) for r in hub.records
+             if r.type in ("resp", "status")]
+    assert ("resp", "t-stop") in kinds, kinds
+    assert kinds.index(("resp", "t-stop")) < kinds.index(("status", "stopped")), kinds
+    (answer,) = [r.payload for r in records(hub, "resp")]
+    assert answer["ok"] and answer["result"] == {"tared": {"p1": 0.0}}
+
+
+def test_a_command_arriving_while_the_link_stops_is_answered_busy(tmp_path: Path) -> None:
+    answers: list[tuple[str, dict[str, Any]]] = []
+    commands = CommandRegistry(allow_state_commands=True, max_bytes=16384)
+    commands.register("tare", lambda params: {"tared": {}}, changes_state=True)
+    inbound = Inbound(commands, PlanogramStore(tmp_path, ["p1"]), lambda planogram: None,
+                      lambda name, response: answers.append((name, response)))
+    inbound.start()
+    inbound.stop()
+    inbound.submit("tare", json.dumps({"transaction": "late"}).encode())
+    ((name, response),) = answers
+    assert name == "tare" and response["transaction"] == "late" and not response["ok"]
+    assert response["error"]["code"] == "busy" and "stopping" in response["error"]["message"]
