@@ -141,3 +141,28 @@ def test_check_command_against_a_node_config(tmp_path: Path) -> None:
     path.write_text(json.dumps(DOCUMENT))
     result = run_check(str(path), "--config", str(config))
     assert result.returncode == 2 and "do not exist on this node (it has p1)" in result.stderr
+
+
+def test_the_node_answers_too_large_and_refuses_versions_out_of_order(tmp_path: Path) -> None:
+    from edge.mqtt.commands import CommandRegistry
+    from edge.mqtt.inbound import Inbound
+    from edge.mqtt.validation import problems
+    from edge.planogram import Planogram, PlanogramStore
+
+    applied: list[Planogram] = []
+    inbound = Inbound(CommandRegistry(), PlanogramStore(tmp_path, PLATES), applied.append,
+                      respond=lambda name, response: None)
+    assert inbound.apply_planogram(json.dumps({**DOCUMENT, "version": 5}).encode())["ok"]
+    answers = {
+        "too_large": inbound.apply_planogram(b" " * (MAX_BYTES + 1)),
+        "older": inbound.apply_planogram(json.dumps({**DOCUMENT, "version": 4}).encode()),
+        "same version, new content": inbound.apply_planogram(json.dumps({**DOCUMENT, "version": 5,
+                                                                         "plates": {"p1": []}}).encode()),
+    }
+    assert answers["too_large"]["error"]["code"] == "too_large"
+    assert answers["older"]["error"]["code"] == "refused" and "older than the applied version 5" in \
+        answers["older"]["error"]["message"]
+    assert "publish it as version 6" in answers["same version, new content"]["error"]["message"]
+    assert all(problems("resp", answer) == [] for answer in answers.values())
+    assert inbound.apply_planogram(json.dumps({**DOCUMENT, "version": 6}).encode())["ok"]
+    assert [p.version for p in applied] == [5, 6]
