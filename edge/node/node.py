@@ -59,6 +59,7 @@ EVIDENCE_MARGIN_S = 1.0  # look this far before the change began and after it se
 # SIGTERM, leaving the camera (5 s), the link's 'stopped' (stop_timeout_s, 5 s) in systemd's TimeoutStopSec=20.
 STOP_SETTLE_S = 3.0
 STOP_DRAIN_S = 2.0
+STOP_JOIN_S = STOP_DRAIN_S + 6.0  # the drain, then the flushed events' camera evidence (a look-up waits <= 5 s)
 
 
 class Node:
@@ -101,10 +102,10 @@ class Node:
         self.reader.stop()
         self._stop.set()
         if self._processor.is_alive():
-            self._processor.join(STOP_DRAIN_S + 2)
+            self._processor.join(STOP_JOIN_S)
             if self._processor.is_alive():
                 log.error("stop: the processing thread did not finish within %.0f s; events it still had are lost",
-                          STOP_DRAIN_S + 2)
+                          STOP_JOIN_S)
         if self.vision is not None:
             self.vision.stop()
         self.link.stop()
