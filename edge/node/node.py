@@ -114,7 +114,9 @@ class Node:
             self.recording.close()
 
     def _let_changes_settle(self, deadline: float) -> None:
-        if not (self._processor.is_alive() and self.reader.is_alive()) or not self.weigher.settling():
+        if time.monotonic() >= deadline or not (self._processor.is_alive() and self.reader.is_alive()):
+            return
+        if not self.weigher.settling():
             return
         log.info("stop: a change is under way; waiting up to %.1f s for it to settle",
                  max(deadline - time.monotonic(), 0.0))

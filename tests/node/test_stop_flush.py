@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -72,6 +73,41 @@ def test_node_stop_without_time_to_settle_puts_the_change_under_way_in_the_outbo
     # its grams are what the plate weighed at the stop (the hand's press, or part of the lift), so no sign
     assert abs(row.body["delta_g"]) >= config.weighing.min_event_g
     assert abs(row.body["t_start_unix"] - truth.t_start) < 1.0, (row.body, truth)
+
+
+def test_node_stop_weighs_the_frames_still_queued(tmp_path: Path) -> None:
+    _, config = write_node_config(tmp_path, broker_port=1)
+    layout = ShelfLayout.from_config(config, seed=11)
+    install_factory_calibration(config, layout)
+    with PtyShelf(_quiet(11, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
+        node = Node(config)
+        node.start()
+        try:
+            assert wait_until(lambda: node.weigher.shelf_stable(), 20), node.status_line()
+            truth = shelf.pick("p4")
+            release = threading.Event()
+
+            def wedge() -> None:  # the processing thread stalls (an fsync, a slow evidence look-up): frames queue
+                with node.weigher._lock:
+                    release.wait(20)
+
+            stall = threading.Thread(target=wedge)
+            stall.start()
+            assert wait_until(lambda: time.time() > truth.t_settled + 1.0, 20)
+            assert node._frames.qsize() > 80  # the whole pick is still in the queue (status() would wait for the lock)
+            threading.Timer(0.5, release.set).start()  # the stall ends after the reader has stopped
+        finally:
+            node.stop(settle_s=0.0)
+            release.set()
+    stall.join()
+    assert node.counters.frames_dropped == 0
+    outbox = open_outbox(config)
+    try:
+        (row,) = list(outbox.pending_after(0, 10))
+    finally:
+        outbox.close()
+    assert row.body["plates"] == ["p4"], row.body
+    assert abs(row.body["delta_g"] - truth.plates["p4"]) < 5.0, (row.body, truth)
 
 
 def test_node_stop_writes_the_item_event_fusion_still_holds(tmp_path: Path) -> None:
