@@ -43,3 +43,47 @@ def test_frames_with_photos_are_deterministic(shared_images_dir: Path) -> None:
     b = camera_for(scenario, truth, PLATES, images=shared_images_dir)
     window = (truth[0].t_start, truth[0].t_settled)
     assert dict(a.frames(*window)) == dict(b.frames(*window))
+
+
+def test_the_vision_service_sees_a_live_rendered_pick(
+    tmp_path: Path, shared_model_dir: Path, shared_images_dir: Path
+) -> None:
+    """The daemon's vision service on the live frame directory: the pick's apple is on plate p2."""
+    import time
+
+    from edge.config import NodeConfig
+    from edge.sim.camera import LiveFrames
+    from edge.sim.engine import Simulation, layout_for
+    from edge.vision.service import VisionService
+    from tests.plugins.waiting import wait_until
+
+    scenario = shelf_scenario(PICK_AND_PUT[:1])
+    start = time.time() + 1.5 - 3.0  # the pick (scenario second 3) starts 1.5 s from now
+    truth = [r.shifted(start) for r in Simulation(scenario, layout_for(scenario), 10.0).truth]
+    camera = camera_for(scenario, truth, PLATES, images=shared_images_dir, split="held_out")
+    pick = truth[0]
+    frames = tmp_path / "frames"
+    live = LiveFrames(camera, frames, until=pick.t_settled + 1.5).start()
+    config = NodeConfig.model_validate(
+        {
+            "node": {"store_id": "s1", "node_id": "n1", "state_dir": str(tmp_path / "state")},
+            "serial": {"port": "loop://"},
+            "plates": [{"name": p.name, "channels": [i], "roi": p.roi()} for i, p in enumerate(camera.view.plates)],
+            "camera": {"source": str(frames), "buffer_s": 10.0},
+            "detector": {"model": str(shared_model_dir / "detect.tflite"),
+                         "labels": str(shared_model_dir / "coco_labels.txt")},
+        }
+    )  # fmt: skip
+    vision = VisionService(config)
+    try:
+        vision.start()
+        vision.set_active(True)
+        assert wait_until(lambda: time.time() > pick.t_settled + 1.2, timeout=15)
+        evidence = vision.evidence(pick.t_start - 1.0, pick.t_settled + 1.0)
+    finally:
+        vision.stop()
+        live.stop()
+    assert live.error is None and live.frames_written >= 20
+    assert vision.status().camera.camera_ok
+    assert "apple" in evidence["p2"].labels, evidence
+    assert evidence["p2"].frames >= 10
