@@ -243,3 +243,21 @@ def test_live_frames_arrive_on_the_wall_clock(tmp_path: Path) -> None:
     assert set(stamps) <= set(expected) and len(stamps) >= len(expected) - 2 >= 8  # a late one may be skipped
     assert live.error is None and live.frames_written == len(names)
     assert not [n for n in names if n.startswith(".")]
+
+
+def test_an_item_across_two_plates_is_handled_between_them_and_units_are_shown() -> None:
+    scenario = shelf_scenario(
+        [
+            {"at": 3.0, "kind": "put", "plates": ["p1", "p2"], "sku": "pasta-500"},
+            {"at": 12.0, "kind": "pick", "plate": "p3", "sku": "pasta-500", "count": 2},
+            {"at": 20.0, "kind": "restock", "plate": "p4", "sku": "pasta-500", "count": 6},
+        ]
+    )
+    camera = painted_camera(scenario)
+    across, double, restock = (next(h for h in camera.timeline.handlings if h.record_id == r.id)
+                               for r in camera.truth if r.kind in ("put", "pick", "restock"))  # fmt: skip
+    p1, p2 = camera.view.area("p1"), camera.view.area("p2")
+    assert p1 is not None and p2 is not None
+    assert p1.rect[2] - 0.2 * p1.width < across.target[0] < p2.rect[0] + 0.2 * p2.width  # near the gap
+    assert across.plates == ("p1", "p2") and len(across.photos) == 1
+    assert len(double.photos) == 2 and len(restock.photos) == 3  # at most 3 units drawn
