@@ -18,10 +18,11 @@ from edge.fusion.settings import FusionSettings
 from edge.fusion.shelf_state import ShelfState
 
 HARD_REASONS = ("no_fit", "twin", "unknown_item", "vision_disagrees", "overlap", "faulty_channel",
-                "serial_outage", "board_changed", "over_range", "large_put")
+                "serial_outage", "board_changed", "over_range", "large_put", "stopped_early")
 SOFT_REASONS = ("camera_unavailable", "misplaced", "noisy")
 REASON_CODES = (*HARD_REASONS, *SOFT_REASONS, "low_confidence")
-WEIGHT_EVENT_FLAG_REASONS = ("serial_outage", "board_changed", "over_range")
+# stopped_early: reported at a stop before its neighbours calmed or its lean hold ended (docs/weighing.md)
+WEIGHT_EVENT_FLAG_REASONS = ("serial_outage", "board_changed", "over_range", "stopped_early")
 LARGE_PUT_UNITS = 3  # a shopper rarely puts back 3+ units; outside maintenance it is a restock or two changes
 
 
