@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from edge.config.gpio import GpioSection
 from edge.control.health import ErrorRates
 from edge.control.node_handlers import NodeParts, Registers, node_handlers
+from edge.control.protocol import ControlError
 from edge.control.report import Health, RecentEvents, Record
 from edge.control.server import ControlServer
 from edge.gpio.maintenance import MaintenanceMode
@@ -84,9 +85,16 @@ class FieldServices:
                                                                       group=group)
 
     def start(self) -> FieldServices:
+        """The panel, then the socket. A socket that cannot be created is logged; the node runs on without it
+        (the events matter more than the technician's view)."""
         self.panel.start()
         if self.control is not None:
-            self.control.start()
+            try:
+                self.control.start()
+            except ControlError as exc:
+                log.error("%s; the node runs without its control socket (shelf-node status will not reach it)",
+                          exc.message)
+                self.control = None
         return self
 
     def stop(self) -> None:
@@ -126,3 +134,35 @@ class FieldServices:
             maintenance=self.maintenance.on)
         self._condition = (now, condition)
         return condition
+
+
+def node_source(node: Any, host: Callable[[], dict[str, Any]] | None = None,
+                provisioning: Callable[[], str | None] | None = None) -> NodeSource:
+    """The NodeSource of an `edge.node.Node` (duck-typed: the control layer sits below the node's). `host` samples
+    CPU, memory and temperature; `provisioning` says why the node file was rejected (a fault on the LED)."""
+    config = node.config
+
+    def failed() -> str | None:
+        return node.failed() or (provisioning() if provisioning is not None else None)
+
+    def errors() -> dict[str, int]:
+        status, link = node.status(), node.link.status()
+        counts = {"serial": status.serial.errors + status.serial.unexpected_errors,
+                  "link": link.connect_failures + link.internal_errors,
+                  "processing": status.pipeline.frames_dropped}
+        if status.vision is not None:
+            counts["detector"] = status.vision.detector_errors
+            counts["camera"] = status.vision.camera.dropouts + status.vision.camera.unexpected_errors
+        return counts
+
+    return NodeSource(
+        node=f"{config.node.store_id}/{config.node.node_id}", version=_version(), parts=node.status,
+        scale=node.weigher, mqtt_connected=lambda: bool(node.link.connected), queued_events=lambda: node.outbox.depth,
+        booting=lambda: node.counters.frames == 0, failed=failed, errors=errors, mqtt=node.link.status,
+        outbox=node.outbox.status, host=host)
+
+
+def _version() -> str:
+    from edge import __version__
+
+    return __version__

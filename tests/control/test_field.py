@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from edge import __version__
 from edge.cli import cli
 from edge.config.gpio import GpioSection
-from edge.control.field import FieldServices, NodeSource
+from edge.control.field import FieldServices, node_source
 from edge.demo.setup import install_factory_calibration, write_node_config
+from edge.mqtt.host_stats import HostStats
 from edge.node import Node
 from edge.node.wiring import node_commands
 from edge.sim.generate import generate_scenario
@@ -25,17 +25,7 @@ from tests.plugins.waiting import wait_until
 
 pytest.importorskip("gpiozero", reason="needs gpiozero (pip install -e '.[dev]')")
 LED, BUTTON = 17, 27
-
-
-def source_of(node: Node) -> NodeSource:
-    config = node.config
-    return NodeSource(
-        node=f"{config.node.store_id}/{config.node.node_id}", version=__version__, parts=node.status,
-        scale=node.weigher, mqtt_connected=lambda: node.link.connected, queued_events=lambda: node.outbox.depth,
-        booting=lambda: node.counters.frames == 0, failed=node.failed,
-        errors=lambda: {"serial": node.reader.status().errors, "link": node.link.status().connect_failures,
-                        "processing": 0},
-        mqtt=node.link.status, outbox=node.outbox.status)
+nodes: dict[FieldServices, Node] = {}  # the node each fixture's services belong to
 
 
 @pytest.fixture
@@ -46,16 +36,17 @@ def field(tmp_path: Path, broker: Broker) -> Iterator[FieldServices]:
     with PtyShelf(generate_scenario(5, 600.0, layout), layout, sps=80, link_path=tmp_path / "shelf-tty"):
         node = Node(config)
         node.start()
-        services = FieldServices(source_of(node), GpioSection(status_led=LED, button=BUTTON, long_press_s=0.5,
-                                                              pin_factory="mock"),
-                                 tmp_path / "control.sock", node_commands(config, node.weigher, node.vision),
-                                 group=None).start()
+        gpio = GpioSection(status_led=LED, button=BUTTON, long_press_s=0.5, pin_factory="mock")
+        services = FieldServices(node_source(node, HostStats().sample), gpio, tmp_path / "control.sock",
+                                 node_commands(config, node.weigher, node.vision), group=None).start()
+        nodes[services] = node
         try:
             assert wait_until(lambda: node.counters.frames > 100 and node.link.connected, 20), node.status_line()
             yield services
         finally:
             services.stop()
             node.stop()
+            nodes.pop(services, None)
 
 
 def status(field: FieldServices) -> dict[str, object]:
@@ -98,8 +89,21 @@ def test_broker_gone_is_degraded_and_the_led_says_offline(field: FieldServices, 
 
 
 def test_a_dead_worker_is_a_fault_on_the_led(field: FieldServices) -> None:
-    node = field.source.failed.__self__  # type: ignore[attr-defined]  # the Node whose failed() this is
-    assert isinstance(node, Node) and field.source.failed() is None
+    node = nodes[field]
+    assert field.source.failed() is None
     node.reader.stop()  # the reader thread ends as if it had died
     assert wait_until(lambda: field.panel.status().led == "fault", 10)
     assert status(field)["health"]["state"] == "fault"  # type: ignore[index]
+
+
+def test_a_socket_in_the_way_is_an_error_not_a_crash(tmp_path: Path, field: FieldServices,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """A second set of services on the same socket (as a second daemon would be) logs and runs without it."""
+    assert field.control is not None
+    other = FieldServices(field.source, None, field.control.path, group=None)
+    other.start()
+    try:
+        assert other.control is None and "runs without its control socket" in caplog.text
+        assert status(field)["node"] == field.source.node  # the first one still answers
+    finally:
+        other.stop()
