@@ -24,7 +24,8 @@ class Section(BaseModel):
     """One table of the TOML file. Unknown keys are errors, values are immutable after load.
 
     Values that would pass their type and range checks and still mean nothing are refused for every key:
-    nan and inf (TOML has both: `inf > 0`), true/false where a number is wanted (pydantic reads true as 1),
+    nan and inf (TOML has both: `inf > 0`), true/false for a number and a number for true/false (pydantic
+    reads either as the other),
     an empty string (`state_dir = ""` would be the working directory), and a path starting with '~'
     (nothing expands it, so it would name a directory called '~').
     """
