@@ -15,7 +15,7 @@ import pytest
 from edge import systemd
 from edge.daemon import run_until_signalled
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 class FakeNode:
