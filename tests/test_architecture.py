@@ -186,3 +186,20 @@ def test_the_checker_sees_lazy_imports() -> None:
     found = imports_of(sample)
     assert any(i.imported == "serial" and i.lazy for i in found)
     assert not any(i.imported == "serial" and not i.lazy for i in found)
+
+
+TESTS = Path(__file__).resolve().parent
+SUPPORT_FOLDERS = {"plugins"}  # shared fixtures, not the tests of a package
+# Top-level tests of what is not a module of edge/: the whole tree's layering, and scripts/install|uninstall.
+TOP_LEVEL_OF_NO_MODULE = {"test_architecture.py", "test_install.py", "test_uninstall.py"}
+
+
+def test_tests_mirror_edge() -> None:
+    """tests/X/ holds the tests of edge/X/ (a package); a top-level tests/test_X.py those of a top-level module."""
+    folders = {p.name for p in TESTS.iterdir() if p.is_dir() and (p / "__init__.py").exists()} - SUPPORT_FOLDERS
+    unmatched = sorted(f"tests/{name}/" for name in folders if not (EDGE / name).is_dir())
+    modules = {p.stem for p in EDGE.glob("*.py")}
+    stray = sorted(p.name for p in TESTS.glob("test_*.py")
+                   if p.name not in TOP_LEVEL_OF_NO_MODULE and not any(p.stem.startswith(f"test_{m}") for m in modules))
+    assert not unmatched, f"test folders with no edge/ package of that name: {unmatched}"
+    assert not stray, f"top-level tests of no top-level edge module (move them to tests/<package>/): {stray}"
