@@ -11,17 +11,21 @@ import pytest
 from edge.errors import CameraError
 from edge.hw.camera import FrameDirSource, JpegFrame, VideoFileSource
 from edge.hw.frames import first_frame
+from tests.plugins.waiting import wait_until
 from tests.vision.frames import HEIGHT, WIDTH, still, write_frames, write_video
 
 
 def poll_frames(source: VideoFileSource | FrameDirSource, count: int, timeout: float = 3.0) -> list:
+    """The first `count` frames the source delivers, polled as the grabber does (the one wait_until)."""
     frames: list = []
-    deadline = time.monotonic() + timeout
-    while len(frames) < count and time.monotonic() < deadline:
+
+    def polled_enough() -> bool:
         frame = source.poll()
         if frame is not None:
             frames.append(frame)
-        time.sleep(0.01)
+        return len(frames) >= count
+
+    wait_until(polled_enough, timeout, step=0.01)
     assert len(frames) == count, f"{source.description}: {len(frames)} of {count} frames"
     return frames
 
