@@ -86,7 +86,15 @@ def render_value(value: Any, limit: int | None = VALUE_CHARS) -> str:
 
 
 def is_secret_key(loc: tuple[int | str, ...]) -> bool:
-    return any(isinstance(part, str) and any(word in part.lower() for word in SECRET_WORDS) for part in loc)
+    """A key that holds a secret word, or a word one typo from one (`pasword`): a misspelt key is echoed
+    as an unknown key, and its value is as secret as the key meant."""
+    return any(isinstance(part, str) and _names_a_secret(part.lower()) for part in loc)
+
+
+def _names_a_secret(name: str) -> bool:
+    if any(word in name for word in SECRET_WORDS):
+        return True
+    return any(difflib.get_close_matches(word, SECRET_WORDS, n=1, cutoff=0.8) for word in name.split("_"))
 
 
 def hidden_value(value: Any) -> str:

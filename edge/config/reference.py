@@ -58,7 +58,8 @@ Secrets are never inline: `password = "file:/etc/shelf-node/secrets/mqtt-passwor
 `password = "credential:mqtt-password"` reads `$CREDENTIALS_DIRECTORY/mqtt-password` (systemd
 `LoadCredential=`). Anything else is refused, and the refused value is never printed: an error says
 `(got an inline value, 7 characters, not shown)`. The same holds for every key whose name holds
-password, passwd, passphrase, secret, token or credential, known or misspelt. `config show` and the
+password, passwd, passphrase, secret, token or credential, known or misspelt, or a word one typo from
+one of them (`pasword`, `passowrd`). `config show` and the
 hub's `config` command print references only.
 
 This reference is generated from the models (`python -m edge.config.reference > docs/config.md`);

@@ -40,6 +40,9 @@ def with_mqtt(lines: str) -> str:
 @pytest.mark.parametrize("mqtt", [
     'username = "u"\npassword = "hunter2"',  # inline password
     'username = "u"\npasswd = "hunter2"',  # misspelt key: still a secret
+    'username = "u"\npasword = "hunter2"',  # a typo holding no secret word: its did-you-mean is one
+    'username = "u"\npasswrd = "hunter2"',
+    'username = "u"\nmqtt_passowrd = "hunter2"',  # a typo in one part of a longer name
     'password = "hunter2"',  # and no username
     'username = "u"\npassword = "hunter2"\nreconnect_min_s = 9.0\nreconnect_max_s = 1.0',
 ])
