@@ -9,7 +9,12 @@ Who needs what:
   and the detection model install (a model must not vanish or be empty after a reboot).
 - not durable: the snapshot store (evidence JPEGs, many per hour on an SD card; an fsync each
   would cost more than losing the last few pictures to a power cut, which is all it can cost:
-  the rename still makes a partial picture invisible under its final name).
+  the rename still makes a partial picture invisible under its final name), and the simulator's
+  camera frames (edge/sim/camera/output.py: a frame reader must never see half a JPEG; a power cut
+  only costs frames of a simulation).
+
+`fsync_directory` is the directory half alone, for a store that renames files itself (the
+calibration store's undo swaps two files by rename).
 
 Raises OSError; callers turn it into their own error.
 """
@@ -38,8 +43,13 @@ def replace_atomically(path: Path, data: str | bytes, durable: bool = True) -> N
         Path(temporary).unlink(missing_ok=True)
         raise
     if durable:
-        directory_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(directory_fd)
-        finally:
-            os.close(directory_fd)
+        fsync_directory(directory)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make the renames in `directory` survive a power cut."""
+    directory_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(directory_fd)
+    finally:
+        os.close(directory_fd)

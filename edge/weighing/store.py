@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edge.atomic_file import replace_atomically
+from edge.atomic_file import fsync_directory, replace_atomically
 from edge.errors import CalibrationError, StateError
 from edge.loadcell.protocol import sends_grams
 from edge.weighing.calibration import Board, Calibration, ChannelCalibration
@@ -114,7 +114,7 @@ class CalibrationStore:
             os.replace(self.prev_path, self.path)
             if swap.exists():
                 os.replace(swap, self.prev_path)
-            _fsync_directory(self.path.parent)
+            fsync_directory(self.path.parent)
         except OSError as exc:
             raise StateError(f"{self.path}: cannot restore the previous calibration: {exc.strerror or exc}; "
                              f"check the state directory") from None
@@ -190,11 +190,3 @@ def _finite(value: Any) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge.atomic_file import replace_atomically
+
 WIDTH, HEIGHT = 160, 120
 
 
@@ -39,9 +41,9 @@ def write_frames(
     times = []
     for i in range(count):
         ms = int((start + i * step_s) * 1000)
-        temporary = directory / f"{ms}.part"
-        cv2.imwrite(str(temporary) + ".jpg", image_for(i))
-        Path(str(temporary) + ".jpg").rename(directory / f"{ms}.jpg")  # appear atomically, like a camera
+        encoded, jpeg = cv2.imencode(".jpg", image_for(i))
+        assert encoded, "cv2 could not encode a test frame"
+        replace_atomically(directory / f"{ms}.jpg", jpeg.tobytes(), durable=False)  # appears whole, like a camera's
         times.append(ms / 1000)
     return times
 

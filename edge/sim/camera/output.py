@@ -9,13 +9,13 @@ reader never sees half a frame (FrameDirSource ignores hidden files).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.atomic_file import replace_atomically
 from edge.errors import CameraError
 from edge.sim.camera.renderer import RenderedCamera
 
@@ -33,9 +33,7 @@ class FramesWritten:
 
 def write_frame(directory: Path, ms: int, data: bytes) -> Path:
     path = directory / f"{ms}.jpg"
-    temporary = directory / f".{ms}.jpg.part"
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    replace_atomically(path, data, durable=False)  # a hidden temporary the frame reader skips; no fsync per frame
     return path
 
 
