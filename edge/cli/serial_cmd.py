@@ -46,7 +46,7 @@ def watch(config_path: Path, as_json: bool, duration: float | None) -> None:
     """Decoded frames per channel and the health counters, live (JSON lines with --json)."""
     config = load_or_fail(config_path)
     records: queue.Queue[WeightFrame | InfoFrame] = queue.Queue()
-    reader = SerialReader(config.serial, records.put).start()
+    reader = SerialReader(config.serial, records.put, give_up_when_busy=True).start()
     faults = ChannelFaults.from_config(config)  # per-channel dropouts, stuck and rail, as the weigher counts them
     latest: WeightFrame | None = None
     frames_at_last_draw, last_draw = 0, time.monotonic()
@@ -108,7 +108,7 @@ def record(config_path: Path, as_json: bool, duration: float | None, force: bool
         if isinstance(record, InfoFrame):
             infos.append(record)
 
-    reader = SerialReader(config.serial, keep_info, lambda t, raw: lines.put((t, raw)))
+    reader = SerialReader(config.serial, keep_info, lambda t, raw: lines.put((t, raw)), give_up_when_busy=True)
     writer: CaptureWriter | None = None
     held: list[tuple[float, bytes]] = []  # lines received before the header could be written
     started = time.monotonic()

@@ -138,8 +138,12 @@ class SerialReader:
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         bad_lines: BadLineAlarm | None = None,
+        give_up_when_busy: bool = False,
     ) -> None:
         self.section = section
+        # a one-shot tool (serial watch/record) stops at a port another process holds and says so itself;
+        # the daemon retries (the holder may be a technician's watch that ends soon)
+        self.give_up_when_busy = give_up_when_busy
         self.on_frame = on_frame
         self.on_line = on_line
         self.clock = clock
@@ -211,6 +215,10 @@ class SerialReader:
             busy = getattr(exc, "errno", None) in BUSY_ERRNOS
             message = f"cannot open {section.port}: {describe_open_error(exc, self._device)}"
             self.health.port_lost(self.monotonic(), message, was_connected=False, busy=busy)
+            if busy and self.give_up_when_busy:
+                log.debug("%s; giving up (the caller reports it)", message)
+                self._stopping.set()
+                return None
             (log.warning if attempt == 0 else log.debug)("%s; retrying with backoff", message)
             return None
         self.health.port_opened(self.monotonic())

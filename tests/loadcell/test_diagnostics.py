@@ -87,7 +87,9 @@ def test_serial_watch_on_the_port_the_daemon_holds_fails_at_once_naming_it(tmp_p
         holding = lambda: any(pid == daemon.pid for pid, _ in port_holders(str(tmp_path / "shelf-tty")))  # noqa: E731
         assert wait_until(holding, timeout=30), "the daemon to open the serial port"
         started = time.monotonic()
-        result = CliRunner().invoke(cli, ["serial", "watch", "--config", str(config_path), "--duration", "60"])
+        # a real process: its log lines reach stderr too (CliRunner would not show the reader's warning)
+        result = subprocess.run([sys.executable, "-m", "edge", "serial", "watch", "--config", str(config_path),
+                                 "--duration", "60"], capture_output=True, text=True, timeout=60)
         elapsed = time.monotonic() - started
         # the offline calibration commands refuse too: the daemon would overwrite their change
         undo = CliRunner().invoke(cli, ["calibration", "undo", "--config", str(config_path)])
@@ -96,9 +98,9 @@ def test_serial_watch_on_the_port_the_daemon_holds_fails_at_once_naming_it(tmp_p
         daemon.wait(20)
         log.close()
         shelf.stop()
-    assert result.exit_code == 1, result.output
+    assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, lines  # one line, one hint
+    assert len(lines) == 1, lines  # one line, one hint: no "retrying with backoff" warning before it
     assert f"in use by the running shelf-node daemon (pid {daemon.pid})" in lines[0]
     assert "fix serial.port" not in lines[0]
     assert elapsed < 10  # not retried until the 60 s duration ran out
