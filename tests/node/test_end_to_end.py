@@ -23,6 +23,7 @@ from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
 from edge.weighing.store import CalibrationStore
 from edge.weighing.weigher import Weigher
+from tests.node.shelves import stop_everything
 
 needs_mosquitto = pytest.mark.skipif(not mosquitto_available(), reason="needs mosquitto (apt-get install mosquitto)")
 
@@ -109,10 +110,4 @@ def test_kill_9_of_the_daemon_loses_no_recorded_event(tmp_path: Path) -> None:
         assert node.first_seq == 1 and node.last_seq == node.events  # every seq once, none lost
         assert node.session >= 2
     finally:
-        for proc in daemons:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        watcher.stop()
-        shelf.stop()
-        broker.stop()
+        stop_everything(daemons, watcher, shelf, broker)

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge.demo.setup import install_factory_calibration, write_node_config
-from edge.node import Node
-from edge.sim.generate import generate_scenario
-from edge.sim.layout import ShelfLayout
-from edge.sim.pty_shelf import PtyShelf
+from edge.demo.setup import write_node_config
+from tests.node.shelves import node_on_quiet_shelf
 from tests.plugins.disk import fill
 from tests.plugins.waiting import wait_until
 
@@ -17,14 +14,8 @@ from tests.plugins.waiting import wait_until
 def test_an_event_made_on_a_full_disk_is_held_and_stored_when_space_frees(tmp_path: Path, small_disk: Path) -> None:
     _, config = write_node_config(tmp_path, broker_port=1)  # no broker: every event stays in the outbox
     config = config.model_copy(update={"node": config.node.model_copy(update={"state_dir": small_disk / "state"})})
-    layout = ShelfLayout.from_config(config, seed=4)
-    install_factory_calibration(config, layout)
-    quiet = generate_scenario(4, 300.0, layout).model_copy(update={"actions": [], "duration_s": 300.0})
-    with PtyShelf(quiet, layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
-        node = Node(config)
-        node.start()
+    with node_on_quiet_shelf(config, tmp_path, seed=4) as (node, shelf):
         try:
-            assert wait_until(lambda: node.weigher.shelf_stable(), 20), node.status_line()
             shelf.pick("p2")
             assert wait_until(lambda: node.counters.events == 1, 20), node.status_line()
             ballast = fill(small_disk)

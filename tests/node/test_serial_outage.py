@@ -6,24 +6,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from edge.demo.setup import install_factory_calibration, write_node_config
-from edge.node import Node
-from edge.sim.generate import generate_scenario
-from edge.sim.layout import ShelfLayout
-from edge.sim.pty_shelf import PtyShelf
+from edge.demo.setup import write_node_config
+from tests.node.shelves import node_on_quiet_shelf
 from tests.plugins.waiting import wait_until
 
 
 def test_a_pick_during_an_unplug_is_flagged_and_starts_before_the_outage(tmp_path: Path) -> None:
     _, config = write_node_config(tmp_path, broker_port=1)  # no broker: the events stay in the outbox
-    layout = ShelfLayout.from_config(config, seed=6)
-    install_factory_calibration(config, layout)
-    quiet = generate_scenario(6, 300.0, layout).model_copy(update={"actions": [], "duration_s": 300.0})
-    with PtyShelf(quiet, layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
-        node = Node(config)
-        node.start()
+    with node_on_quiet_shelf(config, tmp_path, seed=6) as (node, shelf):
         try:
-            assert wait_until(lambda: node.weigher.shelf_stable(), 20), node.status_line()
             unplugged_at = time.time()
             shelf.unplug()
             assert wait_until(lambda: not node.status().serial.port.connected, 10), node.status_line()

@@ -23,19 +23,14 @@ from edge.node import Node
 from edge.node.node import STOP_JOIN_S, STOP_SETTLE_S
 from edge.node.replay import Replay
 from edge.outbox import open_outbox
-from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
-from edge.sim.scenario import Scenario
 from edge.weighing.events import weight_event_to_dict
 from edge.weighing.store import CalibrationStore
+from tests.node.shelves import node_on_quiet_shelf, quiet_scenario, stop_everything
 from tests.plugins.waiting import wait_until
 
 needs_mosquitto = pytest.mark.skipif(not mosquitto_available(), reason="needs mosquitto (apt-get install mosquitto)")
-
-
-def _quiet(seed: int, layout: ShelfLayout) -> Scenario:
-    return generate_scenario(seed, 300.0, layout).model_copy(update={"actions": [], "duration_s": 300.0})
 
 
 def _under_way(node: Node, plate: str) -> bool:
@@ -49,13 +44,8 @@ def _under_way(node: Node, plate: str) -> bool:
 
 def test_node_stop_without_time_to_settle_puts_the_change_under_way_in_the_outbox(tmp_path: Path) -> None:
     _, config = write_node_config(tmp_path, broker_port=1)  # no broker: what the node made stays in the outbox
-    layout = ShelfLayout.from_config(config, seed=7)
-    install_factory_calibration(config, layout)
-    with PtyShelf(_quiet(7, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
-        node = Node(config)
-        node.start()
+    with node_on_quiet_shelf(config, tmp_path, seed=7) as (node, shelf):
         try:
-            assert wait_until(lambda: node.weigher.shelf_stable(), 20), node.status_line()
             truth = shelf.pick("p3")
             # stop while the hand is on the plate: it is active, nothing reported yet, and no time to settle
             assert wait_until(lambda: _under_way(node, "p3"), 10), node.status_line()
@@ -77,13 +67,8 @@ def test_node_stop_without_time_to_settle_puts_the_change_under_way_in_the_outbo
 
 def test_node_stop_weighs_the_frames_still_queued(tmp_path: Path) -> None:
     _, config = write_node_config(tmp_path, broker_port=1)
-    layout = ShelfLayout.from_config(config, seed=11)
-    install_factory_calibration(config, layout)
-    with PtyShelf(_quiet(11, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
-        node = Node(config)
-        node.start()
+    with node_on_quiet_shelf(config, tmp_path, seed=11) as (node, shelf):
         try:
-            assert wait_until(lambda: node.weigher.shelf_stable(), 20), node.status_line()
             truth = shelf.pick("p4")
             release = threading.Event()
 
@@ -118,13 +103,8 @@ def test_node_stop_writes_the_item_event_fusion_still_holds(tmp_path: Path) -> N
         "catalogue": [{"sku": "HEAVY-1", "name": "Heavy pack", "unit_weight_g": 5000.0, "unit_sigma_g": 5.0}],
         "plates": {"p2": [{"sku": "HEAVY-1", "stock": 3}]}}))
     config = config.model_copy(update={"fusion": config.fusion.model_copy(update={"planogram": planogram})})
-    layout = ShelfLayout.from_config(config, seed=10)
-    install_factory_calibration(config, layout)
-    with PtyShelf(_quiet(10, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
-        node = Node(config)
-        node.start()
+    with node_on_quiet_shelf(config, tmp_path, seed=10) as (node, shelf):
         try:
-            assert wait_until(lambda: node.weigher.shelf_stable(), 20), node.status_line()
             shelf.pick("p2")
             assert wait_until(lambda: node.counters.events == 1, 20), node.status_line()
             assert node.items.status().held == 1  # waiting up to neighbour_window_s (1.5 s) for a neighbour
@@ -146,7 +126,7 @@ def test_sigterm_during_a_pick_reaches_the_hub_after_the_restart(tmp_path: Path)
     layout = ShelfLayout.from_config(config, seed=8)
     install_factory_calibration(config, layout)
     watcher = HubWatcher(hub_section(port=broker.port), client_id="test-hub-stop")
-    shelf = PtyShelf(_quiet(8, layout), layout, sps=80, link_path=tmp_path / "shelf-tty").start()
+    shelf = PtyShelf(quiet_scenario(8, layout), layout, sps=80, link_path=tmp_path / "shelf-tty").start()
     daemons: list[subprocess.Popen[bytes]] = []
 
     def start_daemon() -> tuple[subprocess.Popen[bytes], Path]:
@@ -189,13 +169,7 @@ def test_sigterm_during_a_pick_reaches_the_hub_after_the_restart(tmp_path: Path)
         assert event.payload["seq"] == row.seq == 1
         assert event.payload["body"] == row.body, json.dumps(event.payload)
     finally:
-        for proc in daemons:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        watcher.stop()
-        shelf.stop()
-        broker.stop()
+        stop_everything(daemons, watcher, shelf, broker)
 
 
 def test_replay_reports_a_change_under_way_at_the_end_of_the_capture_the_same_every_time(tmp_path: Path) -> None:
@@ -203,7 +177,7 @@ def test_replay_reports_a_change_under_way_at_the_end_of_the_capture_the_same_ev
     layout = ShelfLayout.from_config(config, seed=9)
     install_factory_calibration(config, layout)
     capture = tmp_path / "shelf.capture"
-    with PtyShelf(_quiet(9, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
+    with PtyShelf(quiet_scenario(9, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
         node = Node(config, record_to=capture)
         node.start()
         try:
