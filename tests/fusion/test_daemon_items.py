@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,17 +21,14 @@ from edge.sim.layout import ShelfLayout
 from edge.sim.planogram_doc import planogram_document
 from edge.sim.pty_shelf import PtyShelf
 from tests.mqtt.live import records, send
+from tests.plugins.waiting import wait_until
 
 needs_mosquitto = pytest.mark.skipif(not mosquitto_available(), reason="needs mosquitto (apt-get install mosquitto)")
 
 
-def until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
+def planogram_applied(watcher: HubWatcher) -> bool:
+    return any(r.payload and r.payload.get("command") == "planogram" and r.payload.get("ok")
+               for r in records(watcher, "resp"))
 
 
 def events_of(watcher: HubWatcher, kind: str) -> list[dict[str, object]]:
@@ -57,11 +53,10 @@ def test_planogram_then_a_pick_gives_a_valid_item_event_at_the_hub(tmp_path: Pat
             daemon = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path)],
                                       stdout=log, stderr=subprocess.STDOUT)
             node_log = tmp_path / "node.log"
-            assert until(lambda: any(r.payload and r.payload.get("command") == "planogram" and r.payload.get("ok")
-                                     for r in records(watcher, "resp")), 60), node_log.read_text()[-3000:]
+            assert wait_until(lambda: planogram_applied(watcher), 60, step=0.2), node_log.read_text()[-3000:]
             time.sleep(4)  # the weigher measures the sample rate and settles
             truth = shelf.pick("p2")
-            assert until(lambda: bool(events_of(watcher, "item")), 60), node_log.read_text()[-3000:]
+            assert wait_until(lambda: bool(events_of(watcher, "item")), 60, step=0.2), node_log.read_text()[-3000:]
         finally:
             if daemon is not None:
                 daemon.terminate()
