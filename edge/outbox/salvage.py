@@ -36,11 +36,13 @@ class SalvageReport:
     counters_recovered: bool
     next_seq: int
     session: int
+    not_a_database: bool = False  # no SQLite file at all (random bytes, another file): nothing to read
 
     def summary(self) -> str:
         counters_note = ("counters carried over" if self.counters_recovered else
                          "counters UNREADABLE: seq continues after the highest readable event, session restarts")
-        return (f"outbox {self.path}: {self.events} event(s) salvaged, {self.unreadable} unreadable; "
+        what = "not a database, nothing readable" if self.not_a_database else f"{self.unreadable} unreadable"
+        return (f"outbox {self.path}: {self.events} event(s) salvaged, {what}; "
                 f"{counters_note} (next seq {self.next_seq}, session {self.session}); the damaged file is "
                 f"kept as {self.kept_aside}")
 
@@ -54,7 +56,7 @@ def salvage(path: Path) -> SalvageReport:
                 os.replace(f"{path}{suffix}", f"{aside}{suffix}")
     except OSError as exc:
         raise OutboxError(f"outbox {path}: cannot move it aside to {aside}: {exc.strerror or exc}") from None
-    rows, unreadable, meta = _read(aside)
+    rows, unreadable, meta, not_a_database = _read(aside)
     next_seq = max([meta.get("next_seq", 1)] + [row[0] + 1 for row in rows])
     fresh = Outbox(path)
     try:
@@ -63,20 +65,25 @@ def salvage(path: Path) -> SalvageReport:
     finally:
         fresh.close()
     return SalvageReport(str(path), str(aside), len(rows), unreadable, "next_seq" in meta, next_seq,
-                         meta.get("session", 0))
+                         meta.get("session", 0), not_a_database)
 
 
-def _read(path: Path) -> tuple[list[tuple[Any, ...]], int, dict[str, int]]:
+def _read(path: Path) -> tuple[list[tuple[Any, ...]], int, dict[str, int], bool]:
+    """Rows, unreadable count, counters, and whether the file is no database at all."""
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
-        return [], 0, {}
+        return [], 0, {}, True
     try:
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError:
+            return [], 0, {}, True  # not a database: every probe would fail, none of them is an event
         meta = _read_meta(db)
-        rows, unreadable = _read_rows(db)
+        rows, unreadable = _read_rows(db, meta["next_seq"] - 1 if "next_seq" in meta else None)
     finally:
         db.close()
-    return rows, unreadable, meta
+    return rows, unreadable, meta, False
 
 
 def _read_meta(db: sqlite3.Connection) -> dict[str, int]:
@@ -87,18 +94,21 @@ def _read_meta(db: sqlite3.Connection) -> dict[str, int]:
         return {}
 
 
-def _read_rows(db: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int]:
+def _read_rows(db: sqlite3.Connection, last_seq: int | None) -> tuple[list[tuple[Any, ...]], int]:
+    """Readable rows in seq order and the seqs stepped over: those before a readable row, and after the
+    last one only up to `last_seq` (the counters' last seq, when known): probing beyond it finds no event."""
     rows: list[tuple[Any, ...]] = []
-    after, unreadable, skips = 0, 0, 0
-    while skips < MAX_SKIPS:
+    after, unreadable, skips, stepped = 0, 0, 0, 0
+    while skips < MAX_SKIPS and (last_seq is None or after < last_seq):
         try:
             row = db.execute(f"SELECT {ROW} FROM events WHERE seq > ? ORDER BY seq LIMIT 1", (after,)).fetchone()
         except sqlite3.DatabaseError:
             after, skips = after + 1, skips + 1  # step over the damaged row (or page) seq by seq
-            unreadable += 1
+            stepped += 1
             continue
         if row is None:
             break
+        unreadable, stepped = unreadable + stepped, 0
         after = int(row[0])
         try:
             json.loads(row[4])
@@ -106,4 +116,6 @@ def _read_rows(db: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int]:
             unreadable += 1
             continue
         rows.append(tuple(row))
+    if last_seq is not None:
+        unreadable += stepped  # the loop stopped at last_seq: these seqs held events
     return rows, unreadable

@@ -107,3 +107,23 @@ def test_the_daemon_moves_a_corrupt_outbox_aside_loudly_and_keeps_recording(
     assert len(list(path.parent.glob("outbox.sqlite3.corrupt-*"))) == 1
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+
+
+def test_salvage_of_random_bytes_counts_no_phantom_unreadable_events(tmp_path: Path) -> None:
+    """A file that is not a database holds no rows to step over: it was reported as 100000 unreadable."""
+    noise = tmp_path / "outbox.sqlite3"
+    noise.write_bytes(os.urandom(20_000))
+    report = salvage(noise)
+    assert (report.events, report.unreadable) == (0, 0)
+    assert "not a database" in report.summary()
+
+
+def test_salvage_counts_damage_only_below_the_last_seq_it_knows(tmp_path: Path) -> None:
+    """Probing past the last event (a damaged last page) is not counted as lost events."""
+    path = filled(tmp_path / "outbox.sqlite3")
+    pages = path.stat().st_size // PAGE
+    with path.open("r+b") as handle:  # garbage over the last page: the table's tail rows
+        handle.seek(PAGE * (pages - 1))
+        handle.write(os.urandom(PAGE))
+    report = salvage(path)
+    assert report.events + report.unreadable <= EVENTS
