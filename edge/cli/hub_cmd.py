@@ -19,7 +19,7 @@ from edge.cli.common import fail, load_or_fail
 from edge.config.loader import describe_validation_error
 from edge.config.mqtt import MqttSection
 from edge.errors import SecretError
-from edge.hub.render import human_line
+from edge.hub.human_lines import human_line
 from edge.hub.tracker import HubRecord
 from edge.hub.watcher import DEFAULT_CLIENT_ID, HubWatcher, hub_section
 

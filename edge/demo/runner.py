@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TextIO
 
 from edge.demo.broker import LocalBroker
+from edge.demo.screen import DemoView
 from edge.demo.setup import install_factory_calibration, write_node_config
-from edge.demo.view import DemoView
 from edge.hub.watcher import HubWatcher, hub_section
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout

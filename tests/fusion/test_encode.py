@@ -51,7 +51,7 @@ def test_a_wrong_item_body_is_refused() -> None:
 
 
 def test_hub_watch_prints_one_readable_line_per_item_event() -> None:
-    from edge.hub.render import human_line
+    from edge.hub.human_lines import human_line
     from edge.hub.tracker import HubRecord
 
     body = item_event_to_dict(one(stage(), {"p2": -1031.0}, seen("p2")))

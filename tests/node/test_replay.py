@@ -15,7 +15,7 @@ from edge.loadcell.recording import read_header
 from edge.sim.generate import generate_scenario
 from edge.sim.offline import simulate_to_capture
 from edge.sim.truth import read_truth
-from edge.weighing.scoring import match_events, summarize_matches
+from edge.weighing.truth_match import match_events, summarize_matches
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = """

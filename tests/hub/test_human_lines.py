@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.hub.render import human_line
+from edge.hub.human_lines import human_line
 from edge.hub.tracker import HubRecord
 from edge.mqtt import envelope
 from tests.mqtt.test_contract import event
