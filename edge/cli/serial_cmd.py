@@ -21,9 +21,9 @@ import click
 from edge.cli.common import config_option, fail, json_option, load_or_fail, table
 from edge.config import NodeConfig, config_digest
 from edge.loadcell.channel_faults import ChannelFaults
-from edge.loadcell.health import SerialStatus
 from edge.loadcell.reader import SerialReader
 from edge.loadcell.recording import CaptureWriter
+from edge.loadcell.serial_status import SerialStatus
 from edge.model import InfoFrame, WeightFrame
 
 REFRESH_S = 0.5

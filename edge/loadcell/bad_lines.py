@@ -8,7 +8,7 @@ what usually causes that mix. Pure: the caller passes its monotonic clock.
 
 from __future__ import annotations
 
-from edge.loadcell.health import SerialHealth
+from edge.loadcell.serial_status import SerialHealth
 
 WINDOW_S = 30.0
 MIN_BAD = 10

@@ -16,8 +16,8 @@ from typing import cast
 
 from edge.config.serial import SerialSection
 from edge.loadcell.framing import checksum
-from edge.loadcell.health import SerialHealth
 from edge.loadcell.sequence import UINT32, SequenceTracker
+from edge.loadcell.serial_status import SerialHealth
 from edge.model import InfoFrame, WeightFrame
 
 COUNT_MIN = -(1 << 23)  # -8388608, the 24-bit rails

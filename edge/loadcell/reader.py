@@ -24,9 +24,9 @@ from typing import Any
 from edge.config.serial import SerialSection
 from edge.loadcell.bad_lines import BadLineAlarm
 from edge.loadcell.framing import QUERY
-from edge.loadcell.health import SerialHealth, SerialStatus
 from edge.loadcell.lines import LineSplitter
 from edge.loadcell.protocol import make_parser
+from edge.loadcell.serial_status import SerialHealth, SerialStatus
 from edge.model import InfoFrame, WeightFrame
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ a gap; the info frame the MCU sends at boot still reports it (see protocol.py).
 
 from __future__ import annotations
 
-from edge.loadcell.health import SerialHealth
+from edge.loadcell.serial_status import SerialHealth
 
 UINT32 = 1 << 32
 _MASK = UINT32 - 1

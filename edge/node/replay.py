@@ -20,9 +20,9 @@ from typing import Any
 
 from edge.config import NodeConfig
 from edge.errors import CaptureError
-from edge.loadcell.health import SerialHealth, SerialStatus
 from edge.loadcell.protocol import make_parser
 from edge.loadcell.recording import CaptureReader, CaptureReadStatus, read_header
+from edge.loadcell.serial_status import SerialHealth, SerialStatus
 from edge.model import InfoFrame, WeightEvent, WeightFrame
 from edge.weighing.status import WeigherStatus
 from edge.weighing.store import CalibrationStore

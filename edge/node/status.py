@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from edge.loadcell.health import SerialStatus
+from edge.loadcell.serial_status import SerialStatus
 from edge.node.line_recorder import RecordingStatus
 from edge.weighing.status import BoardChange, WeigherStatus
 

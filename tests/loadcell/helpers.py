@@ -12,8 +12,8 @@ from typing import Any
 from edge.config.serial import SerialSection
 from edge.loadcell.channel_faults import ChannelFaults
 from edge.loadcell.framing import QUERY, info_frame, weight_frame
-from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import FramedParser, LineParser, PlainParser, make_parser
+from edge.loadcell.serial_status import SerialHealth
 from edge.model import InfoFrame, WeightFrame
 
 # reader settings that keep tests quick: short waits and backoff

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from edge.cli import cli
-from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import FramedParser
 from edge.loadcell.recording import read_capture, read_header
+from edge.loadcell.serial_status import SerialHealth
 from edge.model import WeightFrame
 
 from .helpers import StreamingMcu

@@ -19,8 +19,8 @@ from edge.cli import cli
 from edge.demo.setup import write_node_config
 from edge.loadcell.bad_lines import BadLineAlarm
 from edge.loadcell.framing import weight_frame
-from edge.loadcell.health import SerialHealth
 from edge.loadcell.reader import SerialReader, port_holders
+from edge.loadcell.serial_status import SerialHealth
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
 from tests.plugins.waiting import wait_until

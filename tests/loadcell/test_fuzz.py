@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.loadcell.framing import info_frame, weight_frame
-from edge.loadcell.health import SerialHealth
 from edge.loadcell.lines import LineSplitter
 from edge.loadcell.protocol import FramedParser, PlainParser
+from edge.loadcell.serial_status import SerialHealth
 from edge.model import InfoFrame, WeightFrame
 
 from .helpers import accounted

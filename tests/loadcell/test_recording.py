@@ -55,8 +55,8 @@ def test_non_ascii_payload_is_handed_on_as_a_corrupt_serial_line(tmp_path: Path)
     path = _capture(tmp_path, "1796147510.000000\t$W,ü,€*00\n".encode() + b"1796147510.010000\t\xff\xfe\x80junk\n")
     got = list(read_capture(path))
     assert got == [(1796147510.0, "$W,ü,€*00".encode()), (1796147510.01, b"\xff\xfe\x80junk")]
-    from edge.loadcell.health import SerialHealth
     from edge.loadcell.protocol import FramedParser
+    from edge.loadcell.serial_status import SerialHealth
 
     parser = FramedParser(SerialHealth(4))
     assert [parser.parse(raw, t) for t, raw in got] == [None, None]

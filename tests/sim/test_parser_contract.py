@@ -7,9 +7,9 @@ from pathlib import Path
 
 from edge.config.serial import SerialSection
 from edge.loadcell.channel_faults import ChannelFaults
-from edge.loadcell.health import SerialHealth
 from edge.loadcell.protocol import make_parser
 from edge.loadcell.recording import read_capture
+from edge.loadcell.serial_status import SerialHealth
 from edge.model import WeightFrame
 from edge.sim.offline import simulate_to_capture
 from tests.sim.helpers import quiet_scenario

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from edge.loadcell.framing import info_frame, weight_frame
-from edge.loadcell.health import MALFORMED_REASONS, PortStatus, SerialHealth, SerialStatus
 from edge.loadcell.protocol import FramedParser
 from edge.loadcell.reader import SerialReader
+from edge.loadcell.serial_status import MALFORMED_REASONS, PortStatus, SerialHealth, SerialStatus
 from edge.model import InfoFrame
 from tests.plugins.waiting import wait_until
 
