@@ -26,7 +26,7 @@ def _commands(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[
 
 def test_every_command_without_json_is_named_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8")
-    match = re.search(r"JSON with `--json` \(except (.*?), which print", text, re.S)
+    match = re.search(r"JSON with `--json` \(except (.*?),\s+which print", text, re.S)
     assert match, "README must say which commands have no --json"
     named = set(re.findall(r"`([a-z -]+)`", match.group(1)))
     without = {" ".join(path) for path, command in _commands(cli)
