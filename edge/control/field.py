@@ -108,9 +108,7 @@ class FieldServices:
         failure = self.source.failed()
         if failure:
             return Health("fault", (failure,))
-        if now - self._observed_at >= OBSERVE_EVERY_S:
-            self.rates.observe(now, self.source.errors())
-            self._observed_at = now
+        self._observe(now)
         verdict = self.rates.verdict(now)
         if verdict.state != "running":
             return verdict
@@ -119,6 +117,20 @@ class FieldServices:
         if not self.source.mqtt_connected():
             return Health("degraded", (f"mqtt offline, {self.source.queued_events()} events queued",))
         return verdict
+
+    def unrecoverable(self) -> str | None:
+        """Why a part keeps failing past its fatal_after_s (the watchdog then stops, systemd restarts the
+        service), or None. A rejected node file or a degraded part never restarts it."""
+        now = self.clock()
+        self._observe(now)
+        verdict = self.rates.verdict(now)
+        return "; ".join(verdict.reasons) if verdict.state == "fault" else None
+
+    def _observe(self, now: float) -> None:
+        if now - self._observed_at < OBSERVE_EVERY_S:
+            return
+        self._observed_at = now  # first: reading the node's status asks its health, which comes back here
+        self.rates.observe(now, self.source.errors())
 
     def condition(self) -> NodeCondition:
         now = self.clock()

@@ -19,7 +19,7 @@ from edge.control.report import Health
 @dataclass(frozen=True, slots=True)
 class RateRule:
     max_per_window: int  # more errors than this within the window: degraded
-    fatal_after_s: float | None = None  # degraded without a pause this long: fault (restart); None: never
+    fatal_after_s: float | None = None  # degraded this long and still failing: fault (restart); None: never
 
 
 DEFAULT_RULES: dict[str, RateRule] = {
@@ -32,12 +32,16 @@ DEFAULT_RULES: dict[str, RateRule] = {
 }
 
 
+STILL_FAILING_S = 10.0  # a fatal part must have failed this recently: a burst that ended only degrades
+
+
 class ErrorRates:
     def __init__(self, rules: Mapping[str, RateRule] | None = None, window_s: float = 60.0) -> None:
         self.rules = dict(DEFAULT_RULES if rules is None else rules)
         self.window_s = window_s
         self._samples: dict[str, collections.deque[tuple[float, int]]] = {p: collections.deque() for p in self.rules}
         self._degraded_since: dict[str, float] = {}
+        self._last_error_at: dict[str, float] = {}
 
     def observe(self, t: float, errors: Mapping[str, int]) -> None:
         """Cumulative error counters per part at time `t` (parts not in the rules are ignored)."""
@@ -45,6 +49,8 @@ class ErrorRates:
             samples = self._samples.get(part)
             if samples is None:
                 continue
+            if samples and count > samples[-1][1]:
+                self._last_error_at[part] = t
             samples.append((t, count))
             while len(samples) > 1 and samples[1][0] <= t - self.window_s:
                 samples.popleft()
@@ -66,7 +72,8 @@ class ErrorRates:
                 continue
             since = self._degraded_since.setdefault(part, t)
             reasons.append(f"{part}: {count} errors in the last {self.window_s:g} s")
-            if rule.fatal_after_s is not None and t - since >= rule.fatal_after_s:
+            still_failing = t - self._last_error_at.get(part, since) <= STILL_FAILING_S
+            if rule.fatal_after_s is not None and t - since >= rule.fatal_after_s and still_failing:
                 fatal.append(f"{part}: failing for {t - since:.0f} s, it cannot recover by itself")
         if fatal:
             return Health("fault", tuple(fatal + reasons))

@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge import __version__
-from edge.config import NodeConfig, config_digest
+from edge.config import DEFAULT_PATH, NodeConfig, config_digest
+from edge.control.field import FieldServices, node_source
 from edge.errors import CameraError
 from edge.hw.runtime import sha256_of
 from edge.loadcell.reader import SerialReader
 from edge.model import InfoFrame, PlateEvidence, WeightEvent, WeightFrame
 from edge.mqtt.commands import CommandRegistry
+from edge.mqtt.host_stats import HostStats
 from edge.mqtt.link import MqttLink
 from edge.node.items import ItemStep
 from edge.node.status import (
@@ -41,6 +43,7 @@ from edge.node.status import (
 )
 from edge.node.wiring import make_vision, node_commands, open_recording, open_state_dir
 from edge.outbox import open_outbox
+from edge.provision import provisioning_problem
 from edge.weighing.events import weight_event_to_dict
 from edge.weighing.store import CalibrationStore
 from edge.weighing.weigher import Weigher
@@ -63,7 +66,7 @@ STOP_JOIN_S = STOP_DRAIN_S + 6.0  # the drain, then the flushed events' camera e
 
 
 class Node:
-    def __init__(self, config: NodeConfig, record_to: Path | None = None) -> None:
+    def __init__(self, config: NodeConfig, record_to: Path | None = None, control_socket: Path | None = None) -> None:
         self.config = config
         state_dir = open_state_dir(config.node.state_dir)
         self.weigher = Weigher(config, CalibrationStore.in_state_dir(state_dir))
@@ -71,7 +74,7 @@ class Node:
         self.vision: VisionService | None = make_vision(config)
         self.commands = CommandRegistry.from_config(config.mqtt)
         node_commands(config, self.weigher, self.vision, on_calibration=self._announce).register(self.commands)
-        self.items = ItemStep(config, self.outbox.submit)  # fusion: weight events -> item events
+        self.items = ItemStep(config, self._submit)  # fusion: weight events -> item events
         self.link = MqttLink(config, self.outbox, self.commands, stats=lambda: self.status().to_json(),
                              birth=lambda: self.birth().to_json(), on_planogram=self.items.on_planogram)
         self.recording = open_recording(record_to, config) if record_to else None
@@ -85,6 +88,11 @@ class Node:
         self.counters = PipelineCounters()
         self.last_info: InfoFrame | None = None
         self._model_digest: str | None = None
+        # control socket, LED and button, maintenance mode, recent events, error-rate health (issue 14)
+        self.field = FieldServices(
+            node_source(self, HostStats().sample, lambda: provisioning_problem(DEFAULT_PATH.parent)), config.gpio,
+            control_socket, node_commands(config, self.weigher, self.vision, on_calibration=self._announce))
+        self.items.maintenance = lambda: self.field.maintenance.on
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -93,11 +101,13 @@ class Node:
         if self.vision is not None:
             self.vision.start()
         self.reader.start()
+        self.field.start()
 
     def stop(self, settle_s: float = STOP_SETTLE_S) -> None:
         """A change under way gets `settle_s` to settle; then no new frames, and the processing thread weighs
         those still queued and reports what is still under way (`_finish`); only then do the camera, the link
         and the outbox stop."""
+        self.field.stop()  # no tare or calibrate from the socket or the button while stopping
         self._let_changes_settle(time.monotonic() + settle_s)
         self.reader.stop()
         self._stop.set()
@@ -125,7 +135,8 @@ class Node:
 
     def healthy(self) -> bool:
         fresh = time.monotonic() - self._heartbeat < HEARTBEAT_STALE_S
-        return fresh and self._processor.is_alive() and self.reader.is_alive() and self.link.is_alive()
+        alive = fresh and self._processor.is_alive() and self.reader.is_alive() and self.link.is_alive()
+        return alive and self.field.unrecoverable() is None  # error rates only degrade, unless fatal (issue 14)
 
     def failed(self) -> str | None:
         """Why the node cannot go on (a worker thread ended, which none does by itself), or None. The daemon
@@ -247,8 +258,15 @@ class Node:
         elif info is not None:
             log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
                      event.quality)
+        self.field.recent.add("weight", body, None if info is None else info.seq)
         self.items.weight_event(event, evidence if self.vision is not None else None, camera_ok, time.time(),
                                 None if info is None else info.event_id, None if info is None else info.seq)
+
+    def _submit(self, kind: str, body: dict[str, Any], produced_at: float) -> Any:
+        """Outbox.submit for the item step, the event also kept for `shelf-node events tail`."""
+        info = self.outbox.submit(kind, body, produced_at=produced_at)
+        self.field.recent.add(kind, body, None if info is None else info.seq)
+        return info
 
     def _evidence_for(self, event: WeightEvent) -> tuple[bool | None, dict[str, PlateEvidence]]:
         """(camera_ok: None without a camera, the touched plates' evidence over the event's window)."""

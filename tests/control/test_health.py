@@ -48,3 +48,13 @@ def test_a_restarted_counter_counts_from_zero() -> None:
     rates.observe(0.0, {"camera": 50})
     rates.observe(1.0, {"camera": 2})  # the camera part was rebuilt: its counter starts again
     assert rates.recent("camera") == 2 and rates.verdict(1.0).healthy
+
+
+def test_a_burst_that_ended_degrades_for_the_window_but_never_restarts() -> None:
+    rates = ErrorRates({"processing": RateRule(0, fatal_after_s=30.0)})
+    counters = feed(rates, 0.0, 5, {"processing": 3})  # a 5 s stall, then fine
+    for t in range(6, 60):
+        rates.observe(float(t), counters)
+        assert rates.verdict(float(t)).state == "degraded"  # within the window, never fault
+    rates.observe(70.0, counters)
+    assert rates.verdict(70.0).healthy

@@ -1,0 +1,98 @@
+"""`shelf-node run` as a subprocess, as systemd runs it: a NOTIFY_SOCKET and WATCHDOG_USEC the test sets up,
+the simulated shelf on a pty, a real mosquitto, the control socket given with --socket; the technician
+commands against it; SIGTERM. (The unit's $RUNTIME_DIRECTORY default is the same path logic.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edge.cli import cli
+from edge.demo.setup import install_factory_calibration, write_node_config
+from edge.sim.generate import generate_scenario
+from edge.sim.layout import ShelfLayout
+from edge.sim.pty_shelf import PtyShelf
+from tests.plugins.broker import Broker
+from tests.plugins.waiting import wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Daemon:
+    process: subprocess.Popen[bytes]
+    notify: socket.socket
+    control: Path
+    messages: list[str] = field(default_factory=list)
+
+    def notifications(self) -> list[str]:
+        while True:
+            try:
+                self.messages.append(self.notify.recv(4096).decode())
+            except (TimeoutError, BlockingIOError):
+                return self.messages
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, broker: Broker) -> Iterator[Daemon]:
+    config_path, config = write_node_config(tmp_path, broker_port=broker.port)
+    layout = ShelfLayout.from_config(config, seed=6)
+    install_factory_calibration(config, layout)
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.setblocking(False)
+    control = tmp_path / "control.sock"
+    env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify.sock"), "WATCHDOG_USEC": "1000000",
+           "PYTHONPATH": str(REPO)}
+    env.pop("WATCHDOG_PID", None)
+    with PtyShelf(generate_scenario(6, 600.0, layout), layout, sps=80, link_path=tmp_path / "shelf-tty"):
+        process = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path),
+                                    "--socket", str(control)], env=env, stderr=(tmp_path / "daemon.log").open("wb"))
+        running = Daemon(process, notify, control)
+        try:
+            yield running
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            notify.close()
+
+
+def cli_json(daemon: Daemon, *args: str) -> tuple[int, dict[str, object]]:
+    result = CliRunner().invoke(cli, [*args, "--json", "--socket", str(daemon.control)])
+    return result.exit_code, json.loads(result.output) if result.output.startswith("{") else {}
+
+
+def test_ready_watchdog_the_control_socket_and_stopping(daemon: Daemon, tmp_path: Path) -> None:
+    assert wait_until(lambda: "READY=1" in daemon.notifications(), 30), (tmp_path / "daemon.log").read_text()
+    assert wait_until(lambda: "WATCHDOG=1" in daemon.notifications(), 10)
+    assert wait_until(lambda: cli_json(daemon, "status")[0] == 0, 30), cli_json(daemon, "status")
+    _, report = cli_json(daemon, "status")
+    assert report["healthy"] is True and report["mqtt"]["connected"] is True  # type: ignore[index]
+    switched = CliRunner().invoke(cli, ["maintenance", "on", "--socket", str(daemon.control)])
+    assert switched.exit_code == 0 and switched.output == "maintenance mode ON\n"
+    assert cli_json(daemon, "status")[1]["maintenance"] is True
+    pings = daemon.notifications().count("WATCHDOG=1")
+    time.sleep(1.5)
+    assert daemon.notifications().count("WATCHDOG=1") > pings  # still fed while healthy
+    daemon.process.send_signal(signal.SIGTERM)
+    assert daemon.process.wait(30) == 0
+    assert "STOPPING=1" in daemon.notifications()
+    assert not daemon.control.exists()  # the socket goes with the daemon
+    log = (tmp_path / "daemon.log").read_text()
+    assert "control socket" in log and "maintenance mode ON (control socket)" in log
