@@ -14,7 +14,7 @@ import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import click
 
@@ -23,7 +23,7 @@ from edge.errors import CalibrationError, CaptureError, ConfigError
 from edge.fusion import item_event_to_dict
 from edge.model import ItemEvent
 from edge.node.items import ItemStep
-from edge.node.replay import Replay
+from edge.node.replay import Replay, ReplaySummary
 from edge.planogram import load_planogram_file
 from edge.weighing import CalibrationStore, weight_event_to_dict
 from edge.weighing.store import FILE_NAME
@@ -100,16 +100,17 @@ def replay(
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write {out_path}: {exc.strerror or exc}" if out_path else f"replay failed: {exc}")
-    summary = run.summary().to_json()
+    summary = run.summary()
+    data = summary.to_json()
     if stopped is not None:
-        summary["stopped"] = stopped
+        data["stopped"] = stopped
     if out_path is None:
         # stdout carries the events; the summary goes to stderr so pipes stay clean
         click.echo(_render(summary), err=True)
     else:
-        emit(summary, as_json, _render)
+        emit(data, as_json, lambda _: _render(summary))
     if stopped is not None:
-        fail(f"replay stopped early, {summary['events']} events written: {stopped}")
+        fail(f"replay stopped early, {summary.events} events written: {stopped}")
 
 
 def _write_items(out: IO[str], items: list[ItemEvent]) -> None:
@@ -124,23 +125,22 @@ def _refuse_overwriting(out_path: Path, inputs: dict[str, Path | None]) -> None:
             fail(f"--out {out_path} is {what}; writing the events there would erase it. Give another file")
 
 
-def _render(summary: dict[str, Any]) -> str:
-    serial = summary["serial"]
-    reading = summary["reading"]
+def _render(summary: ReplaySummary) -> str:
+    reading = summary.reading
     rows = [
-        [name, plate["grams"], plate["noise_sigma_g"], plate["state"], ",".join(map(str, plate["faulty_channels"]))]
-        for name, plate in summary["weighing"]["plates"].items()
+        [name, plate.grams, plate.noise_sigma_g, plate.state, ",".join(map(str, plate.faulty_channels))]
+        for name, plate in summary.weighing.plates.items()
     ]
     head = (
-        f"{summary['capture']}: {serial.get('lines', 0)} lines, {summary['frames']} frames, "
-        f"{summary['events']} weight events, {serial.get('errors', 0)} bad lines"
+        f"{summary.capture}: {summary.serial.lines} lines, {summary.frames} frames, "
+        f"{summary.events} weight events, {summary.serial.errors} bad lines"
     )
-    if reading["skipped_lines"]:
-        first = ", ".join(f"line {s['line']} ({s['reason']})" for s in reading["first_skipped"][:3])
-        head += f"\n{reading['skipped_lines']} damaged capture lines skipped: {first}"
-        if reading["skipped_lines"] > 3:
+    if reading.skipped_lines:
+        first = ", ".join(f"line {s.line} ({s.reason})" for s in reading.first_skipped[:3])
+        head += f"\n{reading.skipped_lines} damaged capture lines skipped: {first}"
+        if reading.skipped_lines > 3:
             head += ", ..."
-    if reading["time_backwards"]:
-        head += (f"\ntime ran backwards {reading['time_backwards']} times "
-                 f"(largest step {reading['largest_backward_step_s']} s)")
+    if reading.time_backwards:
+        head += (f"\ntime ran backwards {reading.time_backwards} times "
+                 f"(largest step {round(reading.largest_backward_step_s, 6)} s)")
     return head + "\n" + table(["plate", "grams", "noise_g", "state", "faulty_ch"], rows)
