@@ -311,4 +311,4 @@ class Resolver:
         self.creep.extend((t, c, float(g)) for c, g in zip(channels, grams, strict=True))
 
     def plate_stock(self) -> dict[str, list[tuple[str, float]]]:
-        return self.stock.snapshot()
+        return self.stock.contents()

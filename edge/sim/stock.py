@@ -69,5 +69,6 @@ class Stock:
         else:
             self.units[plates[0]].extend((sku, g) for g in units)
 
-    def snapshot(self) -> dict[str, list[Unit]]:
+    def contents(self) -> dict[str, list[Unit]]:
+        """A copy of what lies on each plate now."""
         return {plate: list(units) for plate, units in self.units.items()}
