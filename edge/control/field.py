@@ -24,6 +24,7 @@ from edge.gpio.runner import StatusPanel
 
 log = logging.getLogger(__name__)
 
+STALL_S = 60.0  # no weight frame this long with the port open: restart (a USB reset often revives the board)
 OBSERVE_EVERY_S = 1.0  # error counters sampled at most this often
 CONDITION_EVERY_S = 0.25  # the LED thread ticks at 50 Hz; the node's status is read at most 4 times a second
 
@@ -46,6 +47,7 @@ class NodeSource:
     booting: Callable[[], bool]  # no weight frame processed yet
     failed: Callable[[], str | None]  # Node.failed, or why the node was not provisioned
     errors: Callable[[], Mapping[str, int]]  # cumulative error counters per part (edge.control.health)
+    stalled: Callable[[], str | None] = lambda: None  # why the weight stream stopped with its port open
     mqtt: Callable[[], Record] | None = None
     outbox: Callable[[], Record] | None = None
     host: Callable[[], dict[str, Any]] | None = None
@@ -105,7 +107,7 @@ class FieldServices:
     def health(self) -> Health:
         """The verdict now: a failure is a fault; error rates degrade; no frame yet is booting."""
         now = self.clock()
-        failure = self.source.failed()
+        failure = self.source.failed() or self.source.stalled()
         if failure:
             return Health("fault", (failure,))
         self._observe(now)
@@ -124,6 +126,9 @@ class FieldServices:
         now = self.clock()
         self._observe(now)
         verdict = self.rates.verdict(now)
+        stall = self.source.stalled()
+        if stall:
+            return stall
         return "; ".join(verdict.reasons) if verdict.state == "fault" else None
 
     def _observe(self, now: float) -> None:
@@ -149,10 +154,18 @@ class FieldServices:
 
 
 def node_source(node: Any, host: Callable[[], dict[str, Any]] | None = None,
-                provisioning: Callable[[], str | None] | None = None) -> NodeSource:
+                provisioning: Callable[[], str | None] | None = None, stall_s: float = STALL_S) -> NodeSource:
     """The NodeSource of an `edge.node.Node` (duck-typed: the control layer sits below the node's). `host` samples
-    CPU, memory and temperature; `provisioning` says why the node file was rejected (a fault on the LED)."""
+    CPU, memory and temperature; `provisioning` says why the node file was rejected (a fault on the LED); a port
+    that stays open without a frame for `stall_s` is a stalled stream (the reader cannot see it as lost)."""
     config = node.config
+
+    def stalled() -> str | None:
+        serial = node.reader.status()
+        age = serial.last_frame_age_s
+        if serial.port.connected and age is not None and age >= stall_s:
+            return f"serial: no weight frame for {age:.0f} s with the port open (the board hangs?)"
+        return None
 
     def failed() -> str | None:
         return node.failed() or (provisioning() if provisioning is not None else None)
@@ -170,7 +183,7 @@ def node_source(node: Any, host: Callable[[], dict[str, Any]] | None = None,
     return NodeSource(
         node=f"{config.node.store_id}/{config.node.node_id}", version=_version(), parts=node.status,
         scale=node.weigher, mqtt_connected=lambda: bool(node.link.connected), queued_events=lambda: node.outbox.depth,
-        booting=lambda: node.counters.frames == 0, failed=failed, errors=errors, mqtt=node.link.status,
+        booting=lambda: node.counters.frames == 0, failed=failed, errors=errors, stalled=stalled, mqtt=node.link.status,
         outbox=node.outbox.status, host=host)
 
 

@@ -23,7 +23,8 @@ class RateRule:
 
 
 DEFAULT_RULES: dict[str, RateRule] = {
-    "detector": RateRule(10),  # the camera pipeline goes on without detections: degrade only
+    # failing on every frame for 2 min: a wedged runtime or a model that no longer loads; a restart reloads it
+    "detector": RateRule(10, fatal_after_s=120.0),
     "camera": RateRule(3),
     "serial": RateRule(30),  # bad lines on a noisy cable; the reader reconnects by itself
     "link": RateRule(5),  # the outbox keeps the events while the link crash-loops

@@ -107,3 +107,27 @@ def test_a_socket_in_the_way_is_an_error_not_a_crash(tmp_path: Path, field: Fiel
         assert status(field)["node"] == field.source.node  # the first one still answers
     finally:
         other.stop()
+
+
+def test_a_stream_that_stalls_with_the_port_open_stops_the_watchdog(tmp_path: Path, broker: Broker) -> None:
+    """The board hangs (the pty stays open, no line comes): not a lost port the reader would reopen, so only the
+    health verdict can see it; `unrecoverable()` (which node.healthy() reads) then names it, which stops the
+    systemd watchdog. (The node's own services use the 60 s default; these use 1.5 s.)"""
+    _, config = write_node_config(tmp_path, broker_port=broker.port)
+    layout = ShelfLayout.from_config(config, seed=7)
+    install_factory_calibration(config, layout)
+    with PtyShelf(generate_scenario(7, 600.0, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
+        node = Node(config)
+        node.start()
+        services = FieldServices(node_source(node, stall_s=1.5), None, None, group=None).start()
+        try:
+            assert wait_until(lambda: node.counters.frames > 100 and node.healthy(), 20), node.status_line()
+            assert services.unrecoverable() is None
+            shelf.request_stop()  # the playing thread ends; the pty stays open
+            assert wait_until(lambda: services.unrecoverable() is not None, 10)
+            assert "no weight frame for" in str(services.unrecoverable())
+            assert services.health().state == "fault"
+            assert wait_until(lambda: services.condition().fault is not None, 2)  # the LED's view, cached 0.25 s
+        finally:
+            services.stop()
+            node.stop(settle_s=0)
