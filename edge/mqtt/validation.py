@@ -45,6 +45,9 @@ def schema_document(name: str) -> dict[str, Any]:
     return dict(validator(name).schema)
 
 
+MAX_INT_DIGITS = 4300  # Python's own int() limit, said in JSON words
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number; send a finite number or null")
 
@@ -56,9 +59,20 @@ def _finite(text: str) -> float:
     return value
 
 
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:  # int() would refuse it with advice for Python programmers
+        raise ValueError(f"a number of {len(text.lstrip('-'))} digits is out of range for a JSON number")
+    return int(text)
+
+
 def parse_json(payload: bytes | str) -> Any:
-    """Strict JSON (no NaN/Infinity, no 1e999). Raises ValueError (UnicodeDecodeError, JSONDecodeError, range)."""
-    return json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite)
+    """Strict JSON (no NaN/Infinity, no 1e999, no 5000-digit integers, no nesting beyond Python's stack).
+    Raises ValueError (UnicodeDecodeError, JSONDecodeError, range, depth)."""
+    try:
+        return json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite, parse_int=_integer)
+    except RecursionError:
+        # a few KB of '[' is enough; uncaught, it left a command unanswered and killed hub watch's thread
+        raise ValueError("arrays or objects nested too deeply") from None
 
 
 def problems(name: str, payload: Any) -> list[str]:

@@ -43,6 +43,8 @@ def test_tracker_flags_invalid_and_non_json_payloads() -> None:
     record = feed(tracker, "stats", {"schema": {"name": "shelf-node/stats", "version": 1}})
     assert not record.valid and any("required" in p for p in record.problems)
     assert tracker.nodes[("s1", "n1")].invalid == 2
+    # a retained planogram nested 50000 deep killed hub watch's network thread (RecursionError)
+    assert not feed(tracker, "planogram", b"[" * 50_000 + b"]" * 50_000).valid
     assert feed(tracker, "cmd/tare", {}) is None
     assert tracker.handle("other/s1/n1/events", b"{}") is None
 

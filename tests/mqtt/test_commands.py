@@ -102,6 +102,20 @@ def test_nan_in_a_command_is_malformed_not_a_number() -> None:
     assert response["error"]["code"] == "malformed" and "NaN" in response["error"]["message"]
 
 
+@pytest.mark.parametrize("payload", [
+    b"[" * 5000 + b"]" * 5000,  # 10 KB, under max_command_bytes: json.loads raised RecursionError (no answer)
+    b'{"transaction": "deep", "params": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    b'{"transaction": ' + b"1" * 5000 + b"}",  # Python's 4300-digit limit, said in the hub's words
+])
+def test_a_deeply_nested_or_huge_number_payload_is_malformed_not_unanswered(payload: bytes) -> None:
+    reg = CommandRegistry(allow_state_commands=False)  # the default 16 KiB limit: these pass it
+    reg.register("echo", lambda params: {"echo": params}, changes_state=False, params=("x",))
+    response = call(reg, "echo", payload)
+    assert response["error"]["code"] == "malformed", response
+    assert "sys." not in response["error"]["message"]  # no Python advice to the hub
+    assert problems("resp", response) == []
+
+
 def test_busy_answer_echoes_the_transaction(tmp_path: Path) -> None:
     answers: list[dict[str, Any]] = []
     inbound = Inbound(registry(), PlanogramStore(tmp_path, ["p1"]), lambda planogram: None,
