@@ -148,6 +148,8 @@ def parse_planogram(payload: bytes | str, plate_names: Iterable[str]) -> Planogr
         raw = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"planogram: not valid JSON: {exc}") from None
+    except RecursionError:  # a few KB of '[' (issue 11, same class: no traceback on garbage)
+        raise ConfigError("planogram: not a planogram: arrays or objects nested too deeply") from None
     converted = is_format_1(raw)
     if converted:
         raw = upgrade_v1(raw)

@@ -82,6 +82,13 @@ def test_too_large_is_refused_before_parsing() -> None:
         parse_planogram(b" " * (MAX_BYTES + 1), PLATES)
 
 
+def test_a_document_nested_too_deeply_is_a_config_error_not_a_traceback() -> None:
+    """Same class as issue 11: 200 KB of '[' under MAX_BYTES raised RecursionError (planogram check, the
+    daemon's persisted planogram, config check's [fusion] planogram)."""
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        parse_planogram(b"[" * 100_000 + b"]" * 100_000, PLATES)
+
+
 def test_version_order() -> None:
     current = parse_planogram(json.dumps(DOCUMENT), PLATES)
     older = parse_planogram(json.dumps({**DOCUMENT, "version": 0}), PLATES)
@@ -131,6 +138,10 @@ def test_check_command_refuses_a_bad_file_and_a_missing_one(tmp_path: Path) -> N
     assert bad.returncode == 2 and "'NOPE' is not in the catalogue" in bad.stderr and "Traceback" not in bad.stderr
     missing = run_check(str(tmp_path / "absent.json"))
     assert missing.returncode == 2 and "cannot read the planogram" in missing.stderr
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    nested = run_check(str(deep))
+    assert nested.returncode == 2 and "nested too deeply" in nested.stderr and "Traceback" not in nested.stderr
 
 
 def test_check_command_against_a_node_config(tmp_path: Path) -> None:

@@ -82,7 +82,7 @@ def _plates_in(file: Path) -> list[str]:
     """Without --config every plate the file names is taken as existing."""
     try:
         raw = json.loads(file.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []  # load_planogram_file reports the real problem
     plates = raw.get("plates") if isinstance(raw, dict) else None
     return [str(name) for name in plates] if isinstance(plates, dict) else []
@@ -91,5 +91,5 @@ def _plates_in(file: Path) -> list[str]:
 def _is_format_1(file: Path) -> bool:
     try:
         return is_format_1(json.loads(file.read_bytes()))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False

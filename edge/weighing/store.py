@@ -133,7 +133,7 @@ class CalibrationStore:
     def _parses(self) -> bool:
         try:
             document = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return False
         return isinstance(document, dict) and document.get("format") == FORMAT_VERSION
 
@@ -152,6 +152,8 @@ class CalibrationStore:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise corrupt(f"not JSON: {exc.msg} at line {exc.lineno}") from None
+        except RecursionError:
+            raise corrupt("not a calibration: arrays or objects nested too deeply") from None
         if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
             raise corrupt(f"expected an object with format {FORMAT_VERSION}")
         stored = document.get("channels")

@@ -92,6 +92,12 @@ def test_undo_without_a_previous_file_says_so(tmp_path: Path) -> None:
         CalibrationStore.in_state_dir(tmp_path).undo(8, 420.0)
 
 
+def test_json_nested_too_deeply_is_called_corrupt_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "calibration.json").write_text("[" * 100_000 + "]" * 100_000)  # RecursionError in json.loads
+    with pytest.raises(CalibrationError, match=r"calibration file is corrupt .*nested too deeply"):
+        CalibrationStore.in_state_dir(tmp_path).load(8, 420.0)
+
+
 def test_random_bytes_are_called_corrupt_with_what_to_do(tmp_path: Path) -> None:
     noise = bytes(np.random.default_rng(1).integers(0, 256, 300, dtype=np.uint8))
     (tmp_path / "calibration.json").write_bytes(noise)
