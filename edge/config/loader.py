@@ -52,6 +52,8 @@ def parse_toml_model(text: str, model: type[Model], source: str, docs: str = CON
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}; fix the syntax there (strings need quotes)") from None
+    except RecursionError:  # a few KB of '[' (garbage, not a config): words, not a traceback
+        raise ConfigError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

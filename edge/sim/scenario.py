@@ -188,6 +188,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ConfigError(f"{path}: file not found; see config/sim-scenario.toml for an example") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     raw = merge_planogram_file(raw, path)
     try:
         return Scenario.model_validate(raw)

@@ -77,6 +77,11 @@ def test_toml_syntax_error_names_file() -> None:
     assert problem.startswith("test.toml: not valid TOML:")
 
 
+def test_toml_nested_too_deeply_is_a_syntax_error_not_a_traceback() -> None:
+    (problem,) = problems_of("x = " + "[" * 5000 + "]" * 5000 + "\n")  # RecursionError in tomllib
+    assert problem.startswith("test.toml: not valid TOML:") and "nested too deeply" in problem
+
+
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found; pass --config FILE"):
         load_config(tmp_path / "nope.toml")

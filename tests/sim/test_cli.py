@@ -54,6 +54,9 @@ def test_capture_refuses_a_bad_scenario(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["sim", "capture", "--scenario", str(bad), "--truth", "t.jsonl", "o.cap"])
     assert result.exit_code == 2
     assert "items" in result.output and "Traceback" not in result.output
+    bad.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")  # RecursionError in tomllib
+    result = CliRunner().invoke(cli, ["sim", "capture", "--scenario", str(bad), "--truth", "t.jsonl", "o.cap"])
+    assert result.exit_code == 2 and "nested too deeply" in result.output, result.output
 
 
 def test_run_prints_the_pty_first_and_ends_with_the_scenario(tmp_path: Path) -> None:
