@@ -143,7 +143,7 @@ def test_known_exceptions_still_exist() -> None:
 
 @pytest.mark.parametrize("target", ["edge.cli", "edge.daemon"])
 def test_nothing_imports_the_cli_or_the_daemon(target: str) -> None:
-    allowed = ("edge.cli", "edge.__main__", "edge.demo")  # the demo runs the daemon in-process for its view
+    allowed = ("edge.cli", "edge.__main__")
     offenders = [f"{i.where}: {i.importer}" for i in ALL_IMPORTS
                  if within(i.imported, target) and not any(within(i.importer, a) for a in allowed)
                  and not within(i.importer, target)]
