@@ -59,6 +59,8 @@ def parse_request(line: bytes) -> Request:
         raise ControlError(TOO_LARGE, f"request is {len(line)} bytes; the limit is {MAX_LINE_BYTES}")
     try:
         data = json.loads(line.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError:  # a few KB of '[' under the line limit
+        raise ControlError(MALFORMED, 'request is nested too deeply; send {"cmd": "status"}') from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ControlError(MALFORMED, f"request is not one line of JSON ({exc}); send "
                                       f'{{"cmd": "status"}}') from None
@@ -83,7 +85,7 @@ def request_id_of(line: bytes) -> str | int | None:
     """The id of a request that was refused, when it can be read (so the client can match the answer)."""
     try:
         data = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     candidate = data.get("id") if isinstance(data, dict) else None
     if type(candidate) is int or (isinstance(candidate, str) and len(candidate) <= MAX_ID_CHARS):

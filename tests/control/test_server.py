@@ -111,6 +111,12 @@ def test_garbage_gets_clear_errors_and_the_connection_keeps_serving(server: Cont
     assert server.status().refused == 8
 
 
+def test_a_deeply_nested_line_is_malformed_and_the_connection_keeps_serving(server: ControlServer) -> None:
+    """Same class as issue 11: 10 KB of '[' (under the line limit) raised RecursionError in json.loads."""
+    answers = raw_exchange(server.path, b"[" * 5000 + b"]" * 5000 + b'\n{"cmd": "status", "id": 1}\n')
+    assert [a["error"]["code"] if not a["ok"] else "ok" for a in answers] == ["malformed", "ok"]
+
+
 def test_a_line_over_the_limit_is_refused_and_only_that_client_dropped(server: ControlServer) -> None:
     answers = raw_exchange(server.path, b'{"cmd": "status", "pad": "' + b"x" * 70000)
     assert [a["error"]["code"] for a in answers] == ["too_large"]
