@@ -27,12 +27,15 @@ class Supervised(Protocol):
 
 
 def run_until_signalled(node: Supervised, stop: threading.Event | None = None, tick_s: float = 0.5) -> int:
-    """Start `node`, report READY, ping the watchdog while healthy, stop cleanly on SIGTERM/SIGINT."""
+    """Start `node`, report READY, ping the watchdog while healthy, stop cleanly on SIGTERM/SIGINT; SIGHUP
+    re-reads the config and planogram files when the node can (`node.reload()`, edge/control/reload.py)."""
     stop = stop or threading.Event()
+    reload_asked = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():  # signals can only be caught there
         previous = {sig: signal.signal(sig, lambda signum, _frame: _request_stop(stop, signum))
                     for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda signum, _frame: reload_asked.set())
     try:
         node.start()
         systemd.notify("READY=1")
@@ -46,6 +49,9 @@ def run_until_signalled(node: Supervised, stop: threading.Event | None = None, t
                 log.error("shelf-node cannot go on: %s; exiting so systemd restarts it", failure)
                 exit_code = 1
                 break
+            if reload_asked.is_set():
+                reload_asked.clear()
+                _reload(node)
             now = time.monotonic()
             healthy = node.healthy()
             if watchdog_every and healthy and now - last_ping >= watchdog_every:
@@ -61,6 +67,17 @@ def run_until_signalled(node: Supervised, stop: threading.Event | None = None, t
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return exit_code
+
+
+def _reload(node: Supervised) -> None:
+    reload = getattr(node, "reload", None)
+    if reload is None:
+        log.warning("received SIGHUP: this node cannot reload; restart it to apply a new config")
+        return
+    log.info("received SIGHUP: re-reading the config and planogram files")
+    systemd.notify("RELOADING=1")
+    reload()
+    systemd.notify("READY=1")
 
 
 def _request_stop(stop: threading.Event, signum: int) -> None:

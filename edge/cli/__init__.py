@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "maintenance": "edge.cli.maintenance_cmd:maintenance",
     "support-bundle": "edge.cli.bundle_cmd:support_bundle",
     "selftest": "edge.cli.selftest_cmd:selftest",
+    "reload": "edge.cli.reload_cmd:reload",
 }
 
 

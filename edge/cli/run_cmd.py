@@ -25,7 +25,8 @@ def run(config_path: Path, record_to: Path | None, socket_path: Path | None) -> 
     from edge.node import Node
 
     try:
-        node = Node(config, record_to=record_to, control_socket=socket_path or _runtime_socket())
+        node = Node(config, record_to=record_to, control_socket=socket_path or _runtime_socket(),
+                    config_path=config_path)
     except ShelfNodeError as exc:
         fail(f"cannot start: {exc}")
     raise SystemExit(run_until_signalled(node))

@@ -52,6 +52,7 @@ class NodeSource:
     outbox: Callable[[], Record] | None = None
     host: Callable[[], dict[str, Any]] | None = None
     planogram: Callable[[], dict[str, Any] | None] | None = None
+    reload: Callable[[], Record] | None = None  # Node.reload
 
 
 class _ButtonActions:
@@ -80,7 +81,8 @@ class FieldServices:
         self.panel = StatusPanel(gpio, _ButtonActions(self), self.condition, clock=clock)
         parts = NodeParts(node=source.node, version=source.version, parts=source.parts, health=self.health,
                           mqtt=source.mqtt, outbox=source.outbox, host=source.host, planogram=source.planogram,
-                          gpio=self.panel.status, maintenance=self.maintenance, recent=self.recent)
+                          gpio=self.panel.status, maintenance=self.maintenance, recent=self.recent,
+                          reload=source.reload)
         self._observed_at = float("-inf")
         self._condition: tuple[float, NodeCondition] | None = None
         self.control = None if socket_path is None else ControlServer(socket_path, node_handlers(parts, commands),
@@ -184,7 +186,7 @@ def node_source(node: Any, host: Callable[[], dict[str, Any]] | None = None,
         node=f"{config.node.store_id}/{config.node.node_id}", version=_version(), parts=node.status,
         scale=node.weigher, mqtt_connected=lambda: bool(node.link.connected), queued_events=lambda: node.outbox.depth,
         booting=lambda: node.counters.frames == 0, failed=failed, errors=errors, stalled=stalled, mqtt=node.link.status,
-        outbox=node.outbox.status, host=host)
+        outbox=node.outbox.status, host=host, reload=getattr(node, "reload", None))
 
 
 def _version() -> str:

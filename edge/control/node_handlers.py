@@ -4,7 +4,8 @@ test wires them to real parts without a Node:
 
     status       everything at a glance (NodeReport)                      read-only
     events       {"n": 10, "after": 0}: the latest weight and item events  read-only
-    maintenance  {"on": true|false} or {} for the current mode             changes state (when "on" given)
+    maintenance  {"on": true|false} or {} for the current mode             changes state
+    reload       re-read the config and planogram files (edge/control/reload.py)   changes state
     + the node's own commands (tare, calibrate, weights, ...) through `commands.register(table)`
 """
 
@@ -49,6 +50,7 @@ class NodeParts:
     gpio: Callable[[], Record] | None = None  # StatusPanel.status
     maintenance: Switch | None = None
     recent: RecentEvents = field(default_factory=RecentEvents)
+    reload: Callable[[], Record] | None = None  # Node.reload: re-read the config and planogram files
     started: float = field(default_factory=time.monotonic)
 
 
@@ -59,6 +61,10 @@ def node_handlers(parts: NodeParts, commands: Registers | None = None) -> Handle
     table.add("status", Handler(lambda args: report(parts), description="Everything at a glance."))
     table.add("events", Handler(parts.recent.handler, params=("n", "after"),
                                 description="The latest weight and item events, oldest first."))
+    if parts.reload is not None:
+        reload = parts.reload
+        table.add("reload", Handler(lambda args: reload(), changes_state=True,
+                                    description="Re-read the config and planogram files (as SIGHUP)."))
     if parts.maintenance is not None:
         table.add("maintenance", Handler(lambda args: _maintenance(parts, args), changes_state=True,
                                          params=("on",), description="Restock mode: {'on': true|false}."))

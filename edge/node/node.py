@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from edge import __version__
 from edge.config import DEFAULT_PATH, NodeConfig, config_digest
 from edge.control.field import FieldServices, node_source
+from edge.control.reload import ReloadResult, reload_config
 from edge.errors import CameraError
 from edge.hw.runtime import sha256_of
 from edge.loadcell.reader import SerialReader
@@ -66,8 +67,10 @@ STOP_JOIN_S = STOP_DRAIN_S + 6.0  # the drain, then the flushed events' camera e
 
 
 class Node:
-    def __init__(self, config: NodeConfig, record_to: Path | None = None, control_socket: Path | None = None) -> None:
+    def __init__(self, config: NodeConfig, record_to: Path | None = None, control_socket: Path | None = None,
+                 config_path: Path | None = None) -> None:
         self.config = config
+        self.config_path = config_path  # re-read by reload()
         state_dir = open_state_dir(config.node.state_dir)
         self.weigher = Weigher(config, CalibrationStore.in_state_dir(state_dir))
         self.outbox = open_outbox(config)
@@ -132,6 +135,11 @@ class Node:
                  max(deadline - time.monotonic(), 0.0))
         while self.weigher.settling() and time.monotonic() < deadline and self._processor.is_alive():
             time.sleep(0.05)
+
+    def reload(self) -> ReloadResult:
+        """SIGHUP / `shelf-node reload`: the planogram file applied live, a bad config refused, settings that need
+        a restart named (edge/control/reload.py); the running config stays until a restart."""
+        return reload_config(self.config, self.config_path, self.items.on_planogram)
 
     def healthy(self) -> bool:
         fresh = time.monotonic() - self._heartbeat < HEARTBEAT_STALE_S

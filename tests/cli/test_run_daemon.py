@@ -22,7 +22,9 @@ from edge.cli import cli
 from edge.demo.setup import install_factory_calibration, write_node_config
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
+from edge.sim.planogram_doc import planogram_document
 from edge.sim.pty_shelf import PtyShelf
+from edge.sim.scenario import Scenario
 from tests.plugins.broker import Broker
 from tests.plugins.waiting import wait_until
 
@@ -34,6 +36,9 @@ class Daemon:
     process: subprocess.Popen[bytes]
     notify: socket.socket
     control: Path
+    config: Path
+    scenario: Scenario
+    log: Path
     messages: list[str] = field(default_factory=list)
 
     def notifications(self) -> list[str]:
@@ -56,10 +61,11 @@ def daemon(tmp_path: Path, broker: Broker) -> Iterator[Daemon]:
     env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify.sock"), "WATCHDOG_USEC": "1000000",
            "PYTHONPATH": str(REPO)}
     env.pop("WATCHDOG_PID", None)
-    with PtyShelf(generate_scenario(6, 600.0, layout), layout, sps=80, link_path=tmp_path / "shelf-tty"):
+    scenario = generate_scenario(6, 600.0, layout)
+    with PtyShelf(scenario, layout, sps=80, link_path=tmp_path / "shelf-tty"):
         process = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path),
                                     "--socket", str(control)], env=env, stderr=(tmp_path / "daemon.log").open("wb"))
-        running = Daemon(process, notify, control)
+        running = Daemon(process, notify, control, config_path, scenario, tmp_path / "daemon.log")
         try:
             yield running
         finally:
@@ -96,3 +102,39 @@ def test_ready_watchdog_the_control_socket_and_stopping(daemon: Daemon, tmp_path
     assert not daemon.control.exists()  # the socket goes with the daemon
     log = (tmp_path / "daemon.log").read_text()
     assert "control socket" in log and "maintenance mode ON (control socket)" in log
+
+
+def reload_answer(daemon: Daemon) -> tuple[int, dict[str, object]]:
+    result = CliRunner().invoke(cli, ["reload", "--json", "--socket", str(daemon.control)])
+    return result.exit_code, json.loads(result.output)
+
+
+def test_reload_refuses_a_bad_config_names_restart_settings_and_applies_the_planogram(
+        daemon: Daemon, tmp_path: Path) -> None:
+    assert wait_until(lambda: "READY=1" in daemon.notifications(), 30), daemon.log.read_text()
+    assert wait_until(lambda: cli_json(daemon, "status")[0] == 0, 30)
+    good = daemon.config.read_text()
+
+    daemon.config.write_text(good.replace("channels = 8", 'channels = "eight"'))
+    daemon.process.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: "reload refused" in daemon.log.read_text(), 10)
+    assert "serial.channels" in daemon.log.read_text() and daemon.process.poll() is None
+    code, refused = reload_answer(daemon)
+    assert code == 2 and refused["accepted"] is False
+    assert any("serial.channels" in p for p in refused["problems"])  # type: ignore[attr-defined]
+    assert cli_json(daemon, "status")[0] == 0  # still running, on the old config
+
+    planogram = tmp_path / "planogram.json"
+    planogram.write_text(json.dumps(planogram_document(daemon.scenario, version=3)))
+    daemon.config.write_text(good.replace("stats_interval_s = 10", "stats_interval_s = 30")
+                             + f'\n[fusion]\nplanogram = "{planogram}"\n')
+    code, accepted = reload_answer(daemon)
+    assert code == 0 and accepted["accepted"] is True
+    assert accepted["needs_restart"] == ["mqtt.stats_interval_s"]  # fusion.planogram is applied live
+    assert accepted["applied"] == [f"planogram {daemon.scenario.planogram_id} v3 from {planogram}"]
+    assert "mqtt.stats_interval_s changed; these settings need a restart" in daemon.log.read_text()
+    daemon.process.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: daemon.log.read_text().count("reload: applied planogram") == 2, 10)
+    assert "RELOADING=1" in daemon.notifications()
+    daemon.process.send_signal(signal.SIGTERM)
+    assert daemon.process.wait(30) == 0
