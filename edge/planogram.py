@@ -10,6 +10,7 @@ stays. Format 1 documents (products listed per plate) are read by converting the
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -150,6 +151,9 @@ def parse_planogram(payload: bytes | str, plate_names: Iterable[str]) -> Planogr
         raise ConfigError(f"planogram: not valid JSON: {exc}") from None
     except RecursionError:  # a few KB of '[' (issue 11, same class: no traceback on garbage)
         raise ConfigError("planogram: not a planogram: arrays or objects nested too deeply") from None
+    except ValueError:  # int() refuses an integer this long, with advice for Python programmers
+        raise ConfigError(f"planogram: not valid JSON: a number with more than {sys.get_int_max_str_digits()} "
+                          "digits") from None
     converted = is_format_1(raw)
     if converted:
         raw = upgrade_v1(raw)

@@ -87,6 +87,8 @@ def test_a_document_nested_too_deeply_is_a_config_error_not_a_traceback() -> Non
     daemon's persisted planogram, config check's [fusion] planogram)."""
     with pytest.raises(ConfigError, match="nested too deeply"):
         parse_planogram(b"[" * 100_000 + b"]" * 100_000, PLATES)
+    with pytest.raises(ConfigError, match="more than 4300 digits"):  # int() refused it with a traceback
+        parse_planogram(b'{"format": 2, "version": ' + b"9" * 5000 + b"}", PLATES)
 
 
 def test_version_order() -> None:

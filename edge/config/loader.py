@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import tomllib
 from pathlib import Path
 from typing import TypeVar
@@ -54,6 +55,9 @@ def parse_toml_model(text: str, model: type[Model], source: str, docs: str = CON
         raise ConfigError(f"{source}: not valid TOML: {exc}; fix the syntax there (strings need quotes)") from None
     except RecursionError:  # a few KB of '[' (garbage, not a config): words, not a traceback
         raise ConfigError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # int() refuses an integer this long, with advice for Python programmers
+        raise ConfigError(f"{source}: not valid TOML: a number with more than {sys.get_int_max_str_digits()} "
+                          "digits") from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

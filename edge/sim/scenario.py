@@ -190,6 +190,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # int() refuses a 5000-digit integer
+        raise ConfigError(f"{path}: not valid TOML: a number with too many digits") from None
     raw = merge_planogram_file(raw, path)
     try:
         return Scenario.model_validate(raw)

@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,6 +155,8 @@ class CalibrationStore:
             raise corrupt(f"not JSON: {exc.msg} at line {exc.lineno}") from None
         except RecursionError:
             raise corrupt("not a calibration: arrays or objects nested too deeply") from None
+        except ValueError:  # int() refuses an integer this long
+            raise corrupt(f"not a calibration: a number with more than {sys.get_int_max_str_digits()} digits") from None
         if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
             raise corrupt(f"expected an object with format {FORMAT_VERSION}")
         stored = document.get("channels")

@@ -80,6 +80,8 @@ def test_toml_syntax_error_names_file() -> None:
 def test_toml_nested_too_deeply_is_a_syntax_error_not_a_traceback() -> None:
     (problem,) = problems_of("x = " + "[" * 5000 + "]" * 5000 + "\n")  # RecursionError in tomllib
     assert problem.startswith("test.toml: not valid TOML:") and "nested too deeply" in problem
+    (problem,) = problems_of("x = " + "9" * 5000 + "\n")  # int() refused it with a traceback
+    assert problem.startswith("test.toml: not valid TOML:") and "more than 4300 digits" in problem
 
 
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:

@@ -96,6 +96,9 @@ def test_json_nested_too_deeply_is_called_corrupt_not_a_traceback(tmp_path: Path
     (tmp_path / "calibration.json").write_text("[" * 100_000 + "]" * 100_000)  # RecursionError in json.loads
     with pytest.raises(CalibrationError, match=r"calibration file is corrupt .*nested too deeply"):
         CalibrationStore.in_state_dir(tmp_path).load(8, 420.0)
+    (tmp_path / "calibration.json").write_text('{"format": ' + "9" * 5000 + "}")  # int() refused it: traceback
+    with pytest.raises(CalibrationError, match=r"calibration file is corrupt .*more than 4300 digits"):
+        CalibrationStore.in_state_dir(tmp_path).load(8, 420.0)
 
 
 def test_random_bytes_are_called_corrupt_with_what_to_do(tmp_path: Path) -> None:
