@@ -3,6 +3,7 @@ state's sequence; GPIO that cannot be opened is a warning, and the panel still w
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 
@@ -130,5 +131,29 @@ def test_no_gpio_section_means_no_pins_and_a_running_thread() -> None:
     try:
         assert wait_until(lambda: panel.status().led == "running", timeout=2)
         assert panel.status().pins == "none" and any(t.name == "gpio" for t in threading.enumerate())
+    finally:
+        panel.stop()
+
+
+@pytest.mark.parametrize(("condition", "state", "writes_in_6s"), [
+    (NodeCondition(booting=True), "booting", 24),
+    (NodeCondition(), "running", 1),
+    (NodeCondition(mqtt_connected=False, queued_events=3), "mqtt_offline", 6),
+    (NodeCondition(degraded=("detector: 40 errors in the last 60 s",)), "degraded", 16),
+    (NodeCondition(fault="node file rejected"), "fault", 120),
+    (NodeCondition(maintenance=True), "maintenance", 6),
+])
+def test_each_state_drives_its_pattern_on_the_pin(section: GpioSection, condition: NodeCondition, state: str,
+                                                  writes_in_6s: int) -> None:
+    """The LED pin's recorded writes over 6 s (a whole number of every pattern's period): one per level change."""
+    clock = Clock()
+    panel = StatusPanel(section, Shelf(), lambda: condition, clock=clock).open()
+    try:
+        panel.pins.factory.pin(LED).clear_states()  # type: ignore[union-attr]
+        run_for(panel, clock, 6.0, step=0.01)
+        levels = led_levels(panel, LED)[1:]
+        assert panel.status().led == state
+        assert abs(len(levels) - writes_in_6s) <= 1, levels[:12]
+        assert all(a != b for a, b in itertools.pairwise(levels))  # only changes are written
     finally:
         panel.stop()
