@@ -44,6 +44,8 @@ class Section(BaseModel):
         is_number = isinstance(value, int | float) and not isinstance(value, bool)
         if is_number and _leaf_types(annotation) <= {bool, type(None)}:
             raise ValueError("must be true or false, not a number")
+        if isinstance(value, str) and _leaf_types(annotation) <= {bool, type(None)}:
+            raise ValueError("must be true or false, without quotes")  # pydantic would read "no", "on", "1"
         if isinstance(value, str) and not value.strip():
             fix = "set it" if field.is_required() else "remove the key for the default"
             raise ValueError(f"must not be empty; {fix}")

@@ -23,7 +23,8 @@ to override. It is validated at start; unknown keys are refused, and each proble
 own line as `FILE: key.path: what is wrong, what is allowed (got VALUE)`, the value written as in the
 file (`true`, `"text"`, `[6, 8]`). A cross-key problem names the key to change (`mqtt.reconnect_max_s:
 must be at least reconnect_min_s (9) (got 1.0)`); no message repeats a whole table. Numbers must be
-finite (`nan` and `inf` are refused) and are never `true`/`false`, flags are never numbers, strings
+finite (`nan` and `inf` are refused) and are never `true`/`false`, flags are never numbers nor quoted
+(`"no"`, `"true"`), strings
 are never empty and paths never start with `~` (nothing expands it). Examples:
 `config/example-node.toml` (real node), `config/sim-node.toml` (simulated shelf).
 

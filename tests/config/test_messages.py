@@ -183,6 +183,8 @@ def test_values_are_written_as_in_the_file(value: object, written: str) -> None:
     ("channels = 4", "channels = 4\nbaudrate = 100", "serial.baudrate: must be at least 300 (got 100)"),
     ("channels = 4", "channels = 4\nquery_on_open = 1", "serial.query_on_open: must be true or false, not a number "
      "(got 1)"),
+    ("channels = 4", 'channels = 4\nquery_on_open = "no"', "serial.query_on_open: must be true or false, without "
+     'quotes (got "no")'),  # pydantic read "no"/"off"/"yes" as a flag, and "false" in quotes passed too
     ("channels = 4", "channels = 4\nread_timeout_s = 0.0", "serial.read_timeout_s: must be greater than 0 (got 0.0)"),
     ("channels = [0, 1]", "channels = [0, 1]\nroi = 5", "plates[0].roi: must be a list in brackets (got 5)"),
     ("channels = [0, 1]", "channels = []", "plates[0].channels: must not be empty (got [])"),
