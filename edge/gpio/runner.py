@@ -19,6 +19,7 @@ from edge.hw.gpio import GpioPins, GpioUnavailable
 log = logging.getLogger(__name__)
 
 TICK_S = 0.02  # 50 Hz: the 10 Hz fault flicker keeps its shape
+IDLE_TICK_S = 0.25  # no pins: the LED state is only shown by `shelf-node status`
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,9 @@ class StatusPanel:
             self.panel.button_up(self.clock())
 
     def _run(self) -> None:
-        while not self._stop.wait(TICK_S):
+        # without pins only `status()` reads the panel: a long press still needs its ticks, a LED does not
+        tick = TICK_S if self.pins is not None else IDLE_TICK_S
+        while not self._stop.wait(tick):
             self.step()
 
     def step(self) -> None:
