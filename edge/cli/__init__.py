@@ -6,11 +6,16 @@ errors on stderr in one line that says what to do.
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
+import sys
 
 import click
 
 from edge import __version__
+
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 # command name -> "module:attribute"; modules load lazily so `shelf-node --help` stays fast
 # and hardware libraries (cv2, LiteRT, pyserial) are imported only by the commands that use them.
@@ -79,4 +84,17 @@ def cli(log_level: str, log_levels: str, log_format: str) -> None:
 
 
 def main() -> None:
-    cli(prog_name="shelf-node")
+    try:
+        try:
+            cli(prog_name="shelf-node")
+        finally:
+            sys.stdout.flush()  # a full disk under a redirected stdout shows here, not as an error at exit
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        # stdout's buffer still holds what could not be written: point the descriptor at /dev/null so the
+        # flush at exit does not fail a second time
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        click.echo(f"shelf-node: cannot write: {exc.strerror}; free space on the disk that holds the output "
+                   "(or the file the command writes) and run it again", err=True)
+        sys.exit(1)
