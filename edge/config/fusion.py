@@ -25,11 +25,11 @@ class FusionSection(Section):
     publish_weight_events: bool = Field(
         default=True, description="Publish the weight events too (item events link to them either way).",
     )
-    vision_hit: float = Field(default=0.8, gt=0, lt=1, description="Chance that a SKU's label is seen when it moved "
+    vision_hit: float = Field(default=0.70, gt=0, lt=1, description="Chance that a SKU's label is seen when it moved "
                               "and the camera saw something.")
-    vision_confusion: float = Field(default=0.005, gt=0, lt=1,
+    vision_confusion: float = Field(default=0.016, gt=0, lt=1,
                                     description="Chance that another SKU's label is seen instead.")
-    vision_background: float = Field(default=0.03, gt=0, lt=1, description="Chance that a label is seen when the "
+    vision_background: float = Field(default=0.038, gt=0, lt=1, description="Chance that a label is seen when the "
                                      "item has no label the camera knows.")
     vision_temper: float = Field(default=1.0, gt=0, le=1, description="Exponent on the vision factor "
                                  "(frames of one event are not independent).")

@@ -63,7 +63,10 @@ def _own_weights(state: ShelfState, plates: tuple[str, ...], sign: float, settin
     recent = state.recent_counts(now, settings.recent_pick_window_s) if sign > 0 else {}
     for plate in plates:
         for k, w in state.pick_weights(plate).items():
-            w = w + settings.stock_pseudo_count if sign < 0 else 1.0 + settings.recent_pick_boost * recent.get(k, 0)
+            if sign < 0:  # a visitor (left by a put-back) has no unseen stock behind it
+                w = w + (0.0 if state.is_visitor(plate, k) else settings.stock_pseudo_count)
+            else:
+                w = 1.0 + settings.recent_pick_boost * recent.get(k, 0)
             weights[k] = weights.get(k, 0.0) + w
     return weights
 

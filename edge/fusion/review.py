@@ -34,11 +34,12 @@ class Review:
 
 
 def calibrate(raw: float, points: tuple[tuple[float, float], ...]) -> float:
-    """Piecewise-linear map fitted on the tuning seeds (identity when there are no points)."""
+    """Piecewise-linear map fitted on the tuning seeds (identity when there are no points). Above the last
+    knot it stays at that knot's value: the tuning events cannot vouch for more than that."""
     if not points:
         return raw
     xs = np.array([0.0, *(p[0] for p in points), 1.0])
-    ys = np.array([0.0, *(p[1] for p in points), 1.0])
+    ys = np.array([0.0, *(p[1] for p in points), points[-1][1]])
     return float(np.interp(raw, xs, ys))
 
 

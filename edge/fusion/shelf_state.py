@@ -31,6 +31,7 @@ class ShelfState:
     contents: dict[str, list[int]]                 # plate -> sku indices living there (planogram + confident puts)
     stock: dict[str, dict[int, int | None]]        # plate -> sku index -> units (None = not known)
     facings: dict[str, dict[int, int]]
+    visitors: dict[str, dict[int, int]] = field(default_factory=dict)  # plate -> SKU there by a put-back -> group
     learned: dict[int, LearnedSpread] = field(default_factory=dict)
     recent_picks: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
     min_unit_sigma_g: float = 0.3
@@ -105,17 +106,32 @@ class ShelfState:
         current = plate_stock.get(k)
         if current is not None:
             plate_stock[k] = max(current + (-units if pick else units), 0)
+        if pick and self.is_visitor(plate, k) and not plate_stock.get(k):
+            self._leave(plate, k)  # the misplaced unit is gone again: it must not linger as stock
         if pick:
             for _ in range(min(units, 8)):
                 self.recent_picks.append((now, k))
         else:
             self._forget_returned(k, units)
 
-    def add_to_plate(self, plate: str, k: int, units: int) -> None:
-        """A confident put-back of a foreign SKU: it now lives here, so picking it again is recognised."""
+    def add_to_plate(self, plate: str, k: int, units: int | None, group: int | None = None) -> None:
+        """A put-back of a foreign SKU: it now lives here, so picking it again is recognised. `group` joins
+        the look-alikes an uncertain put-back may have been (units None): one pick takes the whole group."""
         if k not in self.contents.setdefault(plate, []):
             self.contents[plate].append(k)
             self.stock.setdefault(plate, {})[k] = units
+            self.visitors.setdefault(plate, {})[k] = k if group is None else group
+
+    def is_visitor(self, plate: str, k: int) -> bool:
+        """On `plate` only because a put-back left it there: a pick of it follows its units, no pseudo stock."""
+        return k in self.visitors.get(plate, {})
+
+    def _leave(self, plate: str, k: int) -> None:
+        group = self.visitors[plate][k]
+        for other in [o for o, g in self.visitors[plate].items() if g == group]:
+            self.contents[plate].remove(other)
+            self.stock[plate].pop(other, None)
+            del self.visitors[plate][other]
 
     def stock_report(self) -> dict[str, dict[str, int]]:
         return {plate: {self.skus[k]: units for k, units in sorted(entries.items()) if units is not None}

@@ -263,7 +263,7 @@ class FusionStage:
         top = posterior.joints[0]
         action = self._action(segment, top)
         lines = self._lines(top, segment)
-        self._update_state(segment, top, action, review, now)
+        self._update_state(segment, posterior, action, review, now)
         self._counts["item_events"] += 1
         if review.required:
             self._counts["reviews"] += 1
@@ -306,7 +306,9 @@ class FusionStage:
                                        round(probability, 6), joint.misplaced))
         return tuple(out)
 
-    def _update_state(self, segment: _Segment, top: Joint, action: ItemAction, review: Review, now: float) -> None:
+    def _update_state(self, segment: _Segment, posterior: Posterior, action: ItemAction, review: Review,
+                      now: float) -> None:
+        top = posterior.joints[0]
         if top.unknown:
             return
         state = self._state
@@ -315,6 +317,8 @@ class FusionStage:
             for k, n in part.candidate.lines:
                 if part.candidate.misplaced and action != "pick":  # it is there now, even if a human confirms it
                     state.add_to_plate(plate, k, 0)
+                    if review.required:
+                        self._add_look_alikes(posterior, plate, k)
                 state.move_stock(plate, k, n, now, pick=action == "pick")
         if review.confidence >= self.settings.learn_confidence and not review.required and len(top.parts) == 1:
             part = top.parts[0]
@@ -322,6 +326,18 @@ class FusionStage:
                 k, n = part.candidate.lines[0]
                 event_var = sum(c.sigma_g ** 2 for c in segment.changes) + self.settings.model_floor_g ** 2
                 state.learn(k, part.residual_g, event_var, n)
+
+    def _add_look_alikes(self, posterior: Posterior, plate: str, k: int) -> None:
+        """An uncertain misplaced put-back may have been any of its plausible foreign rivals: they join the
+        plate as one group with unknown units, so a later pick of that weight is a twin, not a sure answer."""
+        for joint, p in zip(posterior.joints[1:], posterior.probabilities[1:], strict=True):
+            if p < self.settings.same_label_floor:
+                break
+            if joint.unknown or not joint.misplaced or len(joint.parts) != 1:
+                continue
+            for other, _ in joint.parts[0].candidate.lines:
+                if other != k:
+                    self._state.add_to_plate(plate, other, None, group=k)
 
 
 def _dominant_plate(plates: tuple[str, ...], changes: tuple[PlateChange, ...]) -> str:
