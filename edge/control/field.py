@@ -6,6 +6,7 @@ two things: each event it produces (`recent.add`) and `maintenance.on` when it l
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edge.config.gpio import GpioSection
-from edge.control.health import ErrorRates
+from edge.control.health import ErrorRates, OutboxHealth
 from edge.control.node_handlers import NodeParts, Registers, node_handlers
 from edge.control.protocol import ControlError
 from edge.control.report import Health, RecentEvents, Record
@@ -78,6 +79,8 @@ class FieldServices:
         self.maintenance = MaintenanceMode()
         self.recent = RecentEvents()
         self.rates = ErrorRates()
+        self.outbox_health = OutboxHealth()
+        self._lock = threading.RLock()  # the LED, the socket and the link threads all ask; re-entered via status
         self.panel = StatusPanel(gpio, _ButtonActions(self), self.condition, clock=clock)
         parts = NodeParts(node=source.node, version=source.version, parts=source.parts, health=self.health,
                           mqtt=source.mqtt, outbox=source.outbox, host=source.host, planogram=source.planogram,
@@ -107,27 +110,34 @@ class FieldServices:
         self.panel.stop()
 
     def health(self) -> Health:
-        """The verdict now: a failure is a fault; error rates degrade; no frame yet is booting."""
-        now = self.clock()
-        failure = self.source.failed() or self.source.stalled()
-        if failure:
-            return Health("fault", (failure,))
-        self._observe(now)
-        verdict = self.rates.verdict(now)
-        if verdict.state != "running":
+        """The verdict now: a failure is a fault; error rates and an outbox that holds or lost events degrade;
+        no frame yet is booting; the broker offline degrades (the events wait in the outbox)."""
+        with self._lock:
+            now = self.clock()
+            failure = self.source.failed() or self.source.stalled()
+            if failure:
+                return Health("fault", (failure,))
+            self._observe(now)
+            verdict = self.rates.verdict(now)
+            if verdict.state == "fault":
+                return verdict
+            outbox = () if self.source.outbox is None else self.outbox_health.reasons(now, self.source.outbox())
+            reasons = verdict.reasons + outbox
+            if not self.source.mqtt_connected() and (reasons or not self.source.booting()):
+                reasons += (f"mqtt offline, {self.source.queued_events()} events queued",)
+            if reasons:
+                return Health("degraded", reasons)
+            if self.source.booting():
+                return Health("booting", ("no weight frame yet",))
             return verdict
-        if self.source.booting():
-            return Health("booting", ("no weight frame yet",))
-        if not self.source.mqtt_connected():
-            return Health("degraded", (f"mqtt offline, {self.source.queued_events()} events queued",))
-        return verdict
 
     def unrecoverable(self) -> str | None:
         """Why a part keeps failing past its fatal_after_s (the watchdog then stops, systemd restarts the
         service), or None. A rejected node file or a degraded part never restarts it."""
-        now = self.clock()
-        self._observe(now)
-        verdict = self.rates.verdict(now)
+        with self._lock:
+            now = self.clock()
+            self._observe(now)
+            verdict = self.rates.verdict(now)
         stall = self.source.stalled()
         if stall:
             return stall

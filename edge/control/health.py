@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from edge.control.report import Health
 
@@ -79,3 +80,36 @@ class ErrorRates:
         if fatal:
             return Health("fault", tuple(fatal + reasons))
         return Health("degraded", tuple(reasons)) if reasons else Health("running")
+
+
+LOST_DEGRADES_S = 600.0  # a lost event keeps the node degraded this long: long enough for the hub to see it
+
+
+class OutboxHealth:
+    """The outbox's part of the verdict, from its status record (edge.outbox.status.OutboxStatus): events held
+    in memory because the file refuses writes (disk full, I/O error, max_events) degrade the node while they
+    wait; an event lost (never stored, its seq skipped) degrades it for `lost_degrades_s` after the loss, with
+    the cause the outbox gave when it happened."""
+
+    def __init__(self, lost_degrades_s: float = LOST_DEGRADES_S) -> None:
+        self.lost_degrades_s = lost_degrades_s
+        self._lost_seen: int | None = None
+        self._lost_at: float | None = None
+        self._lost_cause: str | None = None
+
+    def reasons(self, t: float, status: Any) -> tuple[str, ...]:
+        """`status` has `held`, `lost`, `healthy` and `last_error` (an OutboxStatus)."""
+        cause = status.last_error or "the outbox file refuses writes"
+        reasons = []
+        if status.held:
+            reasons.append(f"outbox: {status.held} event(s) held in memory, not stored: {cause}; free space in the "
+                           f"state directory and they are stored in order")
+        elif not status.healthy:
+            reasons.append(f"outbox: {cause}")
+        if self._lost_seen is not None and status.lost > self._lost_seen:
+            self._lost_at, self._lost_cause = t, cause
+        self._lost_seen = status.lost
+        if self._lost_at is not None and t - self._lost_at < self.lost_degrades_s:
+            reasons.append(f"outbox: an event was lost ({status.lost} in all; never stored: {self._lost_cause}); "
+                           f"their seqs are skipped, so the hub sees the gap")
+        return tuple(reasons)

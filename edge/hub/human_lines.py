@@ -66,14 +66,22 @@ def _resp(payload: dict[str, Any]) -> str:
 
 
 def _status(payload: dict[str, Any]) -> str:
-    return f"{value(payload.get('state'))} session={value(payload.get('session'))}"
+    return f"{value(payload.get('state'))} session={value(payload.get('session'))}{_health(payload)}"
+
+
+def _health(payload: dict[str, Any]) -> str:
+    health = payload.get("health")
+    if not isinstance(health, dict):
+        return ""
+    reasons = "; ".join(str(r) for r in health.get("reasons") or [])
+    return f" health={value(health.get('state'))}" + (f" ({reasons})" if reasons else "")
 
 
 def _stats(payload: dict[str, Any]) -> str:
     outbox = payload.get("outbox") or {}
     mqtt = payload.get("mqtt") or {}
     return (f"outbox depth={value(outbox.get('depth'))} lost={value(outbox.get('lost'))} "
-            f"healthy={value(outbox.get('healthy'))} mqtt reconnects={value(mqtt.get('reconnects'))}")
+            f"healthy={value(outbox.get('healthy'))} mqtt reconnects={value(mqtt.get('reconnects'))}{_health(payload)}")
 
 
 def _birth(payload: dict[str, Any]) -> str:

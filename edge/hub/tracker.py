@@ -59,6 +59,7 @@ class NodeState:
     missing: set[int] = field(default_factory=set)
     missing_untracked: int = 0  # seqs in gaps wider than MAX_TRACKED_GAP
     plates: list[str] | None = None  # from the node's birth; a planogram is checked against them
+    health: dict[str, Any] | None = None  # the node's verdict from its latest status or stats
     _seen: set[str] = field(default_factory=set, repr=False)
     _seen_order: deque[str] = field(default_factory=deque, repr=False)
 
@@ -77,7 +78,7 @@ class NodeState:
                 "events": self.events, "duplicates": self.duplicates, "historical": self.historical,
                 "invalid": self.invalid, "late_wills": self.late_wills, "first_seq": self.first_seq,
                 "last_seq": self.last_seq, "missing": sorted(self.missing)[:1000],
-                "missing_count": len(self.missing) + self.missing_untracked}
+                "missing_count": len(self.missing) + self.missing_untracked, "health": self.health}
 
 
 class HubTracker:
@@ -115,6 +116,8 @@ class HubTracker:
             self._track_event(state, record)
         elif kind == "status":
             self._track_status(state, record)
+        elif kind == "stats" and "health" in record.payload:
+            state.health = record.payload["health"]
         elif kind == "birth":
             state.plates = [str(plate["name"]) for plate in record.payload["plates"]]
         return record
@@ -155,6 +158,7 @@ class HubTracker:
             record.note = f"stale status from session {session} (current {state.session}) ignored"
             return
         state.session, state.state = session, record.payload["state"]
+        state.health = record.payload.get("health")  # none with offline or stopped: no verdict then
 
     def summary(self) -> dict[str, Any]:
         return {"unique_events": self.unique_events, "nodes": [n.summary() for n in self.nodes.values()]}

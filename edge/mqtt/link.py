@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +43,15 @@ LOOP_TIMEOUT_S = 0.05
 # accepts and then drops us (e.g. mosquitto 2.0 closing on an ACL-denied MQTT 5 publish) is not hammered.
 
 
+HEALTH_EVERY_S = 1.0  # how often the link asks the node's health for a change worth a new status
+
+
+def _health_key(health: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The state and the parts its reasons name ('outbox: 3 event(s) held ...' -> 'outbox')."""
+    reasons = health.get("reasons") or []
+    return str(health.get("state")), tuple(sorted({re.split("[:,]", str(r), maxsplit=1)[0] for r in reasons}))
+
+
 def _no_planogram_consumer(planogram: Planogram) -> None:
     log.info("planogram %s v%d received; no consumer registered yet", planogram.id, planogram.version)
 
@@ -49,7 +59,8 @@ def _no_planogram_consumer(planogram: Planogram) -> None:
 class MqttLink:
     def __init__(self, config: NodeConfig, outbox: Outbox, commands: CommandRegistry | None = None,
                  stats: Callable[[], dict[str, Any]] = dict, birth: Callable[[], dict[str, Any]] | None = None,
-                 on_planogram: Callable[[Planogram], None] = _no_planogram_consumer) -> None:
+                 on_planogram: Callable[[Planogram], None] = _no_planogram_consumer,
+                 health: Callable[[], dict[str, Any]] | None = None) -> None:
         self.config = config
         self.section = config.mqtt
         self.outbox = outbox
@@ -57,6 +68,9 @@ class MqttLink:
         self.commands = commands or CommandRegistry.from_config(self.section)
         self._stats_source = stats
         self._birth_source = birth or self._default_birth
+        self._health_source = health  # the node's verdict, {state, healthy, reasons}: in status and stats
+        self._health_key: tuple[str, tuple[str, ...]] | None = None  # what the last `online` status said
+        self._next_health = 0.0
         self.delivery = Delivery(outbox, self.section.inflight_window, self.section.replay_rate)
         self.inbound = Inbound(self.commands, PlanogramStore(config.node.state_dir, config.plate_names()),
                                on_planogram, self._respond)
@@ -166,7 +180,20 @@ class MqttLink:
             parts = {}
         body = {"uptime_s": round(time.monotonic() - self._started, 3), "outbox": self.outbox.status().to_json(),
                 "mqtt": self.status().to_json(), "host": self._host.sample(), "parts": parts}
+        health = self._health()
+        if health is not None:
+            body["health"] = health
         return envelope.stamp("stats", body, max(self._session, 1))
+
+    def _health(self) -> dict[str, Any] | None:
+        if self._health_source is None:
+            return None
+        try:
+            return self._health_source()
+        except Exception:  # a broken verdict must not stop status or stats: log with traceback, count
+            self.counters["internal_errors"] += 1
+            log.exception("health callback failed; publishing without health")
+            return None
 
     # -- network thread -----------------------------------------------------------------------
 
@@ -249,6 +276,9 @@ class MqttLink:
         if self._rebirth:
             self._rebirth = False
             self._announce()
+        elif self._health_source is not None and now >= self._next_health:
+            self._next_health = now + HEALTH_EVERY_S
+            self._publish_health_change()
         if now >= self._next_stats:
             self._next_stats = now + self.section.stats_interval_s
             self.client.publish(self.topics.stats, envelope.encode(self.stats_payload()), qos=0)
@@ -291,9 +321,23 @@ class MqttLink:
         except OutboxError as exc:
             log.error("mqtt: could not record acknowledged events (they will be re-sent): %s", exc)
 
+    def _publish_health_change(self) -> None:
+        """A new `online` status (retained) when the health state or the parts named in its reasons change, so
+        the hub sees `degraded` and its end without waiting for stats; a count changing inside a reason does
+        not republish."""
+        health = self._health()
+        if health is not None and _health_key(health) != self._health_key:
+            self._publish_online(health)
+
+    def _publish_online(self, health: dict[str, Any] | None) -> None:
+        payload = envelope.status_payload("online", self._session)
+        if health is not None:
+            payload["health"] = health
+            self._health_key = _health_key(health)
+        self.client.publish(self.topics.status, envelope.encode(payload), qos=1, retain=True)
+
     def _announce(self) -> None:
-        self.client.publish(self.topics.status, envelope.encode(envelope.status_payload("online", self._session)),
-                            qos=1, retain=True)
+        self._publish_online(self._health())
         birth = envelope.stamp("birth", self._birth_source(), self._session)
         outbox = self.outbox.status()
         birth.setdefault("outbox", {"lost": outbox.lost, "dropped": outbox.dropped, "healthy": outbox.healthy})

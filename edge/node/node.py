@@ -79,7 +79,8 @@ class Node:
         node_commands(config, self.weigher, self.vision, on_calibration=self._announce).register(self.commands)
         self.items = ItemStep(config, self._submit)  # fusion: weight events -> item events
         self.link = MqttLink(config, self.outbox, self.commands, stats=lambda: self.status().to_json(),
-                             birth=lambda: self.birth().to_json(), on_planogram=self.items.on_planogram)
+                             birth=lambda: self.birth().to_json(), on_planogram=self.items.on_planogram,
+                             health=lambda: self.field.health().to_json())
         self.recording = open_recording(record_to, config) if record_to else None
         self.reader = SerialReader(config.serial, self._enqueue, self.recording.write if self.recording else None)
         self._frames: queue.Queue[WeightFrame | InfoFrame] = queue.Queue(FRAME_QUEUE_SIZE)

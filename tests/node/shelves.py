@@ -25,13 +25,14 @@ def quiet_scenario(seed: int, layout: ShelfLayout) -> Scenario:
 
 
 @contextmanager
-def node_on_quiet_shelf(config: NodeConfig, tmp_path: Path, seed: int) -> Iterator[tuple[Node, PtyShelf]]:
+def node_on_quiet_shelf(config: NodeConfig, tmp_path: Path, seed: int,
+                        control_socket: Path | None = None) -> Iterator[tuple[Node, PtyShelf]]:
     """(node, shelf), the node started and the shelf stable. Stopping the node is the test's (how it stops is
     what some tests test); it is stopped here only when the shelf never reads stable."""
     layout = ShelfLayout.from_config(config, seed=seed)
     install_factory_calibration(config, layout)
     with PtyShelf(quiet_scenario(seed, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
-        node = Node(config)
+        node = Node(config, control_socket=control_socket)
         node.start()
         try:
             assert wait_until(lambda: node.weigher.shelf_stable(), 20), node.status_line()
