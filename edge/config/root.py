@@ -9,6 +9,7 @@ from edge.config.camera import CameraSection
 from edge.config.detector import DetectorSection
 from edge.config.fusion import FusionSection
 from edge.config.gpio import GpioSection
+from edge.config.health import HealthSection
 from edge.config.messages import render_value
 from edge.config.mqtt import MqttSection
 from edge.config.node import NodeSection
@@ -29,6 +30,7 @@ class NodeConfig(Section):
     detector: DetectorSection | None = None
     fusion: FusionSection = FusionSection()
     gpio: GpioSection | None = None
+    health: HealthSection = HealthSection()
 
     @model_validator(mode="after")
     def _plates_fit_channels(self) -> NodeConfig:

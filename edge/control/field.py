@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edge.config.gpio import GpioSection
-from edge.control.health import ErrorRates, OutboxHealth
+from edge.control.health import DEFAULT_RULES, ErrorRates, OutboxHealth, RateRule
 from edge.control.node_handlers import NodeParts, Registers, node_handlers
 from edge.control.protocol import ControlError
 from edge.control.report import Health, RecentEvents, Record
@@ -73,12 +73,15 @@ class _ButtonActions:
 class FieldServices:
     def __init__(self, source: NodeSource, gpio: GpioSection | None, socket_path: Path | None,
                  commands: Registers | None = None, group: str | None = "shelf-node",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, detector_fatal_after_s: float | None = None) -> None:
         self.source = source
         self.clock = clock
         self.maintenance = MaintenanceMode()
         self.recent = RecentEvents()
-        self.rates = ErrorRates()
+        rules = dict(DEFAULT_RULES)
+        if detector_fatal_after_s is not None:  # [health] detector_fatal_after_s
+            rules["detector"] = RateRule(rules["detector"].max_per_window, fatal_after_s=detector_fatal_after_s)
+        self.rates = ErrorRates(rules)
         self.outbox_health = OutboxHealth()
         self._lock = threading.RLock()  # the LED, the socket and the link threads all ask; re-entered via status
         self.panel = StatusPanel(gpio, _ButtonActions(self), self.condition, clock=clock)
@@ -166,11 +169,13 @@ class FieldServices:
 
 
 def node_source(node: Any, host: Callable[[], dict[str, Any]] | None = None,
-                provisioning: Callable[[], str | None] | None = None, stall_s: float = STALL_S) -> NodeSource:
+                provisioning: Callable[[], str | None] | None = None, stall_s: float | None = None) -> NodeSource:
     """The NodeSource of an `edge.node.Node` (duck-typed: the control layer sits below the node's). `host` samples
     CPU, memory and temperature; `provisioning` says why the node file was rejected (a fault on the LED); a port
     that stays open without a frame for `stall_s` is a stalled stream (the reader cannot see it as lost)."""
     config = node.config
+    health = getattr(config, "health", None)
+    stall_s = stall_s if stall_s is not None else health.serial_stall_s if health is not None else STALL_S
 
     def stalled() -> str | None:
         serial = node.reader.status()

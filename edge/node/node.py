@@ -95,7 +95,8 @@ class Node:
         # control socket, LED and button, maintenance mode, recent events, error-rate health (issue 14)
         self.field = FieldServices(
             node_source(self, HostStats().sample, lambda: provisioning_problem(DEFAULT_PATH.parent)), config.gpio,
-            control_socket, node_commands(config, self.weigher, self.vision, on_calibration=self._announce))
+            control_socket, node_commands(config, self.weigher, self.vision, on_calibration=self._announce),
+            detector_fatal_after_s=config.health.detector_fatal_after_s)
         self.items.maintenance = lambda: self.field.maintenance.on
 
     # -- lifecycle ---------------------------------------------------------------------------------
