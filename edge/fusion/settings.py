@@ -45,7 +45,7 @@ class FusionSettings:
     learn_min_events: int = 5
     hold_sigmas: float = 3.0                # an event fitting worse than this alone waits for a neighbour
     no_fit_sigmas: float = 4.5              # residual beyond this many sd of the chosen answer: no_fit
-    same_label_floor: float = 1e-3          # a same-label rival this likely is a twin whatever the confidence
+    same_label_floor: float = 1e-4          # a same-label rival this likely is a twin whatever the confidence
     twin_ratio: float = 20.0                # weight likelihood ratio below which two answers are twins
     # vision rates: measured (edge/sim/camera_rates.json, means over the catalogue's labelled families)
     vision_hit: float = 0.70                # P(a SKU's label is seen | the SKU moved, camera saw something)

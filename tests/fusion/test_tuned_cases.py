@@ -22,12 +22,16 @@ def _with_foreign_twin() -> dict[str, Any]:
     return document
 
 
-def test_a_pick_is_not_a_twin_of_a_sku_that_does_not_live_on_the_plate() -> None:
-    # Nothing ever put JUICE-OTHER on p4, so a pick of it needs an unseen put-back first: the same-label
-    # look-alike from elsewhere in the store must not send every JUICE pick to review.
+def test_a_pick_of_a_sku_that_does_not_live_on_the_plate_is_a_rare_alternative() -> None:
+    # Nothing ever put JUICE-OTHER on p4, so a pick of it needs an unseen put-back first (foreign_pick_prior
+    # 0.002, was 0.02): it stays named as the alternative a reviewer sees (the camera cannot split the two),
+    # at well under 1 %.
     item = one(stage(document=_with_foreign_twin()), {"p4": -1001.0}, seen("p4", carton=0.7))
     assert skus(item) == [("JUICE", 1)]
-    assert "twin" not in item.review_reasons and not item.review_required
+    first = item.alternatives[0]
+    assert [(line.sku, line.count) for line in first.lines] == [("JUICE-OTHER", 1)] and first.misplaced
+    assert first.probability < 0.01
+    assert item.review_required and "twin" in item.review_reasons
 
 
 def test_a_put_back_of_a_same_label_look_alike_from_elsewhere_still_goes_to_review() -> None:
@@ -85,3 +89,13 @@ def test_vision_rates_are_the_measured_ones() -> None:
         assert abs(configured.vision_hit - sum(hits) / len(hits)) < 0.005
         assert abs(configured.vision_confusion - sum(confusions) / len(confusions)) < 0.0005
         assert abs(configured.vision_background - background) < 0.001
+
+
+def test_an_unlikely_but_possible_same_label_put_back_is_still_a_twin() -> None:
+    # JUICE-OTHER weighs 11 g more: the weight leans to JUICE but cannot rule the look-alike out, and the
+    # camera never can; a put-back of it (about 1 in 3,000 here) must still go to review.
+    document = _with_foreign_twin()
+    document["catalogue"][-1]["unit_weight_g"] = 1012.0
+    item = one(stage(document=document), {"p4": 1000.5}, seen("p4", carton=0.7))
+    assert skus(item) == [("JUICE", 1)]
+    assert item.review_required and "twin" in item.review_reasons
