@@ -250,3 +250,12 @@ def _fail_without_frames(config: NodeConfig, snap: SerialStatus) -> None:
             "check serial.protocol, serial.channels and serial.baudrate"
         )
     fail(f"no data from {port}; check the wiring, that the microcontroller is powered, and serial.baudrate")
+
+
+def _add_sniff() -> None:
+    from edge.cli.sniff_cmd import sniff  # its own module: serial_cmd stays about watch and record
+
+    serial.add_command(sniff)
+
+
+_add_sniff()

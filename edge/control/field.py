@@ -22,6 +22,7 @@ from edge.control.server import ControlServer
 from edge.gpio.maintenance import MaintenanceMode
 from edge.gpio.patterns import NodeCondition
 from edge.gpio.runner import StatusPanel
+from edge.loadcell.sniff import LineJudge
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class NodeSource:
     host: Callable[[], dict[str, Any]] | None = None
     planogram: Callable[[], dict[str, Any] | None] | None = None
     reload: Callable[[], Record] | None = None  # Node.reload
+    serial_lines: Callable[[int, int], dict[str, Any]] | None = None  # (after, limit): judged raw serial lines
 
 
 class _ButtonActions:
@@ -88,7 +90,7 @@ class FieldServices:
         parts = NodeParts(node=source.node, version=source.version, parts=source.parts, health=self.health,
                           mqtt=source.mqtt, outbox=source.outbox, host=source.host, planogram=source.planogram,
                           gpio=self.panel.status, maintenance=self.maintenance, recent=self.recent,
-                          reload=source.reload)
+                          reload=source.reload, serial_lines=source.serial_lines)
         self._observed_at = float("-inf")
         self._condition: tuple[float, NodeCondition] | None = None
         self.control = None if socket_path is None else ControlServer(socket_path, node_handlers(parts, commands),
@@ -197,11 +199,18 @@ def node_source(node: Any, host: Callable[[], dict[str, Any]] | None = None,
             counts["camera"] = status.vision.camera.dropouts + status.vision.camera.unexpected_errors
         return counts
 
+    def serial_lines(after: int, limit: int) -> dict[str, Any]:
+        lines, last = node.raw_lines.after(after, limit)
+        judge = LineJudge(config.serial)  # its own counters: a sniff never touches the node's
+        return {"port": config.serial.port, "protocol": config.serial.protocol, "last": last,
+                "lines": [{"n": n, **judge.judge(t, raw).to_json()} for n, t, raw in lines]}
+
     return NodeSource(
         node=f"{config.node.store_id}/{config.node.node_id}", version=_version(), parts=node.status,
         scale=node.weigher, mqtt_connected=lambda: bool(node.link.connected), queued_events=lambda: node.outbox.depth,
         booting=lambda: node.counters.frames == 0, failed=failed, errors=errors, stalled=stalled, mqtt=node.link.status,
-        outbox=node.outbox.status, host=host, reload=getattr(node, "reload", None))
+        outbox=node.outbox.status, host=host, reload=getattr(node, "reload", None),
+        serial_lines=serial_lines if hasattr(node, "raw_lines") else None)
 
 
 def _version() -> str:

@@ -6,6 +6,7 @@ test wires them to real parts without a Node:
     events       {"n": 10, "after": 0}: the latest weight and item events  read-only
     maintenance  {"on": true|false} or {} for the current mode             changes state
     reload       re-read the config and planogram files (edge/control/reload.py)   changes state
+    serial-lines {"after": 0, "limit": 200}: the latest raw serial lines, judged   read-only
     + the node's own commands (tare, calibrate, weights, ...) through `commands.register(table)`
 """
 
@@ -51,6 +52,7 @@ class NodeParts:
     maintenance: Switch | None = None
     recent: RecentEvents = field(default_factory=RecentEvents)
     reload: Callable[[], Record] | None = None  # Node.reload: re-read the config and planogram files
+    serial_lines: Callable[[int, int], dict[str, Any]] | None = None  # (after, limit) -> judged raw lines
     started: float = field(default_factory=time.monotonic)
 
 
@@ -65,6 +67,11 @@ def node_handlers(parts: NodeParts, commands: Registers | None = None) -> Handle
         reload = parts.reload
         table.add("reload", Handler(lambda args: reload(), changes_state=True,
                                     description="Re-read the config and planogram files (as SIGHUP)."))
+    if parts.serial_lines is not None:
+        lines = parts.serial_lines
+        table.add("serial-lines", Handler(lambda args: _serial_lines(lines, args), params=("after", "limit"),
+                                          description="The latest raw serial lines with their verdicts and "
+                                                      "fields, numbered: {'after': N, 'limit': 200}."))
     if parts.maintenance is not None:
         table.add("maintenance", Handler(lambda args: _maintenance(parts, args), changes_state=True,
                                          params=("on",), description="Restock mode: {'on': true|false}."))
@@ -90,3 +97,14 @@ def _maintenance(parts: NodeParts, args: dict[str, Any]) -> dict[str, Any]:
             raise CommandError(f"args.on must be true or false, got {args['on']!r}")
         parts.maintenance.set(args["on"], by="control socket")
     return {"maintenance": parts.maintenance.on}
+
+
+MAX_SERIAL_LINES = 1000
+
+
+def _serial_lines(lines: Callable[[int, int], dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+    after, limit = args.get("after", 0), args.get("limit", 200)
+    for name, value in (("after", after), ("limit", limit)):
+        if type(value) is not int or value < 0:
+            raise CommandError(f"args.{name} must be a whole number >= 0, got {value!r}")
+    return lines(after, min(limit, MAX_SERIAL_LINES))

@@ -27,6 +27,7 @@ from edge.control.reload import ReloadResult, reload_config
 from edge.errors import CameraError
 from edge.hw.runtime import sha256_of
 from edge.loadcell.reader import SerialReader
+from edge.loadcell.sniff import RawLines
 from edge.model import InfoFrame, PlateEvidence, WeightEvent, WeightFrame
 from edge.mqtt.commands import CommandRegistry
 from edge.mqtt.host_stats import HostStats
@@ -82,7 +83,8 @@ class Node:
                              birth=lambda: self.birth().to_json(), on_planogram=self.items.on_planogram,
                              health=lambda: self.field.health().to_json())
         self.recording = open_recording(record_to, config) if record_to else None
-        self.reader = SerialReader(config.serial, self._enqueue, self.recording.write if self.recording else None)
+        self.raw_lines = RawLines()  # the latest raw lines, for `shelf-node serial sniff` through the daemon
+        self.reader = SerialReader(config.serial, self._enqueue, self._line)
         self._frames: queue.Queue[WeightFrame | InfoFrame] = queue.Queue(FRAME_QUEUE_SIZE)
         self._stop = threading.Event()
         self._processor = threading.Thread(target=self._process, name="processing", daemon=True)
@@ -168,6 +170,11 @@ class Node:
                 f"serial {'up' if serial.port.connected else 'down'}")
 
     # -- serial reader thread ----------------------------------------------------------------------
+    def _line(self, t: float, raw: bytes) -> None:
+        self.raw_lines.add(t, raw)
+        if self.recording is not None:
+            self.recording.write(t, raw)
+
     def _enqueue(self, frame: WeightFrame | InfoFrame) -> None:
         try:
             self._frames.put_nowait(frame)
