@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from edge.control.client import request_once
+from edge.control.protocol import ControlError
 from edge.demo.broker import LocalBroker
 from edge.demo.screen import DemoView
 from edge.demo.setup import install_factory_calibration, write_node_config
@@ -61,6 +63,7 @@ def run_demo(
         install_factory_calibration(config, layout)
         scenario = generate_scenario(seed, SCENARIO_S, layout)
         _give_planogram(config_path, workdir, scenario)
+        _give_mock_gpio(config_path)
         shelf = PtyShelf(scenario, layout, sps=sps, link_path=workdir / "shelf-tty",
                          truth_path=workdir / "truth.jsonl").start()
         _say(out, f"simulated shelf MCU on {shelf.slave_path} (link {shelf.link_path}), {sps:g} SPS, seed {seed}")
@@ -72,8 +75,9 @@ def run_demo(
                              on_record=view.on_record, keep_records=False)
         watcher.start()
         log_file = (workdir / "node.log").open("wb")
-        daemon = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path)],
-                                  stdout=log_file, stderr=subprocess.STDOUT)
+        control = workdir / "control.sock"
+        daemon = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path),
+                                   "--socket", str(control)], stdout=log_file, stderr=subprocess.STDOUT)
         _say(out, f"daemon started (pid {daemon.pid}): shelf-node run --config {config_path}")
         deadline = None if duration is None else time.monotonic() + duration
         while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
@@ -81,6 +85,7 @@ def run_demo(
                 _say(out, f"the daemon exited with {daemon.returncode}; last lines of {workdir / 'node.log'}:")
                 out.write(_tail(workdir / "node.log"))
                 break
+            view.show_led(_led_state(control))
             view.update(shelf.truth(), shelf.plate_grams())
             stop.wait(0.5)
     except KeyboardInterrupt:
@@ -110,6 +115,22 @@ def _give_planogram(config_path: Path, workdir: Path, scenario: Scenario) -> Non
     path.write_text(json.dumps(planogram_document(scenario), indent=1), encoding="utf-8")
     with config_path.open("a", encoding="utf-8") as config:
         config.write(f'\n[fusion]\nplanogram = "{path}"\n')
+
+
+def _give_mock_gpio(config_path: Path) -> None:
+    """A status LED and a button on gpiozero's mock pin factory: the demo shows the LED's state (docs/gpio.md)."""
+    with config_path.open("a", encoding="utf-8") as config:
+        config.write('\n[gpio]\nstatus_led = 17\nfault_led = 22\nbutton = 27\npin_factory = "mock"\n')
+
+
+def _led_state(control: Path) -> str | None:
+    """The LED state and its pins as the daemon's `status` says ("running (pins: mock)"), or None before its
+    control socket answers."""
+    try:
+        gpio = request_once("status", path=control, timeout_s=2.0).get("gpio") or {}
+    except ControlError:
+        return None
+    return f"{gpio.get('led', '?')} (pins: {gpio.get('pins', '?')})"
 
 
 def _happened(shelf: PtyShelf) -> list[TruthRecord]:

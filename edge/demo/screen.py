@@ -60,6 +60,7 @@ class DemoView:
     events: list[ShownEvent] = field(default_factory=list)
     items: list[ShownEvent] = field(default_factory=list)  # fusion's item events, matched to truth on their own
     invalid: int = 0
+    led: str | None = None  # the status LED as the daemon's control socket says, e.g. "running (pins: mock)"
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _used_truth: set[int] = field(default_factory=set)
     _used_by_items: set[int] = field(default_factory=set)
@@ -98,6 +99,13 @@ class DemoView:
                                               bool(payload.get("historical")), time.monotonic()))
 
     # called on the main thread -------------------------------------------------------------------
+    def show_led(self, led: str | None) -> None:
+        """The LED state now (None: the daemon does not answer yet); a line when it changes."""
+        with self._lock:
+            if led is not None and led != self.led:
+                self._line(f"status LED: {led}")
+            self.led = led if led is not None else self.led
+
     def update(self, truth: list[TruthRecord], true_grams: dict[str, float]) -> None:
         with self._lock:
             self._match(truth)
@@ -130,7 +138,8 @@ class DemoView:
                     used.add(best.id)
 
     def _draw(self, true_grams: dict[str, float]) -> None:
-        lines = [self.header, f"node: {self.node_state} (session {self.session})    events received by the hub: "
+        lines = [self.header, f"node: {self.node_state} (session {self.session})    LED: {self.led or '-'}    "
+                 f"events received by the hub: "
                  f"{self.received}, matched to ground truth: {self.matched}, invalid payloads: {self.invalid}",
                  "", "plate    hub sees (g)   true item load (g)   (a hand or a lean shows in the hub's grams only)"]
         for plate in sorted(set(true_grams) | set(self.weights)):

@@ -71,6 +71,8 @@ def test_demo_runs_the_daemon_and_the_hub_gets_valid_events_matching_truth(tmp_p
     assert result.events >= result.truth_interactions - 2, text
     assert result.matched >= 0.8 * result.events, text
     assert "is stopped" in text  # the daemon published 'stopped' on SIGTERM
+    # the daemon runs on gpiozero's mock pin factory; the demo reads its LED through the control socket
+    assert "status LED: running (pins: mock)" in text, text
 
 
 @needs_mosquitto
