@@ -1,8 +1,8 @@
-"""Issue 14 Tests: "the watchdog stops when the serial stream stalls": `shelf-node run` as a subprocess with a
-NOTIFY_SOCKET and WATCHDOG_USEC the test sets up, on the simulated pty shelf and a real mosquitto, with a short
-`[health] serial_stall_s` (the 60 s default would make the test a minute long). The shelf stops sending while the
-pty stays open (a hung board): the WATCHDOG=1 pings stop, so systemd would restart the service; the daemon itself
-runs on and still answers `status`, which says why."""
+"""Issue 14 Tests: "the watchdog stops when the serial stream stalls and when the detector fails on every frame":
+`shelf-node run` as a subprocess with a NOTIFY_SOCKET and WATCHDOG_USEC the test sets up, on the simulated pty
+shelf and a real mosquitto, with short `[health]` thresholds (the defaults, 60 s and 120 s, would make each test
+minutes long). The WATCHDOG=1 pings stop, so systemd would restart the service; the daemon itself runs on and
+still answers `status`, which says FAULT and why."""
 
 from __future__ import annotations
 
@@ -12,8 +12,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from click.testing import CliRunner
 
 from edge.cli import cli
@@ -21,54 +25,53 @@ from edge.demo.setup import install_factory_calibration, write_node_config
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
+from tests.node.test_node_vision import vision_config
 from tests.plugins.broker import Broker
 from tests.plugins.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _drain(notify: socket.socket, into: list[str]) -> list[str]:
-    while True:
-        try:
-            into.append(notify.recv(4096).decode())
-        except (TimeoutError, BlockingIOError):
-            return into
+@dataclass
+class Daemon:
+    process: subprocess.Popen[bytes]
+    notify: socket.socket
+    control: Path
+    log: Path
+    shelf: PtyShelf
+    messages: list[str] = field(default_factory=list)
+
+    def pings(self) -> int:
+        while True:
+            try:
+                self.messages.append(self.notify.recv(4096).decode())
+            except (TimeoutError, BlockingIOError):
+                return self.messages.count("WATCHDOG=1")
+
+    def status(self) -> tuple[int, str]:
+        shown = CliRunner().invoke(cli, ["status", "--socket", str(self.control)])
+        return shown.exit_code, shown.output
 
 
-def test_the_watchdog_stops_when_the_serial_stream_stalls(tmp_path: Path, broker: Broker) -> None:
-    config_path, config = write_node_config(tmp_path, broker_port=broker.port)
-    config_path.write_text(config_path.read_text() + "\n[health]\nserial_stall_s = 2\n")
+@contextmanager
+def daemon(tmp_path: Path, config_path: Path) -> Iterator[Daemon]:
+    from edge.config import load_config
+
+    config = load_config(config_path)
     layout = ShelfLayout.from_config(config, seed=6)
     install_factory_calibration(config, layout)
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(tmp_path / "notify.sock"))
     notify.setblocking(False)
-    control = tmp_path / "control.sock"
     env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify.sock"), "WATCHDOG_USEC": "1000000",
            "PYTHONPATH": str(REPO)}
     env.pop("WATCHDOG_PID", None)
     log = tmp_path / "daemon.log"
-    messages: list[str] = []
     with PtyShelf(generate_scenario(6, 600.0, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
         process = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path),
-                                    "--socket", str(control)], env=env, stderr=log.open("wb"))
+                                    "--socket", str(tmp_path / "control.sock")], env=env, stderr=log.open("wb"))
         try:
-            assert wait_until(lambda: "WATCHDOG=1" in _drain(notify, messages), 30), log.read_text()
-            pings = _drain(notify, messages).count("WATCHDOG=1")
-            time.sleep(1.2)
-            assert _drain(notify, messages).count("WATCHDOG=1") > pings, "not fed while healthy"
-
-            shelf.request_stop()  # the playing thread ends; the pty stays open: a hung board
-            stalled = CliRunner().invoke(cli, ["status", "--socket", str(control)])
-            assert wait_until(lambda: "no weight frame for" in CliRunner().invoke(
-                cli, ["status", "--socket", str(control)]).output, 10), stalled.output
-            time.sleep(0.6)  # a ping already on its way
-            pings = _drain(notify, messages).count("WATCHDOG=1")
-            time.sleep(2.0)
-            assert _drain(notify, messages).count("WATCHDOG=1") == pings, "the watchdog is still fed"
-            assert process.poll() is None  # systemd restarts it on the missed watchdog; it does not exit itself
-            shown = CliRunner().invoke(cli, ["status", "--socket", str(control)])
-            assert shown.exit_code == 1 and "FAULT" in shown.output, shown.output
+            yield Daemon(process, notify, tmp_path / "control.sock", log, shelf)
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -77,3 +80,52 @@ def test_the_watchdog_stops_when_the_serial_stream_stalls(tmp_path: Path, broker
                 process.kill()
                 process.wait()
             notify.close()
+
+
+def assert_pings_stop(node: Daemon) -> None:
+    time.sleep(0.6)  # a ping already on its way
+    pings = node.pings()
+    time.sleep(2.0)
+    assert node.pings() == pings, "the watchdog is still fed"
+    assert node.process.poll() is None  # systemd restarts it on the missed watchdog; it does not exit itself
+    code, output = node.status()
+    assert code == 1 and "FAULT" in output, output
+
+
+def test_the_watchdog_stops_when_the_serial_stream_stalls(tmp_path: Path, broker: Broker) -> None:
+    config_path, _ = write_node_config(tmp_path, broker_port=broker.port)
+    config_path.write_text(config_path.read_text() + "\n[health]\nserial_stall_s = 2\n")
+    with daemon(tmp_path, config_path) as node:
+        assert wait_until(lambda: node.pings() > 0, 30), node.log.read_text()
+        pings = node.pings()
+        time.sleep(1.2)
+        assert node.pings() > pings, "not fed while healthy"
+        node.shelf.request_stop()  # the playing thread ends; the pty stays open: a hung board
+        assert wait_until(lambda: "no weight frame for" in node.status()[1], 10), node.status()
+        assert_pings_stop(node)
+
+
+def changing_video(path: Path) -> Path:
+    """Frames that all differ (motion everywhere), so the detector is asked about every one."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        writer.write(rng.integers(0, 256, (480, 640, 3), dtype=np.uint8))
+    writer.release()
+    return path
+
+
+def test_the_watchdog_stops_when_the_detector_fails_on_every_frame(tmp_path: Path, broker: Broker,
+                                                                   shared_model_dir: Path) -> None:
+    """A real SSD model configured as YOLO (`format = "yolov5"`, as after a model swap that kept the old format):
+    the real runtime loads it, and every detection raises ModelError."""
+    config_path = vision_config(tmp_path, broker.port, shared_model_dir, changing_video(tmp_path / "shelf.avi"))
+    text = config_path.read_text().replace("score_threshold = 0.4\n", 'score_threshold = 0.4\nformat = "yolov5"\n')
+    config_path.write_text(text + "\n[health]\ndetector_fatal_after_s = 3\n")
+    with daemon(tmp_path, config_path) as node:
+        assert wait_until(lambda: node.pings() > 0, 30), node.log.read_text()
+        assert wait_until(lambda: "detector: failing for" in node.status()[1], 20), node.status()
+        assert_pings_stop(node)
+        assert "no class columns" in node.log.read_text()  # the detector's own error, logged per frame
