@@ -45,11 +45,11 @@ def plate_candidates(state: ShelfState, plates: tuple[str, ...], delta_g: float,
     for k, weight in own.items():
         if weight <= 0 or total_own <= 0:
             continue
-        for n in range(1, max_count + 1):
+        for n in range(1, min(max_count, _pick_limit(state, plates, k, sign)) + 1):
             candidates.append(Candidate(((k, n),), sign * n * state.unit_mean[k], n * unit_var[k],
                                         math.log(own_share * weight / total_own * counts[n - 1])))
     if len(own) > 1 and total_own > 0:
-        candidates.extend(_pairs(state, own, total_own, sign, unit_var, settings, delta_g, sigma_g))
+        candidates.extend(_pairs(state, plates, own, total_own, sign, unit_var, settings, delta_g, sigma_g))
     if misplaced_share > 0:
         candidates.extend(_misplaced(state, plates, delta_g, sigma_g, unit_var, misplaced_share, settings, now))
     candidates.append(Candidate((), 0.0, 0.0, math.log(settings.unknown_prior), unknown=True))
@@ -71,8 +71,17 @@ def _own_weights(state: ShelfState, plates: tuple[str, ...], sign: float, settin
     return weights
 
 
-def _pairs(state: ShelfState, own: dict[int, float], total_own: float, sign: float, unit_var: np.ndarray,
-           settings: FusionSettings, delta_g: float, sigma_g: float) -> list[Candidate]:
+def _pick_limit(state: ShelfState, plates: tuple[str, ...], k: int, sign: float) -> int:
+    """Units one pick can take of SKU `k`: a visitor (left by put-backs) only the units it came with
+    (1 for a look-alike of unknown units); a SKU living there is not capped (stock counts drift)."""
+    if sign > 0 or not all(state.is_visitor(plate, k) for plate in plates if k in state.contents.get(plate, [])):
+        return 10 ** 6
+    units = [state.stock.get(plate, {}).get(k) for plate in plates if state.is_visitor(plate, k)]
+    return max(1, sum(u or 1 for u in units))
+
+
+def _pairs(state: ShelfState, plates: tuple[str, ...], own: dict[int, float], total_own: float, sign: float,
+           unit_var: np.ndarray, settings: FusionSettings, delta_g: float, sigma_g: float) -> list[Candidate]:
     """Two SKUs of the plate at once, only those within reach of the grams (as for misplaced ones);
     every pair and count at once with numpy."""
     skus = np.array(sorted(own), dtype=int)
@@ -87,6 +96,9 @@ def _pairs(state: ShelfState, own: dict[int, float], total_own: float, sign: flo
     sd = np.sqrt(sigma_g ** 2 + settings.model_floor_g ** 2 + var)
     out: list[Candidate] = []
     for p, a, b in zip(*np.nonzero(np.abs(abs(delta_g) - means) < PREFILTER_SIGMAS * sd + 2.0), strict=True):
+        if max(a + 1 - _pick_limit(state, plates, int(k1[p]), sign),
+               b + 1 - _pick_limit(state, plates, int(k2[p]), sign)) > 0:
+            continue  # more units of a visitor than it came with
         out.append(Candidate(((int(k1[p]), int(a) + 1), (int(k2[p]), int(b) + 1)), float(sign * means[p, a, b]),
                              float(var[p, a, b]), math.log(share * counts[a] * counts[b])))
     return out

@@ -99,3 +99,12 @@ def test_an_unlikely_but_possible_same_label_put_back_is_still_a_twin() -> None:
     item = one(stage(document=document), {"p4": 1000.5}, seen("p4", carton=0.7))
     assert skus(item) == [("JUICE", 1)]
     assert item.review_required and "twin" in item.review_reasons
+
+
+def test_a_pick_cannot_take_more_units_of_a_visitor_than_were_put_back() -> None:
+    # One CHIPS came to p3 by a put-back: a 300 g pick there is not two of them.
+    fusion = stage()
+    assert skus(one(fusion, {"p3": 150.4}, t=0.0)) == [("CHIPS", 1)]
+    pick = one(fusion, {"p3": -300.5}, t=30.0)
+    assert skus(pick) != [("CHIPS", 2)]
+    assert pick.review_required
