@@ -43,6 +43,8 @@ def test_a_full_disk_degrades_the_node_at_the_hub_on_the_led_and_in_status(tmp_p
             reasons = " ".join(_health(hub.tracker)["reasons"])
             assert "1 event(s) held in memory" in reasons and "disk is full" in reasons, reasons
             assert _health(hub.tracker)["healthy"] is False
+            assert hub.wait_for(lambda t: any(r.type == "stats" and (r.payload.get("health") or {}).get("state")
+                                              == "degraded" for r in hub.records), 5)  # stats carry it too
             assert hub.tracker.violations() == 0, hub.tracker.summary()  # status and stats with health validate
             assert wait_until(lambda: node.field.panel.status().led == "degraded", 5)
             shown = CliRunner().invoke(cli, ["status", "--socket", str(socket)])
