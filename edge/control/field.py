@@ -20,8 +20,8 @@ from edge.control.protocol import ControlError
 from edge.control.report import Health, RecentEvents, Record
 from edge.control.server import ControlServer
 from edge.gpio.maintenance import MaintenanceMode
+from edge.gpio.panel_thread import StatusPanel
 from edge.gpio.patterns import NodeCondition
-from edge.gpio.runner import StatusPanel
 from edge.loadcell.sniff import LineJudge
 
 log = logging.getLogger(__name__)

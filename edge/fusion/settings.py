@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from edge.config.fusion import FusionSection
 
-# Fitted on the tuning seeds 101-103 (2,100 interactions each, 10 and 80 SPS) with edge.fusion.calibration:
+# Fitted on the tuning seeds 101-103 (2,100 interactions each, 10 and 80 SPS) with edge.fusion.confidence:
 # isotonic map of raw posterior -> observed accuracy, and the lowest threshold whose accepted events keep the
 # 95% upper bound on their error rate <= 0.5% (docs/fusion.md, "How the threshold was chosen").
 TUNED_CALIBRATION = ((0.4988128, 0.421875), (0.6837722, 0.692982), (0.9, 0.804124), (0.9683772, 0.93913),

@@ -10,8 +10,8 @@ import threading
 import pytest
 
 from edge.config.gpio import GpioSection
+from edge.gpio.panel_thread import StatusPanel
 from edge.gpio.patterns import NodeCondition
-from edge.gpio.runner import StatusPanel
 from tests.gpio.test_panel import Shelf
 from tests.plugins.waiting import wait_until
 
@@ -111,7 +111,7 @@ def test_gpio_that_cannot_be_opened_is_a_warning_not_a_crash(caplog: pytest.LogC
     """`native` on a machine without a Raspberry Pi's GPIO fails to open; the panel runs on without pins."""
     section = GpioSection(status_led=LED, button=BUTTON, pin_factory="native")
     shelf = Shelf()
-    with caplog.at_level(logging.WARNING, logger="edge.gpio.runner"):
+    with caplog.at_level(logging.WARNING, logger="edge.gpio.panel_thread"):
         panel = StatusPanel(section, shelf, shelf.condition).open()
     try:
         if panel.pins is not None:
