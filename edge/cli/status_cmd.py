@@ -12,6 +12,8 @@ import click
 
 from edge.cli.common import emit, json_option, table
 from edge.cli.control_common import ask, socket_option
+from edge.cli.events_cmd import HEADERS as EVENT_HEADERS
+from edge.cli.events_cmd import row as event_row
 
 
 @click.command()
@@ -88,9 +90,7 @@ def render_status(report: dict[str, Any]) -> str:
          ",".join(map(str, p.get("faulty_channels") or [])) or "-") for name, p in sorted(plates.items())])]
     events = report.get("recent_events") or []
     if events:
-        lines += ["", table(["seq", "kind", "plates", "delta_g", "quality", "item", "review"], [
-            (e.get("seq"), e.get("kind"), ",".join(e.get("plates") or []), e.get("delta_g"), e.get("quality"),
-             _item(e), ",".join(e.get("review_reasons") or e.get("flags") or []) or "-") for e in events[-5:]])]
+        lines += ["", table(EVENT_HEADERS, [event_row(e) for e in events[-5:]])]  # as `events tail` shows them
     else:
         lines += ["", "events: none since the daemon started"]
     serial = parts.get("serial") or {}
@@ -117,17 +117,13 @@ def render_status(report: dict[str, Any]) -> str:
                  else "planogram  none yet")
     host = report.get("host") or {}
     rss = host.get("rss_bytes")
-    lines.append(f"host    cpu {host.get('cpu_percent', '-')} %  memory "
-                 f"{'-' if rss is None else f'{rss / 1e6:.0f} MB'}  temperature {host.get('temperature_c', '-')} C")
+    cpu, temperature = host.get("cpu_percent"), host.get("temperature_c")  # None: no sensor, no sample yet
+    lines.append(f"host    cpu {'-' if cpu is None else f'{cpu} %'}  memory "
+                 f"{'-' if rss is None else f'{rss / 1e6:.0f} MB'}  "
+                 f"temperature {'-' if temperature is None else f'{temperature} C'}")
     gpio = report.get("gpio") or {}
     lines.append(f"led     {gpio.get('led', '-')} (pins: {gpio.get('pins', '-')})"
                  + (f"  {gpio.get('problem')}" if gpio.get("problem") else "")
                  + f"  maintenance {'ON' if report.get('maintenance') else 'off'}")
     return "\n".join(lines)
 
-
-def _item(event: dict[str, Any]) -> str:
-    item = event.get("item")
-    if isinstance(item, dict):
-        return f"{item.get('action', '')} {item.get('count', '')} {item.get('sku', '')}".strip() or "-"
-    return "-"

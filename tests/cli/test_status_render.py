@@ -1,0 +1,34 @@
+"""`shelf-node status`'s human table from a report shaped as the daemon's control socket answers it (the bodies
+below are the node's own weight and item event shapes, as `events tail --json` prints them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge.cli.status_cmd import render_status
+
+WEIGHT = {"n": 1, "kind": "weight", "seq": 18, "plates": ["p1"], "delta_g": -32.542, "quality": "settled",
+          "flags": [], "t_end_iso": "2026-12-01T20:22:59.142Z"}
+ITEM = {"n": 2, "kind": "item", "seq": 19, "action": "pick", "confidence": 0.999481, "misplaced": False,
+        "lines": [{"count": 1, "plate": "p1", "sku": "gum-pack"}], "review": {"required": True, "reasons": ["twin"]},
+        "t_end_iso": "2026-12-01T20:22:59.142Z"}
+
+
+def report(**host: Any) -> dict[str, Any]:
+    return {"node": "s/n", "software_version": "0.1.0", "uptime_s": 10, "healthy": True,
+            "health": {"state": "running", "reasons": []}, "parts": {}, "mqtt": {}, "outbox": {},
+            "host": {"cpu_percent": 2.5, "rss_bytes": 67_000_000, "temperature_c": None, **host},
+            "recent_events": [WEIGHT, ITEM], "gpio": {}, "maintenance": False}
+
+
+def test_item_events_show_what_was_picked_and_why_it_needs_review() -> None:
+    text = render_status(report())
+    item_row = next(line for line in text.splitlines() if line.startswith("19 "))
+    assert "pick 1x gum-pack (100%)" in item_row and "twin" in item_row
+    assert "20:22:59" in item_row
+
+
+def test_a_host_without_a_temperature_sensor_says_so_not_none() -> None:
+    host = next(line for line in render_status(report()).splitlines() if line.startswith("host "))
+    assert "None" not in host and "temperature -" in host
+    assert "temperature 51.2 C" in render_status(report(temperature_c=51.2))
