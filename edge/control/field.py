@@ -205,11 +205,15 @@ def node_source(node: Any, host: Callable[[], dict[str, Any]] | None = None,
         return {"port": config.serial.port, "protocol": config.serial.protocol, "last": last,
                 "lines": [{"n": n, **judge.judge(t, raw).to_json()} for n, t, raw in lines]}
 
+    def planogram() -> dict[str, Any] | None:  # {id, version} of the one fusion runs on: start, hub or reload
+        items = getattr(node, "items", None)
+        return None if items is None else items.status().planogram
+
     return NodeSource(
         node=f"{config.node.store_id}/{config.node.node_id}", version=_version(), parts=node.status,
         scale=node.weigher, mqtt_connected=lambda: bool(node.link.connected), queued_events=lambda: node.outbox.depth,
         booting=lambda: node.counters.frames == 0, failed=failed, errors=errors, stalled=stalled, mqtt=node.link.status,
-        outbox=node.outbox.status, host=host, reload=getattr(node, "reload", None),
+        outbox=node.outbox.status, host=host, reload=getattr(node, "reload", None), planogram=planogram,
         serial_lines=serial_lines if hasattr(node, "raw_lines") else None)
 
 

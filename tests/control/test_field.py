@@ -131,3 +131,15 @@ def test_a_stream_that_stalls_with_the_port_open_stops_the_watchdog(tmp_path: Pa
         finally:
             services.stop()
             node.stop(settle_s=0)
+
+
+def test_status_names_the_planogram_the_node_runs_on(field: FieldServices, tmp_path: Path) -> None:
+    from edge.planogram import load_planogram_file
+    from edge.sim.planogram_doc import planogram_document
+
+    node = nodes[field]
+    assert status(field)["planogram"] is None  # none yet: no [fusion] planogram, none from the hub
+    scenario = generate_scenario(5, 600.0, ShelfLayout.from_config(node.config, seed=5))
+    (tmp_path / "planogram.json").write_text(json.dumps(planogram_document(scenario, version=3)))
+    node.items.on_planogram(load_planogram_file(tmp_path / "planogram.json", node.config.plate_names()))
+    assert status(field)["planogram"] == {"id": scenario.planogram_id, "version": 3}
