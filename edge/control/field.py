@@ -194,6 +194,9 @@ def node_source(node: Any, host: Callable[[], dict[str, Any]] | None = None,
         counts = {"serial": status.serial.errors + status.serial.unexpected_errors,
                   "link": link.connect_failures + link.internal_errors,
                   "processing": status.pipeline.frames_dropped}
+        items = getattr(node, "items", None)
+        if items is not None:
+            counts["fusion"] = items.errors
         if status.vision is not None:
             counts["detector"] = status.vision.detector_errors
             counts["camera"] = status.vision.camera.dropouts + status.vision.camera.unexpected_errors

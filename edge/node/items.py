@@ -37,6 +37,9 @@ class ItemStep:
         self.publish_weight_events = config.fusion.publish_weight_events
         # read before each weight event: the node's maintenance switch (edge.gpio.maintenance.MaintenanceMode.on)
         self.maintenance: Callable[[], bool] | None = None
+        # Steps that raised (a fusion bug): counted for the node's health ('fusion' degrades, never restarts),
+        # logged with the traceback; that weight event goes out without its item event, weighing goes on.
+        self.errors = 0
 
     def on_planogram(self, planogram: Planogram) -> None:
         self.stage.set_planogram(planogram)
@@ -50,14 +53,24 @@ class ItemStep:
             return []
         if self.maintenance is not None:
             self.stage.set_maintenance(self.maintenance())
-        items = self.stage.on_weight_event(event, evidence, camera_ok, now, WeightEventRef(event_id, seq))
-        return self._out(items)
+        return self._guarded(f"weight event {event.delta_g:+.1f} g", lambda: self.stage.on_weight_event(
+            event, evidence, camera_ok, now, WeightEventRef(event_id, seq)))
 
     def poll(self, now: float) -> list[ItemEvent]:
-        return self._out(self.stage.poll(now))
+        return self._guarded("poll", lambda: self.stage.poll(now))
 
     def flush(self) -> list[ItemEvent]:
-        return self._out(self.stage.flush())
+        return self._guarded("flush", self.stage.flush)
+
+    def _guarded(self, what: str, step: Callable[[], list[ItemEvent]]) -> list[ItemEvent]:
+        try:
+            items = step()
+        except Exception:  # counted in health and logged with traceback: the processing thread must live on
+            self.errors += 1
+            log.exception("fusion failed on %s (error %d): no item event for it; weight events still go out. "
+                          "This is a bug: send `shelf-node support-bundle` to the developers", what, self.errors)
+            return []
+        return self._out(items)
 
     def status(self) -> FusionStatus:
         return self.stage.status()

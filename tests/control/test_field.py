@@ -143,3 +143,21 @@ def test_status_names_the_planogram_the_node_runs_on(field: FieldServices, tmp_p
     (tmp_path / "planogram.json").write_text(json.dumps(planogram_document(scenario, version=3)))
     node.items.on_planogram(load_planogram_file(tmp_path / "planogram.json", node.config.plate_names()))
     assert status(field)["planogram"] == {"id": scenario.planogram_id, "version": 3}
+
+
+def test_fusion_faults_degrade_the_node_and_never_stop_the_watchdog(field: FieldServices, tmp_path: Path) -> None:
+    from edge.planogram import load_planogram_file
+    from edge.sim.planogram_doc import planogram_document
+    from tests.fusion.helpers import T0, weight_event
+
+    node = nodes[field]
+    scenario = generate_scenario(5, 600.0, ShelfLayout.from_config(node.config, seed=5))
+    (tmp_path / "planogram.json").write_text(json.dumps(planogram_document(scenario, version=3)))
+    node.items.on_planogram(load_planogram_file(tmp_path / "planogram.json", node.config.plate_names()))
+    for k in range(6):  # over [health]'s 5 fusion errors a minute
+        node.items.weight_event(weight_event({"p1": float("nan")}), None, None, T0 + k)
+    assert wait_until(lambda: field.health().state == "degraded", 10), field.health()  # sampled every few s
+    report = status(field)
+    assert report["health"]["state"] == "degraded", report["health"]  # type: ignore[index]
+    assert any(r.startswith("fusion") for r in report["health"]["reasons"])  # type: ignore[index]
+    assert node.healthy() and field.unrecoverable() is None and node.failed() is None

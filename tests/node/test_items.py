@@ -77,3 +77,17 @@ def test_maintenance_switch_is_read_before_each_weight_event(tmp_path: Path) -> 
     assert step.weight_event(weight_event({"p3": 320.2}), None, None, T0 + 1.1)[0].action == "restock"
     switch["on"] = False
     assert step.weight_event(weight_event({"p3": 64.1}, 10.0), None, None, T0 + 11.1)[0].action == "put"
+
+
+def test_a_fusion_fault_is_counted_and_logged_and_weighing_goes_on(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """A weight event fusion cannot score (a NaN delta makes the real stage raise) costs that item event only:
+    the processing thread must live on (weight events still go out), and the count degrades the node."""
+    path = tmp_path / "planogram.json"
+    path.write_text(json.dumps(DOCUMENT))
+    step = ItemStep(config(tmp_path, f'[fusion]\nplanogram = "{path}"\n'))
+    assert step.weight_event(weight_event({"p2": float("nan")}), seen("p2", carrot=0.7), True, T0 + 1.1) == []
+    assert step.errors == 1
+    assert any(r.levelname == "ERROR" and r.exc_info and "fusion" in r.getMessage() for r in caplog.records)
+    items = step.weight_event(weight_event({"p2": -1031.0}), seen("p2", carrot=0.7), True, T0 + 5.0)
+    assert len(items) == 1 and items[0].lines[0].sku == "CARROT-1KG" and step.errors == 1
