@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -37,8 +38,12 @@ class GpioPins:
                                   "'shelf-node[rpi]') or remove [gpio] from the config") from None
         opened: list[Any] = []
         try:
-            factory = _factory(section.pin_factory)
-            led = gpiozero.LED(section.status_led, active_high=section.led_active_high, pin_factory=factory)
+            with warnings.catch_warnings():
+                # `auto` warns PinFactoryFallback for each library it tries (8 lines of the library's internals
+                # in the journal); what failed is said once, by GpioUnavailable's message
+                warnings.simplefilter("ignore", gpiozero.PinFactoryFallback)
+                factory = _factory(section.pin_factory)
+                led = gpiozero.LED(section.status_led, active_high=section.led_active_high, pin_factory=factory)
             opened.append(led)
             fault_led = None
             if section.fault_led is not None:

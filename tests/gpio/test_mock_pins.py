@@ -157,3 +157,20 @@ def test_each_state_drives_its_pattern_on_the_pin(section: GpioSection, conditio
         assert all(a != b for a, b in itertools.pairwise(levels))  # only changes are written
     finally:
         panel.stop()
+
+
+def test_auto_on_a_machine_without_gpio_says_it_once_in_the_log_not_in_raw_library_warnings() -> None:
+    """gpiozero's `auto` tries lgpio, RPi.GPIO, pigpio and native, warning PinFactoryFallback at each: on stderr
+    (the journal) those are 8 lines of a library's internals before the node's own one-line explanation."""
+    import warnings
+
+    section = GpioSection(status_led=LED, button=BUTTON, pin_factory="auto")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shelf = Shelf()
+        panel = StatusPanel(section, shelf, shelf.condition).open()
+        panel.stop()
+    if panel.pins is not None:
+        pytest.skip("this machine has working GPIO")
+    assert [str(w.message) for w in caught] == []
+    assert "no pin library works here" in (panel.status().problem or "")
