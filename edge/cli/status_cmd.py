@@ -15,6 +15,8 @@ from edge.cli.control_common import ask, socket_option
 from edge.cli.events_cmd import HEADERS as EVENT_HEADERS
 from edge.cli.events_cmd import row as event_row
 
+RATE_SAMPLE_S = 1.0  # with a camera, status reads the daemon twice this far apart for the camera's rates
+
 
 @click.command()
 @socket_option
@@ -23,8 +25,23 @@ def status(socket_path: Path | None, as_json: bool) -> None:
     """Everything at a glance: plates, last events, serial, camera, MQTT, outbox, planogram, host, LED.
     Exit 0 only when the node is healthy (1 when not, 3 when the daemon is not running)."""
     report = ask(socket_path, "status")
-    emit(report, as_json, render_status)
+    rates = None
+    if not as_json and _get(report, "parts", "vision"):  # the camera's counters twice, for its rates now
+        time.sleep(RATE_SAMPLE_S)
+        earlier, report = report, ask(socket_path, "status")
+        rates = vision_rates(earlier, report)
+    emit(report, as_json, lambda r: render_status(r, rates))
     raise SystemExit(0 if report.get("healthy") else 1)
+
+
+def vision_rates(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, float] | None:
+    """Per second between two status reports: camera frames, detector runs, detector errors."""
+    elapsed = (later.get("uptime_s") or 0) - (earlier.get("uptime_s") or 0)
+    before, after = _get(earlier, "parts", "vision") or {}, _get(later, "parts", "vision") or {}
+    if elapsed <= 0:
+        return None
+    return {key: max(0, (after.get(key) or 0) - (before.get(key) or 0)) / elapsed
+            for key in ("frames", "detected", "detector_errors")}
 
 
 @click.command()
@@ -78,7 +95,7 @@ def _age(seconds: Any) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
-def render_status(report: dict[str, Any]) -> str:
+def render_status(report: dict[str, Any], rates: dict[str, float] | None = None) -> str:
     health = report.get("health") or {}
     lines = [f"node {report.get('node')}  version {report.get('software_version')}  up {_age(report.get('uptime_s'))}"
              f"  state: {health.get('state', '?').upper()}"
@@ -103,7 +120,9 @@ def render_status(report: dict[str, Any]) -> str:
     if vision:
         lines.append(f"camera  {'ok' if vision.get('camera_ok') else 'DOWN: ' + str(vision.get('camera_error'))}  "
                      f"mode {vision.get('mode')}  frames {vision.get('frames')}  detected {vision.get('detected')}  "
-                     f"detector errors {vision.get('detector_errors')}")
+                     f"detector errors {vision.get('detector_errors')}"
+                     + ("" if rates is None else f"  now {rates['frames']:.1f} frames/s, detector "
+                                                 f"{rates['detected']:.1f}/s, {rates['detector_errors']:.1f} errors/s"))
     else:
         lines.append("camera  not configured")
     mqtt, outbox = report.get("mqtt") or {}, report.get("outbox") or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.cli.status_cmd import render_status
+from edge.cli.status_cmd import render_status, vision_rates
 
 WEIGHT = {"n": 1, "kind": "weight", "seq": 18, "plates": ["p1"], "delta_g": -32.542, "quality": "settled",
           "flags": [], "t_end_iso": "2026-12-01T20:22:59.142Z"}
@@ -32,3 +32,14 @@ def test_a_host_without_a_temperature_sensor_says_so_not_none() -> None:
     host = next(line for line in render_status(report()).splitlines() if line.startswith("host "))
     assert "None" not in host and "temperature -" in host
     assert "temperature 51.2 C" in render_status(report(temperature_c=51.2))
+
+
+def test_camera_and_detector_rates_from_two_reports() -> None:
+    def sampled(uptime_s: float, frames: int, detected: int) -> dict[str, Any]:
+        vision = {"camera_ok": True, "mode": "active", "frames": frames, "detected": detected, "detector_errors": 0}
+        return {**report(), "uptime_s": uptime_s, "parts": {"vision": vision}}
+
+    earlier, later = sampled(100.0, 1000, 400), sampled(101.0, 1010, 405)
+    camera = next(line for line in render_status(later, vision_rates(earlier, later)).splitlines()
+                  if line.startswith("camera "))
+    assert "now 10.0 frames/s, detector 5.0/s, 0.0 errors/s" in camera
