@@ -167,3 +167,29 @@ def test_support_bundle_from_the_running_daemon(daemon: Daemon, tmp_path: Path) 
     assert {"daemon/status.json", "daemon/commands.json", "daemon/weights.json", "config/config.toml"} <= names
     assert report["parts"]["serial"]["frames_ok"] > 0
     assert "daemon/snapshot.jpg" not in names  # no [camera]: listed as missing instead
+
+
+def test_events_tail_follow_prints_each_new_event_once(daemon: Daemon) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    daemon.recent.add("weight", {"plates": ["p1"], "delta_g": -10.0, "quality": "clean", "flags": []}, seq=1)
+    follower = subprocess.Popen([sys.executable, "-m", "edge", "events", "tail", "-n", "1", "--follow", "--json",
+                                 "--interval", "0.1", "--socket", str(daemon.socket)], stdout=subprocess.PIPE,
+                                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    try:
+        assert follower.stdout is not None
+        assert json.loads(follower.stdout.readline())["seq"] == 1
+        for seq in (2, 3):
+            daemon.recent.add("weight", {"plates": ["p2"], "delta_g": -20.0, "quality": "clean", "flags": []},
+                              seq=seq)
+            assert json.loads(follower.stdout.readline())["seq"] == seq
+        follower.send_signal(signal.SIGINT)  # Ctrl-C ends it quietly
+        rest, _ = follower.communicate(timeout=10)
+        assert follower.returncode == 0 and all(json.loads(line)["seq"] > 3 for line in rest.splitlines())
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait()
