@@ -12,6 +12,7 @@ from paho.mqtt.properties import Properties
 
 from edge.config.mqtt import MqttSection
 from edge.config.secrets import read_secret
+from edge.errors import ConfigError
 
 PERSISTENT_SESSION_EXPIRY_S = 0xFFFFFFFF  # MQTT 5: the session never expires, as 3.1.1 clean_session=False
 
@@ -35,16 +36,29 @@ def make_client(section: MqttSection, client_id: str, persistent_session: bool =
         password = read_secret(section.password) if section.password else None
         client.username_pw_set(section.username, password)
     if section.tls is not None:
-        client.tls_set(
-            ca_certs=str(section.tls.ca_file) if section.tls.ca_file else None,
-            certfile=str(section.tls.cert_file) if section.tls.cert_file else None,
-            keyfile=str(section.tls.key_file) if section.tls.key_file else None,
-            cert_reqs=ssl.CERT_REQUIRED,
-            tls_version=ssl.PROTOCOL_TLS_CLIENT,
-        )
+        _set_tls(client, section)
     # used only by loop_start() (the hub watcher); the node's link runs its own jittered Backoff
     client.reconnect_delay_set(max(1, round(section.reconnect_min_s)), max(1, round(section.reconnect_max_s)))
     return client
+
+
+def _set_tls(client: paho.Client, section: MqttSection) -> None:
+    """TLS from [mqtt.tls]; a file that is missing, unreadable or not PEM is a ConfigError naming the key."""
+    tls = section.tls
+    assert tls is not None
+    try:
+        client.tls_set(
+            ca_certs=str(tls.ca_file) if tls.ca_file else None,
+            certfile=str(tls.cert_file) if tls.cert_file else None,
+            keyfile=str(tls.key_file) if tls.key_file else None,
+            cert_reqs=ssl.CERT_REQUIRED,
+            tls_version=ssl.PROTOCOL_TLS_CLIENT,
+        )
+    except (OSError, ssl.SSLError) as exc:  # ssl.SSLError is an OSError; named for the reader
+        files = ", ".join(f"{key} = {path}" for key, path in
+                          (("ca_file", tls.ca_file), ("cert_file", tls.cert_file), ("key_file", tls.key_file)) if path)
+        raise ConfigError(f"mqtt.tls: cannot load the TLS files ({files}): {exc}; check that they exist, are "
+                          f"readable by the service user and are PEM (`shelf-node config check` names which)") from exc
 
 
 def connect_kwargs(section: MqttSection, persistent_session: bool = False) -> dict[str, Any]:
