@@ -194,6 +194,7 @@ class ControlServer:
             peer = peer_of(connection)
             connection.settimeout(IDLE_TIMEOUT_S)
             buffered = b""
+            logged: set[str] = set()  # read-only commands this connection has already had logged at INFO
             while not self._stop.is_set():
                 newline = buffered.find(b"\n")
                 if newline < 0:
@@ -209,7 +210,7 @@ class ControlServer:
                     buffered += chunk
                     continue
                 line, buffered = buffered[:newline], buffered[newline + 1:]
-                if line.strip() and not self._send(connection, self.answer(line, peer)):
+                if line.strip() and not self._send(connection, self.answer(line, peer, logged)):
                     return
         except TimeoutError:
             return
@@ -229,8 +230,12 @@ class ControlServer:
             return False
         return True
 
-    def answer(self, line: bytes, peer: Peer) -> bytes:
-        """The answer line to one request line from `peer` (never raises)."""
+    def answer(self, line: bytes, peer: Peer, logged: set[str] | None = None) -> bytes:
+        """The answer line to one request line from `peer` (never raises).
+
+        Every request is logged with the caller's uid: state changes always at INFO, a read-only command at
+        INFO the first time a connection sends it and at DEBUG after that (`weights --watch` asks twice a
+        second on one connection; `logged` is that connection's set of commands already logged)."""
         self._count("requests")
         try:
             request = parse_request(line)
@@ -239,7 +244,7 @@ class ControlServer:
             log.warning("control: %s: refused a request: %s", peer.describe(), refusal.message)
             return encode_answer(request_id_of(line), error=refusal)
         try:
-            result = self._run(request, peer)
+            result = self._run(request, peer, logged if logged is not None else set())
         except ControlError as refusal:
             self._count("refused")
             log.warning("control: %s: %s refused (%s): %s", peer.describe(), request.cmd, refusal.code,
@@ -247,7 +252,7 @@ class ControlServer:
             return encode_answer(request.id, error=refusal)
         return encode_answer(request.id, result)
 
-    def _run(self, request: Request, peer: Peer) -> Any:
+    def _run(self, request: Request, peer: Peer, logged: set[str]) -> Any:
         if request.cmd == "help":
             return self._help()
         handler = self.handlers.get(request.cmd)
@@ -266,6 +271,10 @@ class ControlServer:
                                               f"members of group {group} may; ask an admin: "
                                               f"sudo usermod -aG {self.group or 'shelf-node'} $USER, then log in again")
             log.info("control: %s: %s %s", peer.describe(), request.cmd, request.args)
+        elif request.cmd not in logged:
+            logged.add(request.cmd)
+            log.info("control: %s: %s %s (read-only; repeats on this connection at debug)", peer.describe(),
+                     request.cmd, request.args)
         else:
             log.debug("control: %s: %s %s", peer.describe(), request.cmd, request.args)
         with self._run_lock:

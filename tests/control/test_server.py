@@ -168,3 +168,20 @@ def test_a_regular_file_in_the_way_is_named(tmp_path: Path) -> None:
     with pytest.raises(ControlError, match="is not a socket"):
         ControlServer(path, HandlerTable(), group=None).start()
     assert path.read_text() == "not a socket"
+
+
+def test_every_request_is_logged_with_the_callers_uid(server: ControlServer, caplog: pytest.LogCaptureFixture) -> None:
+    """A read-only command is logged at INFO once per connection (then at DEBUG), a state change every time."""
+    uid = f"uid {os.getuid()}"
+    with caplog.at_level(logging.INFO, logger="edge.control.server"):
+        with ControlClient(server.path) as client:
+            for _ in range(3):
+                client.request("status")
+            client.request("tare")
+            client.request("tare")
+        with ControlClient(server.path) as again:
+            again.request("status")
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and ": status" in r.getMessage()]
+    assert len(lines) == 2 and all(uid in line for line in lines)  # once per connection, with the caller
+    tares = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and ": tare" in r.getMessage()]
+    assert len(tares) == 2 and all(uid in line for line in tares)
