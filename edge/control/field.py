@@ -52,7 +52,7 @@ class NodeSource:
     stalled: Callable[[], str | None] = lambda: None  # why the weight stream stopped with its port open
     mqtt: Callable[[], Record] | None = None
     outbox: Callable[[], Record] | None = None
-    host: Callable[[], dict[str, Any]] | None = None
+    host: Callable[[], Record] | None = None
     planogram: Callable[[], dict[str, Any] | None] | None = None
     reload: Callable[[], Record] | None = None  # Node.reload
     serial_lines: Callable[[int, int], dict[str, Any]] | None = None  # (after, limit): judged raw serial lines
@@ -170,7 +170,7 @@ class FieldServices:
         return condition
 
 
-def node_source(node: Any, host: Callable[[], dict[str, Any]] | None = None,
+def node_source(node: Any, host: Callable[[], Record] | None = None,
                 provisioning: Callable[[], str | None] | None = None, stall_s: float | None = None) -> NodeSource:
     """The NodeSource of an `edge.node.Node` (duck-typed: the control layer sits below the node's). `host` samples
     CPU, memory and temperature; `provisioning` says why the node file was rejected (a fault on the LED); a port

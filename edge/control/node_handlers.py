@@ -46,7 +46,7 @@ class NodeParts:
     health: Callable[[], Health]
     mqtt: Callable[[], Record] | None = None  # MqttLink.status
     outbox: Callable[[], Record] | None = None  # Outbox.status
-    host: Callable[[], dict[str, Any]] | None = None  # HostStats.sample
+    host: Callable[[], Record] | None = None  # HostStats.sample
     planogram: Callable[[], dict[str, Any] | None] | None = None
     gpio: Callable[[], Record] | None = None  # StatusPanel.status
     maintenance: Switch | None = None
@@ -85,7 +85,7 @@ def report(parts: NodeParts) -> NodeReport:
     return NodeReport(
         node=parts.node, software_version=parts.version, uptime_s=time.monotonic() - parts.started,
         health=parts.health(), parts=parts.parts(), mqtt=read(parts.mqtt), outbox=read(parts.outbox),
-        host=read(parts.host) or {}, planogram=read(parts.planogram), gpio=read(parts.gpio),
+        host=read(parts.host), planogram=read(parts.planogram), gpio=read(parts.gpio),
         maintenance=bool(parts.maintenance and parts.maintenance.on), recent_events=tuple(parts.recent.tail(10)),
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from edge.control.protocol import as_json
@@ -41,7 +41,7 @@ class NodeReport:
     parts: Record  # NodeStatus: stats.parts (node pipeline, serial, weighing, vision)
     mqtt: Record | None = None  # LinkStatus
     outbox: Record | None = None  # OutboxStatus
-    host: dict[str, Any] = field(default_factory=dict)  # cpu_percent, rss_bytes, temperature_c
+    host: Record | None = None  # HostSample: cpu_percent, rss_bytes, temperature_c
     planogram: dict[str, Any] | None = None  # id and version, None before one is known
     gpio: Record | None = None  # GpioStatus: the LED state and the button's counters
     maintenance: bool = False

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 THERMAL_ZONES = Path("/sys/class/thermal")
+
+
+@dataclass(frozen=True, slots=True)
+class HostSample:
+    """One sample of the host: None where it cannot be known (no previous sample, no /proc, no sensor)."""
+
+    cpu_percent: float | None
+    rss_bytes: int | None
+    temperature_c: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cpu_percent": self.cpu_percent, "rss_bytes": self.rss_bytes, "temperature_c": self.temperature_c}
 
 
 class HostStats:
@@ -16,12 +29,12 @@ class HostStats:
         self._last_wall = time.monotonic()
         self._last_cpu = time.process_time()
 
-    def sample(self) -> dict[str, Any]:
+    def sample(self) -> HostSample:
         wall, cpu = time.monotonic(), time.process_time()
         elapsed = wall - self._last_wall
         percent = round(100.0 * (cpu - self._last_cpu) / elapsed, 1) if elapsed > 0 else None
         self._last_wall, self._last_cpu = wall, cpu
-        return {"cpu_percent": percent, "rss_bytes": rss_bytes(), "temperature_c": temperature_c()}
+        return HostSample(cpu_percent=percent, rss_bytes=rss_bytes(), temperature_c=temperature_c())
 
 
 def rss_bytes() -> int | None:

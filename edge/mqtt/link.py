@@ -179,7 +179,7 @@ class MqttLink:
             log.exception("stats callback failed; publishing stats without parts")
             parts = {}
         body = {"uptime_s": round(time.monotonic() - self._started, 3), "outbox": self.outbox.status().to_json(),
-                "mqtt": self.status().to_json(), "host": self._host.sample(), "parts": parts}
+                "mqtt": self.status().to_json(), "host": self._host.sample().to_json(), "parts": parts}
         health = self._health()
         if health is not None:
             body["health"] = health
