@@ -10,42 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import parse_config
-from edge.loadcell.recording import read_header
 from edge.sim.generate import generate_scenario
-from edge.sim.offline import simulate_to_capture
 from edge.sim.truth import read_truth
 from edge.weighing.truth_match import match_events, summarize_matches
+from tests.node.replay_shelf import CONFIG, PLATES, record_shelf
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = """
-[node]
-store_id = "s1"
-node_id = "shelf1"
-state_dir = "{state}"
-[serial]
-port = "loop://"
-channels = 8
-""" + "".join(f'[[plates]]\nname = "p{i + 1}"\nchannels = [{2 * i}, {2 * i + 1}]\n' for i in range(4))
 
 
 @pytest.fixture(scope="module")
 def shelf(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A 4-plate, 8-channel simulated shelf: 40 interactions at 40 SPS, its truth and calibration."""
     root = tmp_path_factory.mktemp("replay")
-    config_path = root / "node.toml"
-    config_path.write_text(CONFIG.format(state=root / "state"))
-    config = parse_config(config_path.read_text())
-    scenario = generate_scenario(7, interactions=40, plates=config.plate_names())
-    capture, truth = root / "shelf.cap", root / "truth.jsonl"
-    simulate_to_capture(scenario, capture, truth, sps=40.0, config=config)
-    header = read_header(capture)
-    scales = header["sim_counts_per_gram"].split(",")
-    offsets = header["sim_offsets"].split(",")
-    channels = [{"offset": float(o), "counts_per_gram": float(s)} for o, s in zip(offsets, scales, strict=True)]
-    calibration = root / "calibration.json"
-    calibration.write_text(json.dumps({"format": 1, "channels": channels, "plates": {}}))
-    return {"config": config_path, "capture": capture, "truth": truth, "calibration": calibration, "root": root}
+    return record_shelf(root, generate_scenario(7, interactions=40, plates=PLATES))
 
 
 def replay(*args: object) -> subprocess.CompletedProcess[str]:

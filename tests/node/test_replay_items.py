@@ -11,47 +11,26 @@ from pathlib import Path
 import pytest
 
 from edge.config import parse_config
-from edge.loadcell.recording import read_header
 from edge.node.items import ItemStep
 from edge.node.replay import Replay
 from edge.planogram import parse_planogram
 from edge.sim.fusion_mix import generate_mixed_scenario
 from edge.sim.item_scoring import judge, match_items, review_summary, unit_f1
-from edge.sim.offline import simulate_to_capture
 from edge.sim.planogram_doc import planogram_document
 from edge.sim.truth import read_truth
 from edge.weighing import CalibrationStore
-
-CONFIG = """
-[node]
-store_id = "s1"
-node_id = "shelf1"
-state_dir = "{state}"
-[serial]
-port = "loop://"
-channels = 8
-""" + "".join(f'[[plates]]\nname = "p{i + 1}"\nchannels = [{2 * i}, {2 * i + 1}]\n' for i in range(4))
+from tests.node.replay_shelf import PLATES, record_shelf
 
 
 @pytest.fixture(scope="module")
 def shelf(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A 4-plate simulated shelf with a designed planogram (twins, mixed plates): 60 interactions, 40 SPS."""
     root = tmp_path_factory.mktemp("replay-items")
-    config_path = root / "node.toml"
-    config_path.write_text(CONFIG.format(state=root / "state"))
-    config = parse_config(config_path.read_text())
-    scenario = generate_mixed_scenario(11, config.plate_names(), 60)
-    capture, truth = root / "shelf.cap", root / "truth.jsonl"
-    simulate_to_capture(scenario, capture, truth, sps=40.0, config=config)
-    header = read_header(capture)
-    offsets, scales = header["sim_offsets"].split(","), header["sim_counts_per_gram"].split(",")
-    channels = [{"offset": float(o), "counts_per_gram": float(s)} for o, s in zip(offsets, scales, strict=True)]
-    calibration = root / "calibration.json"
-    calibration.write_text(json.dumps({"format": 1, "channels": channels, "plates": {}}))
-    planogram = root / "planogram.json"
-    planogram.write_text(json.dumps(planogram_document(scenario)))
-    return {"config": config_path, "capture": capture, "truth": truth, "calibration": calibration,
-            "planogram": planogram}
+    scenario = generate_mixed_scenario(11, PLATES, 60)
+    paths = record_shelf(root, scenario)
+    paths["planogram"] = root / "planogram.json"
+    paths["planogram"].write_text(json.dumps(planogram_document(scenario)))
+    return paths
 
 
 def replay(shelf: dict[str, Path], out: Path) -> subprocess.CompletedProcess[str]:
