@@ -6,80 +6,23 @@ still answers `status`, which says FAULT and why."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
 
 from edge.cli import cli
-from edge.demo.setup import install_factory_calibration, write_node_config
-from edge.sim.generate import generate_scenario
-from edge.sim.layout import ShelfLayout
-from edge.sim.pty_shelf import PtyShelf
+from edge.demo.setup import write_node_config
+from tests.cli.daemon_process import Daemon, run_daemon
 from tests.node.test_node_vision import vision_config
 from tests.plugins.broker import Broker
 from tests.plugins.waiting import wait_until
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-@dataclass
-class Daemon:
-    process: subprocess.Popen[bytes]
-    notify: socket.socket
-    control: Path
-    log: Path
-    shelf: PtyShelf
-    messages: list[str] = field(default_factory=list)
-
-    def pings(self) -> int:
-        while True:
-            try:
-                self.messages.append(self.notify.recv(4096).decode())
-            except (TimeoutError, BlockingIOError):
-                return self.messages.count("WATCHDOG=1")
-
-    def status(self) -> tuple[int, str]:
-        shown = CliRunner().invoke(cli, ["status", "--socket", str(self.control)])
-        return shown.exit_code, shown.output
-
-
-@contextmanager
-def daemon(tmp_path: Path, config_path: Path) -> Iterator[Daemon]:
-    from edge.config import load_config
-
-    config = load_config(config_path)
-    layout = ShelfLayout.from_config(config, seed=6)
-    install_factory_calibration(config, layout)
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(str(tmp_path / "notify.sock"))
-    notify.setblocking(False)
-    env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify.sock"), "WATCHDOG_USEC": "1000000",
-           "PYTHONPATH": str(REPO)}
-    env.pop("WATCHDOG_PID", None)
-    log = tmp_path / "daemon.log"
-    with PtyShelf(generate_scenario(6, 600.0, layout), layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
-        process = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path),
-                                    "--socket", str(tmp_path / "control.sock")], env=env, stderr=log.open("wb"))
-        try:
-            yield Daemon(process, notify, tmp_path / "control.sock", log, shelf)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            notify.close()
+def status(node: Daemon) -> tuple[int, str]:
+    shown = CliRunner().invoke(cli, ["status", "--socket", str(node.control)])
+    return shown.exit_code, shown.output
 
 
 def assert_pings_stop(node: Daemon) -> None:
@@ -88,20 +31,20 @@ def assert_pings_stop(node: Daemon) -> None:
     time.sleep(2.0)
     assert node.pings() == pings, "the watchdog is still fed"
     assert node.process.poll() is None  # systemd restarts it on the missed watchdog; it does not exit itself
-    code, output = node.status()
+    code, output = status(node)
     assert code == 1 and "FAULT" in output, output
 
 
 def test_the_watchdog_stops_when_the_serial_stream_stalls(tmp_path: Path, broker: Broker) -> None:
     config_path, _ = write_node_config(tmp_path, broker_port=broker.port)
     config_path.write_text(config_path.read_text() + "\n[health]\nserial_stall_s = 2\n")
-    with daemon(tmp_path, config_path) as node:
+    with run_daemon(tmp_path, config_path) as node:
         assert wait_until(lambda: node.pings() > 0, 30), node.log.read_text()
         pings = node.pings()
         time.sleep(1.2)
         assert node.pings() > pings, "not fed while healthy"
         node.shelf.request_stop()  # the playing thread ends; the pty stays open: a hung board
-        assert wait_until(lambda: "no weight frame for" in node.status()[1], 10), node.status()
+        assert wait_until(lambda: "no weight frame for" in status(node)[1], 10), status(node)
         assert_pings_stop(node)
 
 
@@ -124,8 +67,8 @@ def test_the_watchdog_stops_when_the_detector_fails_on_every_frame(tmp_path: Pat
     config_path = vision_config(tmp_path, broker.port, shared_model_dir, changing_video(tmp_path / "shelf.avi"))
     text = config_path.read_text().replace("score_threshold = 0.4\n", 'score_threshold = 0.4\nformat = "yolov5"\n')
     config_path.write_text(text + "\n[health]\ndetector_fatal_after_s = 3\n")
-    with daemon(tmp_path, config_path) as node:
+    with run_daemon(tmp_path, config_path) as node:
         assert wait_until(lambda: node.pings() > 0, 30), node.log.read_text()
-        assert wait_until(lambda: "detector: failing for" in node.status()[1], 20), node.status()
+        assert wait_until(lambda: "detector: failing for" in status(node)[1], 20), status(node)
         assert_pings_stop(node)
         assert "no class columns" in node.log.read_text()  # the detector's own error, logged per frame

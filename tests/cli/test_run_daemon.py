@@ -5,78 +5,27 @@ commands against it; SIGTERM. (The unit's $RUNTIME_DIRECTORY default is the same
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from edge.cli import cli
-from edge.demo.setup import install_factory_calibration, write_node_config
-from edge.sim.generate import generate_scenario
-from edge.sim.layout import ShelfLayout
+from edge.demo.setup import write_node_config
 from edge.sim.planogram_doc import planogram_document
-from edge.sim.pty_shelf import PtyShelf
-from edge.sim.scenario import Scenario
+from tests.cli.daemon_process import Daemon, run_daemon
 from tests.plugins.broker import Broker
 from tests.plugins.waiting import wait_until
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Daemon:
-    process: subprocess.Popen[bytes]
-    notify: socket.socket
-    control: Path
-    config: Path
-    scenario: Scenario
-    log: Path
-    messages: list[str] = field(default_factory=list)
-
-    def notifications(self) -> list[str]:
-        while True:
-            try:
-                self.messages.append(self.notify.recv(4096).decode())
-            except (TimeoutError, BlockingIOError):
-                return self.messages
 
 
 @pytest.fixture
 def daemon(tmp_path: Path, broker: Broker) -> Iterator[Daemon]:
-    config_path, config = write_node_config(tmp_path, broker_port=broker.port)
-    layout = ShelfLayout.from_config(config, seed=6)
-    install_factory_calibration(config, layout)
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(str(tmp_path / "notify.sock"))
-    notify.setblocking(False)
-    control = tmp_path / "control.sock"
-    env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify.sock"), "WATCHDOG_USEC": "1000000",
-           "PYTHONPATH": str(REPO)}
-    env.pop("WATCHDOG_PID", None)
-    scenario = generate_scenario(6, 600.0, layout)
-    with PtyShelf(scenario, layout, sps=80, link_path=tmp_path / "shelf-tty"):
-        process = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path),
-                                    "--socket", str(control)], env=env, stderr=(tmp_path / "daemon.log").open("wb"))
-        running = Daemon(process, notify, control, config_path, scenario, tmp_path / "daemon.log")
-        try:
-            yield running
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            notify.close()
+    config_path, _ = write_node_config(tmp_path, broker_port=broker.port)
+    with run_daemon(tmp_path, config_path) as running:
+        yield running
 
 
 def cli_json(daemon: Daemon, *args: str) -> tuple[int, dict[str, object]]:
