@@ -7,20 +7,13 @@ so a template this simple editor misreads is refused instead of half-edited.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from edge.config.messages import render_value
+
 HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]\s*(#.*)?$")
 ARRAY_HEADER = re.compile(r"^\s*\[\[")
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(str(value))  # a JSON string is a TOML basic string
 
 
 def _table_span(lines: list[str], table: str) -> tuple[int, int] | None:
@@ -52,7 +45,7 @@ def set_keys(text: str, table: str, values: dict[str, Any]) -> str:
                 del lines[found]
                 end -= 1
             continue
-        line = f"{key} = {toml_value(value)}"
+        line = f"{key} = {render_value(value, limit=None)}"
         if found is None:
             lines.insert(start + 1, line)
             end += 1
