@@ -12,6 +12,7 @@ import click
 
 from edge.cli.common import fail, load_or_fail
 from edge.cli.sim_frames_cmd import frames, frames_options, rendered_camera, start_live_frames, write_capture_frames
+from edge.cli.sim_options import duration_option, interactions_option, mixed_option, scenario_option, seed_option
 
 if TYPE_CHECKING:
     from edge.config import NodeConfig
@@ -30,19 +31,6 @@ _sps = click.option("--sps", type=click.FloatRange(1, 2000), default=80.0, show_
 _protocol = click.option(
     "--protocol", type=click.Choice(["framed", "plain"]), default=None, help="Default: the config's, else framed."
 )
-_scenario = click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Scenario TOML (see config/sim-scenario.toml); default: generated from --seed.",
-)
-_seed = click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
-_mixed = click.option(
-    "--mixed",
-    is_flag=True,
-    help="Generate the fusion benchmark's kind of shelf: mixed plates, twins, misplaced put-backs, camera outages.",
-)
 
 
 @click.group()
@@ -55,8 +43,8 @@ sim.add_command(frames)  # the rendered camera (edge/cli/sim_frames_cmd.py)
 
 @sim.command("run")
 @_config
-@_scenario
-@_seed
+@scenario_option
+@seed_option
 @click.option("--duration", type=click.FloatRange(1), default=600.0, show_default=True, help="Generated length, s.")
 @_sps
 @_protocol
@@ -141,10 +129,10 @@ def _console(shelf: PtyShelf) -> None:
 
 @sim.command("capture")
 @_config
-@_scenario
-@_seed
-@click.option("--interactions", type=click.IntRange(1), default=None, help="Generate this many pick/put/restock.")
-@click.option("--duration", type=click.FloatRange(1), default=None, help="Or generate this many seconds.")
+@scenario_option
+@seed_option
+@interactions_option
+@duration_option
 @_sps
 @_protocol
 @click.option(
@@ -161,7 +149,7 @@ def _console(shelf: PtyShelf) -> None:
     default=None,
     help="Also write the scenario's catalogue + planogram as a planogram v2 JSON file (for the node / replay).",
 )
-@_mixed
+@mixed_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
 @frames_options
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
@@ -238,7 +226,7 @@ def capture(
 @click.option("--interactions", type=click.IntRange(1), default=None, help="This many pick/put/restock ...")
 @click.option("--duration", type=click.FloatRange(1), default=None, help="... or this many seconds (default 120).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Default: stdout.")
-@_mixed
+@mixed_option
 def generate(
     config_path: Path | None,
     seed: int,

@@ -4,13 +4,22 @@ Registered on the `sim` group by edge/cli/sim_cmd.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from edge.cli.common import fail
+from edge.cli.sim_options import (
+    F,
+    duration_option,
+    interactions_option,
+    mixed_option,
+    photo_options,
+    scenario_option,
+    seed_option,
+)
 
 if TYPE_CHECKING:
     from edge.config import NodeConfig
@@ -19,33 +28,16 @@ if TYPE_CHECKING:
     from edge.sim.scenario import Scenario
     from edge.sim.truth import TruthRecord
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def frames_options(func: F) -> F:
-    """--frames DIR, --images DIR, --photos: shared by sim frames / capture / run."""
-    func = click.option(
-        "--photos",
-        type=click.Choice(["held_out", "measure", "all"]),
-        default="held_out",
-        show_default=True,
-        help="Which half of the photos to composite (measure: tunes the renderer; held_out: what "
-        "figures are reported on; all: demos).",
-    )(func)
-    func = click.option(
-        "--images",
-        "images_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Product photo directory (default ../shared/images); 'none' paints plain packs.",
-    )(func)
+    """--frames DIR, --images DIR, --photos: shared by sim capture / run (sim frames has --out instead)."""
     return click.option(
         "--frames",
         "frames_dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         help="Also render the camera's frames here as <unix ms>.jpg (a [camera] source).",
-    )(func)
+    )(photo_options(func))
 
 
 def rendered_camera(
@@ -113,34 +105,15 @@ def start_live_frames(
     default=None,
     help="Node config: its plates (and their roi, if every plate has one) make the view.",
 )
-@click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Scenario TOML; default: generated from --seed.",
-)
-@click.option("--seed", type=int, default=None, help="Generate a scenario from this seed (default 0).")
-@click.option("--interactions", type=click.IntRange(1), default=None, help="Generate this many pick/put/restock.")
-@click.option("--duration", type=click.FloatRange(1), default=None, help="Or generate this many seconds.")
-@click.option("--mixed", is_flag=True, help="The fusion benchmark's kind of shelf (as sim capture --mixed).")
+@scenario_option
+@seed_option
+@interactions_option
+@duration_option
+@mixed_option
 @click.option("--start-time", type=float, default=None, help="Unix time of scenario second 0 (default: sim capture's).")
 @click.option("--fps", type=click.FloatRange(0.1, 60), default=10.0, show_default=True, help="Rate while hands move.")
 @click.option("--idle-fps", type=click.FloatRange(0.1, 60), default=1.0, show_default=True, help="Rate otherwise.")
-@click.option(
-    "--images",
-    "images_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Product photo directory (default ../shared/images); 'none' paints plain packs.",
-)
-@click.option(
-    "--photos",
-    type=click.Choice(["held_out", "measure", "all"]),
-    default="held_out",
-    show_default=True,
-    help="Which half of the photos to composite (measure tunes the renderer; held_out is reported).",
-)
+@photo_options
 @click.option("--print-roi", is_flag=True, help="Print the plates' roi lines for the node config, then exit.")
 @click.option(
     "--out",
