@@ -74,9 +74,7 @@ def parse_request(line: bytes) -> Request:
         raise ControlError(MALFORMED, 'request needs "cmd": a command name string, e.g. {"cmd": "help"}')
     if not isinstance(args, dict):
         raise ControlError(INVALID_ARGS, f"args must be a JSON object, got {type(args).__name__}")
-    valid_id = request_id is None or type(request_id) is int or (
-        isinstance(request_id, str) and len(request_id) <= MAX_ID_CHARS)
-    if not valid_id:
+    if request_id is not None and not _is_request_id(request_id):
         raise ControlError(MALFORMED, f"id must be an integer or a string of at most {MAX_ID_CHARS} characters")
     return Request(cmd[:64], args, request_id)
 
@@ -88,9 +86,12 @@ def request_id_of(line: bytes) -> str | int | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     candidate = data.get("id") if isinstance(data, dict) else None
-    if type(candidate) is int or (isinstance(candidate, str) and len(candidate) <= MAX_ID_CHARS):
-        return candidate
-    return None
+    return candidate if _is_request_id(candidate) else None
+
+
+def _is_request_id(value: Any) -> bool:
+    """An integer (not a bool) or a string of at most MAX_ID_CHARS characters."""
+    return type(value) is int or (isinstance(value, str) and len(value) <= MAX_ID_CHARS)
 
 
 def encode_request(cmd: str, args: dict[str, Any] | None = None, request_id: str | int | None = None) -> bytes:
@@ -133,7 +134,7 @@ def parse_answer(line: bytes) -> dict[str, Any]:
     try:
         data = json.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ControlError("malformed", f"the daemon's answer is not JSON ({exc})") from None
+        raise ControlError(MALFORMED, f"the daemon's answer is not JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("ok"), bool):
-        raise ControlError("malformed", "the daemon's answer is not a control-socket answer object")
+        raise ControlError(MALFORMED, "the daemon's answer is not a control-socket answer object")
     return data
