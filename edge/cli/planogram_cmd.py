@@ -33,13 +33,16 @@ def planogram() -> None:
 def check(file: Path, config_path: Path | None, as_json: bool) -> None:
     """Validate FILE and list weight twins (which the camera can split and which it cannot)."""
     noise = DEFAULT_NOISE_G
-    plates: list[str] | None = None
+    raw: Any = None  # the file's JSON, read here only when --config does not name the plates
     if config_path is not None:
         config = load_or_fail(config_path)
         plates = config.plate_names()
         noise = config.weighing.initial_noise_g
+    else:
+        raw = _read_json(file)
+        plates = _plates_in(raw)
     try:
-        document = load_planogram_file(file, plates if plates is not None else _plates_in(file))
+        document = load_planogram_file(file, plates)
     except ConfigError as exc:
         if as_json:
             emit({"file": str(file), "valid": False, "problems": exc.problems}, True, str)
@@ -50,7 +53,7 @@ def check(file: Path, config_path: Path | None, as_json: bool) -> None:
     twins = weight_twins(document, noise)
     report: dict[str, Any] = {
         "file": str(file), "valid": True, "id": document.id, "version": document.version,
-        "format_1": _is_format_1(file), "catalogue": len(document.catalogue),
+        "format_1": is_format_1(_read_json(file) if raw is None else raw), "catalogue": len(document.catalogue),
         "plates": {name: [slot.sku for slot in slots] for name, slots in document.plates.items()},
         "noise_sigma_g": noise, "twins": [twin.to_json() for twin in twins],
     }
@@ -78,18 +81,15 @@ def _render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _plates_in(file: Path) -> list[str]:
-    """Without --config every plate the file names is taken as existing."""
+def _read_json(file: Path) -> Any:
+    """The file's JSON, or None when it cannot be read (load_planogram_file reports the real problem)."""
     try:
-        raw = json.loads(file.read_bytes())
+        return json.loads(file.read_bytes())
     except (OSError, ValueError, RecursionError):
-        return []  # load_planogram_file reports the real problem
+        return None
+
+
+def _plates_in(raw: Any) -> list[str]:
+    """Without --config every plate the file names is taken as existing."""
     plates = raw.get("plates") if isinstance(raw, dict) else None
     return [str(name) for name in plates] if isinstance(plates, dict) else []
-
-
-def _is_format_1(file: Path) -> bool:
-    try:
-        return is_format_1(json.loads(file.read_bytes()))
-    except (OSError, ValueError, RecursionError):
-        return False
