@@ -37,12 +37,14 @@ class _Comparator:
         self.plate_names = list(plate_names)
         self.settings = settings or FusionSettings()
         self.maintenance = maintenance
-        self.state = ShelfState.from_planogram(planogram, self.plate_names, self.settings.min_unit_sigma_g,
-                                               self.settings.learn_min_events)
+        self.state = self._new_state(planogram)
 
     def set_planogram(self, planogram: Planogram) -> None:
-        self.state = ShelfState.from_planogram(planogram, self.plate_names, self.settings.min_unit_sigma_g,
-                                               self.settings.learn_min_events)
+        self.state = self._new_state(planogram)
+
+    def _new_state(self, planogram: Planogram | None) -> ShelfState:
+        return ShelfState.from_planogram(planogram, self.plate_names, self.settings.min_unit_sigma_g,
+                                         self.settings.learn_min_events)
 
     def set_maintenance(self, on: bool) -> None:
         self.maintenance = on
