@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from edge.demo.publisher import weight_body
@@ -18,13 +19,20 @@ from tests.plugins.waiting import wait_until
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_hub_watch_validates_and_writes_json_lines(tmp_path: Path, broker: Broker) -> None:
+def subscribed(broker: Broker, client_id: str) -> bool:
+    """The broker has the watcher's subscription (mosquitto logs `<client id> <qos> <filter>` on SUBSCRIBE)."""
+    return any(line.split()[1:3] == [client_id, "1"] for line in broker.log_text().splitlines() if line.strip())
+
+
+def test_hub_watch_validates_and_writes_json_lines(tmp_path: Path,
+                                                    mosquitto_factory: Callable[..., Broker]) -> None:
+    broker = mosquitto_factory(["log_type subscribe"])
     out = tmp_path / "events.jsonl"
     watch = subprocess.Popen(
         [sys.executable, "-m", "edge", "hub", "watch", "--port", str(broker.port), "--count", "5", "--json",
          "--out", str(out), "--duration", "30", "--client-id", "cli-hub"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)  # let it subscribe (its session is new, so nothing is queued for it before)
+    assert wait_until(lambda: subscribed(broker, "cli-hub"), 10), broker.log_text()  # new session: no queue before
     with live_node(tmp_path, broker.port) as node:
         for i in range(5):
             node.outbox.append("weight", weight_body(i, ["p1"]), time.time())
@@ -38,11 +46,12 @@ def test_hub_watch_validates_and_writes_json_lines(tmp_path: Path, broker: Broke
     assert len(out.read_text().splitlines()) == len(lines) - 1
 
 
-def test_hub_watch_exits_1_on_contract_violations(tmp_path: Path, broker: Broker) -> None:
+def test_hub_watch_exits_1_on_contract_violations(tmp_path: Path, mosquitto_factory: Callable[..., Broker]) -> None:
+    broker = mosquitto_factory(["log_type subscribe"])
     watch = subprocess.Popen(
         [sys.executable, "-m", "edge", "hub", "watch", "--port", str(broker.port), "--duration", "3",
          "--client-id", "cli-hub-2"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    assert wait_until(lambda: subscribed(broker, "cli-hub-2"), 10), broker.log_text()
     send(broker.port, "shelf/s1/n1/events", b'{"seq": "one"}')
     stdout, stderr = watch.communicate(timeout=20)
     assert watch.returncode == 1
