@@ -4,14 +4,13 @@ stats and live weights, and hands inbound commands and planograms to the inbound
 One network thread owns the paho client: it connects (jittered backoff), runs `loop()`, and
 publishes due outbox rows between loop iterations, so publishing order is outbox order.
 Each connection gets a new persisted session number, announced in `status` and in the Will.
+Status, birth, stats and weights publishing live in `link_publish.LinkPublishing`, a mixin of this class.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +19,6 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge import __version__
 from edge.config.root import NodeConfig
 from edge.errors import OutboxError
 from edge.mqtt import envelope
@@ -29,10 +27,10 @@ from edge.mqtt.connection import Backoff, connect_failure_hint, connect_kwargs, 
 from edge.mqtt.delivery import Delivery
 from edge.mqtt.host_stats import HostStats
 from edge.mqtt.inbound import PLANOGRAM, Inbound
+from edge.mqtt.link_publish import HEALTH_EVERY_S, LinkPublishing
 from edge.mqtt.link_status import LinkStatus
 from edge.mqtt.takeover import STABLE_AFTER_S, TakeoverWatch
 from edge.mqtt.topics import Topics
-from edge.mqtt.validation import problems
 from edge.outbox.store import Outbox
 from edge.planogram import Planogram, PlanogramStore
 
@@ -43,20 +41,11 @@ LOOP_TIMEOUT_S = 0.05
 # accepts and then drops us (e.g. mosquitto 2.0 closing on an ACL-denied MQTT 5 publish) is not hammered.
 
 
-HEALTH_EVERY_S = 1.0  # how often the link asks the node's health for a change worth a new status
-
-
-def _health_key(health: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """The state and the parts its reasons name ('outbox: 3 event(s) held ...' -> 'outbox')."""
-    reasons = health.get("reasons") or []
-    return str(health.get("state")), tuple(sorted({re.split("[:,]", str(r), maxsplit=1)[0] for r in reasons}))
-
-
 def _no_planogram_consumer(planogram: Planogram) -> None:
     log.info("planogram %s v%d received; no consumer registered yet", planogram.id, planogram.version)
 
 
-class MqttLink:
+class MqttLink(LinkPublishing):
     def __init__(self, config: NodeConfig, outbox: Outbox, commands: CommandRegistry | None = None,
                  stats: Callable[[], dict[str, Any]] = dict, birth: Callable[[], dict[str, Any]] | None = None,
                  on_planogram: Callable[[Planogram], None] = _no_planogram_consumer,
@@ -129,18 +118,6 @@ class MqttLink:
         """The network thread and the command worker are running (the daemon's watchdog asks)."""
         return self._thread.is_alive() and self.inbound.is_alive()
 
-    def publish_weights(self, plates: dict[str, float | None]) -> bool:
-        """Queue live plate weights (QoS 0); sent only when changed and at most every weights_min_interval_s."""
-        if not self.section.weights_enabled:
-            return False
-        rounded = {name: None if grams is None or not math.isfinite(grams) else round(grams, 1)
-                   for name, grams in plates.items()}
-        with self._lock:
-            if rounded == self._weights_last or rounded == self._weights_pending:
-                return False
-            self._weights_pending = rounded
-        return True
-
     @property
     def connected(self) -> bool:
         return self._connected
@@ -170,30 +147,6 @@ class MqttLink:
             weights_published=self.counters["weights_published"],
             last_error=self.last_error,
         )
-
-    def stats_payload(self) -> dict[str, Any]:
-        try:
-            parts = self._stats_source()
-        except Exception:  # a broken part must not stop stats: log with traceback, count
-            self.counters["internal_errors"] += 1
-            log.exception("stats callback failed; publishing stats without parts")
-            parts = {}
-        body = {"uptime_s": round(time.monotonic() - self._started, 3), "outbox": self.outbox.status().to_json(),
-                "mqtt": self.status().to_json(), "host": self._host.sample().to_json(), "parts": parts}
-        health = self._health()
-        if health is not None:
-            body["health"] = health
-        return envelope.stamp("stats", body, max(self._session, 1))
-
-    def _health(self) -> dict[str, Any] | None:
-        if self._health_source is None:
-            return None
-        try:
-            return self._health_source()
-        except Exception:  # a broken verdict must not stop status or stats: log with traceback, count
-            self.counters["internal_errors"] += 1
-            log.exception("health callback failed; publishing without health")
-            return None
 
     # -- network thread -----------------------------------------------------------------------
 
@@ -265,9 +218,7 @@ class MqttLink:
             self.delivery.flush()
         except OutboxError as exc:  # disk full: delivered rows stay in the file a while longer; keep going
             self._note(f"outbox: {exc}")
-        while not self._responses.empty():
-            response_topic, response = self._responses.get_nowait()
-            self.client.publish(response_topic, response, qos=1)
+        self._publish_responses()
         now = time.monotonic()
         if now >= self._stable_at:
             self._stable_at = float("inf")
@@ -285,23 +236,10 @@ class MqttLink:
             self.counters["stats_published"] += 1
         self._send_weights(now)
 
-    def _send_weights(self, now: float) -> None:
-        with self._lock:
-            pending = self._weights_pending
-            if pending is None or now - self._weights_sent_at < self.section.weights_min_interval_s:
-                return
-            self._weights_pending, self._weights_last, self._weights_sent_at = None, pending, now
-        body = {"schema": envelope.schema_tag("weights"), "session": self._session,
-                "ts": envelope.iso_ms(time.time()), "plates": pending}
-        self.client.publish(self.topics.weights, envelope.encode(body), qos=0)
-        self.counters["weights_published"] += 1
-
     def _shutdown(self) -> None:
         """Clean stop: `stopped` (retained, QoS 1) and wait for its PUBACK, bounded; then disconnect."""
         if self._connected:
-            while not self._responses.empty():  # the last commands' answers, before `stopped`
-                response_topic, response = self._responses.get_nowait()
-                self.client.publish(response_topic, response, qos=1)
+            self._publish_responses()  # the last commands' answers, before `stopped`
             info = self.client.publish(
                 self.topics.status, envelope.encode(envelope.status_payload("stopped", self._session)),
                 qos=1, retain=True)
@@ -315,46 +253,16 @@ class MqttLink:
         self.client.disconnect()
         self.client.loop(timeout=LOOP_TIMEOUT_S)
 
+    def _publish_responses(self) -> None:
+        while not self._responses.empty():
+            response_topic, response = self._responses.get_nowait()
+            self.client.publish(response_topic, response, qos=1)
+
     def _flush_quietly(self) -> None:
         try:
             self.delivery.flush(force=True)
         except OutboxError as exc:
             log.error("mqtt: could not record acknowledged events (they will be re-sent): %s", exc)
-
-    def _publish_health_change(self) -> None:
-        """A new `online` status (retained) when the health state or the parts named in its reasons change, so
-        the hub sees `degraded` and its end without waiting for stats; a count changing inside a reason does
-        not republish."""
-        health = self._health()
-        if health is not None and _health_key(health) != self._health_key:
-            self._publish_online(health)
-
-    def _publish_online(self, health: dict[str, Any] | None) -> None:
-        payload = envelope.status_payload("online", self._session)
-        if health is not None:
-            payload["health"] = health
-            self._health_key = _health_key(health)
-        self.client.publish(self.topics.status, envelope.encode(payload), qos=1, retain=True)
-
-    def _announce(self) -> None:
-        self._publish_online(self._health())
-        birth = envelope.stamp("birth", self._birth_source(), self._session)
-        outbox = self.outbox.status()
-        birth.setdefault("outbox", {"lost": outbox.lost, "dropped": outbox.dropped, "healthy": outbox.healthy})
-        if self.inbound.current is not None:
-            birth.setdefault("planogram", {"id": self.inbound.current.id, "version": self.inbound.current.version})
-        wrong = problems("birth", birth)
-        if wrong:
-            self.counters["birth_invalid"] += 1
-            log.error("birth does not match its schema (published anyway): %s", "; ".join(wrong))
-        self.client.publish(self.topics.birth, envelope.encode(birth), qos=1, retain=True)
-
-    def _default_birth(self) -> dict[str, Any]:
-        from edge.config.loader import config_digest
-
-        return {"software_version": __version__, "config_digest": config_digest(self.config), "model": None,
-                "plates": [{"name": p.name, "channels": list(p.channels)} for p in self.config.plates],
-                "calibration": None}
 
     # -- paho callbacks (network thread) ------------------------------------------------------
 
@@ -432,7 +340,7 @@ class MqttLink:
         self._rebirth = True
 
     def _cmd_rebirth(self, params: dict[str, Any]) -> dict[str, Any]:
-        self._rebirth = True
+        self.request_rebirth()
         return {"session": self._session}
 
     def _note(self, message: str) -> None:
