@@ -39,7 +39,7 @@ def test_stream_source_returns_newest_grab_once_and_reports_the_end(tmp_path: Pa
                 break
             if frame is not None:
                 frames.append(frame)
-            time.sleep(0.005)  # a polling consumer slower than the stream
+            time.sleep(0.005)  # pacing, not a wait: a polling consumer slower than the stream
         assert ended is not None and "stream ended or lost" in ended
         assert frames and all(f[1].shape == (120, 160, 3) for f in frames)
         assert [t for t, _ in frames] == sorted(t for t, _ in frames)

@@ -70,7 +70,7 @@ def test_looped_mjpg_video_wraps_and_skips_without_ending(tmp_path: Path) -> Non
             if frame is not None:
                 assert isinstance(frame[1], JpegFrame)
                 times.append(frame[0])
-            time.sleep(pause)
+            time.sleep(pause)  # pacing of the scenario, not a wait: a consumer polling at these intervals
     finally:
         source.close()
     assert len(times) >= 15 and times == sorted(times) and times[-1] - times[0] > 1.0  # 5+ loops, never ended

@@ -68,7 +68,7 @@ def test_a_command_being_handled_at_the_stop_is_answered_before_stopped(tmp_path
 
     def slow_tare(params: dict[str, Any]) -> dict[str, Any]:  # a tare waiting for a stable plate
         started.set()
-        time.sleep(0.5)
+        time.sleep(0.5)  # pacing of the fake command, not a wait: the tare is still running when the link stops
         return {"tared": {"p1": 0.0}}
 
     commands.register("tare", slow_tare, changes_state=True)
@@ -80,7 +80,7 @@ def test_a_command_being_handled_at_the_stop_is_answered_before_stopped(tmp_path
             assert started.wait(5)
             # leaving the block stops the link while the tare runs: it did change state, so the hub must hear
         assert wait_until(lambda: any(r.payload["state"] == "stopped" for r in records(hub, "status")), timeout=10)
-        time.sleep(0.3)
+        assert wait_until(lambda: records(hub, "resp"), timeout=5)  # a resp after 'stopped' fails the order below
     kinds = [(r.type, r.payload.get("transaction") or r.payload.get("state")) for r in hub.records
              if r.type in ("resp", "status")]
     assert ("resp", "t-stop") in kinds, kinds

@@ -17,6 +17,7 @@ from edge.sim.engine import Simulation, layout_for
 from edge.sim.offline import DEFAULT_START
 from edge.sim.scenario import Scenario
 from edge.sim.truth import TruthRecord
+from tests.plugins.waiting import wait_until
 
 PLATES = ["p1", "p2", "p3", "p4"]
 
@@ -109,7 +110,7 @@ def test_frame_directory_is_read_by_frame_dir_source_at_recorded_pace(tmp_path: 
         polled = source.poll()
         if polled is not None:
             seen.append((polled[0], time.monotonic()))
-        time.sleep(0.005)
+        time.sleep(0.005)  # pacing of the scenario, not a wait: a consumer polling every 5 ms
     assert [round(t * 1000) for t, _ in seen] == [int(n[:-4]) for n in names][-len(seen) :] and len(seen) >= 6
     recorded = seen[-1][0] - seen[0][0]
     shown = seen[-1][1] - seen[0][1]
@@ -231,9 +232,11 @@ def test_live_frames_arrive_on_the_wall_clock(tmp_path: Path) -> None:
                             nuisances=Nuisances(drop_frame=0.0))  # fmt: skip
     live = LiveFrames(camera, tmp_path, until=now + 1.2).start()  # the pick starts 0.5 s from now
     try:
+        # A point on the wall clock, not a wait: what is asserted is an absence (no frame stamped ahead of the
+        # clock), looked at 0.6 s in, while frames up to `until` (1.2 s) are still to come; no event marks it.
         time.sleep(0.6)
         early = {p.name for p in tmp_path.iterdir()}
-        time.sleep(0.9)
+        assert wait_until(lambda: not live._thread.is_alive(), 5)  # every frame up to `until` written
     finally:
         live.stop()
     names = sorted(p.name for p in tmp_path.iterdir())
