@@ -102,12 +102,13 @@ def encode_request(cmd: str, args: dict[str, Any] | None = None, request_id: str
 
 
 def encode_answer(request_id: str | int | None, result: Any = None, error: ControlError | None = None) -> bytes:
-    """One answer line. A result is made JSON here: records by their `to_json()`, NaN/inf as null."""
+    """One answer line. `result` is plain JSON already: the server made it so with `as_json()` while running
+    the handler (where a TypeError counts as a handler bug)."""
     if error is not None:
         answer: dict[str, Any] = {"id": request_id, "ok": False,
                                   "error": {"code": error.code, "message": error.message}}
     else:
-        answer = {"id": request_id, "ok": True, "result": as_json(result)}
+        answer = {"id": request_id, "ok": True, "result": result}
     return json.dumps(answer, allow_nan=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
