@@ -4,7 +4,7 @@ One accepting thread, one thread per connection (at most MAX_CLIENTS), handlers 
 (two technicians taring at once get one answer each, in turn). Whatever a client sends, the server
 answers with an error line or closes that connection; it never stops serving. Every request is logged
 with the caller's uid and pid (SO_PEERCRED): state-changing and refused ones at INFO / WARNING,
-read-only ones at DEBUG (`shelf-node weights --watch` asks twice a second).
+a read-only one at INFO once per connection, then at DEBUG (`shelf-node weights --watch` asks twice a second).
 """
 
 from __future__ import annotations
