@@ -264,17 +264,18 @@ class Node:
         if self.vision is not None:
             body.update(camera_ok=bool(camera_ok), evidence={p: _evidence_dict(ev) for p, ev in evidence.items()})
         self.counters.events += 1
-        info = self.outbox.submit("weight", body, produced_at=event.t_end) if self.items.publish_weight_events \
-            else None
-        if info is None and self.items.publish_weight_events:
-            # The file refuses writes (disk full, I/O error, max_events): the outbox holds the event in
-            # memory and stores it, in order, when it can; it logs that, and any loss, itself.
-            self.counters.outbox_errors += 1
-            log.warning("event %+.1f g on %s held in memory: the outbox cannot store it now",
-                        event.delta_g, ",".join(body["plates"]))
-        elif info is not None:
-            log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
-                     event.quality)
+        info = None
+        if self.items.publish_weight_events:
+            info = self.outbox.submit("weight", body, produced_at=event.t_end)
+            if info is None:
+                # The file refuses writes (disk full, I/O error, max_events): the outbox holds the event in
+                # memory and stores it, in order, when it can; it logs that, and any loss, itself.
+                self.counters.outbox_errors += 1
+                log.warning("event %+.1f g on %s held in memory: the outbox cannot store it now",
+                            event.delta_g, ",".join(body["plates"]))
+            else:
+                log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
+                         event.quality)
         self.field.recent.add("weight", body, None if info is None else info.seq)
         self.items.weight_event(event, evidence if self.vision is not None else None, camera_ok, time.time(),
                                 None if info is None else info.event_id, None if info is None else info.seq)
