@@ -95,8 +95,7 @@ class Panel:
                 return self._lit
             self._refused_at = None
         state = led_state(condition)
-        if state != self._shown:
-            self._show(state, t)
+        self._show(state, t)
         self._lit = PATTERNS[state].lit(t - self._since)
         return self._lit
 
