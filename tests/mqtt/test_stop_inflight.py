@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,14 @@ def test_a_clean_stop_keeps_the_events_in_flight_and_they_go_out_after_the_resta
     assert [by_seq[seq] for seq in range(1, 12)] == [{event_id} for event_id in ids]  # a re-send is the same event
 
 
-def test_a_command_being_handled_at_the_stop_is_answered_before_stopped(tmp_path: Path, broker: Broker) -> None:
+def subscribed(broker: Broker, topic_filter: str) -> bool:
+    """The broker has a subscription to `topic_filter` (mosquitto logs `<client id> <qos> <filter>` on SUBSCRIBE)."""
+    return any(line.split()[3:] == [topic_filter] for line in broker.log_text().splitlines())
+
+
+def test_a_command_being_handled_at_the_stop_is_answered_before_stopped(
+        tmp_path: Path, mosquitto_factory: Callable[..., Broker]) -> None:
+    broker = mosquitto_factory(["log_type subscribe"])
     commands = CommandRegistry(allow_state_commands=True, max_bytes=16384)
     started = threading.Event()
 
@@ -75,7 +83,7 @@ def test_a_command_being_handled_at_the_stop_is_answered_before_stopped(tmp_path
     with hub_watcher(broker.port, client_id="hub-stop-cmd") as hub:
         with live_node(tmp_path, broker.port, commands=commands) as node:
             assert wait_until(lambda: node.link.connected, timeout=10)
-            time.sleep(0.2)
+            assert wait_until(lambda: subscribed(broker, f"{ROOT}/cmd/+"), timeout=10), broker.log_text()
             send(broker.port, f"{ROOT}/cmd/tare", json.dumps({"transaction": "t-stop"}))
             assert started.wait(5)
             # leaving the block stops the link while the tare runs: it did change state, so the hub must hear
