@@ -5,6 +5,7 @@ lazily: the status LED(s) and the button of [gpio]. `pin_factory = "mock"` uses 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import warnings
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from edge.errors import ShelfNodeError
 
 log = logging.getLogger(__name__)
 
-FACTORIES = {"lgpio": "LGPIOFactory", "rpigpio": "RPiGPIOFactory", "native": "NativeFactory"}
+FACTORIES = {"lgpio": "LGPIOFactory", "rpigpio": "RPiGPIOFactory", "native": "NativeFactory", "mock": "MockFactory"}
 
 
 class GpioUnavailable(ShelfNodeError, OSError):
@@ -82,24 +83,10 @@ class GpioPins:
 
 
 def _factory(name: str) -> Any:
-    """None lets gpiozero choose (lgpio, then RPi.GPIO, ...)."""
+    """None lets gpiozero choose (lgpio, then RPi.GPIO, ...); otherwise gpiozero.pins.NAME's factory class."""
     if name == "auto":
         return None
-    if name == "mock":
-        from gpiozero.pins.mock import MockFactory
-
-        return MockFactory()
-    if name == "lgpio":
-        from gpiozero.pins.lgpio import LGPIOFactory
-
-        return LGPIOFactory()
-    if name == "rpigpio":
-        from gpiozero.pins.rpigpio import RPiGPIOFactory
-
-        return RPiGPIOFactory()
-    from gpiozero.pins.native import NativeFactory
-
-    return NativeFactory()
+    return getattr(importlib.import_module(f"gpiozero.pins.{name}"), FACTORIES[name])()
 
 
 def _explain(section: GpioSection, exc: BaseException) -> str:
