@@ -235,7 +235,7 @@ class Node:
     def _observe_board(self, info: InfoFrame) -> None:
         """The weigher compares the board with the calibration's (and logs a change); a new change or its
         end goes out in a fresh birth, so the hub's retained birth says which board answers."""
-        before = self.weigher.status().board_changed
+        before = self.weigher.board_change()
         if self.weigher.observe_board(info.uid, info.firmware) != before:
             self._announce()
 

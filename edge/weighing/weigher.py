@@ -337,6 +337,11 @@ class Weigher:
                         log.warning("could not record the board in the calibration: %s", exc)
             return self._board.change
 
+    def board_change(self) -> BoardChange | None:
+        """The change `observe_board` last found, or None (what status() shows as board_changed)."""
+        with self._lock:
+            return self._board.change
+
     def confirm_board(self) -> Board:
         """The technician confirms the calibration holds for the board now answering (saved)."""
         with self._lock:
