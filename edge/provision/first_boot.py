@@ -25,7 +25,7 @@ from edge.config import NodeConfig
 from edge.config.loader import parse_config
 from edge.errors import ConfigError
 from edge.provision.config_edit import remove_table, set_keys
-from edge.provision.node_file import NodeFile, parse_node_file
+from edge.provision.node_file import NodeFile, load_node_file
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def provision(boot: Path, etc: Path, template: Path | None = None) -> ProvisionR
         log.error("provisioning: %s (the node file stays on the boot partition)", message)
         return ProvisionResult("failed", node_path, problems=(message,))
     try:
-        node = parse_node_file(_read(node_path), str(node_path))
+        node = load_node_file(node_path)
         config_text = render_config(template_text, node, etc, template)
     except ConfigError as exc:
         return _reject(node_path, etc, exc.problems)
@@ -96,15 +96,6 @@ def provision(boot: Path, etc: Path, template: Path | None = None) -> ProvisionR
     log.info("provisioned %s/%s from %s into %s; the node file is removed from the boot partition",
              node.store_id, node.node_id, node_path, config_path)
     return ProvisionResult("provisioned", node_path, config_path)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (offset {exc.start}); save it as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def render_config(template_text: str, node: NodeFile, etc: Path, template: Path) -> str:

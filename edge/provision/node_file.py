@@ -16,10 +16,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, field_validator, model_validator
 
 from edge.config.base import Section, problem_at
-from edge.config.loader import parse_toml_model
+from edge.config.loader import load_toml_model
 from edge.config.node import IDENTIFIER
 
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
@@ -60,6 +62,8 @@ class NodeFile(Section):
     broker: BrokerSection
 
 
-def parse_node_file(text: str, source: str) -> NodeFile:
-    """ConfigError with one located line per problem (a password is never quoted back)."""
-    return parse_toml_model(text, NodeFile, source, docs=DOCS)
+def load_node_file(path: Path) -> NodeFile:
+    """ConfigError with one located line per problem (a password is never quoted back); the file is read as
+    every config file is (edge.config.loader.load_toml_model: not UTF-8, unreadable)."""
+    return load_toml_model(path, NodeFile, if_missing=f"the installer puts it on the boot partition ({DOCS})",
+                           docs=DOCS)
