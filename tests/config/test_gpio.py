@@ -9,21 +9,12 @@ import pytest
 from edge.config import load_config
 from edge.errors import ConfigError
 
-BASE = """[node]
-store_id = "s1"
-node_id = "n1"
-[serial]
-port = "loop://"
-channels = 2
-[[plates]]
-name = "p1"
-channels = [0, 1]
-"""
+from .test_loader import MINIMAL
 
 
 def load(tmp_path: Path, gpio: str) -> object:
     path = tmp_path / "node.toml"
-    path.write_text(BASE + gpio)
+    path.write_text(MINIMAL + gpio)
     return load_config(path)
 
 
