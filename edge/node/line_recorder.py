@@ -82,8 +82,6 @@ def _is_other_file(path: Path) -> bool:
     try:
         with path.open("rb") as handle:
             first = handle.readline()
-    except FileNotFoundError:
-        return False
-    except OSError:  # a directory, or unreadable: opening it for writing will say why
+    except OSError:  # missing; or a directory, or unreadable: opening it for writing will say why
         return False
     return bool(first) and first.rstrip(b"\r\n") != MAGIC.encode()
