@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from edge.cli import cli
 from edge.demo.broker import LocalBroker, mosquitto_available
 from edge.demo.setup import install_factory_calibration, write_node_config
 from edge.hub.tracker import HubTracker
@@ -29,6 +30,18 @@ needs_mosquitto = pytest.mark.skipif(not mosquitto_available(), reason="needs mo
 def planogram_applied(watcher: HubWatcher) -> bool:
     return any(r.payload and r.payload.get("command") == "planogram" and r.payload.get("ok")
                for r in records(watcher, "resp"))
+
+
+def weighing_settled(socket: Path) -> bool:
+    """The daemon's weigher (its status in `status` on the control socket) has measured the sample rate, every
+    plate is past its warm-up and quiet, and the shelf is stable."""
+    answer = CliRunner().invoke(cli, ["status", "--json", "--socket", str(socket)])
+    if not answer.output.startswith("{"):
+        return False
+    weights = json.loads(answer.output).get("parts", {}).get("weighing") or {}
+    plates = (weights.get("plates") or {}).values()
+    return (weights.get("samples_per_s") is not None and bool(weights.get("shelf_stable")) and bool(plates)
+            and all(plate["state"] == "quiet" for plate in plates))
 
 
 def events_of(watcher: HubWatcher, kind: str) -> list[dict[str, object]]:
@@ -50,11 +63,13 @@ def test_planogram_then_a_pick_gives_a_valid_item_event_at_the_hub(tmp_path: Pat
         try:
             watcher.start()
             log = (tmp_path / "node.log").open("wb")
-            daemon = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path)],
+            daemon = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path),
+                                       "--socket", str(tmp_path / "control.sock")],
                                       stdout=log, stderr=subprocess.STDOUT)
             node_log = tmp_path / "node.log"
             assert wait_until(lambda: planogram_applied(watcher), 60, step=0.2), node_log.read_text()[-3000:]
-            time.sleep(4)  # the weigher measures the sample rate and settles
+            assert wait_until(lambda: weighing_settled(tmp_path / "control.sock"), 30, step=0.2), \
+                CliRunner().invoke(cli, ["status", "--json", "--socket", str(tmp_path / "control.sock")]).output
             truth = shelf.pick("p2")
             assert wait_until(lambda: bool(events_of(watcher, "item")), 60, step=0.2), node_log.read_text()[-3000:]
         finally:
