@@ -28,6 +28,7 @@ from edge.sim.pty_shelf import PtyShelf
 from edge.weighing.events import weight_event_to_dict
 from edge.weighing.store import CalibrationStore
 from tests.node.shelves import node_on_quiet_shelf, quiet_scenario, stop_everything
+from tests.node.test_daemon_items import weighing_settled
 from tests.plugins.waiting import wait_until
 
 needs_mosquitto = pytest.mark.skipif(not mosquitto_available(), reason="needs mosquitto (apt-get install mosquitto)")
@@ -132,7 +133,8 @@ def test_sigterm_during_a_pick_reaches_the_hub_after_the_restart(tmp_path: Path)
     def start_daemon() -> tuple[subprocess.Popen[bytes], Path]:
         log_path = tmp_path / f"node{len(daemons)}.log"
         with log_path.open("wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path)],
+            proc = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config_path),
+                                     "--socket", str(tmp_path / "control.sock")],
                                     stdout=log, stderr=subprocess.STDOUT)
         daemons.append(proc)
         return proc, log_path
@@ -140,7 +142,8 @@ def test_sigterm_during_a_pick_reaches_the_hub_after_the_restart(tmp_path: Path)
     try:
         first, first_log = start_daemon()
         assert wait_until(lambda: "weighing: " in first_log.read_text(errors="replace"), 30), first_log.read_text()
-        time.sleep(3.0)  # warm-up: the plates' noise and levels (40 samples) and a quiet window
+        # warm-up done: the plates' noise and levels (40 samples) and a quiet window
+        assert wait_until(lambda: weighing_settled(tmp_path / "control.sock"), 30), first_log.read_text()
         truth = shelf.pick("p2")
         assert wait_until(lambda: time.time() > truth.t_start + 0.3, 5)  # the hand is lifting
         first.send_signal(signal.SIGTERM)
