@@ -4,11 +4,13 @@ One accepting thread, one thread per connection (at most MAX_CLIENTS), handlers 
 (two technicians taring at once get one answer each, in turn). Whatever a client sends, the server
 answers with an error line or closes that connection; it never stops serving. Every request is logged
 with the caller's uid and pid (SO_PEERCRED): state-changing and refused ones at INFO / WARNING,
-a read-only one at INFO once per connection, then at DEBUG (`shelf-node weights --watch` asks twice a second).
+a read-only one at INFO the first time a caller process sends it, then at DEBUG (`shelf-node weights --watch`
+asks twice a second, on a new connection each time).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import logging
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 
 MAX_CLIENTS = 8
 IDLE_TIMEOUT_S = 300.0  # a connection that sends nothing for this long is closed
+MAX_LOGGED_READS = 256  # (caller pid, uid, read-only command) pairs remembered for the once-only INFO line
 ACCEPT_POLL_S = 0.25
 SOCKET_MODE = 0o660  # owner and the group only
 
@@ -79,6 +82,9 @@ class ControlServer:
         self._clients_lock = threading.Lock()
         self._run_lock = threading.Lock()  # handlers run one at a time
         self._counts = {"requests": 0, "refused": 0, "internal": 0}
+        # (pid, uid, cmd) of read-only requests already logged at INFO; bounded, oldest forgotten first
+        self._logged_reads: collections.OrderedDict[tuple[int, int, str], None] = collections.OrderedDict()
+        self._logged_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> ControlServer:
@@ -194,7 +200,6 @@ class ControlServer:
             peer = peer_of(connection)
             connection.settimeout(IDLE_TIMEOUT_S)
             buffered = b""
-            logged: set[str] = set()  # read-only commands this connection has already had logged at INFO
             while not self._stop.is_set():
                 newline = buffered.find(b"\n")
                 if newline < 0:
@@ -210,7 +215,7 @@ class ControlServer:
                     buffered += chunk
                     continue
                 line, buffered = buffered[:newline], buffered[newline + 1:]
-                if line.strip() and not self._send(connection, self.answer(line, peer, logged)):
+                if line.strip() and not self._send(connection, self.answer(line, peer)):
                     return
         except TimeoutError:
             return
@@ -230,12 +235,10 @@ class ControlServer:
             return False
         return True
 
-    def answer(self, line: bytes, peer: Peer, logged: set[str] | None = None) -> bytes:
-        """The answer line to one request line from `peer` (never raises).
-
-        Every request is logged with the caller's uid: state changes always at INFO, a read-only command at
-        INFO the first time a connection sends it and at DEBUG after that (`weights --watch` asks twice a
-        second on one connection; `logged` is that connection's set of commands already logged)."""
+    def answer(self, line: bytes, peer: Peer) -> bytes:
+        """The answer line to one request line from `peer` (never raises). Every request is logged with the
+        caller's uid: state changes always at INFO, a read-only command at INFO the first time a caller process
+        sends it and at DEBUG after that."""
         self._count("requests")
         try:
             request = parse_request(line)
@@ -244,7 +247,7 @@ class ControlServer:
             log.warning("control: %s: refused a request: %s", peer.describe(), refusal.message)
             return encode_answer(request_id_of(line), error=refusal)
         try:
-            result = self._run(request, peer, logged if logged is not None else set())
+            result = self._run(request, peer)
         except ControlError as refusal:
             self._count("refused")
             log.warning("control: %s: %s refused (%s): %s", peer.describe(), request.cmd, refusal.code,
@@ -252,7 +255,19 @@ class ControlServer:
             return encode_answer(request.id, error=refusal)
         return encode_answer(request.id, result)
 
-    def _run(self, request: Request, peer: Peer, logged: set[str]) -> Any:
+    def _first_read(self, peer: Peer, cmd: str) -> bool:
+        """True the first time this caller process sends this read-only command (remembered for the last
+        MAX_LOGGED_READS callers and commands)."""
+        key = (peer.pid, peer.uid, cmd)
+        with self._logged_lock:
+            if key in self._logged_reads:
+                return False
+            self._logged_reads[key] = None
+            if len(self._logged_reads) > MAX_LOGGED_READS:
+                self._logged_reads.popitem(last=False)
+            return True
+
+    def _run(self, request: Request, peer: Peer) -> Any:
         if request.cmd == "help":
             return self._help()
         handler = self.handlers.get(request.cmd)
@@ -271,9 +286,8 @@ class ControlServer:
                                               f"members of group {group} may; ask an admin: "
                                               f"sudo usermod -aG {self.group or 'shelf-node'} $USER, then log in again")
             log.info("control: %s: %s %s", peer.describe(), request.cmd, request.args)
-        elif request.cmd not in logged:
-            logged.add(request.cmd)
-            log.info("control: %s: %s %s (read-only; repeats on this connection at debug)", peer.describe(),
+        elif self._first_read(peer, request.cmd):
+            log.info("control: %s: %s %s (read-only; its repeats from this process at debug)", peer.describe(),
                      request.cmd, request.args)
         else:
             log.debug("control: %s: %s %s", peer.describe(), request.cmd, request.args)
