@@ -16,6 +16,7 @@ import pytest
 from edge.errors import CameraError
 from edge.hw import frames
 from edge.hw.camera import FrameDirSource, FrameSource, VideoFileSource, open_source
+from edge.hw.camera_fake import FakeCamera
 from tests.vision.frames import HEIGHT, WIDTH, write_frames, write_video
 
 
@@ -29,11 +30,19 @@ def video_file(tmp_path: Path) -> FrameSource:
     return VideoFileSource(tmp_path / "clip.avi")
 
 
+def fake_camera(tmp_path: Path) -> FrameSource:
+    return FakeCamera(WIDTH, HEIGHT, fps=30.0)
+
+
+def fake_jpeg_camera(tmp_path: Path) -> FrameSource:
+    return FakeCamera(WIDTH, HEIGHT, fps=30.0, jpeg=True)
+
+
 def live(tmp_path: Path) -> FrameSource:
     return open_source(os.environ["SHELF_NODE_TEST_CAMERA"])  # LiveSource (V4L2) or StreamSource (URL)
 
 
-BACKENDS: list[Callable[[Path], FrameSource]] = [frame_dir, video_file]
+BACKENDS: list[Callable[[Path], FrameSource]] = [frame_dir, video_file, fake_camera, fake_jpeg_camera]
 if os.environ.get("SHELF_NODE_TEST_CAMERA"):
     BACKENDS.append(live)
 
@@ -60,15 +69,46 @@ def test_frames_are_timestamped_bgr_images_in_time_order(make: Callable[[Path], 
     source.close()  # closing twice is harmless
 
 
-@pytest.mark.parametrize("make", [frame_dir, video_file], ids=lambda f: f.__name__)
-def test_missing_source_raises_camera_error_naming_it(make: Callable[[Path], FrameSource], tmp_path: Path) -> None:
-    source = make(tmp_path)
-    target = getattr(source, "directory", None) or source.path  # type: ignore[attr-defined]
+def remove(source: FrameSource) -> str:
+    """Take the source away as it goes in the field (files deleted, camera unplugged); what its error names."""
+    if isinstance(source, FakeCamera):
+        source.unplug()
+        return source.description
+    target: Path = getattr(source, "directory", None) or source.path  # type: ignore[attr-defined]
     if target.is_dir():
         for child in target.iterdir():
             child.unlink()
         target.rmdir()
     else:
         target.unlink()
-    with pytest.raises(CameraError, match=str(target)):
+    return str(target)
+
+
+@pytest.mark.parametrize("make", [frame_dir, video_file, fake_camera], ids=lambda f: f.__name__)
+def test_missing_source_raises_camera_error_naming_it(make: Callable[[Path], FrameSource], tmp_path: Path) -> None:
+    source = make(tmp_path)
+    named = remove(source)
+    with pytest.raises(CameraError, match=named):
         source.open()
+
+
+@pytest.mark.parametrize("make", [frame_dir, fake_camera], ids=lambda f: f.__name__)
+def test_a_source_lost_while_open_raises_or_goes_silent_never_crashes(
+    make: Callable[[Path], FrameSource], tmp_path: Path
+) -> None:
+    """The grabber's two drop-out paths: poll() raises CameraError (it reconnects) or returns None (it
+    declares the camera lost after dropout_s); anything else would kill or fool it."""
+    source = make(tmp_path)
+    source.open()
+    try:
+        first_frame(source)
+        remove(source)
+        outcomes = set()
+        for _ in range(5):
+            try:
+                outcomes.add("frame" if source.poll() is not None else "silent")
+            except CameraError:
+                outcomes.add("raised")
+        assert "frame" not in outcomes
+    finally:
+        source.close()

@@ -54,3 +54,14 @@ def ssd_outputs(boxes: list[list[float]], classes: list[int], scores: list[float
         ("TFLite_Detection_PostProcess:2", np.array([scores], np.float32)),
         ("TFLite_Detection_PostProcess:3", np.array([n], np.float32)),
     ]
+
+
+def banana_detector(box: list[float] | None = None, score: float = 0.9) -> Any:
+    """A Detector over a FakeInterpreter that sees one banana (default: on the left half of the frame)."""
+    from pathlib import Path
+
+    from edge.config.detector import DetectorSection
+    from edge.vision.detector import Detector
+
+    outputs = ssd_outputs([box or [0.1, 0.1, 0.9, 0.4]], [2], [score])
+    return Detector(FakeInterpreter(outputs), LABELS, DetectorSection(model=Path("fake.tflite"), labels=Path("l.txt")))
