@@ -7,7 +7,8 @@ module depend on the imported one. The rules:
 - nothing imports the CLI or the daemon (only `edge.__main__` and the CLI itself);
 - `edge/hw` is a leaf: it imports only the base records (model, errors, config);
 - pure packages import no I/O module;
-- pyserial, OpenCV, LiteRT / tflite-runtime and gpiozero are imported only by backend modules, and lazily.
+- pyserial, OpenCV, LiteRT / tflite-runtime and gpiozero are imported only by backend modules, and lazily;
+- the benchmarks (`bench/`, not shipped) may import edge/; nothing in edge/ imports bench/.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 EDGE = Path(__file__).resolve().parents[1] / "edge"
+BENCH = EDGE.parent / "bench"
 
 # Lower layer numbers may be imported by higher ones, never the reverse. Packages of one layer do not
 # import each other unless the pair is listed in SAME_LAYER_ALLOWED.
@@ -141,6 +143,19 @@ def test_known_exceptions_still_exist() -> None:
     assert not stale_pure, f"remove from PURE_EXCEPTIONS: {stale_pure}"
 
 
+def test_nothing_in_edge_imports_the_benchmarks() -> None:
+    offenders = [f"{i.where}: {i.importer} imports {i.imported}" for i in ALL_IMPORTS if within(i.imported, "bench")]
+    assert not offenders, "edge/ must not depend on bench/ (measurement code stays out of the product):\n" + "\n".join(
+        offenders)
+
+
+def test_the_benchmarks_import_only_edge_and_themselves() -> None:
+    """bench/ sits on top of edge/: it imports edge and bench modules, never the tests."""
+    offenders = [f"{i.where}: {i.imported}" for path in sorted(BENCH.rglob("*.py")) for i in imports_of(path)
+                 if within(i.imported, "tests")]
+    assert not offenders, f"bench/ imports the tests: {offenders}"
+
+
 @pytest.mark.parametrize("target", ["edge.cli", "edge.daemon"])
 def test_nothing_imports_the_cli_or_the_daemon(target: str) -> None:
     allowed = ("edge.cli", "edge.__main__")
@@ -195,11 +210,20 @@ TOP_LEVEL_OF_NO_MODULE = {"test_architecture.py", "test_install.py", "test_unins
 
 
 def test_tests_mirror_edge() -> None:
-    """tests/X/ holds the tests of edge/X/ (a package); a top-level tests/test_X.py those of a top-level module."""
+    """tests/X/ holds the tests of edge/X/ (a package); a top-level tests/test_X.py those of a top-level module;
+    tests/bench/ those of the bench/ package."""
     folders = {p.name for p in TESTS.iterdir() if p.is_dir() and (p / "__init__.py").exists()} - SUPPORT_FOLDERS
-    unmatched = sorted(f"tests/{name}/" for name in folders if not (EDGE / name).is_dir())
+    unmatched = sorted(f"tests/{name}/" for name in folders if not (EDGE / name).is_dir() and name != "bench")
     modules = {p.stem for p in EDGE.glob("*.py")}
     stray = sorted(p.name for p in TESTS.glob("test_*.py")
                    if p.name not in TOP_LEVEL_OF_NO_MODULE and not any(p.stem.startswith(f"test_{m}") for m in modules))
     assert not unmatched, f"test folders with no edge/ package of that name: {unmatched}"
     assert not stray, f"top-level tests of no top-level edge module (move them to tests/<package>/): {stray}"
+
+
+def test_bench_tests_mirror_bench() -> None:
+    """tests/bench/test_X.py tests bench/X.py (or bench/X_*.py): no test there of something bench/ lacks."""
+    modules = {p.stem for p in BENCH.glob("*.py")}
+    stray = sorted(p.name for p in (TESTS / "bench").glob("test_*.py")
+                   if not any(p.stem == f"test_{m}" or p.stem.startswith(f"test_{m}_") for m in modules))
+    assert not stray, f"tests/bench/ files with no bench/ module of that name: {stray}"

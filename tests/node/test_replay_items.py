@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.item_scoring import judge, match_items, review_summary, unit_f1
 from edge.config import parse_config
 from edge.node.items import ItemStep
 from edge.node.replay import Replay
 from edge.planogram import parse_planogram
 from edge.sim.fusion_mix import generate_mixed_scenario
-from edge.sim.item_scoring import judge, match_items, review_summary, unit_f1
 from edge.sim.planogram_doc import planogram_document
 from edge.sim.truth import read_truth
 from edge.weighing import CalibrationStore

@@ -1,4 +1,4 @@
-"""Score item events against simulator ground truth (scripts/bench-fusion and tests).
+"""Score item events against simulator ground truth (bench/fusion.py and the replay tests).
 
 Matching: an item event and a true interaction (pick/put/restock) are candidates when they share
 a plate and their time spans come within `slack_s` (2 s) of each other; candidates whose weight

@@ -1,12 +1,16 @@
-"""The markdown report of scripts/bench-fusion (tables from the results dictionary)."""
+"""The markdown report of the fusion benchmark (bench/fusion.py), from its FusionResult."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edge.sim.item_scoring import Judged, reliability, risk_coverage, wilson_upper
+from bench.item_scoring import Judged, reliability, risk_coverage, wilson_upper
+
+if TYPE_CHECKING:
+    from bench.fusion import FusionResult, Pooled
 
 RISK_POINTS = (0.5, 0.8, 0.9, 0.95, 0.97, 0.99, 1.0)
 
@@ -28,7 +32,7 @@ def _safe_coverage(judged: list[Judged], bound: float = 0.005) -> tuple[float, f
     return (best / len(ranked) if ranked else 0.0), threshold
 
 
-def _judged(runs: list[dict[str, Any]], model: str) -> list[Judged]:
+def _judged(runs: Sequence[Mapping[str, Any]], model: str) -> list[Judged]:
     """Every run's (confidence, right, flagged) of one model, pooled."""
     return [Judged(_Verdict(c, f), ok, ()) for run in runs for c, ok, f in run["models"][model]["verdicts"]]
 
@@ -51,7 +55,7 @@ def _met(value: float, op: str, target: float) -> str:
     return "met" if ok else "**missed**"
 
 
-def _sum_review(runs: list[dict[str, Any]], model: str, key: str, tag: str | None = None) -> dict[str, float]:
+def _sum_review(runs: Sequence[Mapping[str, Any]], model: str, key: str, tag: str | None = None) -> dict[str, float]:
     totals: Counter[str] = Counter()
     for run in runs:
         m = run["models"][model]
@@ -66,7 +70,7 @@ def _sum_review(runs: list[dict[str, Any]], model: str, key: str, tag: str | Non
     }
 
 
-def _scenario_accuracy(runs: list[dict[str, Any]], models: list[str]) -> list[str]:
+def _scenario_accuracy(runs: Sequence[Mapping[str, Any]], models: list[str]) -> list[str]:
     """Event accuracy per scenario and model (all events, flagged or not: what each model answered)."""
     lines = ["", "Event accuracy per scenario, every model (flagged events count with their answer):", "",
              "| scenario | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]  # fmt: skip
@@ -76,16 +80,20 @@ def _scenario_accuracy(runs: list[dict[str, Any]], models: list[str]) -> list[st
     return lines
 
 
-def _pooled_bins(runs: list[dict[str, Any]], model: str) -> tuple[list[tuple[float, float, int, float, float]], float]:
+Bin = tuple[float, float, int, float, float]  # low, high, events, mean confidence, accuracy
+
+
+def _pooled_bins(runs: Sequence[Mapping[str, Any]], model: str) -> tuple[list[Bin], float]:
     rows, ece = reliability(_judged(runs, model))
     return [(r["low"], r["high"], int(r["events"]), r["confidence"], r["accuracy"]) for r in rows], ece
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    runs = report["runs"]
-    lines = [f"Machine: {report['machine']}  ", f"Command: `{report['command']}` (wall {report['wall_s']} s)  ",
-             f"Seeds: {report['seeds']} ({report['seed_set']})", ""]  # fmt: skip
-    for sps, models in report["pooled"].items():
+def render_markdown(result: FusionResult) -> str:
+    runs = list(result.runs)
+    seeds = ", ".join(str(s) for s in result.seeds)
+    lines = [f"Seeds {seeds} ({result.seed_set}), {result.interactions} interactions per seed and rate; "
+             f"wall {result.wall_s:g} s.", ""]  # fmt: skip
+    for sps, models in result.pooled.items():
         subset = [r for r in runs if r["sps"] == float(sps)]
         interactions = sum(r["interactions"] for r in subset)
         lines += [f"### {float(sps):g} SPS: {interactions} interactions over {len(subset)} planograms", ""]
@@ -95,10 +103,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         for name, p in models.items():
             _, ece = _pooled_bins(subset, name)
             lines.append(
-                f"| {name} | {_f(p['f1'])} | {_f(p['precision'])} | {_f(p['recall'])} | {p['events']} | "
-                f"{_f(p['event_accuracy'])} | {_f(p['review_rate'])} | {_f(p['precision_unflagged'])} | "
-                f"{p['unflagged_wrong']} | {_f(ece)} | "
-                f"{p['time_p95_ms']:.3f} / {p['cpu_p95_ms']:.3f} |"
+                f"| {name} | {_f(p.f1)} | {_f(p.precision)} | {_f(p.recall)} | {p.events} | "
+                f"{_f(p.event_accuracy)} | {_f(p.review_rate)} | {_f(p.precision_unflagged)} | "
+                f"{p.unflagged_wrong} | {_f(ece)} | "
+                f"{p.time_p95_ms:.3f} / {p.cpu_p95_ms:.3f} |"
             )
         if "fused" in models:
             lines += _fused_detail(subset, models["fused"], models.get("fused_camera_off"))
@@ -131,12 +139,13 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fused_detail(runs: list[dict[str, Any]], pooled: dict[str, Any], blind: dict[str, Any] | None) -> list[str]:
+def _fused_detail(runs: list[Any], pooled: Pooled, blind: Pooled | None) -> list[str]:
     lines = ["", "Fused against the issue 12 targets:", "", "| target | value | |", "|---|---|---|"]
     for label, key, op, target in TARGETS:
-        lines.append(f"| {label} {op} {target:g} | {_f(pooled[key])} | {_met(pooled[key], op, target)} |")
+        value = getattr(pooled, key)
+        lines.append(f"| {label} {op} {target:g} | {_f(value)} | {_met(value, op, target)} |")
     plain = _sum_review(runs, "fused", "review_without_same_label_alternative")
-    bound = wilson_upper(pooled["unflagged_wrong"], pooled["unflagged"])
+    bound = wilson_upper(pooled.unflagged_wrong, pooled.unflagged)
     lines.append(f"| 95 % upper bound on the error of unflagged events <= 0.005 | {_f(bound)} | "
                  f"{_met(bound, '<=', 0.005)} |")  # fmt: skip
     lines.append(f"| review rate without a same-label alternative <= 0.01 | {_f(plain['review_rate'])} | "
@@ -148,8 +157,8 @@ def _fused_detail(runs: list[dict[str, Any]], pooled: dict[str, Any], blind: dic
                  f"({down['unflagged']} unflagged) | {_met(down['precision_unflagged'], '>=', 0.995)} |")  # fmt: skip
     if blind is not None:
         lines.append(f"| camera off for the whole run: precision unflagged >= 0.995 | "
-                     f"{_f(blind['precision_unflagged'])} ({blind['unflagged']} unflagged, review rate "
-                     f"{_f(blind['review_rate'])}) | {_met(blind['precision_unflagged'], '>=', 0.995)} |")  # fmt: skip
+                     f"{_f(blind.precision_unflagged)} ({blind.unflagged} unflagged, review rate "
+                     f"{_f(blind.review_rate)}) | {_met(blind.precision_unflagged, '>=', 0.995)} |")  # fmt: skip
     flagged = sum(r["models"]["fused"]["same_label_truth_flagged"] for r in runs)
     same = sum(r["models"]["fused"]["same_label_truth_events"] for r in runs)
     lines.append(f"| same-label-twin truth events flagged (the statistical camera never splits them) | "

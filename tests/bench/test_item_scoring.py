@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.model import ItemAlternative, ItemEvent, ItemLine, PlateChange
-from edge.sim.item_scoring import (
+from bench.item_scoring import (
     judge,
     match_items,
     reliability,
@@ -15,6 +14,7 @@ from edge.sim.item_scoring import (
     unit_f1,
     wilson_upper,
 )
+from edge.model import ItemAlternative, ItemEvent, ItemLine, PlateChange
 from edge.sim.truth import TruthRecord
 
 
@@ -131,8 +131,8 @@ def test_same_label_alternative() -> None:
 def test_safe_coverage_stops_where_the_upper_bound_passes_half_a_percent() -> None:
     from types import SimpleNamespace
 
-    from edge.sim.fusion_report import _safe_coverage
-    from edge.sim.item_scoring import Judged
+    from bench.fusion_report import _safe_coverage
+    from bench.item_scoring import Judged
 
     right = [Judged(SimpleNamespace(confidence=1.0 - i * 1e-6), True, ()) for i in range(1000)]
     wrong = [Judged(SimpleNamespace(confidence=0.5 - i * 1e-6), False, ()) for i in range(100)]

@@ -1,0 +1,183 @@
+"""One run of the fusion benchmark: one planogram seed at one sample rate, every model on the same weight
+events and the same camera evidence, scored against the truth (bench.item_scoring). bench/fusion.py pools
+the runs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.item_scoring import (
+    by_tag,
+    judge,
+    match_items,
+    reliability,
+    review_summary,
+    risk_coverage,
+    same_label_alternative,
+    tag_f1,
+    unit_f1,
+)
+from edge.config import NodeConfig, parse_config
+from edge.loadcell.recording import read_header
+from edge.model import WeightEventRef
+from edge.node.replay import Replay
+from edge.planogram import parse_planogram
+from edge.sim.fusion_mix import generate_mixed_scenario
+from edge.sim.offline import simulate_to_capture
+from edge.sim.planogram_doc import planogram_document
+from edge.sim.scenario import Scenario
+from edge.sim.stat_camera import StatisticalCamera
+from edge.sim.tags import TAGS
+from edge.sim.truth import TruthRecord
+from edge.weighing import CalibrationStore
+
+HARD = frozenset(TAGS) - {"mixed_plate"}  # an interaction with none of these is a plain one
+PLATES = 5
+EVIDENCE_MARGIN_S = 1.0  # as edge.node.node: look this far before the change and after it settled
+MODELS = ("fused", "aim3s", "autocheckout2020", "weight_planogram", "vision_only", "fused_camera_off")
+# fused_camera_off: the fused model with the camera down for the whole run (camera_ok False, no evidence)
+# Fusion time per event: wall clock (perf_counter) and this thread's CPU time (thread_time), so a
+# host shared with other jobs shows as wall > CPU; the target is judged on wall time.
+CONFIG = f"""
+[node]
+store_id = "bench"
+node_id = "fusion1"
+[serial]
+port = "loop://"
+channels = {2 * PLATES}
+""" + "".join(f'[[plates]]\nname = "p{i + 1}"\nchannels = [{2 * i}, {2 * i + 1}]\n' for i in range(PLATES))
+
+
+def write_true_calibration(capture: Path, path: Path) -> None:
+    header = read_header(capture)
+    scales = [float(v) for v in header["sim_counts_per_gram"].split(",")]
+    offsets = [float(v) for v in header["sim_offsets"].split(",")]
+    channels = [{"offset": o, "counts_per_gram": s} for o, s in zip(offsets, scales, strict=True)]
+    path.write_text(json.dumps({"format": 1, "channels": channels, "plates": {}}))
+
+
+def make_model(name: str, plates: list[str], planogram: Any) -> Any:
+    from edge.fusion import FusionSettings, FusionStage
+    from edge.fusion.baselines import BASELINES
+
+    if name in ("fused", "fused_camera_off"):
+        return FusionStage(plates, planogram, FusionSettings())
+    return BASELINES[name](plates, planogram, FusionSettings())
+
+
+def maintenance_windows(truth: list[TruthRecord]) -> list[tuple[float, float]]:
+    """A clerk restocks in maintenance mode (docs/fusion.md): on from 1 s before the first unit to 2 s after
+    the last one settled."""
+    return [(r.t_start - 1.0, r.t_settled + 2.0) for r in truth if r.kind == "restock"]
+
+
+def run_models(events: list, seen: list, plates: list[str], planogram: Any,
+               models: tuple[str, ...], maintenance: Sequence[tuple[float, float]] = ()) -> dict[str, dict[str, Any]]:
+    """Every model on the same weight events and the same evidence (`seen`: the camera's, one per event);
+    item events + fusion time per event. Maintenance mode is switched (where a model has it) as the clerk
+    would, around each restock."""
+    evidence = []
+    for (t_emit, event), found in zip(events, seen, strict=True):
+        on = any(t0 <= event.t_start <= t1 for t0, t1 in maintenance)
+        evidence.append((t_emit, event, found, found is not None, on))
+    results = {}
+    for name in models:
+        model = make_model(name, plates, planogram)
+        items: list[Any] = []
+        times_ms: list[float] = []
+        cpu_ms: list[float] = []
+        switch = getattr(model, "set_maintenance", None)
+        blind = name.endswith("_camera_off")
+        for index, (t_emit, event, found, camera_ok, on) in enumerate(evidence):
+            if blind:
+                found, camera_ok = None, False
+            if switch is not None:
+                switch(on)
+            start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
+            items += model.on_weight_event(event, found, camera_ok, t_emit, WeightEventRef(None, index))
+            items += model.poll(t_emit)
+            cpu_ms.append((time.thread_time_ns() - start_cpu) / 1e6)
+            times_ms.append((time.perf_counter_ns() - start) / 1e6)
+        items += model.flush()
+        results[name] = {"items": items, "times_ms": times_ms, "cpu_ms": cpu_ms}
+    return results
+
+
+def dump_judged(path: Path, judged: list) -> None:
+    """One JSON line per item event: the verdict, the answer and the truth it matched (for debugging)."""
+    with path.open("w", encoding="utf-8") as file:
+        for j in judged:
+            e = j.event
+            file.write(json.dumps({
+                "right": j.correct, "review": e.review_required, "reasons": list(e.review_reasons),
+                "confidence": round(e.confidence, 6), "t": [round(e.t_start, 3), round(e.t_end, 3)], "action": e.action,
+                "lines": [[line.sku, line.count, line.plate] for line in e.lines],
+                "changes": [[c.plate, round(c.delta_g, 1), round(c.sigma_g, 2)] for c in e.changes],
+                "alternatives": [[a.action, [[line.sku, line.count] for line in a.lines], round(a.probability, 4)]
+                                 for a in e.alternatives[:3]],
+                "vision": e.vision, "quality": e.quality, "flags": list(e.flags), "residual_g": e.residual_g,
+                "truth": [{"id": t.id, "kind": t.kind, "sku": t.sku, "count": t.count, "plates": t.plates,
+                           "tags": list(t.tags)} for t in j.truths],
+            }, default=str) + "\n")  # fmt: skip
+
+
+def score(items: list, truth: list[TruthRecord], labels: dict[str, frozenset[str]],
+          dump: Path | None = None) -> dict[str, Any]:
+    groups = match_items(items, truth)
+    judged = judge(groups)
+    if dump is not None:
+        dump_judged(dump, judged)
+    bins, ece = reliability(judged)
+    plain = [j for j in judged if not same_label_alternative(j.event, labels)]
+    same_label_truth = [j for j in judged if any("same_label_twin" in t.tags for t in j.truths)]
+    return {
+        "units": unit_f1(groups),
+        "review": review_summary(judged),
+        "review_without_same_label_alternative": review_summary(plain),
+        "truth_without_event": sum(len(g.truths) for g in groups if not g.events),
+        "events_without_truth": sum(len(g.events) for g in groups if not g.truths),
+        "same_label_truth_flagged": sum(j.event.review_required for j in same_label_truth),
+        "same_label_truth_events": len(same_label_truth),
+        "risk_coverage": risk_coverage(judged),
+        "reliability": bins,
+        "ece": ece,
+        "tags": {tag: {**by_tag(judged, [tag])[tag], "f1": tag_f1(groups, tag)["f1"]} for tag in TAGS},
+        "plain": review_summary([j for j in judged if j.truths and not any(set(t.tags) & HARD for t in j.truths)]),
+        "reasons": dict(Counter(r for j in judged for r in j.event.review_reasons)),
+        "verdicts": [[round(j.event.confidence, 6), j.correct, j.event.review_required] for j in judged],
+    }
+
+
+def one_run(seed: int, sps: float, interactions: int, workdir: Path, models: tuple[str, ...],
+            dump: Path | None = None) -> dict[str, Any]:
+    config: NodeConfig = parse_config(CONFIG)
+    plates = config.plate_names()
+    scenario: Scenario = generate_mixed_scenario(seed, plates, interactions)
+    capture, truth_path = workdir / f"{seed}-{sps:g}.cap", workdir / f"{seed}-{sps:g}.jsonl"
+    result = simulate_to_capture(scenario, capture, truth_path, sps=sps, config=config)
+    calibration = workdir / f"{seed}-{sps:g}.calibration.json"
+    write_true_calibration(capture, calibration)
+    events = list(Replay(config, capture, CalibrationStore(calibration, read_only=True)).events())
+    started = time.perf_counter()
+    camera = StatisticalCamera(result.truth, scenario.items, plates, seed)
+    seen = [camera.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S) for _, event in events]
+    camera_s = time.perf_counter() - started
+    planogram = parse_planogram(json.dumps(planogram_document(scenario)), plates)
+    outputs = run_models(events, seen, plates, planogram, models, maintenance_windows(result.truth))
+    labels = {item.sku: frozenset(item.labels) for item in scenario.items}
+    shopper = [r for r in result.truth if r.expect_event]
+    return {
+        "seed": seed, "sps": sps, "planogram": {p: [s.sku for s in scenario.slots(p)] for p in plates},
+        "interactions": len(shopper), "weight_events": len(events),
+        "camera_ms_per_event": round(1000 * camera_s / max(1, len(events)), 3),
+        "mix": dict(Counter(t for r in shopper for t in r.tags)),
+        "kinds": dict(Counter(r.kind for r in result.truth)),
+        "models": {name: {**score(out["items"], result.truth, labels,
+                                  dump / f"{name}-{seed}-{sps:g}.jsonl" if dump else None),
+                          "times_ms": out["times_ms"], "cpu_ms": out["cpu_ms"]} for name, out in outputs.items()},
+    }  # fmt: skip

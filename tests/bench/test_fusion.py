@@ -1,0 +1,56 @@
+"""A short fusion benchmark: simulator -> real parser + Weigher -> statistical camera -> every model -> scorer.
+Asserts the pipeline and the metrics work, on the typed result (not timing, not the targets)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bench import fusion
+from bench.fusion_run import MODELS, one_run
+
+
+@pytest.fixture(scope="module")
+def result() -> fusion.FusionResult:
+    return fusion.run(seeds=(101,), rates=(10.0,), interactions=60)
+
+
+def test_short_benchmark_scores_every_model(result: fusion.FusionResult) -> None:
+    assert result.models == MODELS and result.seeds == (101,) and result.seed_set == "custom"
+    (run,) = result.runs
+    assert run["interactions"] >= 60 and run["weight_events"] >= 50
+    for name in MODELS:
+        scored = run["models"][name]
+        units = scored["units"]
+        assert units["tp"] + units["fn"] >= 60  # every true unit is counted once, found or missed
+        assert 0.0 <= units["f1"] <= 1.0 and 0.0 <= scored["ece"] <= 1.0
+        assert scored["review"]["events"] > 0 and len(scored["times_ms"]) == run["weight_events"]
+        assert [p["coverage"] for p in scored["risk_coverage"]] == [0.5, 0.8, 0.9, 0.95, 0.98, 1.0]
+        assert sum(row["events"] for row in scored["reliability"]) == scored["review"]["events"]
+    pooled = result.pooled[10.0]
+    assert [pooled[n].flagged for n in ("aim3s", "autocheckout2020", "vision_only")] == [0, 0, 0]  # never abstain
+    assert pooled["fused"].f1 > pooled["vision_only"].f1
+    fused = result.fused(10.0)
+    assert fused.tp == run["models"]["fused"]["units"]["tp"] and fused.events == run["models"]["fused"]["review"]["events"]
+    assert 0 < fused.time_median_ms <= fused.time_p95_ms
+
+
+def test_result_is_frozen_and_renders(result: fusion.FusionResult) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.wall_s = 0.0  # type: ignore[misc]
+    text = fusion.render_markdown(result)
+    assert text.startswith("Seeds 101 (custom)") and "| fused |" in text  # renders without error, every model
+    assert fusion.as_json(result)["pooled"]["10.0"]["fused"]["f1"] == result.fused(10.0).f1
+
+
+def test_one_run_dumps_every_verdict(tmp_path: Path) -> None:
+    run = one_run(102, 10.0, 20, tmp_path, ("fused",), dump=tmp_path)
+    dumped = (tmp_path / "fused-102-10.jsonl").read_text().splitlines()
+    assert len(dumped) == run["models"]["fused"]["review"]["events"] > 0
+
+
+def test_quick_parameters_name_report_seeds_only() -> None:
+    assert set(fusion.BENCHMARK.quick["seeds"]) <= set(fusion.SEEDS["report"])
+    assert fusion.BENCHMARK.full["seeds"] == "report"
