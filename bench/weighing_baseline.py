@@ -1,4 +1,4 @@
-"""The AIM3S-style baseline the benchmark compares against (not used by the daemon).
+"""The AIM3S-style baseline the weighing benchmark (bench/weighing.py) compares against (not in the product).
 
 Per plate: moving variance over ~1 s; the plate is stable while the variance is under a fixed
 threshold; on each unstable -> stable transition the change of the stable mean is an event if

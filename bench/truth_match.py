@@ -1,4 +1,4 @@
-"""Score weight events against simulator ground truth (used by scripts/bench-weighing and tests).
+"""Score weight events against simulator ground truth (bench/weighing.py and the replay tests).
 
 An event matches a true interaction (pick/put/restock) when it has the same plates, the same
 sign and lies within `slack_s` (2 s) of the interaction's [t_start, t_settled]; matching is one
