@@ -19,12 +19,14 @@ from typing import IO
 import click
 
 from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, table
-from edge.errors import CalibrationError, CaptureError, ConfigError
+from edge.errors import CalibrationError, CameraError, CaptureError, ConfigError, ModelError
 from edge.fusion import item_event_to_dict
 from edge.model import ItemEvent
 from edge.node.items import ItemStep
 from edge.node.replay import Replay, ReplaySummary
+from edge.node.replay_vision import evidence_for, recorded_camera
 from edge.planogram import load_planogram_file
+from edge.vision.recorded import RecordedCamera
 from edge.weighing import CalibrationStore, weight_event_to_dict
 from edge.weighing.store import FILE_NAME
 
@@ -42,6 +44,9 @@ from edge.weighing.store import FILE_NAME
 @click.option("--state-calibration", is_flag=True, help=f"Use state_dir/{FILE_NAME} (read-only).")
 @click.option("--planogram", "planogram_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Write fusion's item events instead of weight events, against this planogram (docs/fusion.md).")
+@click.option("--frames", "frames_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Recorded <unix ms>.jpg frames of this capture: run the [detector] on them for the item events' "
+                   "camera evidence (needs --planogram; docs/vision.md, 'Replay with frames').")
 @click.option("--skip-bad", is_flag=True,
               help="Skip damaged capture lines (no TAB, no time) and count them, instead of stopping at the first.")
 @json_option
@@ -54,6 +59,7 @@ def replay(
     skip_bad: bool,
     as_json: bool,
     planogram_path: Path | None = None,
+    frames_dir: Path | None = None,
 ) -> None:
     """Replay CAPTURE and write its weight events as JSON lines (stdout unless --out)."""
     config = load_or_fail(config_path)
@@ -68,11 +74,17 @@ def replay(
     elif state_calibration:
         store = CalibrationStore(config.node.state_dir / FILE_NAME, read_only=True)
     items: ItemStep | None = None
+    camera: RecordedCamera | None = None
+    if frames_dir is not None and planogram_path is None:
+        fail("--frames gives camera evidence to item events: add --planogram FILE", 2)
     if planogram_path is not None:
         try:
             items = ItemStep(config, planogram=load_planogram_file(planogram_path, config.plate_names()))
+            camera = recorded_camera(config, frames_dir) if frames_dir is not None else None
         except ConfigError as exc:
             fail(str(exc), 2)
+        except (CameraError, ModelError) as exc:
+            fail(str(exc))
     show_progress = sys.stderr.isatty()
     stopped: str | None = None  # why the replay stopped before the end of the capture
     try:
@@ -86,8 +98,9 @@ def replay(
             out: IO[str] = stack.enter_context(out_path.open("w", encoding="utf-8")) if out_path else sys.stdout
             try:
                 for index, (t_emit, event) in enumerate(run.events(), start=1):
-                    if items is not None:  # no camera in replay yet: the items rest on weight + planogram
-                        _write_items(out, items.weight_event(event, None, None, t_emit, None, index))
+                    if items is not None:  # without --frames the items rest on weight + planogram (camera absent)
+                        camera_ok, evidence = evidence_for(camera, event, t_emit) if camera else (None, None)
+                        _write_items(out, items.weight_event(event, evidence, camera_ok, t_emit, None, index))
                         continue
                     record = weight_event_to_dict(event)
                     record["t_emit_unix"] = round(t_emit, 6)
@@ -102,13 +115,15 @@ def replay(
         fail(f"cannot write {out_path}: {exc.strerror or exc}" if out_path else f"replay failed: {exc}")
     summary = run.summary()
     data = summary.to_json()
+    if camera is not None:
+        data["camera"] = camera.stats().to_json()
     if stopped is not None:
         data["stopped"] = stopped
     if out_path is None:
         # stdout carries the events; the summary goes to stderr so pipes stay clean
-        click.echo(_render(summary), err=True)
+        click.echo(_render(summary, camera), err=True)
     else:
-        emit(data, as_json, lambda _: _render(summary))
+        emit(data, as_json, lambda _: _render(summary, camera))
     if stopped is not None:
         fail(f"replay stopped early, {summary.events} events written: {stopped}")
 
@@ -125,7 +140,7 @@ def _refuse_overwriting(out_path: Path, inputs: dict[str, Path | None]) -> None:
             fail(f"--out {out_path} is {what}; writing the events there would erase it. Give another file")
 
 
-def _render(summary: ReplaySummary) -> str:
+def _render(summary: ReplaySummary, camera: RecordedCamera | None = None) -> str:
     reading = summary.reading
     rows = [
         [name, plate.grams, plate.noise_sigma_g, plate.state, ",".join(map(str, plate.faulty_channels))]
@@ -143,4 +158,8 @@ def _render(summary: ReplaySummary) -> str:
     if reading.time_backwards:
         head += (f"\ntime ran backwards {reading.time_backwards} times "
                  f"(largest step {round(reading.largest_backward_step_s, 6)} s)")
+    if camera is not None:
+        stats = camera.stats()
+        head += (f"\nframes: {stats.frames_pushed} read, {stats.detected} detected "
+                 f"({stats.detect_ms / max(1, stats.detected):.1f} ms each), {stats.bad_frames} bad")
     return head + "\n" + table(["plate", "grams", "noise_g", "state", "faulty_ch"], rows)
