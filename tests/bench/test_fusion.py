@@ -33,7 +33,8 @@ def test_short_benchmark_scores_every_model(result: fusion.FusionResult) -> None
     assert [pooled[n].flagged for n in ("aim3s", "autocheckout2020", "vision_only")] == [0, 0, 0]  # never abstain
     assert pooled["fused"].f1 > pooled["vision_only"].f1
     fused = result.fused(10.0)
-    assert fused.tp == run["models"]["fused"]["units"]["tp"] and fused.events == run["models"]["fused"]["review"]["events"]
+    scored = run["models"]["fused"]
+    assert fused.tp == scored["units"]["tp"] and fused.events == scored["review"]["events"]
     assert 0 < fused.time_median_ms <= fused.time_p95_ms
 
 
