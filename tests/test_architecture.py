@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     "edge.hw": 1,
     "edge.loadcell": 2, "edge.weighing": 2, "edge.vision": 2, "edge.planogram": 2, "edge.gpio": 2,
     "edge.fusion": 3,
-    "edge.outbox": 4,
+    "edge.outbox": 4, "edge.gallery": 4,
     "edge.mqtt": 5, "edge.control": 5, "edge.provision": 5,
     "edge.node": 6, "edge.sim": 6, "edge.hub": 6, "edge.systemd": 6,
     "edge.demo": 7, "edge.daemon": 7,

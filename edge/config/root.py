@@ -8,6 +8,7 @@ from edge.config.base import KeyProblem, KeyProblems, Section
 from edge.config.camera import CameraSection
 from edge.config.detector import DetectorSection
 from edge.config.fusion import FusionSection
+from edge.config.gallery import GallerySection
 from edge.config.gpio import GpioSection
 from edge.config.health import HealthSection
 from edge.config.messages import render_value
@@ -31,6 +32,7 @@ class NodeConfig(Section):
     fusion: FusionSection = FusionSection()
     gpio: GpioSection | None = None
     health: HealthSection = HealthSection()
+    gallery: GallerySection = GallerySection()
 
     @model_validator(mode="after")
     def _plates_fit_channels(self) -> NodeConfig:
