@@ -20,11 +20,13 @@ import click
 
 from edge.cli.common import config_option, fail, json_option, load_or_fail, table
 from edge.config import NodeConfig, config_digest
+from edge.errors import CameraError
 from edge.loadcell.channel_faults import ChannelFaults
 from edge.loadcell.reader import SerialReader
 from edge.loadcell.recording import CaptureWriter
 from edge.loadcell.serial_status import SerialStatus
 from edge.model import InfoFrame, WeightFrame
+from edge.node.frame_recorder import FrameRecorder
 
 REFRESH_S = 0.5
 HEADER_WAIT_S = 1.5  # how long `record` waits for the info frame (its sps goes in the header)
@@ -95,12 +97,20 @@ def watch(config_path: Path, as_json: bool, duration: float | None) -> None:
 @json_option
 @duration_option
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@click.option("--frames", "frames_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also record the [camera]'s frames into this (empty) directory as <unix ms>.jpg (replay --frames).")
+@click.option("--frames-max-count", type=click.IntRange(min=1), default=36_000, show_default=True,
+              help="Stop recording frames after this many (1 h at 10 fps).")
+@click.option("--frames-max-mb", type=click.FloatRange(min=1), default=2000.0, show_default=True,
+              help="Stop recording frames past this many megabytes.")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-def record(config_path: Path, as_json: bool, duration: float | None, force: bool, out: Path) -> None:
+def record(config_path: Path, as_json: bool, duration: float | None, force: bool, out: Path,
+           frames_dir: Path | None = None, frames_max_count: int = 36_000, frames_max_mb: float = 2000.0) -> None:
     """Record every raw line with its reception time to OUT (a capture file, see docs/capture-format.md)."""
     config = load_or_fail(config_path)
     if out.exists() and not force:
         fail(f"{out} already exists; choose another name or pass --force to overwrite it")
+    frames = _start_frames(config, frames_dir, frames_max_count, frames_max_mb) if frames_dir else None
     lines: queue.Queue[tuple[float, bytes]] = queue.Queue()
     infos: list[InfoFrame] = []
 
@@ -125,6 +135,7 @@ def record(config_path: Path, as_json: bool, duration: float | None, force: bool
                 recorded += _write_held(writer, held)
     finally:
         reader.stop()
+        recorded_frames = frames.stop() if frames is not None else None
         _drain(lines, held)
         if writer is None and held:
             writer = _open_capture(out, config, infos[0] if infos else None)
@@ -132,7 +143,10 @@ def record(config_path: Path, as_json: bool, duration: float | None, force: bool
             recorded += _write_held(writer, held)
             writer.close()
     snap = reader.status()
-    summary = {"capture": str(out), "lines": recorded, "frames_ok": snap.frames_ok, "errors": snap.errors}
+    summary: dict[str, Any] = {"capture": str(out), "lines": recorded, "frames_ok": snap.frames_ok,
+                               "errors": snap.errors}
+    if recorded_frames is not None:
+        summary["camera"] = recorded_frames.to_json()
     if recorded == 0:
         out.unlink(missing_ok=True)
         _fail_if_busy(snap)
@@ -141,6 +155,25 @@ def record(config_path: Path, as_json: bool, duration: float | None, force: bool
         click.echo(json.dumps(summary))
     else:
         click.echo(f"recorded {recorded} lines ({snap.frames_ok} frames, {snap.errors} bad lines) to {out}")
+        if recorded_frames is not None:
+            r = recorded_frames
+            note = f"; stopped at {r.full}" if r.full else ""
+            errors = f"; camera failed {r.errors} times, last: {r.last_error}" if r.errors else ""
+            click.echo(f"recorded {r.frames} camera frames ({r.bytes / 1e6:.1f} MB) to {r.directory}{note}{errors}")
+
+
+def _start_frames(config: NodeConfig, directory: Path, max_count: int, max_mb: float) -> FrameRecorder:
+    """The camera recorder beside the capture (edge/node/frame_recorder.py); fails when there is no camera."""
+    from edge.hw.camera import open_camera
+
+    if config.camera is None:
+        fail("--frames records the [camera]'s frames, and the config has no [camera] section; add one "
+             "(docs/vision.md) or leave --frames out")
+    try:
+        return FrameRecorder(open_camera(config.camera), config.camera, directory, max_count,
+                             int(max_mb * 1e6)).start()
+    except CameraError as exc:
+        fail(str(exc))
 
 
 def _ticks(duration: float | None) -> Iterator[float]:

@@ -84,3 +84,24 @@ def test_watch_fails_in_one_line_when_the_port_is_missing(tmp_path: Path) -> Non
     assert result.exit_code == 1
     message = result.stderr.strip().splitlines()[-1]
     assert message.startswith("shelf-node: cannot open") and "no such device" in message
+
+
+def test_record_with_frames_records_the_camera_beside_the_capture(tmp_path: Path, mcu: StreamingMcu) -> None:
+    from tests.vision.frames import write_frames
+
+    config = write_config(tmp_path, mcu.pty.path)
+    write_frames(tmp_path / "camera", 40, 0.05)
+    config.write_text(config.read_text() + f'[camera]\nsource = "{tmp_path / "camera"}"\nactive_fps = 20\n')
+    out, frames = tmp_path / "shelf.cap", tmp_path / "shelf.frames"
+    args = ["serial", "record", "--config", str(config), "--duration", "0.8", "--frames", str(frames),
+            "--frames-max-count", "5", "--json", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["camera"]["frames"] == 5 and summary["camera"]["full"] == "max 5 frames", summary
+    assert len(list(frames.glob("*.jpg"))) == 5 and read_header(out)["channels"] == "4"
+    (tmp_path / "plain").mkdir()
+    no_camera = write_config(tmp_path / "plain", mcu.pty.path)
+    refused = CliRunner().invoke(cli, ["serial", "record", "--config", str(no_camera), "--duration", "0.3",
+                                       "--frames", str(tmp_path / "f2"), str(tmp_path / "b.cap")])
+    assert refused.exit_code == 1 and "no [camera] section" in refused.stderr
