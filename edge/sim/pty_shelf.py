@@ -4,6 +4,7 @@
     shelf.start()              # opens the pty, plays the scenario in real time (x speed)
     ...open shelf.link_path (or shelf.slave_path) with pyserial...
     shelf.unplug(); shelf.replug()   # USB pull: the device vanishes, comes back, MCU reboots
+    shelf.reset_mcu(); shelf.send_garbage(b"...")   # a reset with the cable in; noise on the line
     shelf.pick("p1")           # interactive demo: a pick starting now
     shelf.stop()
 
@@ -128,6 +129,25 @@ class PtyShelf:
                 sample = self.sim.renderer.next_sample
                 self.sim.encoder.reboot_now(sample, max(1, round(0.3 * self.sim.sps)))
                 self._pending.clear()
+
+    def reset_mcu(self, boot_s: float = 1.0) -> None:
+        """The MCU resets (brown-out, watchdog) with the cable in: silent for `boot_s`, then its info frame and
+        seq 0. The lines already rendered ahead are not sent, as a reset cuts them."""
+        with self._lock:
+            sample = self.sim.renderer.next_sample
+            self.sim.encoder.reboot_now(sample, max(1, round(boot_s * self.sim.sps)))
+            self._pending.clear()
+
+    def send_garbage(self, data: bytes) -> int:
+        """Raw bytes on the line now (EMI, a wrong baud rate, a boot loader's chatter): `data` as given, between
+        two lines. Returns the bytes the pty took (0 while unplugged)."""
+        with self._lock:
+            if self._master is None:
+                return 0
+            try:
+                return os.write(self._master, data)
+            except BlockingIOError:
+                return 0
 
     # ------------------------------------------------------------ interactive
     def pick(self, plate: str, sku: str | None = None, count: int = 1) -> TruthRecord:

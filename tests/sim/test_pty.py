@@ -109,3 +109,37 @@ def test_speed_factor_compresses_wall_time(tmp_path: Path) -> None:
         (record,) = fast.truth()
         assert abs(record.t_start - (fast.start_time + 0.2)) < 1e-6  # wall clock: start + 2.0 s / 10
         assert fast.lines_sent + fast.lines_lost == 4 * 80 + 1  # every sample and the boot info frame
+
+
+def test_reset_mcu_goes_silent_then_boots_with_seq_zero(shelf: PtyShelf) -> None:
+    import serial
+
+    port = serial.Serial(str(shelf.link_path), timeout=0.5)
+    try:
+        assert port.readline()
+        shelf.reset_mcu(boot_s=0.5)
+        lines = [port.readline() for _ in range(80)]
+    finally:
+        port.close()
+    boots = [i for i, line in enumerate(lines) if line.startswith(b"$I,")]
+    assert boots, lines[:5]  # the MCU announced its boot ...
+    after = lines[boots[0] + 1]
+    assert weight_fields(after)[0] == 0  # ... and counts from seq 0 again, with the cable in all along
+    assert shelf.connected and os.readlink(shelf.link_path) == shelf.slave_path
+
+
+def test_send_garbage_puts_raw_bytes_between_whole_lines(shelf: PtyShelf) -> None:
+    import serial
+
+    port = serial.Serial(str(shelf.link_path), timeout=0.5)
+    try:
+        assert port.readline()
+        garbage = b"\x00\xff\x1bnot a frame\xfe" * 10 + b"\n"
+        assert shelf.send_garbage(garbage) == len(garbage)
+        lines = [port.readline() for _ in range(60)]
+    finally:
+        port.close()
+    assert garbage in lines  # arrived as sent, as one line of its own
+    assert all(frame_ok(line) for line in lines if line != garbage and line.startswith(b"$W"))
+    shelf.unplug()
+    assert shelf.send_garbage(b"lost\n") == 0  # nothing reaches a host with the cable out
