@@ -9,6 +9,7 @@ Status, birth, stats and weights publishing live in `link_publish.LinkPublishing
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -31,10 +32,12 @@ from edge.mqtt.link_publish import HEALTH_EVERY_S, LinkPublishing
 from edge.mqtt.link_status import LinkStatus
 from edge.mqtt.takeover import STABLE_AFTER_S, TakeoverWatch
 from edge.mqtt.topics import Topics
+from edge.mqtt.wakeup import WakeableLoop
 from edge.outbox.store import Outbox
 from edge.planogram import Planogram, PlanogramStore
 
 log = logging.getLogger(__name__)
+timing = logging.getLogger("edge.timing")  # stage stamps for bench/latency.py (edge/node/timing.py)
 
 LOOP_TIMEOUT_S = 0.05
 # The reconnect backoff resets only after a connection stayed up STABLE_AFTER_S, so a broker that
@@ -70,6 +73,9 @@ class MqttLink(LinkPublishing):
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
+        # the network thread waits on the broker socket and this: a stored event, a response, a rebirth wake it
+        self._loop = WakeableLoop(self.client)
+        outbox.add_listener(self._loop.wake)
         self._backoff = Backoff(self.section.reconnect_min_s, self.section.reconnect_max_s)
         self._takeover = TakeoverWatch()
         self._host = HostStats()
@@ -111,6 +117,7 @@ class MqttLink(LinkPublishing):
         its PUBACK, disconnect, and join the threads."""
         self.inbound.stop()  # first: a tare being handled is answered, not done in silence after the disconnect
         self._stop.set()
+        self._loop.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=self.section.stop_timeout_s + 5)
 
@@ -167,6 +174,7 @@ class MqttLink(LinkPublishing):
                 self._stop.wait(self._takeover.backoff.next_delay() if self._takeover.taken_over
                                 else self._backoff.next_delay())
         self._flush_quietly()
+        self._loop.close()
 
     def _connect(self) -> bool:
         if self._takeover.taken_over:
@@ -200,7 +208,7 @@ class MqttLink(LinkPublishing):
             if self._stop.is_set():
                 self._shutdown()
                 return
-            rc = self.client.loop(timeout=LOOP_TIMEOUT_S)
+            rc = self._loop.once(LOOP_TIMEOUT_S)
             if rc != paho.MQTT_ERR_SUCCESS:
                 if self._connected:
                     log.warning("mqtt: connection to %s:%d lost (%s)", self.section.host, self.section.port,
@@ -211,9 +219,13 @@ class MqttLink(LinkPublishing):
 
     def _pump(self) -> None:
         for row, historical in self.delivery.due(self._connected_at):
+            picked = time.monotonic()
             payload = envelope.event_payload(row, self.topics.store, self.topics.node, self._session, historical)
             info = self.client.publish(self.topics.events, envelope.encode(payload), qos=1)
             self.delivery.handed_out(row, info.mid)
+            if timing.isEnabledFor(logging.DEBUG):
+                timing.debug("timing %s", json.dumps({"stage": "published", "at": time.monotonic(), "seq": row.seq,
+                                                      "picked": picked}))
         try:
             self.delivery.flush()
         except OutboxError as exc:  # disk full: delivered rows stay in the file a while longer; keep going
@@ -334,10 +346,12 @@ class MqttLink(LinkPublishing):
         """From the inbound worker: hand the response to the network thread, the only one that touches
         the socket (paho writes directly from the calling thread when no loop_start thread exists)."""
         self._responses.put((self.topics.response(name), envelope.encode(response)))
+        self._loop.wake()
 
     def request_rebirth(self) -> None:
         """Publish status and birth again soon (from any thread): what the birth says has changed."""
         self._rebirth = True
+        self._loop.wake()
 
     def _cmd_rebirth(self, params: dict[str, Any]) -> dict[str, Any]:
         self.request_rebirth()

@@ -92,6 +92,7 @@ class Outbox:
         self.section = section or OutboxSection()
         self._clock = clock
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []  # told after each stored event (add_listener)
         self._last_error: str | None = None
         self._failing = False
         self._holding = Holding(lambda held: self._append_text(held.kind, held.text, held.produced_at), self._burn,
@@ -161,7 +162,15 @@ class Outbox:
             self._db.execute("INSERT INTO events (seq, event_id, kind, produced_at, body) VALUES (?, ?, ?, ?, ?)",
                              (seq, event_id, kind, produced_at, text))
         self._depth += 1
+        for listener in self._listeners:
+            listener()
         return EnvelopeInfo(seq=seq, event_id=event_id, produced_at=produced_at)
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` (on the appending thread, after the commit, outside the lock) each time an event
+        is stored: the MQTT link's wake-up, so a new event is published at once instead of at its next poll.
+        It must be quick and must not raise."""
+        self._listeners.append(listener)
 
     def _burn(self, count: int) -> None:
         """Skip `count` seqs and count them lost, so the hub sees a gap where the lost events were."""
