@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "support-bundle": "edge.cli.bundle_cmd:support_bundle",
     "selftest": "edge.cli.selftest_cmd:selftest",
     "reload": "edge.cli.reload_cmd:reload",
+    "gallery": "edge.cli.gallery_cmd:gallery",
 }
 
 

@@ -191,3 +191,14 @@ def parse_points(raw: Any) -> list[tuple[float, float]]:
             raise CommandError(f"params.points: each point must be [reading_g, known_g] numbers, got {item!r}")
         points.append((float(item[0]), float(item[1])))
     return points
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSets:
+    """Several command sets registered as one (the control socket takes one: the node's and the gallery's)."""
+
+    sets: tuple[Any, ...]  # each with register(registry)
+
+    def register(self, registry: CommandTable) -> None:
+        for commands in self.sets:
+            commands.register(registry)

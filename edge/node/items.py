@@ -33,6 +33,9 @@ class ItemStep:
         if planogram is None and config.fusion.planogram is not None:
             planogram = load_planogram_file(config.fusion.planogram, plates)
         self.stage = FusionStage(plates, planogram, settings_from_config(config.fusion))
+        self.planogram = planogram  # the one applied last (the gallery checks SKUs against its catalogue)
+        # after each item event is in the outbox, with what submit returned (the gallery feed, docs/gallery.md)
+        self.on_item: Callable[[ItemEvent, Any], None] | None = None
         self.submit = submit
         self.publish_weight_events = config.fusion.publish_weight_events
         # read before each weight event: the node's maintenance switch (edge.gpio.maintenance.MaintenanceMode.on)
@@ -43,6 +46,7 @@ class ItemStep:
 
     def on_planogram(self, planogram: Planogram) -> None:
         self.stage.set_planogram(planogram)
+        self.planogram = planogram
 
     def set_maintenance(self, on: bool) -> None:
         self.stage.set_maintenance(on)
@@ -79,5 +83,7 @@ class ItemStep:
         for item in items:
             log.info("item: %s", describe_item(item))
             if self.submit is not None:
-                self.submit("item", item_event_to_dict(item), item.t_end)
+                info = self.submit("item", item_event_to_dict(item), item.t_end)
+                if self.on_item is not None:
+                    self.on_item(item, info)
         return items

@@ -14,6 +14,7 @@ from edge.node.line_recorder import RecordingStatus
 from edge.weighing.status import BoardChange, WeigherStatus
 
 if TYPE_CHECKING:  # the vision package pulls numpy and OpenCV; a node without a camera never imports it
+    from edge.gallery import GalleryStatus
     from edge.vision.service import VisionStatus
 
 
@@ -60,6 +61,7 @@ class NodeStatus:
     weighing: WeigherStatus
     vision: VisionStatus | None  # None without a [camera]
     recording: RecordingStatus | None = None  # None unless `run --record`
+    gallery: GalleryStatus | None = None  # labelled crops and review answers (docs/gallery.md)
 
     @property
     def healthy(self) -> bool:
@@ -72,6 +74,8 @@ class NodeStatus:
             parts["vision"] = self.vision.to_json()
         if self.recording is not None:
             parts["recording"] = self.recording.to_json()
+        if self.gallery is not None:
+            parts["gallery"] = self.gallery.to_json()
         return parts
 
 

@@ -1,0 +1,87 @@
+"""`shelf-node gallery check`: per plate with look-alikes, is the appearance splitter trusted yet and how many
+more examples it needs.
+
+Look-alikes are the planogram's weight twins the camera's labels cannot split (edge.fusion.lint: same label,
+or no label). For each such plate, the gallery's examples of those SKUs taken on that plate are described
+(colour descriptor, edge.vision.appearance) and handed to the plate's splitter, whose leave-one-out check
+(edge.vision.appearance_splitter.PlateSplitter) says whether it is trusted and, if not, how many more
+examples per SKU it likely needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edge.errors import CameraError
+from edge.fusion.lint import weight_twins
+from edge.gallery.store import Gallery
+from edge.planogram import Planogram
+
+DESCRIPTOR_KIND = "colour-v1"  # the gallery's descriptor cache key for edge.vision.appearance.colour_descriptor
+
+
+@dataclass(frozen=True, slots=True)
+class PlateCheck:
+    plate: str
+    skus: tuple[str, ...]  # the plate's look-alike SKUs
+    examples: dict[str, int]  # per SKU, on this plate
+    trusted: bool
+    accuracy: float | None  # leave-one-out accuracy (None: too few examples to check)
+    needed_more: int | None  # more examples per SKU likely needed (0 when trusted; None: unknown)
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"plate": self.plate, "skus": list(self.skus), "examples": dict(self.examples),
+                "trusted": self.trusted, "accuracy": None if self.accuracy is None else round(self.accuracy, 4),
+                "needed_more": self.needed_more, "reason": self.reason}
+
+
+def look_alikes(planogram: Planogram) -> dict[str, tuple[str, ...]]:
+    """Plate -> its SKUs that are weight twins the camera's labels cannot split, sorted."""
+    found: dict[str, set[str]] = {}
+    for twin in weight_twins(planogram):
+        if not twin.camera_can_split:
+            found.setdefault(twin.plate, set()).update((twin.first, twin.second))
+    return {plate: tuple(sorted(skus)) for plate, skus in sorted(found.items())}
+
+
+def check_gallery(gallery: Gallery, planogram: Planogram, min_accuracy: float = 0.98) -> list[PlateCheck]:
+    from edge.vision.appearance_splitter import PlateSplitter, SplitterSettings
+
+    settings = SplitterSettings(min_accuracy=min_accuracy)
+    checks = []
+    for plate, skus in look_alikes(planogram).items():
+        per_sku = {sku: _descriptors(gallery, sku, plate) for sku in skus}
+        report = PlateSplitter(plate, per_sku, settings).report
+        counts = {sku: len(per_sku[sku]) for sku in skus}
+        needed = report.needed_more
+        fewest = min(counts.values(), default=0)
+        if needed is None and fewest < settings.min_examples:  # a SKU without examples: the splitter cannot say
+            needed = settings.min_examples - fewest
+        checks.append(PlateCheck(plate, skus, counts, report.trusted, report.accuracy, needed, report.reason))
+    return checks
+
+
+def _descriptors(gallery: Gallery, sku: str, plate: str) -> list[Any]:
+    """The colour descriptors of the SKU's examples on the plate: the cached ones, the rest computed now."""
+    from edge.hw.jpeg import decode_jpeg
+    from edge.vision.appearance import colour_descriptor
+
+    cached = {example_id: vector for example_id, vector in gallery.descriptors(DESCRIPTOR_KIND, [sku]).get(sku, [])}
+    out = []
+    for example in gallery.examples([sku], plate=plate):
+        vector = cached.get(example.id)
+        if vector is None:
+            jpeg = gallery.image(example.id)
+            if jpeg is None:  # dropped meanwhile
+                continue
+            try:
+                image = decode_jpeg(np.frombuffer(jpeg, np.uint8), f"gallery example {example.id}")
+            except CameraError:
+                continue
+            vector = colour_descriptor(image)
+        out.append(vector)
+    return out
