@@ -44,6 +44,7 @@ class HubWatcher:
         self.keep_records = keep_records
         self.records: list[HubRecord] = []
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker's SUBACK granted the filter: from now on nothing is missed
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
@@ -52,6 +53,7 @@ class HubWatcher:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_connect_fail = self._on_connect_fail
+        self.client.on_subscribe = self._on_subscribe
 
     @property
     def where(self) -> str:
@@ -94,12 +96,21 @@ class HubWatcher:
         client.subscribe(self.filter, qos=1)
         self.connected.set()
 
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reason_codes: list[ReasonCode],
+                      properties: Any) -> None:
+        if all(not code.is_failure for code in reason_codes):
+            self.subscribed.set()
+        else:
+            log.error("hub watch: broker %s refused the subscription to %s: %s", self.where, self.filter,
+                      ", ".join(str(code) for code in reason_codes))
+
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
         log.warning("hub watch: cannot reach broker %s; retrying", self.where)
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
                        properties: Any) -> None:
         self.connected.clear()
+        self.subscribed.clear()
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         with self._changed:

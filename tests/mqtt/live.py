@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,8 +47,8 @@ def live_node(tmp_path: Path, port: int, commands: CommandRegistry | None = None
 def hub_watcher(port: int, client_id: str = "test-hub") -> Iterator[HubWatcher]:
     watcher = HubWatcher(hub_section(port=port), client_id=client_id)
     watcher.start()
-    assert watcher.connected.wait(10), "hub watcher could not connect"
-    time.sleep(0.2)  # SUBACK
+    # the SUBACK, not only the CONNACK: an event published before the broker granted the filter would be lost
+    assert watcher.subscribed.wait(10), "hub watcher could not connect and subscribe"
     try:
         yield watcher
     finally:
@@ -66,6 +65,13 @@ def send(port: int, topic: str, payload: bytes | str, retain: bool = False) -> N
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def broker_subscribed(broker_log: str, topic_filter: str) -> bool:
+    """The broker has a subscription to `topic_filter`: mosquitto started with `log_type subscribe` logs
+    `<client id> <qos> <filter>` when it takes a SUBSCRIBE, before its SUBACK (for a client the test does not own,
+    such as the node's link)."""
+    return any(line.split()[3:] == [topic_filter] for line in broker_log.splitlines())
 
 
 def records(watcher: HubWatcher, kind: str) -> list[HubRecord]:

@@ -6,12 +6,13 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from edge.demo.publisher import weight_body
 from edge.mqtt.commands import CommandRegistry
-from tests.mqtt.live import ROOT, hub_watcher, live_node, records, send
+from tests.mqtt.live import ROOT, broker_subscribed, hub_watcher, live_node, records, send
 from tests.mqtt.test_commands import GOOD_PLANOGRAM
 from tests.plugins.broker import Broker
 from tests.plugins.waiting import wait_until
@@ -47,8 +48,7 @@ def test_events_and_every_payload_match_the_contract(tmp_path: Path, broker: Bro
 
 
 def test_broker_down_at_start_then_backlog_drains_in_order(tmp_path: Path, broker: Broker) -> None:
-    with hub_watcher(broker.port, client_id="hub-down-at-start") as hub:
-        time.sleep(0.3)
+    with hub_watcher(broker.port, client_id="hub-down-at-start") as hub:  # subscribed: its session holds the filter
         broker.stop()  # graceful: the hub's persistent session is saved
         with live_node(tmp_path, broker.port, mqtt={"replay_rate": 500.0}) as node:
             for i in range(25):
@@ -104,7 +104,9 @@ def test_broker_killed_mid_stream_loses_nothing(tmp_path: Path, broker: Broker) 
     assert len(sessions) >= 2  # a new session after the reconnect
 
 
-def test_commands_survive_fuzzing_and_answer_afterwards(tmp_path: Path, broker: Broker) -> None:
+def test_commands_survive_fuzzing_and_answer_afterwards(tmp_path: Path,
+                                                       mosquitto_factory: Callable[..., Broker]) -> None:
+    broker = mosquitto_factory(["log_type subscribe"])
     commands = CommandRegistry(allow_state_commands=False, max_bytes=16384)
     tared: list[dict[str, Any]] = []
 
@@ -116,8 +118,7 @@ def test_commands_survive_fuzzing_and_answer_afterwards(tmp_path: Path, broker: 
     rng = random.Random(1234)
     with hub_watcher(broker.port, client_id="hub-cmd") as hub, live_node(tmp_path, broker.port,
                                                                          commands=commands) as node:
-        assert wait_until(lambda: node.link.connected, timeout=10)
-        time.sleep(0.2)
+        assert wait_until(lambda: broker_subscribed(broker.log_text(), f"{ROOT}/cmd/+"), timeout=10)
         sent = 0
         for _ in range(40):
             name = rng.choice(["stats", "config", "tare", "rebirth", "nope", "x" * 60])
@@ -147,13 +148,14 @@ def test_commands_survive_fuzzing_and_answer_afterwards(tmp_path: Path, broker: 
     assert tared == []  # state-changing command never ran: allow_state_commands is false
 
 
-def test_planogram_applied_persisted_refused_whole_and_restored(tmp_path: Path, broker: Broker) -> None:
+def test_planogram_applied_persisted_refused_whole_and_restored(tmp_path: Path,
+                                                                mosquitto_factory: Callable[..., Broker]) -> None:
+    broker = mosquitto_factory(["log_type subscribe"])
     good = json.dumps(GOOD_PLANOGRAM)
     bad = json.dumps({**GOOD_PLANOGRAM, "version": 4, "plates": {"p1": [], "zz": []}})
     with hub_watcher(broker.port, client_id="hub-pg") as hub:
         with live_node(tmp_path, broker.port) as node:
-            assert wait_until(lambda: node.link.connected, timeout=10)
-            time.sleep(0.2)
+            assert wait_until(lambda: broker_subscribed(broker.log_text(), f"{ROOT}/planogram"), timeout=10)
             send(broker.port, f"{ROOT}/planogram", good, retain=True)
             assert wait_until(lambda: len(records(hub, "resp")) >= 1, timeout=10)
             send(broker.port, f"{ROOT}/planogram", bad, retain=True)
