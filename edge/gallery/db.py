@@ -74,6 +74,12 @@ class GalleryDb:
                 self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
                                  (str(SCHEMA_VERSION),))
             self._check()
+        except sqlite3.OperationalError as exc:
+            if "unable to open" not in str(exc):
+                raise StateError(f"gallery {path} cannot be used ({exc}); stop the daemon and move the file away "
+                                 f"(the node starts a new, empty gallery)") from None
+            raise StateError(f"gallery {path}: cannot open it ({exc}); check that {path.parent} exists and the "
+                             f"node's user may write there ([gallery] path, [node] state_dir)") from None
         except sqlite3.DatabaseError as exc:
             raise StateError(f"gallery {path} cannot be used ({exc}); stop the daemon and move the file away "
                              f"(the node starts a new, empty gallery)") from None

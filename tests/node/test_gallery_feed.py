@@ -176,3 +176,47 @@ def test_a_full_queue_skips_crops_and_never_blocks(tmp_path: Path) -> None:
     rig.feed.start()
     rig.feed.stop()
     rig.outbox.close()
+
+
+def test_real_fusion_through_the_item_step_hook(tmp_path: Path) -> None:
+    """ItemStep (real fusion, tests/fusion's shelf) -> outbox -> on_item -> gallery: a sure gum pick gives an
+    example (its hand region: gum has no detector label), a carrot under the gallery's threshold gives none,
+    an apple/carrot twin is flagged and its crop waits for a reviewer."""
+    from edge.model import PlateRegion
+    from edge.node.items import ItemStep
+    from tests.fusion.helpers import DOCUMENT, seen, weight_event
+    from tests.node.test_items import config as items_config
+
+    document = tmp_path / "planogram.json"
+    document.write_text(json.dumps(DOCUMENT))
+    config = items_config(tmp_path, f'[fusion]\nplanogram = "{document}"\n')
+    (tmp_path / "state").mkdir()  # as the node's open_state_dir does
+    camera = RingCamera()
+    camera.regions = [PlateRegion(f"p{i + 1}", ((200 * i, 0), (200 * (i + 1), 0), (200 * (i + 1), 480), (200 * i, 480)))
+                      for i in range(3)]
+    from edge.model import Detection
+
+    for t in range(0, 40):
+        camera.show(T0 - 1.0 + t * 0.25, Detection("person", 0, 0.9, (380, 50, 560, 300)),
+                    Detection("apple", 52, 0.7, (230, 100, 330, 200)))
+    outbox = Outbox(tmp_path / "outbox.sqlite3", config.outbox)
+    step = ItemStep(config, outbox.submit)
+    feed = GalleryFeed(config, camera, planogram=lambda: step.planogram)  # type: ignore[arg-type]
+    step.on_item = feed.on_item
+    feed.start()
+    try:
+        gum = step.weight_event(weight_event({"p3": -32.0}, t=0.0), seen("p3"), True, T0 + 1.1)
+        carrot = step.weight_event(weight_event({"p2": -1035.0}, t=3.0), seen("p2", carrot=0.7), True, T0 + 4.1)
+        twin = step.weight_event(weight_event({"p2": -1030.0}, t=6.0), seen("p2"), True, T0 + 7.1)
+        assert gum[0].confidence >= 0.999 and not gum[0].review_required
+        assert not carrot[0].review_required and carrot[0].confidence < 0.999
+        assert twin[0].review_required
+        assert wait_until(lambda: settled(feed, "auto", 1) and settled(feed, "pending", 1)
+                          and settled(feed, "remembered", 1))
+        (example,) = feed.gallery.examples()
+        assert (example.sku, example.plate, example.region, example.source) == ("GUM", "p3", "hand", "auto")
+        status = feed.status()
+        assert status is not None and status.pending == 1 and status.items == 3
+    finally:
+        feed.stop()
+        outbox.close()
