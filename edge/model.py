@@ -84,6 +84,8 @@ class PlateEvidence:
     frames: int = 0
     hand_present: bool = False
     snapshot: str | None = None  # path/id of the best frame's JPEG, if kept
+    # descriptor of the handled item's crop(s) over the window (edge.vision.appearance, unit norm); () = none
+    appearance: tuple[float, ...] = ()
 
 
 ItemAction = Literal["pick", "put", "unknown", "restock"]

@@ -100,7 +100,8 @@ def _same_label_rival(posterior: Posterior, state: ShelfState, settings: FusionS
             break  # best first: the rest are less likely still
         if joint.unknown or joint.sku_lines() == top.sku_lines():
             continue
-        if top.log_weight - joint.log_weight < math.log(settings.twin_ratio) and _labels(state, joint) == labels:
+        if top.log_weight - joint.log_weight < math.log(settings.twin_ratio) and _labels(state, joint) == labels \
+                and top.log_vision - joint.log_vision < math.log(settings.twin_ratio):  # appearance did not split
             return True
     return False
 

@@ -73,6 +73,7 @@ class Posterior:
     joints: tuple[Joint, ...]     # best first
     probabilities: np.ndarray     # same order, sums to 1
     vision_used: bool
+    appearance: dict[str, object] | None = None  # the appearance splitter's vote, when it voted (appearance_factor)
 
 
 def score_segment(state: ShelfState, changes: tuple[PlateChange, ...], evidence: Mapping[str, PlateEvidence] | None,

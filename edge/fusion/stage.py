@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.fusion.appearance_factor import AppearanceSettings, AppearanceVoter, apply_appearance
 from edge.fusion.factors import seen_labels
 from edge.fusion.review import WEIGHT_EVENT_FLAG_REASONS, Review, decide
 from edge.fusion.scoring import Joint, Posterior, score_segment
@@ -91,6 +92,8 @@ class FusionStage:
         self._last_end: dict[str, float] = {}
         self._counts = {"weight_events": 0, "item_events": 0, "reviews": 0}
         self._reasons: dict[str, int] = {}
+        self.appearance: AppearanceVoter | None = None  # per-plate look-alike splitter (docs/fusion.md)
+        self.appearance_settings = AppearanceSettings()
         # set_planogram comes from the MQTT inbound thread; an event must be scored and named with one state
         self._lock = threading.RLock()
 
@@ -216,8 +219,12 @@ class FusionStage:
         return positions[-1] - positions[0] == len(positions) - 1
 
     def _score(self, segment: _Segment, now: float) -> Posterior:
-        return score_segment(self._state, segment.changes, segment.evidence, bool(segment.camera_ok),
-                             self.settings, now, segment.restock, self._contiguous(segment.plates))
+        posterior = score_segment(self._state, segment.changes, segment.evidence, bool(segment.camera_ok),
+                                  self.settings, now, segment.restock, self._contiguous(segment.plates))
+        if self.appearance is None or not segment.camera_ok:
+            return posterior
+        return apply_appearance(posterior, self._state, segment.evidence, self.appearance, self.settings,
+                                self.appearance_settings)
 
     def _should_hold(self, segment: _Segment, posterior: Posterior) -> bool:
         top = posterior.joints[0]
@@ -366,7 +373,8 @@ def _vision_summary(segment: _Segment, seen: Mapping[str, float], posterior: Pos
     evidence = [segment.evidence[p] for p in segment.plates if segment.evidence and p in segment.evidence]
     return {"camera": camera, "used": bool(seen) and posterior.vision_used,
             "labels": {label: round(best, 3) for label, best in sorted(seen.items())},
-            "hand_present": any(e.hand_present for e in evidence), "frames": sum(e.frames for e in evidence)}
+            "hand_present": any(e.hand_present for e in evidence), "frames": sum(e.frames for e in evidence),
+            **({"appearance": posterior.appearance} if posterior.appearance else {})}
 
 
 def _snapshot(segment: _Segment) -> str | None:

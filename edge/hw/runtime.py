@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,11 @@ def verify_sha256(path: Path, expected: str | None, what: str) -> None:
         )
 
 
-def load_interpreter(model: Path, threads: int = 1, edgetpu: bool = False) -> Any:
-    """An allocated interpreter for `model`; ModelError with the fix when anything is missing."""
+def load_interpreter(model: Path, threads: int = 1, edgetpu: bool = False, keep_intermediates: bool = False) -> Any:
+    """An allocated interpreter for `model`; ModelError with the fix when anything is missing.
+
+    `keep_intermediates`: LiteRT's `experimental_preserve_all_tensors`, so `get_tensor` can read the
+    activations of inner layers after `invoke` (edge.hw.features); without it their buffers are reused."""
     interpreter_class, load_delegate, runtime = runtime_classes()
     delegates = []
     if edgetpu:
@@ -67,9 +71,12 @@ def load_interpreter(model: Path, threads: int = 1, edgetpu: bool = False) -> An
                 "and plug in the Coral, or set [detector] edgetpu = false"
             ) from None
     try:
-        interpreter = interpreter_class(
-            model_path=str(model), num_threads=threads, experimental_delegates=delegates or None
-        )
+        extra = {"experimental_preserve_all_tensors": True} if keep_intermediates else {}
+        with warnings.catch_warnings():  # LiteRT warns that keeping every tensor costs memory: ~2 MB here, wanted
+            warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors.*")
+            interpreter = interpreter_class(
+                model_path=str(model), num_threads=threads, experimental_delegates=delegates or None, **extra
+            )
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"model {model}: not a usable TFLite model for {runtime} ({exc})") from None

@@ -1,0 +1,238 @@
+"""The per-plate appearance splitter: which of a plate's look-alike SKUs a crop shows, and whether to trust
+that answer at all (pure numpy).
+
+Input is a gallery per plate, `{sku: [descriptor, ...]}` (unit vectors from edge.vision.appearance), so
+the splitter does not depend on how the gallery is stored (edge/gallery). Per plate it
+
+1. **cleans** the gallery (the poisoning guard, part 1): an example whose `CLEAN_K` nearest neighbours all
+   carry one other SKU of the plate is most likely a wrong label (a self-labelled event that was wrong) and
+   is left out;
+2. builds a **robust centre** per SKU (part 2): the mean of the examples nearest the SKU's coordinate-wise
+   median (`trim`), renormalised, so a few stray examples barely move it;
+3. checks itself by **leave-one-out** on the cleaned gallery: each example classified by the centres
+   computed without it. The plate is trusted when every SKU has `min_examples` and the LOO accuracy is at
+   least `min_accuracy` (0.98);
+4. **votes** on an event only when trusted, only between the candidate SKUs fusion names (those the
+   weight left plausible) and only when the crop's relative margin between the two nearest centres is at
+   least `min_margin`; otherwise it abstains (None). The vote's reliability is the Laplace-smoothed LOO
+   accuracy of the votes that passed the margin, which fusion turns into its factor
+   (edge.fusion.appearance_factor).
+
+`admits` (part 3 of the guard) lets a trusted plate refuse a new self-labelled example its own confident
+vote contradicts. How the guard holds up with 2 % wrong labels: bench/gallery.py, docs/fusion.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edge.vision.appearance import Descriptor
+
+CLEAN_K = 7  # neighbours looked at when cleaning; all of them must agree on another SKU
+
+
+@dataclass(frozen=True, slots=True)
+class SplitterSettings:
+    min_accuracy: float = 0.98   # leave-one-out accuracy a plate needs before the splitter votes there
+    min_examples: int = 10       # per SKU, before a leave-one-out check means anything
+    max_examples: int = 200      # per SKU, the newest this many are used (bounded cost)
+    min_margin: float = 0.04     # relative margin (d2 - d1) / (d2 + d1) an event needs for a vote
+    trim: float = 0.8            # share of a SKU's examples, nearest its median, that make its centre
+    clean: bool = True           # leave out examples whose neighbours all carry one other SKU
+
+
+@dataclass(frozen=True, slots=True)
+class TrustReport:
+    """One plate's leave-one-out check, for fusion (does the splitter vote?) and `gallery check`."""
+
+    plate: str
+    skus: tuple[str, ...]
+    trusted: bool
+    accuracy: float | None          # LOO accuracy on the cleaned gallery (None: too few examples to check)
+    vote_accuracy: float | None     # LOO accuracy of the votes with margin >= min_margin (Laplace smoothed)
+    coverage: float | None          # share of LOO examples with that margin
+    examples: dict[str, int]        # per SKU, as given
+    cleaned: dict[str, int]         # per SKU, left out as likely wrong labels
+    needed_more: int | None         # more examples per SKU likely needed (0 when trusted; None: unknown)
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"plate": self.plate, "skus": list(self.skus), "trusted": self.trusted,
+                "accuracy": _round(self.accuracy), "vote_accuracy": _round(self.vote_accuracy),
+                "coverage": _round(self.coverage), "examples": dict(self.examples), "cleaned": dict(self.cleaned),
+                "needed_more": self.needed_more, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """The splitter's answer for one event: `sku` among `candidates`, right with probability `accuracy`."""
+
+    plate: str
+    sku: str
+    candidates: tuple[str, ...]
+    accuracy: float
+    margin: float
+
+
+@dataclass(slots=True)
+class PlateSplitter:
+    plate: str
+    gallery: Mapping[str, Sequence[Descriptor]]
+    settings: SplitterSettings = field(default_factory=SplitterSettings)
+    report: TrustReport = field(init=False)
+    _skus: tuple[str, ...] = field(init=False)
+    _centres: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._skus = tuple(sorted(s for s, examples in self.gallery.items() if len(examples)))
+        examples = {s: _stack(self.gallery[s], self.settings.max_examples) for s in self._skus}
+        kept, cleaned = _clean(examples, self.settings) if self.settings.clean else (examples, {})
+        self._centres = np.stack([_centre(kept[s], self.settings.trim) for s in self._skus]) if self._skus \
+            else np.zeros((0, 1), np.float32)
+        self.report = self._check(kept, cleaned)
+
+    def vote(self, descriptor: Descriptor, candidates: Sequence[str]) -> Vote | None:
+        """The candidate the crop is nearest to, or None (not trusted, a candidate has no examples here,
+        fewer than two candidates, or the margin is too small)."""
+        if not self.report.trusted or self.report.vote_accuracy is None:
+            return None
+        wanted = tuple(sorted(set(candidates)))
+        if len(wanted) < 2 or any(c not in self._skus for c in wanted):
+            return None
+        rows = [self._skus.index(c) for c in wanted]
+        best, margin = _nearest(np.asarray(descriptor, np.float32), self._centres[rows])
+        if margin < self.settings.min_margin:
+            return None
+        return Vote(self.plate, wanted[best], wanted, self.report.vote_accuracy, margin)
+
+    def admits(self, sku: str, descriptor: Descriptor) -> bool:
+        """Whether a new self-labelled example may join the gallery: always while the plate is not trusted
+        (the label rests on weight or a human); once trusted, not when its own confident vote says another
+        SKU of the plate."""
+        vote = self.vote(descriptor, self._skus) if sku in self._skus else None
+        return vote is None or vote.sku == sku
+
+    # -- the leave-one-out check ------------------------------------------------------------------------
+    def _check(self, kept: dict[str, np.ndarray], cleaned: dict[str, int]) -> TrustReport:
+        s = self.settings
+        counts = {sku: len(self.gallery[sku]) for sku in self._skus}
+        short = {sku: s.min_examples - len(kept[sku]) for sku in self._skus if len(kept[sku]) < s.min_examples}
+        if len(self._skus) < 2:
+            return TrustReport(self.plate, self._skus, False, None, None, None, counts, cleaned,
+                               None, "fewer than two SKUs with examples: nothing to split")
+        if short:
+            needs = ", ".join(f"{k} needs {v} more" for k, v in sorted(short.items()))
+            return TrustReport(self.plate, self._skus, False, None, None, None, counts, cleaned, max(short.values()),
+                               f"too few examples: {needs}")
+        correct, margins = _leave_one_out(kept, self._skus, s.trim)
+        accuracy = float(correct.mean())
+        voted = margins >= s.min_margin
+        coverage = float(voted.mean())
+        vote_accuracy = (float(correct[voted].sum()) + 1.0) / (float(voted.sum()) + 2.0)
+        trusted = accuracy >= s.min_accuracy
+        needed = 0 if trusted else _needed_more(kept, self._skus, s)
+        reason = (f"leave-one-out accuracy {accuracy:.3f} >= {s.min_accuracy}" if trusted else
+                  f"leave-one-out accuracy {accuracy:.3f} < {s.min_accuracy}")
+        return TrustReport(self.plate, self._skus, trusted, accuracy, vote_accuracy, coverage, counts, cleaned,
+                           needed, reason)
+
+
+class AppearanceSplitter:
+    """Every plate's splitter, built from `{plate: {sku: [descriptor, ...]}}`; what fusion's appearance
+    factor calls (edge.fusion.appearance_factor.AppearanceVoter)."""
+
+    def __init__(self, galleries: Mapping[str, Mapping[str, Sequence[Descriptor]]],
+                 settings: SplitterSettings | None = None) -> None:
+        self.settings = settings or SplitterSettings()
+        self.plates = {plate: PlateSplitter(plate, gallery, self.settings) for plate, gallery in galleries.items()}
+
+    def vote(self, plate: str, descriptor: Descriptor, candidates: Sequence[str]) -> Vote | None:
+        splitter = self.plates.get(plate)
+        return None if splitter is None else splitter.vote(descriptor, candidates)
+
+    def reports(self) -> list[TrustReport]:
+        return [self.plates[p].report for p in sorted(self.plates)]
+
+
+def _stack(examples: Sequence[Descriptor], limit: int) -> np.ndarray:
+    rows = np.asarray(examples[-limit:], dtype=np.float32)
+    if rows.ndim != 2 or not np.isfinite(rows).all():
+        raise ValueError(f"gallery examples must be equal-length finite vectors, got shape {rows.shape}")
+    return rows
+
+
+def _centre(rows: np.ndarray, trim: float) -> np.ndarray:
+    median = np.median(rows, axis=0)
+    keep = max(1, math.ceil(trim * len(rows)))
+    nearest = np.argsort(((rows - median) ** 2).sum(axis=1), kind="stable")[:keep]
+    centre = rows[nearest].mean(axis=0)
+    norm = float(np.linalg.norm(centre))
+    return centre / norm if norm > 0 else centre
+
+
+def _nearest(x: np.ndarray, centres: np.ndarray) -> tuple[int, float]:
+    distances = np.sqrt(np.maximum(((centres - x) ** 2).sum(axis=1), 0.0))
+    order = np.argsort(distances, kind="stable")
+    d1, d2 = float(distances[order[0]]), float(distances[order[1]])
+    return int(order[0]), (d2 - d1) / (d2 + d1) if d2 + d1 > 0 else 0.0
+
+
+def _clean(examples: dict[str, np.ndarray], settings: SplitterSettings) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    skus = sorted(examples)
+    rows = np.concatenate([examples[s] for s in skus])
+    labels = np.concatenate([np.full(len(examples[s]), i) for i, s in enumerate(skus)])
+    if len(skus) < 2 or len(rows) <= CLEAN_K:
+        return examples, {}
+    gram = rows @ rows.T
+    np.fill_diagonal(gram, -np.inf)  # unit vectors: largest dot product = nearest
+    neighbours = np.argsort(-gram, axis=1, kind="stable")[:, :CLEAN_K]
+    their = labels[neighbours]
+    outlier = (their == their[:, :1]).all(axis=1) & (their[:, 0] != labels)
+    kept = {s: examples[s][~outlier[labels == i]] for i, s in enumerate(skus)}
+    for s in skus:  # never clean a SKU below half its examples: then its labels are not the problem
+        if len(kept[s]) < len(examples[s]) / 2:
+            kept[s] = examples[s]
+    return kept, {s: len(examples[s]) - len(kept[s]) for s in skus if len(kept[s]) < len(examples[s])}
+
+
+def _leave_one_out(kept: dict[str, np.ndarray], skus: tuple[str, ...], trim: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per example: classified right by the centres without it, and its relative margin."""
+    centres = np.stack([_centre(kept[s], trim) for s in skus])
+    correct: list[bool] = []
+    margins: list[float] = []
+    for i, sku in enumerate(skus):
+        rows = kept[sku]
+        for j in range(len(rows)):
+            own = _centre(np.delete(rows, j, axis=0), trim)
+            trial = centres.copy()
+            trial[i] = own
+            best, margin = _nearest(rows[j], trial)
+            correct.append(best == i)
+            margins.append(margin if best == i else -margin)
+    return np.array(correct), np.array(margins)
+
+
+def _needed_more(kept: dict[str, np.ndarray], skus: tuple[str, ...], settings: SplitterSettings) -> int | None:
+    """Extrapolate the LOO error from half the examples to all of them (error ~ n^-b); None when it does not
+    fall (more of the same examples will not help: check the crops or re-slot the plate)."""
+    n = min(len(kept[s]) for s in skus)
+    half = max(settings.min_examples // 2, n // 2)
+    if half < 3 or half >= n:
+        return None
+    err_n = 1.0 - float(_leave_one_out({s: kept[s][-n:] for s in skus}, skus, settings.trim)[0].mean())
+    err_h = 1.0 - float(_leave_one_out({s: kept[s][-half:] for s in skus}, skus, settings.trim)[0].mean())
+    target = 1.0 - settings.min_accuracy
+    if err_n <= 0 or err_h <= err_n:
+        return None
+    slope = math.log(err_h / err_n) / math.log(n / half)
+    total = n * (err_n / target) ** (1.0 / slope)
+    return math.ceil(max(total - n, 1))
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
