@@ -99,3 +99,19 @@ def test_a_file_that_is_no_database_is_named(tmp_path: Path) -> None:
     path.write_bytes(b"not a database at all" * 100)
     with pytest.raises(StateError, match="cannot be used"):
         Gallery(path)
+
+
+def test_the_node_moves_a_damaged_gallery_aside_and_starts_anew(tmp_path: Path) -> None:
+    from edge.config import parse_config
+
+    state = tmp_path / "state"
+    state.mkdir()
+    config = parse_config(f'[node]\nstore_id = "s"\nnode_id = "n"\nstate_dir = "{state}"\n[serial]\nport = "loop://"\n'
+                          f'channels = 1\n[[plates]]\nname = "p1"\nchannels = [0]\n')
+    damaged = state / "gallery.sqlite3"
+    damaged.write_bytes(b"\x00garbage" * 500)
+    gallery = Gallery.for_node(config)
+    assert gallery.db.integrity() == "ok" and gallery.examples() == []
+    (aside,) = state.glob("gallery.sqlite3.corrupt-*")
+    assert aside.read_bytes() == b"\x00garbage" * 500  # kept for a look
+    assert gallery.add("A", crop(1), "auto", 0.9995) is not None
