@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.plugins.assets",
     "tests.plugins.broker",
     "tests.plugins.disk",
+    "tests.plugins.processes",
 ]
