@@ -41,8 +41,8 @@ def test_run_exits_promptly_on_sigterm_with_only_the_main_thread_left(tmp_path: 
     config_path, config = write_node_config(tmp_path, broker.port)
     frames = tmp_path / "frames"
     frames.mkdir()
-    with config_path.open("a", encoding="utf-8") as text:
-        text.write(f'\n[camera]\nsource = "{frames}"\ndropout_s = 1\n')
+    with config_path.open("a", encoding="utf-8") as toml:
+        toml.write(f'\n[camera]\nsource = "{frames}"\ndropout_s = 1\n')
     layout = ShelfLayout.from_config(config, seed=4)
     install_factory_calibration(config, layout)
     scenario = generate_scenario(4, 300.0, layout).model_copy(update={"actions": [], "duration_s": 300.0})
