@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "selftest": "edge.cli.selftest_cmd:selftest",
     "reload": "edge.cli.reload_cmd:reload",
     "gallery": "edge.cli.gallery_cmd:gallery",
+    "review": "edge.cli.review_cmd:review",
 }
 
 

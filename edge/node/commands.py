@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from edge.weighing.status import WeigherStatus
 
 MAX_SNAPSHOT_BYTES = 4_000_000
+SNAPSHOT_WAIT_S = 3.0  # a review picture still being drawn by the worker is waited for this long
 
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -62,7 +63,7 @@ class Camera(Protocol):
 class SnapshotLookup(Protocol):
     """Stored event snapshots by id (edge.vision.snapshots.SnapshotStore)."""
 
-    def get(self, snapshot_id: str) -> bytes | None: ...
+    def get(self, snapshot_id: str, wait_s: float = 0.0) -> bytes | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,7 @@ class NodeCommands:
         if not isinstance(snapshot_id, str):
             raise CommandError(f"params.event_snapshot must be a snapshot id string, got {snapshot_id!r}")
         try:
-            jpeg = self.snapshots.get(snapshot_id)
+            jpeg = self.snapshots.get(snapshot_id, wait_s=SNAPSHOT_WAIT_S)
         except ValueError as exc:  # a malformed id: the request's fault, not a handler bug
             raise CommandError(f"params.event_snapshot: {exc}") from None
         if jpeg is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge.config import NodeConfig
 from edge.fusion import FusionStage, FusionStatus, item_event_to_dict
@@ -19,6 +19,9 @@ from edge.fusion.encode import describe_item
 from edge.fusion.settings import settings_from_config
 from edge.model import ItemEvent, PlateEvidence, WeightEvent, WeightEventRef
 from edge.planogram import Planogram, load_planogram_file
+
+if TYPE_CHECKING:
+    from edge.node.review import ReviewKeeper
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class ItemStep:
             planogram = load_planogram_file(config.fusion.planogram, plates)
         self.stage = FusionStage(plates, planogram, settings_from_config(config.fusion))
         self.planogram = planogram  # the one applied last (the gallery checks SKUs against its catalogue)
+        self.review: ReviewKeeper | None = None  # keeps flagged item events and their pictures (edge/node/review.py)
         # after each item event is in the outbox, with what submit returned (the gallery feed, docs/gallery.md)
         self.on_item: Callable[[ItemEvent, Any], None] | None = None
         self.submit = submit
@@ -83,7 +87,11 @@ class ItemStep:
         for item in items:
             log.info("item: %s", describe_item(item))
             if self.submit is not None:
-                info = self.submit("item", item_event_to_dict(item), item.t_end)
+                body = item_event_to_dict(item)
+                job = self.review.prepare(item, body) if self.review is not None else None
+                info = self.submit("item", body, item.t_end)
+                if self.review is not None:
+                    self.review.submitted(job, info, self.planogram)
                 if self.on_item is not None:
                     self.on_item(item, info)
         return items

@@ -44,7 +44,7 @@ from edge.node.status import (
     PipelineStatus,
     PlateWiring,
 )
-from edge.node.wiring import make_vision, node_commands, open_recording, open_state_dir
+from edge.node.wiring import make_review, make_vision, node_commands, open_recording, open_state_dir
 from edge.outbox import open_outbox
 from edge.provision import provisioning_problem
 from edge.weighing.events import weight_event_to_dict
@@ -80,6 +80,7 @@ class Node:
         self.commands = CommandRegistry.from_config(config.mqtt)
         node_commands(config, self.weigher, self.vision, on_calibration=self._announce).register(self.commands)
         self.items = ItemStep(config, self._submit)  # fusion: weight events -> item events
+        self.items.review = make_review(config, self.vision)  # flagged item events kept for `review show`
         self.link = MqttLink(config, self.outbox, self.commands, stats=lambda: self.status().to_json(),
                              birth=lambda: self.birth().to_json(), on_planogram=self.items.on_planogram,
                              health=lambda: self.field.health().to_json())
@@ -124,6 +125,8 @@ class Node:
             if self._processor.is_alive():
                 log.error("stop: the processing thread did not finish within %.0f s; events it still had are lost",
                           STOP_JOIN_S)
+        if self.items.review is not None:
+            self.items.review.stop()  # the pictures and records of flagged events already queued
         if self.vision is not None:
             self.vision.stop()
         self.link.stop()

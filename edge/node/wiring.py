@@ -15,6 +15,7 @@ from edge.node.line_recorder import LineRecorder
 from edge.weighing.weigher import Weigher
 
 if TYPE_CHECKING:
+    from edge.node.review import ReviewKeeper
     from edge.vision.service import VisionService
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,14 @@ def make_vision(config: NodeConfig) -> VisionService | None:
     from edge.vision.service import VisionService
 
     return VisionService(config)
+
+
+def make_review(config: NodeConfig, vision: VisionService | None) -> ReviewKeeper:
+    """Flagged item events kept in state_dir/review for `shelf-node review show`, with their pictures
+    when there is a camera."""
+    from edge.node.review import ReviewKeeper
+
+    return ReviewKeeper(config.node.state_dir, None if vision is None else vision.review)
 
 
 def open_recording(path: Path, config: NodeConfig) -> LineRecorder:

@@ -45,6 +45,15 @@ class FrameRecord:
         return self._image is not None
 
     @property
+    def nbytes(self) -> int:
+        """Memory the frame holds now: its decoded image once decoded, else its compressed form."""
+        image = self._image
+        if image is not None:
+            return int(image.nbytes)
+        undecoded = self._undecoded
+        return 0 if undecoded is None else int(undecoded.nbytes)
+
+    @property
     def image(self) -> Image:
         """The BGR image, decoded now if needed (CameraError when the compressed frame is corrupt)."""
         image = self._image

@@ -30,6 +30,7 @@ from edge.model import PlateEvidence
 from edge.vision.evidence import AnalysedFrame, build_evidence
 from edge.vision.frame_grabber import CameraStatus, FrameGrabber, StatusCallback
 from edge.vision.regions import regions_from_config
+from edge.vision.review_evidence import ReviewEvidence
 from edge.vision.ring import FrameRecord, FrameRing
 from edge.vision.snapshots import SnapshotStore
 
@@ -100,6 +101,9 @@ class VisionService:
         self.snapshots = SnapshotStore(
             config.node.state_dir / "snapshots", config.camera.snapshot_max_count, config.camera.snapshot_max_bytes
         )
+        # frames of recent evidence windows, drawn and stored only for item events flagged for review
+        self.review = ReviewEvidence(self.snapshots, self.regions, self.hand_label, self.min_overlap,
+                                     config.camera.jpeg_quality)
         source = source or open_camera(config.camera)
         self.grabber = FrameGrabber(source, config.camera, self.ring, self._on_frame, on_status, self._refill)
         # Guarded by _pending_ready: the live frame prepared for the worker, the newest frame that
@@ -154,6 +158,7 @@ class VisionService:
         self._detect_some(records, max_on_demand)
         analysed = [AnalysedFrame(r.t, r.seq, r.detections) for r in records if r.detections is not None]
         result = build_evidence(analysed, self.regions, self.hand_label, self.min_overlap)
+        self.review.remember(t0, t1, records, result.best_frame)
         evidence = dict(result.evidence)
         by_seq = {r.seq: r for r in records}
         snapshot_ids: dict[int, str | None] = {}  # one file per frame, however many plates it is the best for
