@@ -44,7 +44,7 @@ class FrameDirSource:
         self._pending: list[tuple[float, str]] = []
         self._last_t = float("-inf")
         self._dir_mtime = -1
-        self._anchor: tuple[float, float] | None = None  # (first frame t, wall time it was shown)
+        self._anchor: tuple[float, float] | None = None  # (first frame t, monotonic time it was shown)
         self._ignored: dict[str, str] = {}  # frame file name -> why it was skipped (bounded, newest last)
         self._misnamed: list[str] = []  # at the last scan: a few names that are not <unix ms>.jpg
         self._misnamed_count = 0
@@ -89,7 +89,7 @@ class FrameDirSource:
         self._rescan_if_changed()
         if not self._pending:
             return None
-        now = time.time()
+        now = time.monotonic()  # pacing: a step of the wall clock must neither stall nor flush the frames
         if self._anchor is None:
             self._anchor = (self._pending[0][0], now)
         first_t, shown_at = self._anchor
@@ -195,7 +195,7 @@ class VideoFileSource:
             capture = raw
         self._capture = capture
         self._jpeg_packets = raw is not None
-        self._start = time.time()
+        self._start = time.monotonic()  # paces the frames; their stamps are wall time when delivered (poll)
         self._next_index = 0
 
     def _raw_jpeg_capture(self, capture: Any) -> Any | None:
@@ -221,7 +221,7 @@ class VideoFileSource:
 
         if self._capture is None:
             raise CameraError(f"{self.description}: not open")
-        due = int((time.time() - self._start) * self._fps)
+        due = int((time.monotonic() - self._start) * self._fps)
         if due < self._next_index:
             return None
         if self._frames and due >= self._frames:
@@ -247,12 +247,13 @@ class VideoFileSource:
             # The container promised more frames than it holds: that is the end, so wrap now.
             self._frames = due
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            due, self._start = 0, time.time()
+            due, self._start = 0, time.monotonic()
             ok, image = self._capture.read()
         if not ok:
             raise CameraError(f"{self.description}: stream ended")
         self._next_index = due + 1
-        t = self._start + due / self._fps
+        # its due time on the wall clock (the weight events' clock), whatever steps that clock took meanwhile
+        t = time.time() - (time.monotonic() - (self._start + due / self._fps))
         if self._jpeg_packets:
             return t, JpegFrame(image.reshape(-1), f"{self.description} frame {due}")
         return t, image
