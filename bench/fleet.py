@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.benchmark import Benchmark
-from bench.fleet_hub import BrokerCounters, HubView
+from bench.fleet_hub import BrokerCounters, HubView, percentile
 from bench.fleet_nodes import REPO, Fleet, FleetNode, ProcSample, cpu_percent, sample, snapshot_head, uptime_load
 from edge.demo.broker import LocalBroker, mosquitto_available
 
@@ -96,7 +96,9 @@ class FleetResult:
     missing: int  # seqs never received (gaps, a head or a tail the outbox has and the hub not)
     invalid: int
     pending_at_end: int  # events still in outboxes after the stop
-    lost_lines: int  # serial lines the player could not write (a node down)
+    lost_lines: int  # serial lines no daemon read (written before its start, or while it was killed)
+    latency_p50_s: float  # event ts (when the node stored it) -> the hub, events that were not backlog
+    latency_p95_s: float
     daemon_exit_codes: tuple[int | None, ...]
     load_start: str
     load_end: str
@@ -109,8 +111,9 @@ class FleetResult:
 
 def run(nodes: int = 100, sps: float = 10.0, per_minute: float = 5.0, steady_s: float = 120.0,
         outage_s: float = 15.0, kills: int = 10, down_s: float = 10.0, tail_s: float = 60.0,
-        workdir: Path | None = None, keep: bool = False, code: str = "tree") -> FleetResult:
-    """`code`: "tree" runs the daemons from the working tree, "head" from a snapshot of git HEAD's edge/."""
+        quiet_s: float = 5.0, workdir: Path | None = None, keep: bool = False, code: str = "tree") -> FleetResult:
+    """`quiet_s`: a backlog is in when no backlog event came for this long. `code`: "tree" runs the daemons
+    from the working tree, "head" from a snapshot of git HEAD's edge/."""
     root = Path(tempfile.mkdtemp(prefix="shelf-fleet-")) if workdir is None else workdir
     root.mkdir(parents=True, exist_ok=True)
     began, load_start = time.monotonic(), uptime_load()
@@ -129,8 +132,8 @@ def run(nodes: int = 100, sps: float = 10.0, per_minute: float = 5.0, steady_s: 
         if not hub.wait(lambda: all(_events(hub, n) > 0 for n in fleet.nodes), 180.0):
             raise RuntimeError(f"not every node published an event within 180 s; logs under {root}")
         window = _steady(fleet, hub, counters, broker, steady_s)
-        recoveries = (_restart_broker(fleet, hub, broker, outage_s),
-                      _kill_nodes(fleet, hub, kills, down_s))
+        recoveries = (_restart_broker(fleet, hub, broker, outage_s, quiet_s),
+                      _kill_nodes(fleet, hub, kills, down_s, quiet_s))
         time.sleep(tail_s)
         exits = fleet.stop_nodes()
         player = fleet.stop_player()
@@ -147,6 +150,7 @@ def run(nodes: int = 100, sps: float = 10.0, per_minute: float = 5.0, steady_s: 
             duplicates=sum(n.duplicates for n in tracker.nodes.values()),
             missing=missing, invalid=sum(n.invalid for n in tracker.nodes.values()), pending_at_end=pending,
             lost_lines=sum(int(s["lines_lost"]) for s in shelves),
+            latency_p50_s=percentile(hub.latency_s, 0.5), latency_p95_s=percentile(hub.latency_s, 0.95),
             daemon_exit_codes=tuple(sorted(set(exits.values()), key=str)),
             load_start=load_start, load_end=uptime_load(), duration_s=time.monotonic() - began)
     finally:
@@ -233,7 +237,7 @@ def _backlog_in(hub: HubView, since: float, quiet_s: float = 5.0, timeout: float
     return (max(arrived) - since if arrived else None), len(arrived)
 
 
-def _restart_broker(fleet: Fleet, hub: HubView, broker: LocalBroker, outage_s: float) -> Recovery:
+def _restart_broker(fleet: Fleet, hub: HubView, broker: LocalBroker, outage_s: float, quiet_s: float) -> Recovery:
     broker.stop()  # SIGTERM: mosquitto saves its persistence (the hub's session and queue) and exits
     time.sleep(outage_s)
     broker.start()
@@ -241,12 +245,12 @@ def _restart_broker(fleet: Fleet, hub: HubView, broker: LocalBroker, outage_s: f
     keys = [(n.store, n.name) for n in fleet.nodes]
     hub.wait(lambda: hub.online_since(keys, up) is not None, ONLINE_TIMEOUT_S)
     online = hub.online_since(keys, up)
-    drain, backlog = _backlog_in(hub, up)
+    drain, backlog = _backlog_in(hub, up, quiet_s)
     return Recovery(f"broker restart, {len(fleet.nodes)} nodes", outage_s,
                     None if online is None else online - up, drain, backlog)
 
 
-def _kill_nodes(fleet: Fleet, hub: HubView, kills: int, down_s: float) -> Recovery:
+def _kill_nodes(fleet: Fleet, hub: HubView, kills: int, down_s: float, quiet_s: float) -> Recovery:
     step = max(1, len(fleet.nodes) // max(kills, 1))
     victims = fleet.nodes[::step][:kills]
     for node in victims:
@@ -258,7 +262,7 @@ def _kill_nodes(fleet: Fleet, hub: HubView, kills: int, down_s: float) -> Recove
     keys = [(n.store, n.name) for n in victims]
     hub.wait(lambda: hub.online_since(keys, up) is not None, ONLINE_TIMEOUT_S)
     online = hub.online_since(keys, up)
-    drain, backlog = _backlog_in(hub, up)
+    drain, backlog = _backlog_in(hub, up, quiet_s)
     return Recovery(f"kill -9 of {len(victims)} nodes, restarted", down_s,
                     None if online is None else online - up, drain, backlog)
 
@@ -316,8 +320,10 @@ def render_markdown(result: FleetResult) -> str:
         f"({r.item_events} / {r.weight_events}), {r.duplicates} |",
         f"| seqs missing, invalid payloads, pending in outboxes after the stop | {r.missing}, {r.invalid}, "
         f"{r.pending_at_end}: {verdict} |",
-        f"| shopper interactions played (truth); serial lines lost while a node was down | {r.interactions}; "
-        f"{r.lost_lines} |",
+        f"| event stored by the node to the hub, live events (p50 / p95) | {r.latency_p50_s * 1000:.0f} / "
+        f"{r.latency_p95_s * 1000:.0f} ms |",
+        f"| shopper interactions played (truth, from the player's start); serial lines no daemon read (before "
+        f"its start, while killed) | {r.interactions}; {r.lost_lines} |",
         f"| daemon exit codes after SIGTERM | {', '.join(str(c) for c in r.daemon_exit_codes)} |",
     ]
     return "\n".join(lines) + "\n"

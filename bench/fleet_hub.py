@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -31,6 +32,7 @@ class HubView:
         self.historical_at: list[float] = []  # monotonic receipt time of each new historical event
         self.kinds: Counter[str] = Counter()
         self.messages = 0
+        self.latency_s: list[float] = []  # receipt minus the event's ts, events that were not backlog
 
     def start(self) -> HubView:
         self.watcher.start()
@@ -52,6 +54,8 @@ class HubView:
                 self.kinds[str(record.payload["kind"])] += 1
                 if record.payload["historical"]:
                     self.historical_at.append(now)
+                else:
+                    self.latency_s.append(record.received_at - unix_time(record.payload["ts"]))
 
     def node(self, store: str, name: str) -> NodeState | None:
         return self.watcher.tracker.nodes.get((store, name))
@@ -80,14 +84,26 @@ class HubView:
         return bool(condition())
 
 
-class BrokerCounters:
-    """The broker's `$SYS` counters (mosquitto `sys_interval 1`), kept up to date across its restarts."""
+def unix_time(iso: str) -> float:
+    """An envelope's `ts` (ISO 8601 UTC with Z) as unix seconds."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
-    def __init__(self, port: int) -> None:
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+class BrokerCounters:
+    """The broker's `$SYS` counters (mosquitto `sys_interval 1`), or any retained topics (a bridge's
+    `$SYS/broker/connection/<name>/state`), kept up to date across its restarts."""
+
+    def __init__(self, port: int, topics: tuple[str, ...] = SYS_TOPICS) -> None:
         self.port = port
+        self.topics = topics
         self.values: dict[str, float] = {}
         self._lock = threading.Lock()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id="fleet-sys", clean_session=True)
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"sys-{port}", clean_session=True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(1, 2)
@@ -102,7 +118,7 @@ class BrokerCounters:
         self.client.loop_stop()
 
     def _on_connect(self, client: paho.Client, *_: Any) -> None:
-        for topic in SYS_TOPICS:
+        for topic in self.topics:
             client.subscribe(topic, qos=0)
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
