@@ -31,10 +31,13 @@ from edge.control.protocol import ControlError
 from edge.demo.broker import LocalBroker
 from edge.demo.setup import install_factory_calibration, write_node_config
 from edge.mqtt.topics import Topics
+from edge.sim.camera import LiveFrames, camera_for
+from edge.sim.camera.view import ShelfView
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
 from edge.sim.planogram_doc import planogram_document
 from edge.sim.pty_shelf import PtyShelf
+from edge.sim.scenario import Scenario
 
 READY_TIMEOUT_S = 60.0
 QUIET_SCENARIO_S = 4 * 3600.0
@@ -109,15 +112,23 @@ class HubClock:
 
 class LiveRig:
     def __init__(self, workdir: Path, sps: float = 80.0, seed: int = 16, timing: bool = False,
-                 extra_config: str = "", frames: Path | None = None, prelude: str | None = None) -> None:
-        """`prelude`: Python run in the daemon's process before `python -m edge` (a benchmark's baseline)."""
+                 prelude: str | None = None, actions: Callable[[Scenario], Scenario] | None = None,
+                 model: Path | None = None, images: Path | None = None) -> None:
+        """`prelude`: Python run in the daemon's process before `python -m edge` (a benchmark's baseline).
+        `actions`: gives the scenario its actions (default: none, a quiet shelf that `shelf.pick` plays on).
+        `model`: a detector model directory (detect.tflite, coco_labels.txt): the node gets a `[camera]` reading
+        the rendered camera's live frames (edge.sim.camera.LiveFrames, product photos from `images`, plain
+        packs when None) and that `[detector]`."""
         self.workdir = workdir
         self.sps = sps
         self.seed = seed
         self.timing = timing
-        self.extra_config = extra_config
-        self.frames = frames
         self.prelude = prelude
+        self.actions = actions
+        self.model = model
+        self.images = images
+        self.frames = workdir / "frames"
+        self.camera: LiveFrames | None = None
         self.broker = LocalBroker(workdir / "broker")
         self.log_path = workdir / "node.log"
         self.socket = workdir / "control.sock"
@@ -126,7 +137,6 @@ class LiveRig:
         self.daemon: subprocess.Popen[bytes] | None = None
         self.config: NodeConfig | None = None
         self.layout: ShelfLayout | None = None
-        self.extra: list[Callable[[], None]] = []  # more things to stop (a frame renderer)
         self._stopped = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -150,12 +160,15 @@ class LiveRig:
         install_factory_calibration(config, layout)
         quiet = generate_scenario(self.seed, QUIET_SCENARIO_S, layout)
         quiet = quiet.model_copy(update={"actions": [], "duration_s": QUIET_SCENARIO_S})
+        scenario = self.actions(quiet) if self.actions is not None else quiet
         planogram = self.workdir / "planogram.json"
-        planogram.write_text(json.dumps(planogram_document(quiet), indent=1), encoding="utf-8")
+        planogram.write_text(json.dumps(planogram_document(scenario), indent=1), encoding="utf-8")
         with config_path.open("a", encoding="utf-8") as file:
             file.write(f'\n[fusion]\nplanogram = "{planogram}"\n')
-        self.shelf = StampingShelf(quiet, layout, sps=self.sps, link_path=self.workdir / "shelf-tty")
+        self.shelf = StampingShelf(scenario, layout, sps=self.sps, link_path=self.workdir / "shelf-tty")
         self.shelf.start()
+        if self.model is not None:
+            self._start_camera(scenario, config)
         topics = Topics(config.mqtt.topic_prefix, config.node.store_id, config.node.node_id)
         self.hub = HubClock(self.broker.port, topics.events)
         levels = ["--log-levels", "edge.timing=debug"] if self.timing else []
@@ -180,9 +193,8 @@ class LiveRig:
             except subprocess.TimeoutExpired:
                 self.daemon.kill()
                 self.daemon.wait()
-        for stop in reversed(self.extra):
-            stop()
-        self.extra.clear()
+        if self.camera is not None:
+            self.camera.stop()
         if self.hub is not None:
             self.hub.stop()
         if self.shelf is not None:
@@ -198,8 +210,29 @@ class LiveRig:
         text = path.read_text(encoding="utf-8")
         # live weights are off by default in the product; the sim template turns them on for the demo's view
         text = re.sub(r"(?m)^weights_enabled = true.*$", "weights_enabled = false", text)
-        path.write_text(text + self.extra_config, encoding="utf-8")
+        if self.model is not None:
+            text = self._with_camera(text)
+        path.write_text(text, encoding="utf-8")
         return path, load_config(path)
+
+    def _with_camera(self, text: str) -> str:
+        """Each plate's roi in the rendered camera's default view, the frame directory and the detector."""
+        assert self.model is not None
+        names = re.findall(r'(?m)^name = "(p\d+)"$', text)
+        for area in ShelfView.grid(names).plates:
+            roi = [list(xy) for xy in area.roi()]
+            text = text.replace(f'name = "{area.name}"\n', f'name = "{area.name}"\nroi = {roi}\n', 1)
+        return text + (f'\n[camera]\nsource = "{self.frames}"\n'
+                       f'\n[detector]\nmodel = "{self.model / "detect.tflite"}"\n'
+                       f'labels = "{self.model / "coco_labels.txt"}"\n')
+
+    def _start_camera(self, scenario: Scenario, config: NodeConfig) -> None:
+        """The rendered camera of the scenario, frames written live on the shelf's wall clock."""
+        assert self.shelf is not None
+        shelf = self.shelf
+        truth = [r.shifted(shelf.start_time, shelf.speed) for r in shelf.sim.truth]
+        camera = camera_for(scenario, truth, list(config.plates), images=self.images)
+        self.camera = LiveFrames(camera, self.frames, shelf.start_time + scenario.end_s() / shelf.speed).start()
 
     def _weighing_ready(self) -> bool:
         """The daemon's weigher has measured the sample rate and every plate is quiet (control socket status)."""
