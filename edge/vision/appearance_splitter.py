@@ -4,9 +4,9 @@ that answer at all (pure numpy).
 Input is a gallery per plate, `{sku: [descriptor, ...]}` (unit vectors from edge.vision.appearance), so
 the splitter does not depend on how the gallery is stored (edge/gallery). Per plate it
 
-1. **cleans** the gallery (the poisoning guard, part 1): an example whose `CLEAN_K` nearest neighbours all
-   carry one other SKU of the plate is most likely a wrong label (a self-labelled event that was wrong) and
-   is left out;
+1. **cleans** the gallery (the poisoning guard, part 1): an example of whose `CLEAN_K` (7) nearest neighbours
+   at least `CLEAN_AGREE` (6) carry one other SKU of the plate is most likely a wrong label (a self-labelled
+   event that was wrong) and is left out;
 2. builds a **robust centre** per SKU (part 2): the mean of the examples nearest the SKU's coordinate-wise
    median (`trim`), renormalised, so a few stray examples barely move it;
 3. checks itself by **leave-one-out** on the cleaned gallery: each example classified by the centres
@@ -33,7 +33,8 @@ import numpy as np
 
 from edge.vision.appearance import Descriptor
 
-CLEAN_K = 7  # neighbours looked at when cleaning; all of them must agree on another SKU
+CLEAN_K = 7      # neighbours looked at when cleaning
+CLEAN_AGREE = 6  # of them carrying one other SKU make an example a likely wrong label (two wrong ones may be close)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,10 @@ class AppearanceSplitter:
 
 
 def _stack(examples: Sequence[Descriptor], limit: int) -> np.ndarray:
-    rows = np.asarray(examples[-limit:], dtype=np.float32)
+    try:
+        rows = np.asarray(examples[-limit:], dtype=np.float32)
+    except ValueError:
+        rows = np.zeros((0,), np.float32)
     if rows.ndim != 2 or not np.isfinite(rows).all():
         raise ValueError(f"gallery examples must be equal-length finite vectors, got shape {rows.shape}")
     return rows
@@ -184,15 +188,17 @@ def _nearest(x: np.ndarray, centres: np.ndarray) -> tuple[int, float]:
 
 def _clean(examples: dict[str, np.ndarray], settings: SplitterSettings) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     skus = sorted(examples)
+    if len(skus) < 2 or sum(len(rows) for rows in examples.values()) <= CLEAN_K:
+        return examples, {}
     rows = np.concatenate([examples[s] for s in skus])
     labels = np.concatenate([np.full(len(examples[s]), i) for i, s in enumerate(skus)])
-    if len(skus) < 2 or len(rows) <= CLEAN_K:
-        return examples, {}
     gram = rows @ rows.T
     np.fill_diagonal(gram, -np.inf)  # unit vectors: largest dot product = nearest
     neighbours = np.argsort(-gram, axis=1, kind="stable")[:, :CLEAN_K]
     their = labels[neighbours]
-    outlier = (their == their[:, :1]).all(axis=1) & (their[:, 0] != labels)
+    votes = np.stack([(their == i).sum(axis=1) for i in range(len(skus))], axis=1)
+    votes[np.arange(len(labels)), labels] = 0  # only other SKUs count
+    outlier = votes.max(axis=1) >= CLEAN_AGREE
     kept = {s: examples[s][~outlier[labels == i]] for i, s in enumerate(skus)}
     for s in skus:  # never clean a SKU below half its examples: then its labels are not the problem
         if len(kept[s]) < len(examples[s]) / 2:
@@ -227,7 +233,7 @@ def _needed_more(kept: dict[str, np.ndarray], skus: tuple[str, ...], settings: S
     err_n = 1.0 - float(_leave_one_out({s: kept[s][-n:] for s in skus}, skus, settings.trim)[0].mean())
     err_h = 1.0 - float(_leave_one_out({s: kept[s][-half:] for s in skus}, skus, settings.trim)[0].mean())
     target = 1.0 - settings.min_accuracy
-    if err_n <= 0 or err_h <= err_n:
+    if err_n <= 0 or err_h <= err_n or target <= 0:
         return None
     slope = math.log(err_h / err_n) / math.log(n / half)
     total = n * (err_n / target) ** (1.0 / slope)

@@ -83,3 +83,99 @@ def resized(image: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.NDArra
     out = np.empty((size[1], size[0], 3), np.uint8)
     resize_into(np.clip(image, 0, 255).astype(np.uint8), out, "area")
     return out.astype(np.float32)
+
+
+# -- teach / test photos and per-event jitter, for the appearance model (issue 15) --------------------------
+TEACH: Split = "measure"   # the photos self-labelled gallery examples show (and the only ones tuned on)
+TEST: Split = "held_out"   # the photos the reported accuracy of the splitter is measured on
+
+
+@dataclass(frozen=True, slots=True)
+class Jitter:
+    """Per-event variation of how a product looks in the shopper's hand (drawn per event from its seed)."""
+
+    scale: tuple[float, float] = (0.8, 1.2)         # zoom of the crop around the item
+    rotation_deg: float = 25.0                      # +- in-plane rotation
+    gain: tuple[float, float] = (0.7, 1.3)          # overall lighting
+    colour_cast: float = 0.06                       # +- per channel (white balance of the shelf light)
+    blur_px: tuple[int, int] = (0, 2)               # box blur radius (motion, focus)
+    occlusion: tuple[float, float] = (0.0, 0.3)     # share of the crop a hand covers, from one edge
+    noise: float = 3.0                              # sensor noise, grey levels (1 sigma)
+
+
+SKIN = np.array([120.0, 150.0, 205.0], np.float32)  # BGR of a hand; each event varies it
+
+
+def jittered_crop(image: npt.NDArray[np.float32], rng: np.random.Generator, size: int = 128,
+                  jitter: Jitter = Jitter()) -> npt.NDArray[np.uint8]:
+    """A `size` x `size` BGR uint8 crop of the item as the camera might see it in one event: scaled,
+    rotated, relit, blurred, partly covered by a hand, with sensor noise. Pure numpy (bilinear sampling)
+    over a photo from `PhotoLibrary.image`; deterministic for a given `rng` state."""
+    h, w = image.shape[:2]
+    scale = rng.uniform(*jitter.scale)
+    angle = np.deg2rad(rng.uniform(-jitter.rotation_deg, jitter.rotation_deg))
+    shift = rng.uniform(-0.06, 0.06, 2) * min(h, w)
+    # output pixel -> source pixel: rotate about the centre, scale by the photo/crop ratio over the zoom
+    grid = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
+    gx, gy = np.meshgrid(grid, grid)
+    cos, sin = np.cos(angle), np.sin(angle)
+    span = min(h, w) / scale
+    sx = (cos * gx - sin * gy) * span + w / 2 + shift[0]
+    sy = (sin * gx + cos * gy) * span + h / 2 + shift[1]
+    out = _bilinear(image, sx, sy)
+    cast = 1.0 + rng.uniform(-jitter.colour_cast, jitter.colour_cast, 3)
+    out = out * (rng.uniform(*jitter.gain) * cast).astype(np.float32)
+    radius = int(rng.integers(jitter.blur_px[0], jitter.blur_px[1] + 1))
+    if radius:
+        out = _box_blur(out, radius)
+    share = rng.uniform(*jitter.occlusion)
+    if share > 0.01:
+        out = _hand(out, share, rng)
+    out = out + rng.normal(0.0, jitter.noise, out.shape).astype(np.float32)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _bilinear(image: npt.NDArray[np.float32], sx: np.ndarray, sy: np.ndarray) -> npt.NDArray[np.float32]:
+    h, w = image.shape[:2]
+    x = _mirror(sx - 0.5, w)  # outside the photo it continues mirrored (no smeared edge pixels)
+    y = _mirror(sy - 0.5, h)
+    x0, y0 = x.astype(np.int64), y.astype(np.int64)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    top = image[y0, x0] * (1 - fx) + image[y0, x0 + 1] * fx
+    bottom = image[y0 + 1, x0] * (1 - fx) + image[y0 + 1, x0 + 1] * fx
+    result: npt.NDArray[np.float32] = (top * (1 - fy) + bottom * fy).astype(np.float32)
+    return result
+
+
+def _mirror(coord: np.ndarray, n: int) -> np.ndarray:
+    period = 2.0 * (n - 1)
+    folded = np.abs(np.mod(coord, period))
+    return np.clip(np.where(folded > n - 1, period - folded, folded), 0, n - 1.001)
+
+
+def _box_blur(image: npt.NDArray[np.float32], radius: int) -> npt.NDArray[np.float32]:
+    k = 2 * radius + 1
+    padded = np.pad(image, ((radius, radius), (radius, radius), (0, 0)), mode="edge")
+    acc = np.cumsum(np.cumsum(padded, axis=0, dtype=np.float64), axis=1)
+    acc = np.pad(acc, ((1, 0), (1, 0), (0, 0)))
+    h, w = image.shape[:2]
+    total = acc[k:k + h, k:k + w] - acc[:h, k:k + w] - acc[k:k + h, :w] + acc[:h, :w]
+    blurred: npt.NDArray[np.float32] = (total / (k * k)).astype(np.float32)
+    return blurred
+
+
+def _hand(image: npt.NDArray[np.float32], share: float, rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """A soft skin-coloured ellipse entering from one edge, covering about `share` of the crop."""
+    size = image.shape[0]
+    edge = int(rng.integers(4))
+    t = (np.arange(size, dtype=np.float32) + 0.5) / size
+    gx, gy = np.meshgrid(t, t)
+    along, across = [(gx, gy), (gy, gx), (1 - gx, gy), (1 - gy, gx)][edge]
+    centre = rng.uniform(0.3, 0.7)
+    depth = 2.0 * share  # the ellipse's centre sits on the edge: half of it is inside
+    inside = (along / max(depth, 1e-3)) ** 2 + ((across - centre) / 0.35) ** 2
+    mask = np.clip((1.0 - inside) * 6.0, 0.0, 1.0)[..., None].astype(np.float32)
+    skin = SKIN * rng.uniform(0.7, 1.15) + rng.normal(0, 6, 3).astype(np.float32)
+    shade = 0.85 + 0.15 * across[..., None]
+    blended: npt.NDArray[np.float32] = image * (1 - mask) + (skin * shade).astype(np.float32) * mask
+    return blended

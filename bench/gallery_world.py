@@ -1,0 +1,189 @@
+"""The simulated shelf of bench/gallery.py: plates of same-label twins, product photos per SKU, item crops
+with per-event jitter, and item events through fusion with the statistical camera and the appearance vote.
+
+Fast in-process path (no daemon, no load-cell physics): each interaction becomes one settled weight event
+(the unit's true weight, drawn from its spread, plus 0.8 g of noise), its label evidence comes from the
+statistical camera (edge.sim.stat_camera, measured rates) and its appearance from crops of the SKU's photos
+(edge.sim.camera.photos.jittered_crop) described by edge.vision.appearance_embed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge.fusion import FusionSettings, FusionStage
+from edge.fusion.appearance_factor import AppearanceVoter
+from edge.model import ItemEvent, WeightEvent, WeightEventRef
+from edge.planogram import Planogram, parse_planogram
+from edge.sim.camera.photos import TEACH, TEST, PhotoLibrary, jittered_crop
+from edge.sim.planogram_doc import SPREAD_FLOOR_G
+from edge.sim.scenario import Item
+from edge.sim.stat_camera import StatisticalCamera
+from edge.sim.truth import TruthRecord
+from edge.vision.appearance import Descriptor
+from edge.vision.appearance_embed import CropEmbedder
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+MODEL = SHARED / "models" / "coco_ssd_mobilenet_v1_1.0_quant" / "detect.tflite"
+IMAGES = SHARED / "images"
+EVENT_SIGMA_G = 0.8
+STOCK = 400
+
+# Twin plates. Products picked on the teach photos only (leave-one-photo-out over the 10 teach photos of
+# each pair, docs/vision.md "Appearance"): p1-p3 split there, p4 (two milks of one brand) does not, and is
+# here to show that the splitter never votes where its own check fails.
+PLATES: tuple[tuple[str, tuple[Item, Item]], ...] = (
+    ("p1", (Item(sku="golden-182", unit_g=182.0, variation=0.008, labels=["apple"], look="Golden-Delicious"),
+            Item(sku="pink-lady-185", unit_g=185.0, variation=0.008, labels=["apple"], look="Pink-Lady"))),
+    ("p2", (Item(sku="bravo-apple-1l", unit_g=1078.0, variation=0.004, labels=["bottle"], look="Bravo-Apple-Juice"),
+            Item(sku="god-morgon-orange-1l", unit_g=1078.0, variation=0.004, labels=["bottle"],
+                 look="God-Morgon-Orange-Juice"))),
+    ("p3", (Item(sku="arla-yoghurt-1kg", unit_g=1060.0, variation=0.004, labels=["bottle"],
+                 look="Arla-Natural-Yoghurt"),
+            Item(sku="yoggi-yoghurt-1kg", unit_g=1060.0, variation=0.004, labels=["bottle"],
+                 look="Yoggi-Strawberry-Yoghurt"))),
+    ("p4", (Item(sku="arla-medium-1l", unit_g=1052.0, variation=0.004, labels=["bottle"], look="Arla-Medium-Fat-Milk"),
+            Item(sku="arla-standard-1l", unit_g=1052.0, variation=0.004, labels=["bottle"],
+                 look="Arla-Standard-Milk"))),
+)
+ITEMS: tuple[Item, ...] = tuple(item for _, pair in PLATES for item in pair)
+PLATE_OF: dict[str, str] = {item.sku: plate for plate, pair in PLATES for item in pair}
+TWIN_OF: dict[str, str] = {a.sku: b.sku for _, (a, b) in PLATES} | {b.sku: a.sku for _, (a, b) in PLATES}
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One event's look of one unit: its descriptor, the photo it came from, and the JPEG size of its crop."""
+
+    sku: str
+    descriptor: Descriptor
+    photo: str
+    jpeg_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    sku: str
+    example: Example
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    sku: str
+    plate: str
+    answer: str | None
+    correct: bool
+    review: bool
+    reasons: tuple[str, ...]
+    confidence: float
+    voted: bool
+    fusion_ms: float
+
+
+def planogram() -> Planogram:
+    catalogue = [{"sku": i.sku, "name": i.sku, "unit_weight_g": i.unit_g,
+                  "unit_sigma_g": round(max(i.unit_g * i.variation, SPREAD_FLOOR_G), 3), "labels": list(i.labels)}
+                 for i in ITEMS]
+    plates = {plate: [{"sku": i.sku, "stock": STOCK, "facings": 1} for i in pair] for plate, pair in PLATES}
+    document = {"format": 2, "id": "gallery-bench", "version": 1, "catalogue": catalogue, "plates": plates}
+    return parse_planogram(json.dumps(document), [p for p, _ in PLATES])
+
+
+class Looks:
+    """Crops of each SKU's teach or test photos, jittered per event, and their descriptors (cached)."""
+
+    def __init__(self, images: Path = IMAGES, model: Path | None = MODEL, crops_per_event: int = 2) -> None:
+        self.libraries = {TEACH: PhotoLibrary(images, TEACH), TEST: PhotoLibrary(images, TEST)}
+        self.backbone = model is not None and model.is_file()
+        self.embedder = CropEmbedder(model if self.backbone else None)
+        self.crops_per_event = crops_per_event
+        self.embed_ms: list[float] = []
+        self._cache: dict[tuple[str, str, int, int], list[Example]] = {}
+
+    def examples(self, item: Item, split: str, count: int, seed: int) -> list[Example]:
+        key = (item.sku, split, count, seed)
+        if key not in self._cache:
+            self._cache[key] = self._examples(item, split, count, seed)
+        return self._cache[key]
+
+    def _examples(self, item: Item, split: str, count: int, seed: int) -> list[Example]:
+        from edge.hw.draw import encode_jpeg
+
+        library = self.libraries[split]  # type: ignore[index]
+        photos = library.photos_for(item)
+        if not photos:
+            raise RuntimeError(f"no {split} photos for {item.sku} (family {item.look}) under {library.root}")
+        rng = np.random.default_rng([seed, sum(item.sku.encode()), len(item.sku), split == TEACH])
+        out = []
+        for _ in range(count):
+            photo = photos[int(rng.integers(len(photos)))]
+            image = library.image(photo)
+            crops = [jittered_crop(image, rng) for _ in range(self.crops_per_event)]
+            start = time.perf_counter()
+            descriptor = self.embedder.describe(crops)
+            self.embed_ms.append((time.perf_counter() - start) * 1000 / len(crops))
+            out.append(Example(item.sku, descriptor, photo.file, len(encode_jpeg(crops[0], 85))))
+        return out
+
+
+def day_order(per_sku: dict[str, list[Example]], seed: int) -> list[Interaction]:
+    """Every SKU's examples interleaved at random (shoppers pick what they pick), each SKU's in its order."""
+    queues = {sku: list(examples) for sku, examples in per_sku.items()}
+    rng = np.random.default_rng([seed, 0xDA7])
+    out = []
+    while any(queues.values()):
+        skus = sorted(s for s, q in queues.items() if q)
+        sku = skus[int(rng.integers(len(skus)))]
+        out.append(Interaction(sku, queues[sku].pop(0)))
+    return out
+
+
+def run_fusion(interactions: Sequence[Interaction], voter: AppearanceVoter | None, seed: int,
+               camera_seed: int) -> list[Outcome]:
+    """Each interaction as a pick through one FusionStage (10 s apart), with the statistical camera's label
+    evidence and the crop descriptor on the plate; judged against the truth."""
+    items = {i.sku: i for i in ITEMS}
+    plate_names = [p for p, _ in PLATES]
+    rng = np.random.default_rng([seed, 0xE7])
+    truth, events = [], []
+    for n, interaction in enumerate(interactions):
+        item = items[interaction.sku]
+        t0 = 1000.0 + 10.0 * n
+        grams = -(item.unit_g * (1 + item.variation * rng.standard_normal())) + EVENT_SIGMA_G * rng.standard_normal()
+        plate = PLATE_OF[item.sku]
+        truth.append(TruthRecord(n + 1, "pick", t0, t0 + 1.5, {plate: round(grams, 3)}, item.sku, 1, True, ""))
+        events.append(WeightEvent(t0, t0 + 1.5, {plate: grams}, grams, EVENT_SIGMA_G))
+    camera = StatisticalCamera(truth, list(ITEMS), plate_names, camera_seed)
+    stage = FusionStage(plate_names, planogram(), FusionSettings())
+    stage.appearance = voter
+    out = []
+    for n, (interaction, event) in enumerate(zip(interactions, events, strict=True)):
+        plate = PLATE_OF[interaction.sku]
+        evidence = camera.evidence(event.t_start - 1.0, event.t_end + 1.0) or {}
+        if plate in evidence:
+            evidence = {**evidence, plate: dataclasses.replace(
+                evidence[plate], appearance=tuple(float(v) for v in interaction.example.descriptor))}
+        start = time.perf_counter()
+        items_out = stage.on_weight_event(event, evidence, True, event.t_end + 0.1, WeightEventRef(None, n))
+        items_out += stage.flush()
+        elapsed = (time.perf_counter() - start) * 1000
+        out.append(_judge(interaction, plate, items_out, elapsed))
+    return out
+
+
+def _judge(interaction: Interaction, plate: str, items: list[ItemEvent], elapsed_ms: float) -> Outcome:
+    if len(items) != 1:
+        return Outcome(interaction.sku, plate, None, False, True, ("no_item",), 0.0, False, elapsed_ms)
+    item = items[0]
+    answer = item.lines[0].sku if len(item.lines) == 1 else None
+    correct = (item.action == "pick" and len(item.lines) == 1 and item.lines[0].sku == interaction.sku
+               and item.lines[0].count == 1)
+    return Outcome(interaction.sku, plate, answer, correct, item.review_required, item.review_reasons,
+                   item.confidence, "appearance" in item.vision, elapsed_ms)
