@@ -58,6 +58,7 @@ class WeigherStatus:
     board: Board | None  # the MCU the calibration was made with (None: not known yet)
     board_changed: BoardChange | None  # set until a tare, a calibration or confirm-board
     serial_outages: int  # gaps in the frames long enough to hide a change (docs/weighing.md)
+    clock_steps: int = 0  # wall-clock steps between consecutive MCU samples, taken out of the weighing time
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,4 +74,5 @@ class WeigherStatus:
             "board": None if self.board is None else self.board.to_json(),
             "board_changed": None if self.board_changed is None else self.board_changed.to_json(),
             "serial_outages": self.serial_outages,
+            "clock_steps": self.clock_steps,
         }

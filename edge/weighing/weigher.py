@@ -11,6 +11,7 @@ Frames are processed in their own time (`frame.t`), never the wall clock, so a r
 the same events as the live run. The sample rate is measured from the first frames. A gap in
 the frames' times of OUTAGE_MIN_S (or OUTAGE_SAMPLES samples) or more is a serial outage: a
 change found after it starts at the last sample before it and is flagged `serial_outage`.
+A step of the host's wall clock between consecutive MCU samples is no outage (edge/weighing/clock_steps.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from edge.loadcell.protocol import sends_grams
 from edge.model import PlateReading, WeightEvent, WeightFrame
 from edge.weighing.board import BoardWatch
 from edge.weighing.calibration import Board, Calibration, ChannelCalibration, apply_fit, check_fit, fit_plate
+from edge.weighing.clock_steps import ClockSteps
 from edge.weighing.grouping import clusters, decide, started_with
 from edge.weighing.hold import HeavyChangeHold
 from edge.weighing.params import detector_params, grouping_params
@@ -63,6 +65,7 @@ class Weigher:
         self.faults = ChannelFaults.from_config(config)
         self._outage_gap_s = OUTAGE_MIN_S
         self.serial_outages = 0
+        self.steps = ClockSteps()
         self._board = BoardWatch()
         self._params: DetectorParams | None = None
         self._grouping = grouping_params(w, 1 / 80)
@@ -80,9 +83,7 @@ class Weigher:
     def feed(self, frame: WeightFrame) -> list[WeightEvent]:
         """Process one frame; return the weight events that completed with it (usually none)."""
         with self._lock:
-            if not self._detectors:
-                return self._measure_rate(frame)
-            return self._feed(frame)
+            return self.steps.to_wall(self._feed(frame) if self._detectors else self._measure_rate(frame))
 
     def _measure_rate(self, frame: WeightFrame) -> list[WeightEvent]:
         self._held.append(frame)
@@ -114,7 +115,7 @@ class Weigher:
         ]
 
     def _feed(self, frame: WeightFrame) -> list[WeightEvent]:
-        t = frame.t
+        t = self.steps.weighing_time(frame, self._last_t, self._outage_gap_s)
         if t - self._last_t >= self._outage_gap_s:  # False for the first frame (NaN)
             self.serial_outages += 1
             for detector in self._detectors:
@@ -157,12 +158,13 @@ class Weigher:
         with self._lock:
             if not self._detectors:
                 return []
+            now -= self.steps.total_s  # onto the weighing timeline
             for detector in self._detectors:
                 if detector.cut() is not None:
                     self._closed_at[detector.index] = now
             events = self._resolve(now, force=True) if self._closed_at else []
             events += self._hold.release()
-            events = [replace(e, flags=(*e.flags, "stopped_early")) for e in events]
+            events = [replace(e, flags=(*e.flags, "stopped_early")) for e in self.steps.to_wall(events)]
             self.events += len(events)
             return sorted(events, key=lambda e: e.t_start)
 
@@ -228,7 +230,7 @@ class Weigher:
 
     def reading(self) -> PlateReading:
         with self._lock:
-            return PlateReading(self._last_t, tuple(d.last_grams for d in self._detectors))
+            return PlateReading(self._last_t + self.steps.total_s, tuple(d.last_grams for d in self._detectors))
 
     def status(self) -> WeigherStatus:
         """A frozen copy: per plate grams, stability, noise, levels, faulty channels; channel faults; board."""
@@ -251,7 +253,7 @@ class Weigher:
                     over_range=(last := self._over_range_t[index]) is not None and now - last < FAULT_HOLD_S,
                 )
             return WeigherStatus(
-                t=_json_float(now),
+                t=_json_float(now + self.steps.total_s),
                 samples_per_s=_json_float(1 / self.sample_period_s) if self.sample_period_s > 0 else None,
                 shelf_stable=self._shelf_stable(),
                 calibration=self.calibration.source,
@@ -263,6 +265,7 @@ class Weigher:
                 board=self.calibration.board,
                 board_changed=self._board.change,
                 serial_outages=self.serial_outages,
+                clock_steps=self.steps.count,
             )
 
     # ---- tare and calibration ---------------------------------------------------------------------

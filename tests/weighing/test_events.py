@@ -179,7 +179,8 @@ def test_status_is_a_frozen_record_whose_json_keeps_the_published_keys() -> None
         status.frames = 0  # type: ignore[misc]
     data = status.to_json()
     assert list(data) == ["t", "samples_per_s", "shelf_stable", "calibration", "calibrated_plates", "plates",
-                          "channels", "frames", "events", "board", "board_changed", "serial_outages"]
+                          "channels", "frames", "events", "board", "board_changed", "serial_outages",
+                          "clock_steps"]
     assert list(data["plates"]["p1"]) == ["grams", "stable", "state", "noise_sigma_g", "reference_g", "level_g",
                                           "channels", "faulty_channels", "over_range"]
     assert data["plates"]["p1"]["channels"] == [0] and data["plates"]["p1"]["state"] == "quiet"

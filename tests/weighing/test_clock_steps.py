@@ -1,0 +1,62 @@
+"""A step of the host's wall clock (the frames' time) between two consecutive MCU samples is not a serial outage:
+the weigher counts it (`clock_steps`), takes it out of its timeline so a change under way keeps its true
+length, and reports events on the wall clock of now. A real outage (samples missing) still is one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.model import WeightFrame
+from edge.weighing import Weigher
+from tests.weighing.signals import frames, make_config, noisy, run, step, timeline
+
+CONFIG = make_config(plates=4)
+SPS = 80.0
+
+
+def _shelf(seconds: float = 20.0) -> tuple[np.ndarray, list[WeightFrame]]:
+    """A -300 g pick on p1 at 8 s; frames numbered by the MCU (seq, and its clock in mcu_ms)."""
+    rng = np.random.default_rng(3)
+    t = timeline(seconds, SPS)
+    grams = [noisy(np.full(t.shape, 500.0) + step(t, 8.0, -300.0), 0.5, rng)]
+    grams += [noisy(np.full(t.shape, 400.0), 0.5, rng) for _ in range(3)]
+    mcu = [WeightFrame(f.t, f.counts, seq=k, mcu_ms=round(k * 1000 / SPS)) for k, f in enumerate(frames(t, grams))]
+    return t, mcu
+
+
+def _stepped(mcu: list[WeightFrame], at_s: float, by_s: float) -> list[WeightFrame]:
+    start = mcu[0].t
+    return [WeightFrame(f.t + (by_s if f.t - start >= at_s else 0.0), f.counts, f.seq, f.mcu_ms) for f in mcu]
+
+
+@pytest.mark.parametrize(("at_s", "by_s"), [(5.0, 3600.0), (5.0, -600.0), (8.15, 3600.0), (8.15, -600.0)])
+def test_a_wall_clock_step_is_counted_not_an_outage_and_the_event_keeps_its_length(at_s: float, by_s: float) -> None:
+    t, mcu = _shelf()
+    weigher = Weigher(CONFIG)
+    (plain,) = run(CONFIG, mcu)
+    (event,) = run(CONFIG, _stepped(mcu, at_s, by_s), weigher=weigher)
+    assert event.delta_g == pytest.approx(-300.0, abs=5.0) and "serial_outage" not in event.flags
+    status = weigher.status()
+    assert status.serial_outages == 0 and status.clock_steps == 1
+    # the same change as without the step, on the wall clock after it (also when it stepped mid-change)
+    assert event.t_end - event.t_start == pytest.approx(plain.t_end - plain.t_start, abs=0.05)
+    assert event.t_end == pytest.approx(plain.t_end + by_s, abs=0.05)
+    assert status.t == pytest.approx(t[-1] + by_s, abs=0.05)
+
+
+def test_samples_missing_across_the_gap_are_still_an_outage() -> None:
+    _, mcu = _shelf()
+    lost = [f for f in mcu if not 5.0 <= f.t - mcu[0].t < 7.0]  # the cable out for 2 s: seq jumps by 160
+    weigher = Weigher(CONFIG)
+    run(CONFIG, lost, weigher=weigher)
+    status = weigher.status()
+    assert status.serial_outages == 1 and status.clock_steps == 0
+
+
+def test_without_the_mcu_numbering_a_gap_stays_an_outage() -> None:
+    _, mcu = _shelf()
+    plain = [WeightFrame(f.t, f.counts) for f in _stepped(mcu, 5.0, 3600.0)]  # plain protocol: no seq, no clock
+    weigher = Weigher(CONFIG)
+    run(CONFIG, plain, weigher=weigher)
+    assert weigher.status().serial_outages == 1 and weigher.status().clock_steps == 0
