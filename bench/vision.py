@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench import machine
 from bench.benchmark import Benchmark
 from bench.vision_measure import (
     DEFAULT_MODEL,
@@ -140,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     mode = "smoke" if args.smoke else "quick" if args.quick else "fine" if args.fine else "full"
     result = run(mode, args.model, args.rounds, tuple(args.threads or ()), args.resize)
-    report = render_markdown(result)
+    command = " ".join(["python -m bench.vision", *(sys.argv[1:] if argv is None else argv)])
+    header = ["# Vision benchmark", "", f"- machine: {machine.capture().describe()}", f"- command: `{command}`",
+              f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", ""]
+    report = "\n".join(header) + "\n" + render_markdown(result)
     print(report)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

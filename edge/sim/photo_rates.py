@@ -1,6 +1,6 @@
 """Measure the statistical camera's rates from the real detector's output on product photos.
 
-The measurement itself (running the model) lives in `scripts/bench-fusion --measure-camera`, the
+The measurement itself (running the model) lives in `bench/camera_rates.py` (the benchmarks), the
 only place that imports the detector; this module is pure: it splits the photos into a
 *measure* half and a *held-out* half, and turns per-photo detections into per-family rates.
 

@@ -8,7 +8,7 @@ detections (seeded per plate and 10 s bucket). Camera outages (truth kind "camer
 `evidence()` return None: the camera is unavailable for that window.
 
 Rates: per photo family, measured from the real detector on the measure half of the photos in
-../shared/images (edge/sim/camera_rates.json, made by `scripts/bench-fusion --measure-camera`);
+../shared/images (edge/sim/camera_rates.json, made by `python -m bench.camera_rates`);
 the assumptions without a measurement are `CameraRates` fields (docs/simulator.md).
 """
 
