@@ -67,7 +67,7 @@ def detector_limits(rounds: int, model: Path) -> list[Limit]:
             row = throughput(model, Path(tmp), threads, rounds, bare_s=1.0, pipe_s=2.0, video_s=2.0)
         rows.append(Limit(name, statistics.median(row.pipe), "frames/s", "bare invoke() loop, alternating rounds",
                           statistics.median(row.bare), ">= 90 % of bare",
-                          f"median ratio over {rounds} rounds {row.ratio:.1%}"))
+                          f"median ratio over {rounds} round{'s' if rounds != 1 else ''}: {row.ratio:.1%}"))
     return rows
 
 
