@@ -76,16 +76,23 @@ def export_cmd(config_path: Path, as_json: bool, directory: Path) -> None:
               help="Planogram file [default: the one the node holds, else [fusion] planogram].")
 @click.option("--min-accuracy", type=click.FloatRange(0.5, 1.0), default=0.98, show_default=True,
               help="Leave-one-out accuracy a plate's splitter needs to be trusted.")
-def check_cmd(config_path: Path, as_json: bool, planogram_path: Path | None, min_accuracy: float) -> None:
+@click.option("--colour-only", is_flag=True, help="Colour descriptors only, without the detector's backbone "
+                                                   "features (no model needed; faster).")
+def check_cmd(config_path: Path, as_json: bool, planogram_path: Path | None, min_accuracy: float,
+              colour_only: bool) -> None:
     """Per plate with look-alikes (weight twins the camera's labels cannot split): is the splitter trusted, and
     how many more examples per SKU it needs."""
     from edge.gallery.check import check_gallery
+    from edge.vision.appearance_embed import CropEmbedder
 
     config = load_or_fail(config_path)
     planogram = _planogram(config, planogram_path)
+    model = None if colour_only or config.detector is None else config.detector.model
+    embedder: CropEmbedder = run_guarded(lambda: CropEmbedder(model))
     box = _open(config)
     try:
-        checks = run_guarded(lambda: check_gallery(box, planogram, min_accuracy))
+        checks = run_guarded(lambda: check_gallery(box, planogram, lambda crop: embedder.embed(crop).combined(),
+                                                   min_accuracy))
     finally:
         box.close()
     emit([c.to_json() for c in checks], as_json, _render_checks)

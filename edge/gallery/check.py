@@ -3,13 +3,15 @@ more examples it needs.
 
 Look-alikes are the planogram's weight twins the camera's labels cannot split (edge.fusion.lint: same label,
 or no label). For each such plate, the gallery's examples of those SKUs taken on that plate are described
-(colour descriptor, edge.vision.appearance) and handed to the plate's splitter, whose leave-one-out check
+(edge.vision.appearance_embed.CropEmbedder: colour statistics, plus the detector backbone's pooled features
+when the node has a [detector] model) and handed to the plate's splitter, whose leave-one-out check
 (edge.vision.appearance_splitter.PlateSplitter) says whether it is trusted and, if not, how many more
 examples per SKU it likely needs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +22,7 @@ from edge.fusion.lint import weight_twins
 from edge.gallery.store import Gallery
 from edge.planogram import Planogram
 
-DESCRIPTOR_KIND = "colour-v1"  # the gallery's descriptor cache key for edge.vision.appearance.colour_descriptor
+Embed = Callable[[Any], Any]  # BGR crop -> descriptor (a unit float32 vector)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +50,14 @@ def look_alikes(planogram: Planogram) -> dict[str, tuple[str, ...]]:
     return {plate: tuple(sorted(skus)) for plate, skus in sorted(found.items())}
 
 
-def check_gallery(gallery: Gallery, planogram: Planogram, min_accuracy: float = 0.98) -> list[PlateCheck]:
+def check_gallery(gallery: Gallery, planogram: Planogram, embed: Embed, min_accuracy: float = 0.98) -> list[PlateCheck]:
+    """`embed`: the descriptor of one crop, e.g. `CropEmbedder(model).embed(crop).combined()`."""
     from edge.vision.appearance_splitter import PlateSplitter, SplitterSettings
 
     settings = SplitterSettings(min_accuracy=min_accuracy)
     checks = []
     for plate, skus in look_alikes(planogram).items():
-        per_sku = {sku: _descriptors(gallery, sku, plate) for sku in skus}
+        per_sku = {sku: _descriptors(gallery, sku, plate, embed) for sku in skus}
         report = PlateSplitter(plate, per_sku, settings).report
         counts = {sku: len(per_sku[sku]) for sku in skus}
         needed = report.needed_more
@@ -65,23 +68,18 @@ def check_gallery(gallery: Gallery, planogram: Planogram, min_accuracy: float = 
     return checks
 
 
-def _descriptors(gallery: Gallery, sku: str, plate: str) -> list[Any]:
-    """The colour descriptors of the SKU's examples on the plate: the cached ones, the rest computed now."""
+def _descriptors(gallery: Gallery, sku: str, plate: str, embed: Embed) -> list[Any]:
+    """The descriptors of the SKU's examples on the plate, oldest first."""
     from edge.hw.jpeg import decode_jpeg
-    from edge.vision.appearance import colour_descriptor
 
-    cached = {example_id: vector for example_id, vector in gallery.descriptors(DESCRIPTOR_KIND, [sku]).get(sku, [])}
     out = []
     for example in gallery.examples([sku], plate=plate):
-        vector = cached.get(example.id)
-        if vector is None:
-            jpeg = gallery.image(example.id)
-            if jpeg is None:  # dropped meanwhile
-                continue
-            try:
-                image = decode_jpeg(np.frombuffer(jpeg, np.uint8), f"gallery example {example.id}")
-            except CameraError:
-                continue
-            vector = colour_descriptor(image)
-        out.append(vector)
+        jpeg = gallery.image(example.id)
+        if jpeg is None:  # dropped by the running node meanwhile
+            continue
+        try:
+            image = decode_jpeg(np.frombuffer(jpeg, np.uint8), f"gallery example {example.id}")
+        except CameraError:
+            continue
+        out.append(embed(image))
     return out

@@ -1,0 +1,69 @@
+"""`shelf-node gallery check`: per plate with look-alikes, the splitter's leave-one-out verdict on the gallery's
+crops (real JPEGs of two apple colours) and how many more examples it needs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edge.cli import cli
+from tests.cli.test_gallery_cmd import fill
+from tests.node.gallery_items import PLANOGRAM
+
+
+@pytest.mark.parametrize(("per_sku", "trusted"), [(3, False), (15, True)])
+def test_check_says_whether_the_splitter_is_trusted(tmp_path: Path, per_sku: int, trusted: bool) -> None:
+    path = fill(tmp_path, per_sku)
+    planogram_file = tmp_path / "planogram.json"
+    planogram_file.write_text(json.dumps(PLANOGRAM))
+    result = CliRunner().invoke(cli, ["gallery", "check", "--config", str(path), "--planogram",
+                                      str(planogram_file), "--json"])
+    assert result.exit_code == 0, result.output
+    (plate,) = json.loads(result.output)  # p1 holds the two same-label apple twins; p2 has no look-alike
+    assert plate["plate"] == "p1" and plate["skus"] == ["APPLE-GS", "APPLE-PL"]
+    assert plate["examples"] == {"APPLE-GS": per_sku, "APPLE-PL": per_sku}
+    assert plate["trusted"] is trusted
+    if trusted:
+        assert plate["needed_more"] == 0 and plate["accuracy"] >= 0.98
+    else:
+        assert plate["needed_more"] > 0
+    human = CliRunner().invoke(cli, ["gallery", "check", "--config", str(path), "--planogram", str(planogram_file)])
+    assert ("yes" if trusted else "no") in human.output and "APPLE-GS" in human.output
+
+
+@pytest.mark.parametrize(("per_sku", "trusted"), [(4, False), (14, True)])
+def test_check_with_the_detector_backbone_on_real_photos(tmp_path: Path, shared_model_dir: Path,
+                                                         shared_images_dir: Path, per_sku: int, trusted: bool) -> None:
+    """Granny Smith against Pink Lady photos (../shared/images/sku-photos), described as the node does with a
+    [detector]: colour plus the SSD backbone's pooled features."""
+    import numpy as np
+
+    from edge.gallery import Crop, Gallery
+    from edge.gallery.store import gallery_path
+    from edge.hw.draw import encode_jpeg, read_image
+    from edge.hw.pixels import resize_into
+    from tests.cli.test_gallery_cmd import config_file
+    from tests.node.gallery_items import node_config
+
+    path = config_file(tmp_path)
+    path.write_text(path.read_text() + f'\n[detector]\nmodel = "{shared_model_dir / "detect.tflite"}"\n'
+                                       f'labels = "{shared_model_dir / "coco_labels.txt"}"\n')
+    gallery = Gallery(gallery_path(node_config(tmp_path)))
+    for sku, folder in (("APPLE-GS", "Granny-Smith"), ("APPLE-PL", "Pink-Lady")):
+        for n, photo in enumerate(sorted((shared_images_dir / "sku-photos" / folder).glob("*.jpg"))[:per_sku]):
+            small = np.empty((160, 160, 3), np.uint8)
+            resize_into(read_image(photo), small, "area")
+            gallery.add(sku, Crop("p1", 1_790_000_000.0 + n, "detection", "apple", (0, 0, 160, 160),
+                                  encode_jpeg(small, 90)), "auto", 0.9995)
+    gallery.close()
+    planogram_file = tmp_path / "planogram.json"
+    planogram_file.write_text(json.dumps(PLANOGRAM))
+    result = CliRunner().invoke(cli, ["gallery", "check", "--config", str(path), "--planogram", str(planogram_file),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    (plate,) = json.loads(result.output)
+    assert plate["examples"] == {"APPLE-GS": per_sku, "APPLE-PL": per_sku}
+    assert plate["trusted"] is trusted, plate
