@@ -48,6 +48,12 @@ class DetectorSection(Section):
     roi_min_overlap: float = Field(
         default=0.3, gt=0, le=1, description="Box fraction inside a plate ROI that assigns it to the plate."
     )
+    crop_scale: float | None = Field(
+        default=None, ge=1.0, le=4.0,
+        description=("Also detect on a square window around each touched plate, this many times the plate's larger "
+                     "side (at least the model's input), so items look larger to it; unset = whole frames only. "
+                     "Used by replay --frames; the live service detects whole frames."),
+    )
 
     @field_validator("model_sha256", "labels_sha256")
     @classmethod

@@ -37,7 +37,7 @@ def recorded_camera(config: NodeConfig, frames: Path | RecordedFrames) -> Record
     settings = config.camera or CameraSection(source=str(frames))
     detector = Detector.load(config.detector)
     return RecordedCamera(source, settings, detector, regions, config.detector.hand_label,
-                          config.detector.roi_min_overlap)
+                          config.detector.roi_min_overlap, config.detector.crop_scale)
 
 
 def evidence_for(camera: RecordedCamera, event: WeightEvent, now: float) -> tuple[bool, dict[str, PlateEvidence]]:
@@ -46,6 +46,6 @@ def evidence_for(camera: RecordedCamera, event: WeightEvent, now: float) -> tupl
     t0, t1 = event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S
     if not camera.camera_ok(now) or camera.lost_during(event.t_start, min(now, event.t_end)):
         return False, {}
-    evidence = camera.evidence(t0, t1)
     touched = set(event.plate_deltas)
+    evidence = camera.evidence(t0, t1, touched)
     return True, {plate: ev for plate, ev in evidence.items() if plate in touched}

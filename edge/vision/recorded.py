@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -31,7 +31,7 @@ import numpy as np
 
 from edge.config.camera import CameraSection
 from edge.errors import CameraError
-from edge.model import PlateEvidence, PlateRegion
+from edge.model import Detection, PlateEvidence, PlateRegion
 from edge.vision.evidence import AnalysedFrame, build_evidence
 from edge.vision.ring import FrameRecord, FrameRing, Undecoded
 
@@ -89,19 +89,21 @@ def _names(directory: Path) -> list[str]:
 class RecordedCameraStats:
     frames_pushed: int  # frames the clock has reached (went into the ring)
     detected: int  # detector invokes
-    detect_ms: float  # their total time (prepare + invoke + decode), perf counter
+    detect_ms: float  # their total time (resize, invoke, output decoding), perf counter
+    decode_ms: float  # the frames' JPEG decoding (or rendering) before that
     bad_frames: int  # corrupt frames skipped
 
     def to_json(self) -> dict[str, float | int]:
-        return {"frames_pushed": self.frames_pushed, "detected": self.detected,
-                "detect_ms": round(self.detect_ms, 1), "bad_frames": self.bad_frames}
+        return {"frames_pushed": self.frames_pushed, "detected": self.detected, "detect_ms": round(self.detect_ms, 1),
+                "decode_ms": round(self.decode_ms, 1), "bad_frames": self.bad_frames}
 
 
 class RecordedCamera:
     """The ring, detector and evidence of the vision service over recorded frames; one thread."""
 
     def __init__(self, frames: RecordedFrames, settings: CameraSection, detector: Detector | None,
-                 regions: Sequence[PlateRegion], hand_label: str = "person", min_overlap: float = 0.3) -> None:
+                 regions: Sequence[PlateRegion], hand_label: str = "person", min_overlap: float = 0.3,
+                 crop_scale: float | None = None) -> None:
         self.frames = frames
         self.settings = settings
         self.detector = detector
@@ -109,6 +111,8 @@ class RecordedCamera:
         self.hand_label = hand_label
         self.min_overlap = min_overlap
         self.ring = FrameRing.for_camera(settings)
+        self.crop_scale = crop_scale  # also detect on a window around each asked-for plate (edge.vision.plate_crops)
+        self._crops: dict[tuple[int, str], tuple[Detection, ...]] = {}  # (ring seq, plate) -> window detections
         self._times = frames.times_ms()
         self._next = 0  # index of the next frame to push
         self._last_t: float | None = None
@@ -116,6 +120,8 @@ class RecordedCamera:
         self._detect_ns = 0
         self._bad = 0
         self._corrupt: set[int] = set()  # ring seqs of frames that would not decode
+        self._decode_ns = 0
+        self._scratch = np.empty((1, 1, 3), np.uint8)  # decoded pixels of the frame being detected (not kept)
 
     def advance(self, now: float) -> None:
         """Push every frame with t <= now (unix s) into the ring, oldest first."""
@@ -149,28 +155,56 @@ class RecordedCamera:
         points = [lo_ms, *times[lo:hi], hi_ms]
         return any(b - a > gap_ms for a, b in pairwise(points))
 
-    def evidence(self, t0: float, t1: float) -> dict[str, PlateEvidence]:
-        """Per plate with a region: what the camera saw in [t0, t1] among the frames now in the ring."""
+    def evidence(self, t0: float, t1: float, plates: Collection[str] = ()) -> dict[str, PlateEvidence]:
+        """Per plate with a region: what the camera saw in [t0, t1] among the frames now in the ring. With
+        `crop_scale`, the detector also runs on a window around each of `plates` (the touched ones) per frame."""
         records = self.ring.frames_between(t0, t1)
+        crop_regions = [r for r in self.regions if r.name in plates] if self.crop_scale else []
+        analysed = []
         for record in records:
-            if record.detections is None and record.seq not in self._corrupt:
-                self._detect(record)
-        analysed = [AnalysedFrame(r.t, r.seq, r.detections) for r in records if r.detections is not None]
+            if record.seq in self._corrupt:
+                continue
+            if record.detections is None or any((record.seq, r.name) not in self._crops for r in crop_regions):
+                self._detect(record, crop_regions)
+            if record.detections is None:
+                continue
+            extra = tuple(d for r in crop_regions for d in self._crops.get((record.seq, r.name), ()))
+            analysed.append(AnalysedFrame(record.t, record.seq, record.detections + extra))
+        if records:
+            oldest = records[0].seq
+            for key in [key for key in self._crops if key[0] < oldest]:
+                del self._crops[key]
         return dict(build_evidence(analysed, self.regions, self.hand_label, self.min_overlap).evidence)
 
     def stats(self) -> RecordedCameraStats:
-        return RecordedCameraStats(self._next, self._detected, self._detect_ns / 1e6, self._bad)
+        return RecordedCameraStats(self._next, self._detected, self._detect_ns / 1e6, self._decode_ns / 1e6, self._bad)
 
-    def _detect(self, record: FrameRecord) -> None:
+    def _detect(self, record: FrameRecord, crop_regions: Sequence[PlateRegion] = ()) -> None:
+        from edge.vision.plate_crops import crop_window, detect_in_window
+
         detector = self.detector
         if detector is None:
             record.detections = ()
             return
-        start = time.perf_counter_ns()  # for the cost figure only, never for what is computed
+        start = time.perf_counter_ns()  # for the cost figures only, never for what is computed
         try:
-            record.detections = tuple(detector.detect(record.image))
+            image = record.image_once(self._scratch)
         except CameraError:  # a corrupt frame: skipped (as the service does), the window's others still count
             self._bad += 1
             self._corrupt.add(record.seq)
-        self._detect_ns += time.perf_counter_ns() - start
-        self._detected += 1
+            return
+        if not record.decoded and not np.may_share_memory(image, self._scratch):
+            self._scratch = image  # decode the next frame into this buffer
+        decoded = time.perf_counter_ns()
+        if record.detections is None:
+            record.detections = tuple(detector.detect(image))
+            self._detected += 1
+        height, width = image.shape[:2]
+        side = max(detector.input_w, detector.input_h)
+        for region in crop_regions:
+            if (record.seq, region.name) not in self._crops:
+                window = crop_window(region, width, height, self.crop_scale or 1.0, side)
+                self._crops[record.seq, region.name] = tuple(detect_in_window(detector, image, window))
+                self._detected += 1
+        self._decode_ns += decoded - start
+        self._detect_ns += time.perf_counter_ns() - decoded
