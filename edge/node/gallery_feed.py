@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 WINDOW_MARGIN_S = 1.0  # frames this long before the change began and after it settled (as the evidence)
 COUNTERS = ("auto", "restock", "pending", "remembered", "stored", "not_seen", "skipped_busy", "restock_mismatch",
-            "unnamed", "errors", "review_answers", "review_refused")
+            "not_admitted", "unnamed", "errors", "review_answers", "review_refused")
+Admit = Callable[[str, Crop], bool]  # (sku, crop) -> may this self-labelled crop join the gallery?
 
 
 class Switch(Protocol):
@@ -77,6 +78,9 @@ class GalleryFeed:
         self.gallery = Gallery.for_node(config)
         self.ledger = Ledger(self.gallery)
         self.maintenance: Switch | None = None
+        # the appearance splitter's guard (edge.vision.appearance_splitter.PlateSplitter.admits, through the
+        # node): an `auto` crop its trusted plate confidently calls another SKU stays out (worker thread)
+        self.admit: Admit | None = None
         self.restock_sku: str | None = None
         self.counters = dict.fromkeys(COUNTERS, 0)
         self._queue: queue.Queue[_Job | None] = queue.Queue(self.settings.queue_size)
@@ -193,6 +197,11 @@ class GalleryFeed:
         crops = self._crops(job) if job.plates else []
         if job.plates and not crops:
             self.counters["not_seen"] += 1
+        admit = self.admit
+        if admit is not None and job.source == "auto" and job.label is not None:
+            kept = [crop for crop in crops if admit(job.label, crop)]
+            self.counters["not_admitted"] += len(crops) - len(kept)
+            crops = kept
         if job.record is None:
             if job.label is not None:
                 for crop in crops:

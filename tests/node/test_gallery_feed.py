@@ -220,3 +220,12 @@ def test_real_fusion_through_the_item_step_hook(tmp_path: Path) -> None:
     finally:
         feed.stop()
         outbox.close()
+
+
+def test_the_splitters_guard_keeps_a_contradicted_crop_out(rig: Rig) -> None:
+    feed = rig.feed
+    feed.admit = lambda sku, crop: sku != "APPLE-PL"  # as a trusted splitter that sees a Granny Smith
+    rig.publish(item("APPLE-PL", 0.9995))
+    rig.publish(item("APPLE-GS", 0.9995, t=T0 + 0.1))
+    assert wait_until(lambda: settled(feed, "not_admitted", 1) and settled(feed, "auto", 1))
+    assert [e.sku for e in feed.gallery.examples()] == ["APPLE-GS"]
