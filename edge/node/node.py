@@ -272,8 +272,10 @@ class Node:
             body.update(camera_ok=bool(camera_ok), evidence={p: _evidence_dict(ev) for p, ev in evidence.items()})
         self.counters.events += 1
         info = None
+        event_id: str | None = None
         if self.items.publish_weight_events:
-            info = self.outbox.submit("weight", body, produced_at=event.t_end)
+            event_id = self.outbox.new_event_id()  # the item event names it even while it waits (a full disk)
+            info = self.outbox.submit("weight", body, produced_at=event.t_end, event_id=event_id)
             if info is not None and timing.enabled():
                 timing.stamp("committed", seq=info.seq, kind="weight")
             if info is None:
@@ -287,7 +289,7 @@ class Node:
                          event.quality)
         self.field.recent.add("weight", body, None if info is None else info.seq)
         self.items.weight_event(event, evidence if self.vision is not None else None, camera_ok, time.time(),
-                                None if info is None else info.event_id, None if info is None else info.seq)
+                                event_id, None if info is None else info.seq)
 
     def _submit(self, kind: str, body: dict[str, Any], produced_at: float) -> Any:
         """Outbox.submit for the item step, the event also kept for `shelf-node events tail`."""

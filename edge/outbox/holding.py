@@ -30,6 +30,7 @@ class Held:
     kind: str
     text: str  # the body, already JSON
     produced_at: float
+    event_id: str | None = None  # fixed at submit, so what refers to the event can name it while it waits
 
 
 Store = Callable[[Held], Any]  # raises OutboxError when the file refuses

@@ -95,8 +95,8 @@ class Outbox:
         self._listeners: list[Callable[[], None]] = []  # told after each stored event (add_listener)
         self._last_error: str | None = None
         self._failing = False
-        self._holding = Holding(lambda held: self._append_text(held.kind, held.text, held.produced_at), self._burn,
-                               max_held)
+        self._holding = Holding(lambda held: self._append_text(held.kind, held.text, held.produced_at,
+                                                                held.event_id), self._burn, max_held)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -129,14 +129,18 @@ class Outbox:
         """Commit one event durably (fsync) and return its seq and event_id. Raises OutboxError."""
         return self._append_text(kind, _encode(kind, body), produced_at)
 
-    def submit(self, kind: str, body: dict[str, Any], produced_at: float) -> EnvelopeInfo | None:
-        """The node's way in: never raises and never loses an event silently.
+    def submit(self, kind: str, body: dict[str, Any], produced_at: float,
+               event_id: str | None = None) -> EnvelopeInfo | None:
+        """The node's way in: never raises and never loses an event silently. `event_id` (default: a new UUID)
+        is the one the event is stored with, also after waiting in memory: an item event made meanwhile can
+        name the weight event it rests on (`new_event_id()`).
 
         Stored now: its EnvelopeInfo. Refused by the file (disk full, I/O error, max_events): None,
         and it waits in memory behind any other held events, retried until the file takes it
         (see edge/outbox/holding.py). Only a full memory queue or a body that is not JSON loses an
         event; its seq is then skipped, so the hub sees the gap, and it is counted as `lost`.
         """
+        event_id = event_id or self.new_event_id()
         try:
             text = _encode(kind, body)
         except OutboxError as exc:
@@ -146,15 +150,19 @@ class Outbox:
             return None
         if self._holding.empty or self._holding.flush():
             try:
-                return self._append_text(kind, text, produced_at)
+                return self._append_text(kind, text, produced_at, event_id)
             except OutboxError as exc:
-                self._holding.submit(Held(kind, text, produced_at), exc)
+                self._holding.submit(Held(kind, text, produced_at, event_id), exc)
                 return None
-        self._holding.submit(Held(kind, text, produced_at), None)
+        self._holding.submit(Held(kind, text, produced_at, event_id), None)
         return None
 
-    def _append_text(self, kind: str, text: str, produced_at: float) -> EnvelopeInfo:
-        event_id = str(uuid.uuid4())
+    @staticmethod
+    def new_event_id() -> str:
+        return str(uuid.uuid4())
+
+    def _append_text(self, kind: str, text: str, produced_at: float, event_id: str | None = None) -> EnvelopeInfo:
+        event_id = event_id or self.new_event_id()
         with self._lock, self._write("cannot store event"):
             self._enforce_bounds()
             seq = counters.read_int(self._db, "next_seq")

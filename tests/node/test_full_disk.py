@@ -3,10 +3,13 @@ not lost, and stored with the next seq once space frees. A real 2 MB tmpfs, real
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from edge.demo.setup import write_node_config
-from tests.node.shelves import node_on_quiet_shelf
+from edge.sim.layout import ShelfLayout
+from edge.sim.planogram_doc import planogram_document
+from tests.node.shelves import node_on_quiet_shelf, quiet_scenario
 from tests.plugins.disk import fill
 from tests.plugins.waiting import wait_until
 
@@ -35,3 +38,27 @@ def test_an_event_made_on_a_full_disk_is_held_and_stored_when_space_frees(tmp_pa
             assert [row.body["plates"] for row in rows] == [["p2"], ["p3"]]
         finally:
             node.stop()
+
+
+def test_an_item_event_made_on_a_full_disk_names_its_held_weight_event(tmp_path: Path, small_disk: Path) -> None:
+    """Soak finding: the weight event waits in memory without a seq, but its event_id is fixed at submit, so the
+    item event fusion makes from it names it (it named `{event_id: null, seq: null}`, which the hub cannot link)."""
+    _, config = write_node_config(tmp_path, broker_port=1)
+    layout = ShelfLayout.from_config(config, seed=4)
+    planogram = tmp_path / "planogram.json"
+    planogram.write_text(json.dumps(planogram_document(quiet_scenario(4, layout))), encoding="utf-8")
+    config = config.model_copy(update={
+        "node": config.node.model_copy(update={"state_dir": small_disk / "state"}),
+        "fusion": config.fusion.model_copy(update={"planogram": planogram})})
+    with node_on_quiet_shelf(config, tmp_path, seed=4) as (node, shelf):
+        try:
+            ballast = fill(small_disk)
+            shelf.pick("p3")
+            assert wait_until(lambda: node.outbox.status().held == 2, 20), node.status_line()  # weight + item
+            ballast.unlink()
+            assert wait_until(lambda: node.outbox.status().held == 0, 10), node.outbox.status()
+            weight, item = node.outbox.pending_after(0, 10)
+        finally:
+            node.stop()
+    assert (weight.kind, item.kind) == ("weight", "item")
+    assert item.body["weight_events"] == [{"event_id": weight.event_id, "seq": None}]
