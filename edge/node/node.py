@@ -33,6 +33,8 @@ from edge.mqtt.commands import CommandRegistry
 from edge.mqtt.host_stats import HostStats
 from edge.mqtt.link import MqttLink
 from edge.node import timing
+from edge.node.commands import CommandSets
+from edge.node.gallery_feed import GalleryFeed
 from edge.node.items import ItemStep
 from edge.node.status import (
     CalibrationSummary,
@@ -81,6 +83,9 @@ class Node:
         node_commands(config, self.weigher, self.vision, on_calibration=self._announce).register(self.commands)
         self.items = ItemStep(config, self._submit)  # fusion: weight events -> item events
         self.items.review = make_review(config, self.vision)  # flagged item events kept for `review show`
+        self.gallery = GalleryFeed(config, self.vision, lambda: self.items.planogram)  # labelled crops (issue 15)
+        self.items.on_item = self.gallery.on_item
+        self.gallery.register(self.commands)
         self.link = MqttLink(config, self.outbox, self.commands, stats=lambda: self.status().to_json(),
                              birth=lambda: self.birth().to_json(), on_planogram=self.items.on_planogram,
                              health=lambda: self.field.health().to_json())
@@ -99,12 +104,15 @@ class Node:
         # control socket, LED and button, maintenance mode, recent events, error-rate health (issue 14)
         self.field = FieldServices(
             node_source(self, HostStats().sample, lambda: provisioning_problem(DEFAULT_PATH.parent)), config.gpio,
-            control_socket, node_commands(config, self.weigher, self.vision, on_calibration=self._announce),
+            control_socket, CommandSets((node_commands(config, self.weigher, self.vision,
+                                                       on_calibration=self._announce), self.gallery)),
             detector_fatal_after_s=config.health.detector_fatal_after_s)
         self.items.maintenance = lambda: self.field.maintenance.on
+        self.gallery.maintenance = self.field.maintenance  # restock sessions (shelf-node maintenance restock)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
+        self.gallery.start()
         self._processor.start()
         self.link.start()
         if self.vision is not None:
@@ -127,6 +135,7 @@ class Node:
                           STOP_JOIN_S)
         if self.items.review is not None:
             self.items.review.stop()  # the pictures and records of flagged events already queued
+        self.gallery.stop()  # the crops already queued, before the camera stops
         if self.vision is not None:
             self.vision.stop()
         self.link.stop()
@@ -322,6 +331,7 @@ class Node:
             serial=self.reader.status(),
             weighing=self.weigher.status(),
             vision=None if self.vision is None else self.vision.status(),
+            gallery=self.gallery.status(),
             recording=None if self.recording is None else self.recording.status(),
         )
 
