@@ -160,6 +160,7 @@ def _render(summary: ReplaySummary, camera: RecordedCamera | None = None) -> str
                  f"(largest step {round(reading.largest_backward_step_s, 6)} s)")
     if camera is not None:
         stats = camera.stats()
-        head += (f"\nframes: {stats.frames_pushed} read, {stats.detected} detected "
-                 f"({stats.detect_ms / max(1, stats.detected):.1f} ms each), {stats.bad_frames} bad")
+        invokes = stats.detected + stats.windows
+        head += (f"\nframes: {stats.frames_pushed} read, {stats.detected} detected (+ {stats.windows} plate windows, "
+                 f"{stats.detect_ms / max(1, invokes):.1f} ms per invoke), {stats.bad_frames} bad")
     return head + "\n" + table(["plate", "grams", "noise_g", "state", "faulty_ch"], rows)

@@ -88,13 +88,15 @@ def _names(directory: Path) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class RecordedCameraStats:
     frames_pushed: int  # frames the clock has reached (went into the ring)
-    detected: int  # detector invokes
-    detect_ms: float  # their total time (resize, invoke, output decoding), perf counter
+    detected: int  # frames the detector ran on (whole frames)
+    windows: int  # plate windows it ran on besides (crop_scale)
+    detect_ms: float  # the total time of both (resize, invoke, output decoding), perf counter
     decode_ms: float  # the frames' JPEG decoding (or rendering) before that
     bad_frames: int  # corrupt frames skipped
 
     def to_json(self) -> dict[str, float | int]:
-        return {"frames_pushed": self.frames_pushed, "detected": self.detected, "detect_ms": round(self.detect_ms, 1),
+        return {"frames_pushed": self.frames_pushed, "detected": self.detected, "windows": self.windows,
+                "detect_ms": round(self.detect_ms, 1),
                 "decode_ms": round(self.decode_ms, 1), "bad_frames": self.bad_frames}
 
 
@@ -121,6 +123,7 @@ class RecordedCamera:
         self._bad = 0
         self._corrupt: set[int] = set()  # ring seqs of frames that would not decode
         self._decode_ns = 0
+        self._windows = 0
         self._scratch = np.empty((1, 1, 3), np.uint8)  # decoded pixels of the frame being detected (not kept)
 
     def advance(self, now: float) -> None:
@@ -177,7 +180,8 @@ class RecordedCamera:
         return dict(build_evidence(analysed, self.regions, self.hand_label, self.min_overlap).evidence)
 
     def stats(self) -> RecordedCameraStats:
-        return RecordedCameraStats(self._next, self._detected, self._detect_ns / 1e6, self._decode_ns / 1e6, self._bad)
+        return RecordedCameraStats(self._next, self._detected, self._windows, self._detect_ns / 1e6,
+                                   self._decode_ns / 1e6, self._bad)
 
     def _detect(self, record: FrameRecord, crop_regions: Sequence[PlateRegion] = ()) -> None:
         from edge.vision.plate_crops import crop_window, detect_in_window
@@ -205,6 +209,6 @@ class RecordedCamera:
             if (record.seq, region.name) not in self._crops:
                 window = crop_window(region, width, height, self.crop_scale or 1.0, side)
                 self._crops[record.seq, region.name] = tuple(detect_in_window(detector, image, window))
-                self._detected += 1
+                self._windows += 1
         self._decode_ns += decoded - start
         self._detect_ns += time.perf_counter_ns() - decoded

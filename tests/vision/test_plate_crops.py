@@ -51,6 +51,7 @@ def test_recorded_camera_adds_the_touched_plates_windows() -> None:
     before = interpreter.invokes
     evidence = cropped.evidence(T0 / 1000, T0 / 1000 + 1, {"p1"})
     assert "orange" in evidence["p1"].labels and "orange" not in evidence["p2"].labels
-    assert interpreter.invokes - before == 20 and cropped.stats().detected == 20  # the frame and one window each
+    assert interpreter.invokes - before == 20  # each frame, and the window around p1 in it
+    assert (cropped.stats().detected, cropped.stats().windows) == (10, 10)
     cropped.evidence(T0 / 1000, T0 / 1000 + 1, {"p1"})
     assert interpreter.invokes - before == 20
