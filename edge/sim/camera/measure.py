@@ -7,6 +7,7 @@ with `detect(bgr_image) -> list[Detection]`, so the logic runs without a model t
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import numpy.typing as npt
 from edge.model import Detection, PlateEvidence, PlateRegion
 from edge.sim.camera.renderer import RenderedCamera
 from edge.sim.scenario import Item
+from edge.sim.stat_camera import CameraRates, LookRates
 from edge.sim.truth import TruthRecord
 from edge.vision.evidence import AnalysedFrame, build_evidence
 
@@ -55,9 +57,13 @@ def sightings(
     hand_label: str = "person",
     min_overlap: float = 0.3,
     threshold: float = 0.5,
+    crop_scale: float | None = None,
 ) -> list[Sighting]:
-    """For each pick / put of a SKU on a plate the camera sees, its plate's evidence over the window."""
+    """For each pick / put of a SKU on a plate the camera sees, its plate's evidence over the window. With
+    `crop_scale` the detector also runs on the window around the touched plate (edge.vision.plate_crops, as
+    `[detector] crop_scale` does in replay); the detector must then be an edge.vision.detector.Detector."""
     from edge.hw.jpeg import decode_jpeg
+    from edge.vision.plate_crops import crop_window, detect_in_window
 
     catalogue = {item.sku: item for item in camera.items}
     plate_regions = regions(camera)
@@ -68,11 +74,18 @@ def sightings(
         if record.kind not in ("pick", "put") or record.sku is None or handling is None:
             continue
         analysed = []
+        touched = [r for r in plate_regions if r.name == handling.plates[0]]
         for seq, (ms, data) in enumerate(
             camera.frames(record.t_start - WINDOW_BEFORE_S, record.t_settled + WINDOW_AFTER_S)
         ):
             image = decode_jpeg(np.frombuffer(data, np.uint8), f"{ms}.jpg")
-            analysed.append(AnalysedFrame(ms / 1000, seq, tuple(detector.detect(image, threshold))))
+            detections = list(detector.detect(image, threshold))
+            if crop_scale is not None:
+                side = max(detector.input_w, detector.input_h)  # type: ignore[attr-defined]
+                for region in touched:
+                    window = crop_window(region, image.shape[1], image.shape[0], crop_scale, side)
+                    detections += detect_in_window(detector, image, window)  # type: ignore[arg-type]
+            analysed.append(AnalysedFrame(ms / 1000, seq, tuple(detections)))
         evidence = build_evidence(analysed, plate_regions, hand_label, min_overlap).evidence
         plate = handling.plates[0]
         item = catalogue[record.sku]
@@ -140,3 +153,26 @@ def stock_of(planogram: Iterable[tuple[str, str]]) -> Mapping[str, list[str]]:
         if sku not in stock[plate]:
             stock[plate].append(sku)
     return stock
+
+
+def camera_rates(seen: Sequence[Sighting], base: CameraRates, hand_label: str = "person") -> CameraRates:
+    """The statistical camera's rates re-measured on rendered frames: per photo family, the hit rate of its
+    label, the best scores of the hits, each other label's share of interactions, and the hand share; the
+    families `seen` has no interaction of, the no-look rates and the assumed ones stay as in `base`."""
+    looks = dict(base.looks)
+    groups: dict[str, list[Sighting]] = defaultdict(list)
+    for s in seen:
+        if s.family is not None:
+            groups[s.family].append(s)
+    hands = []
+    for family, group in sorted(groups.items()):
+        label = group[0].label
+        hits = [s.evidence.labels[label][0] for s in group if s.hit and label]
+        others: Counter[str] = Counter()
+        for s in group:
+            others.update(name for name in s.evidence.labels if name not in (label, hand_label))
+        looks[family] = LookRates(label, len(hits) / len(group), tuple(sorted(round(b, 4) for b in hits)),
+                                  {name: round(n / len(group), 4) for name, n in sorted(others.items())})
+        hands += [s.evidence.hand_present for s in group]
+    hand_seen = sum(hands) / len(hands) if hands else base.hand_seen
+    return dataclasses.replace(base, looks=looks, hand_seen=round(hand_seen, 4))
