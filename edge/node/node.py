@@ -156,7 +156,10 @@ class Node:
     def reload(self) -> ReloadResult:
         """SIGHUP / `shelf-node reload`: the planogram file applied live, a bad config refused, settings that need
         a restart named (edge/control/reload.py); the running config stays until a restart."""
-        return reload_config(self.config, self.config_path, self.items.on_planogram)
+        result = reload_config(self.config, self.config_path, self.items.on_planogram)
+        self.counters.reloads += 1  # each told in the health counters, not only in the log (stats.parts.node)
+        self.counters.reloads_refused += not result.accepted
+        return result
 
     def healthy(self) -> bool:
         fresh = time.monotonic() - self._heartbeat < HEARTBEAT_STALE_S

@@ -28,6 +28,8 @@ class PipelineCounters:
     info_frames: int = 0  # the MCU's identity lines
     outbox_errors: int = 0  # events the outbox could not store at once (held in memory; stats.outbox.held/lost)
     evidence_errors: int = 0  # events whose camera evidence could not be gathered
+    reloads: int = 0  # re-reads of the config (SIGHUP, `shelf-node reload`), refused ones included
+    reloads_refused: int = 0  # ... refused (did not validate): the daemon runs on with the config it has
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class PipelineStatus:
     info_frames: int
     outbox_errors: int
     evidence_errors: int
+    reloads: int
+    reloads_refused: int
     frame_queue: int  # frames waiting for the processing thread
     healthy: bool  # every worker alive and its heartbeat fresh (gates the systemd watchdog)
 

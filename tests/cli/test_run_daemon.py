@@ -69,7 +69,10 @@ def test_reload_refuses_a_bad_config_names_restart_settings_and_applies_the_plan
     code, refused = reload_answer(daemon)
     assert code == 2 and refused["accepted"] is False
     assert any("serial.channels" in p for p in refused["problems"])  # type: ignore[attr-defined]
-    assert cli_json(daemon, "status")[0] == 0  # still running, on the old config
+    code, status = cli_json(daemon, "status")
+    assert code == 0  # still running, on the old config
+    node = status["parts"]["node"]  # type: ignore[index]
+    assert (node["reloads"], node["reloads_refused"]) == (2, 2)  # the SIGHUP and the CLI's, both told
 
     planogram = tmp_path / "planogram.json"
     planogram.write_text(json.dumps(planogram_document(daemon.scenario, version=3)))
@@ -83,5 +86,7 @@ def test_reload_refuses_a_bad_config_names_restart_settings_and_applies_the_plan
     daemon.process.send_signal(signal.SIGHUP)
     assert wait_until(lambda: daemon.log.read_text().count("reload: applied planogram") == 2, 10)
     assert "RELOADING=1" in daemon.notifications()
+    node = cli_json(daemon, "status")[1]["parts"]["node"]  # type: ignore[index]
+    assert (node["reloads"], node["reloads_refused"]) == (4, 2)
     daemon.process.send_signal(signal.SIGTERM)
     assert daemon.process.wait(30) == 0

@@ -18,7 +18,7 @@ from edge.sim.pty_shelf import PtyShelf
 from tests.plugins.waiting import wait_until
 
 PIPELINE_KEYS = ["frames", "events", "frames_dropped", "info_frames", "outbox_errors", "evidence_errors",
-                 "frame_queue", "healthy"]
+                 "reloads", "reloads_refused", "frame_queue", "healthy"]
 BIRTH_KEYS = ["software_version", "config_digest", "model", "plates", "calibration", "mcu", "board_changed"]
 
 
