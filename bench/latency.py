@@ -5,11 +5,10 @@ The time splits into the settle criterion's own cost and the node's overhead abo
 
 - criterion: settle -> the line that completed the stability criterion was written to the pty. The criterion
   needs K flat samples after the median-of-3 filter (docs/weighing.md), so it completes at the earliest
-  (K + 1) / SPS after the first sample of its flat window: that is the floor. `window` is what it took per
-  event (the weigher's flat-window start, the event's `t_end`, to the frame that completed it: the floor plus
-  the wait for calm neighbours). The simulator's truth counts a plate settled when its transient is below
-  0.5 g, stricter than the criterion's flatness (2.5 sigma of the noise), so the window often begins before
-  the truth's settle and `criterion` is below the floor;
+  (K + 1) / SPS after the first sample of its flat window: that is the floor, the criterion's own cost. The
+  simulator's truth counts a plate settled when its transient is below 0.5 g, stricter than the criterion's
+  flatness (2.5 sigma of the noise), so the flat window often begins before the truth's settle and `criterion`
+  is below the floor (bench/weighing.md measures that part: emit minus physical settle);
 - overhead: that line written -> the hub's receipt, in stages from the daemon's `edge.timing` stamps
   (edge/node/timing.py): serial read, weighing, weight-event commit, fusion, item-event commit, the link's
   wake-up (and its outbox query), publish, broker -> hub. The stages sum to the overhead exactly.
@@ -55,7 +54,6 @@ class EventLatency:
     action: str  # pick | put
     total_s: float  # settle -> hub receipt of the item event
     criterion_s: float  # settle -> the line that completed the criterion, written
-    window_s: float  # the weigher's flat-window start (t_end) -> the frame that completed it (node clock)
     overhead_s: float  # that line written -> hub receipt
     stages: tuple[float, ...]  # seconds per STAGES entry; they sum to overhead_s
 
@@ -124,11 +122,14 @@ POLLING_PRELUDE = "import edge.mqtt.wakeup as w; w.WakeableLoop.wake = lambda se
 
 
 def run(events: int = 40, sps: float = 80.0, gap_s: float = 1.5, seed: int = 16, baseline: bool = True,
-        workdir: Path | None = None, keep: bool = False) -> LatencyResult:
+        workdir: Path | None = None, keep: bool = False,
+        variants: tuple[tuple[str, str | None], ...] | None = None) -> LatencyResult:
     """Play `events` interactions (a pick, then its put-back, plate after plate, each once the shelf is quiet
     again and `gap_s` later) through the daemon and time each item event; with `baseline`, the same again
-    through a daemon whose link polls (the wake-up disabled)."""
-    variants = [("product", None)] + ([("polling baseline", POLLING_PRELUDE)] if baseline else [])
+    through a daemon whose link polls (the wake-up disabled). `variants`: (name, prelude) pairs instead, a
+    prelude being Python the daemon runs first (None: the product as it is)."""
+    if variants is None:
+        variants = (("product", None),) + ((("polling baseline", POLLING_PRELUDE),) if baseline else ())
     runs = []
     k = 0
     for variant, prelude in variants:
@@ -179,7 +180,6 @@ def _measure(played: list[tuple[str, str, float, int]], received: list[tuple[flo
                 weighed_before[s["seq"]] = last["weighed"]
             elif s["kind"] != "weight" and "fused" in last:
                 fused_before[s["seq"]] = last.pop("fused")
-    weights = {m["seq"]: m for _, m in received if m.get("kind") == "weight"}
     out = []
     for plate, action, settle, index in played:
         if index < 0:
@@ -191,19 +191,17 @@ def _measure(played: list[tuple[str, str, float, int]], received: list[tuple[flo
         frame = weighed_before.get(weight_seq) if weight_seq is not None else None
         needed = (frame, committed.get(weight_seq), fused_before.get(item_seq), committed.get(item_seq),
                   published.get(item_seq))
-        if (any(part is None for part in needed) or frame is None or frame["frame_seq"] not in written
-                or weight_seq not in weights):
+        if any(part is None for part in needed) or frame is None or frame["frame_seq"] not in written:
             continue
         weight_done, fused, item_done, sent = needed[1:]
         assert weight_done and fused and item_done and sent
         line = written[frame["frame_seq"]]
-        window = frame["read_wall"] - weights[weight_seq]["body"]["t_end_unix"]
         # the link may take the row (woken by the append) before the processing thread stamps the commit
         item_stored = min(item_done["at"], sent["picked"])
         marks = (line, frame["read"], frame["at"], weight_done["at"], fused["at"], item_stored, sent["picked"],
                  sent["at"], receipt)
         stages = tuple(b - a for a, b in itertools.pairwise(marks))
-        out.append(EventLatency(plate, action, receipt - settle, line - settle, window, receipt - line, stages))
+        out.append(EventLatency(plate, action, receipt - settle, line - settle, receipt - line, stages))
     return out
 
 
@@ -232,8 +230,6 @@ def render_markdown(result: LatencyResult) -> str:
         "| settle -> hub receipt (total) | " + " | ".join(cells(r.of("total_s")) for r in runs) + " |",
         "| criterion: settle -> the line that completed it, written | "
         + " | ".join(cells(r.of("criterion_s")) for r in runs) + " |",
-        f"| window: its first flat sample -> that line (floor {ms(result.floor_s)}) | "
-        + " | ".join(cells(r.of("window_s")) for r in runs) + " |",
         "| **overhead**: that line written -> hub receipt | "
         + " | ".join(cells(r.of("overhead_s")) for r in runs) + " |",
     ]
