@@ -10,13 +10,15 @@ the splitter does not depend on how the gallery is stored (edge/gallery). Per pl
 2. builds a **robust centre** per SKU (part 2): the mean of the examples nearest the SKU's coordinate-wise
    median (`trim`), renormalised, so a few stray examples barely move it;
 3. checks itself by **leave-one-out** on the cleaned gallery: each example classified by the centres
-   computed without it. The plate is trusted when every SKU has `min_examples` and the LOO accuracy is at
-   least `min_accuracy` (0.98);
+   computed without it. The plate is trusted when every SKU has `min_examples` and the Laplace-smoothed LOO
+   accuracy (right + 1) / (trials + 2) is at least `min_accuracy` (0.98): a few lucky trials cannot pass it
+   (0.98 needs 49 trials without an error, 25 examples per SKU on a plate of two);
 4. **votes** on an event only when trusted, only between the candidate SKUs fusion names (those the
    weight left plausible) and only when the crop's relative margin between the two nearest centres is at
-   least `min_margin`; otherwise it abstains (None). The vote's reliability is the Laplace-smoothed LOO
-   accuracy of the votes that passed the margin, which fusion turns into its factor
-   (edge.fusion.appearance_factor).
+   least the plate's vote margin: above `min_margin` and above the margin of every wrong LOO vote, as long
+   as that keeps half the LOO votes (else `min_margin`); otherwise it abstains (None). The vote's
+   reliability is the Laplace-smoothed LOO accuracy of the votes at that margin, which fusion turns into
+   its factor (edge.fusion.appearance_factor).
 
 `admits` (part 3 of the guard) lets a trusted plate refuse a new self-labelled example its own confident
 vote contradicts. How the guard holds up with 2 % wrong labels: bench/gallery.py, docs/fusion.md.
@@ -34,6 +36,7 @@ import numpy as np
 from edge.vision.appearance import Descriptor
 
 CLEAN_K = 7      # neighbours looked at when cleaning
+MIN_COVERAGE = 0.5  # a vote margin raised past the LOO errors must still keep this share of the LOO votes
 CLEAN_AGREE = 6  # of them carrying one other SKU make an example a likely wrong label (two wrong ones may be close)
 
 
@@ -55,7 +58,9 @@ class TrustReport:
     skus: tuple[str, ...]
     trusted: bool
     accuracy: float | None          # LOO accuracy on the cleaned gallery (None: too few examples to check)
-    vote_accuracy: float | None     # LOO accuracy of the votes with margin >= min_margin (Laplace smoothed)
+    smoothed_accuracy: float | None  # (right + 1) / (trials + 2): what must reach min_accuracy
+    vote_margin: float | None       # relative margin an event needs for a vote on this plate
+    vote_accuracy: float | None     # LOO accuracy of the votes with that margin (Laplace smoothed)
     coverage: float | None          # share of LOO examples with that margin
     examples: dict[str, int]        # per SKU, as given
     cleaned: dict[str, int]         # per SKU, left out as likely wrong labels
@@ -64,7 +69,8 @@ class TrustReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"plate": self.plate, "skus": list(self.skus), "trusted": self.trusted,
-                "accuracy": _round(self.accuracy), "vote_accuracy": _round(self.vote_accuracy),
+                "accuracy": _round(self.accuracy), "smoothed_accuracy": _round(self.smoothed_accuracy),
+                "vote_margin": _round(self.vote_margin), "vote_accuracy": _round(self.vote_accuracy),
                 "coverage": _round(self.coverage), "examples": dict(self.examples), "cleaned": dict(self.cleaned),
                 "needed_more": self.needed_more, "reason": self.reason}
 
@@ -100,14 +106,14 @@ class PlateSplitter:
     def vote(self, descriptor: Descriptor, candidates: Sequence[str]) -> Vote | None:
         """The candidate the crop is nearest to, or None (not trusted, a candidate has no examples here,
         fewer than two candidates, or the margin is too small)."""
-        if not self.report.trusted or self.report.vote_accuracy is None:
+        if not self.report.trusted or self.report.vote_accuracy is None or self.report.vote_margin is None:
             return None
         wanted = tuple(sorted(set(candidates)))
         if len(wanted) < 2 or any(c not in self._skus for c in wanted):
             return None
         rows = [self._skus.index(c) for c in wanted]
         best, margin = _nearest(np.asarray(descriptor, np.float32), self._centres[rows])
-        if margin < self.settings.min_margin:
+        if margin < self.report.vote_margin:
             return None
         return Vote(self.plate, wanted[best], wanted, self.report.vote_accuracy, margin)
 
@@ -124,23 +130,29 @@ class PlateSplitter:
         counts = {sku: len(self.gallery[sku]) for sku in self._skus}
         short = {sku: s.min_examples - len(kept[sku]) for sku in self._skus if len(kept[sku]) < s.min_examples}
         if len(self._skus) < 2:
-            return TrustReport(self.plate, self._skus, False, None, None, None, counts, cleaned,
+            return TrustReport(self.plate, self._skus, False, None, None, None, None, None, counts, cleaned,
                                None, "fewer than two SKUs with examples: nothing to split")
         if short:
             needs = ", ".join(f"{k} needs {v} more" for k, v in sorted(short.items()))
-            return TrustReport(self.plate, self._skus, False, None, None, None, counts, cleaned, max(short.values()),
-                               f"too few examples: {needs}")
+            return TrustReport(self.plate, self._skus, False, None, None, None, None, None, counts, cleaned,
+                               max(short.values()), f"too few examples: {needs}")
         correct, margins = _leave_one_out(kept, self._skus, s.trim)
-        accuracy = float(correct.mean())
-        voted = margins >= s.min_margin
-        coverage = float(voted.mean())
+        right, trials = int(correct.sum()), len(correct)
+        accuracy, smoothed = right / trials, (right + 1.0) / (trials + 2.0)
+        vote_margin = s.min_margin
+        if not correct.all():
+            above_errors = float(margins[~correct].max()) + 1e-6
+            if (margins >= above_errors).mean() >= MIN_COVERAGE:
+                vote_margin = max(vote_margin, above_errors)
+        voted = margins >= vote_margin
         vote_accuracy = (float(correct[voted].sum()) + 1.0) / (float(voted.sum()) + 2.0)
-        trusted = accuracy >= s.min_accuracy
-        needed = 0 if trusted else _needed_more(kept, self._skus, s)
-        reason = (f"leave-one-out accuracy {accuracy:.3f} >= {s.min_accuracy}" if trusted else
-                  f"leave-one-out accuracy {accuracy:.3f} < {s.min_accuracy}")
-        return TrustReport(self.plate, self._skus, trusted, accuracy, vote_accuracy, coverage, counts, cleaned,
-                           needed, reason)
+        trusted = smoothed >= s.min_accuracy
+        needed = 0 if trusted else _needed_more(kept, self._skus, s, right, trials)
+        verdict = ">=" if trusted else "<"
+        reason = (f"leave-one-out {right}/{trials} right, smoothed accuracy {smoothed:.3f} {verdict} "
+                  f"{s.min_accuracy}")
+        return TrustReport(self.plate, self._skus, trusted, accuracy, smoothed, vote_margin, vote_accuracy,
+                           float(voted.mean()), counts, cleaned, needed, reason)
 
 
 class AppearanceSplitter:
@@ -207,7 +219,7 @@ def _clean(examples: dict[str, np.ndarray], settings: SplitterSettings) -> tuple
 
 
 def _leave_one_out(kept: dict[str, np.ndarray], skus: tuple[str, ...], trim: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per example: classified right by the centres without it, and its relative margin."""
+    """Per example: classified right by the centres without it, and its vote's relative margin."""
     centres = np.stack([_centre(kept[s], trim) for s in skus])
     correct: list[bool] = []
     margins: list[float] = []
@@ -219,13 +231,20 @@ def _leave_one_out(kept: dict[str, np.ndarray], skus: tuple[str, ...], trim: flo
             trial[i] = own
             best, margin = _nearest(rows[j], trial)
             correct.append(best == i)
-            margins.append(margin if best == i else -margin)
+            margins.append(margin)
     return np.array(correct), np.array(margins)
 
 
-def _needed_more(kept: dict[str, np.ndarray], skus: tuple[str, ...], settings: SplitterSettings) -> int | None:
-    """Extrapolate the LOO error from half the examples to all of them (error ~ n^-b); None when it does not
-    fall (more of the same examples will not help: check the crops or re-slot the plate)."""
+def _needed_more(kept: dict[str, np.ndarray], skus: tuple[str, ...], settings: SplitterSettings, right: int,
+                 trials: int) -> int | None:
+    """More examples per SKU likely needed. When the raw LOO accuracy already reaches the threshold, the
+    trials the smoothing still needs (assuming no new error); else the LOO error extrapolated from half the
+    examples to all (error ~ n^-b); None when it does not fall (more of the same examples will not help:
+    check the crops or re-slot the plate)."""
+    t = settings.min_accuracy
+    if t < 1 and right >= t * trials:
+        extra = (t * (trials + 2) - right - 1) / (1 - t)
+        return max(1, math.ceil(extra / len(skus)))
     n = min(len(kept[s]) for s in skus)
     half = max(settings.min_examples // 2, n // 2)
     if half < 3 or half >= n:

@@ -24,10 +24,10 @@ def _probe(centre: int, seed: int = 99) -> np.ndarray:
 
 
 def test_separable_plate_is_trusted_and_votes_right() -> None:
-    splitter = PlateSplitter("p1", {"A": _cloud(0, 20, 0.1, 1), "B": _cloud(1, 20, 0.1, 2)})
+    splitter = PlateSplitter("p1", {"A": _cloud(0, 30, 0.1, 1), "B": _cloud(1, 30, 0.1, 2)})
     report = splitter.report
     assert report.trusted and report.accuracy == pytest.approx(1.0) and report.needed_more == 0
-    assert report.examples == {"A": 20, "B": 20}
+    assert report.examples == {"A": 30, "B": 30}
     vote = splitter.vote(_probe(1), ["A", "B"])
     assert vote is not None and vote.sku == "B" and vote.candidates == ("A", "B")
     assert 0.9 < vote.accuracy < 1.0  # Laplace-smoothed: never a certainty
@@ -59,9 +59,20 @@ def test_too_few_examples_says_how_many_more() -> None:
     assert not lonely.report.trusted and "fewer than two" in lonely.report.reason
 
 
+def test_a_perfect_but_short_record_is_not_trusted_yet() -> None:
+    # 20 + 20 leave-one-out trials without an error: smoothed 41/42 = 0.976 < 0.98, so a lucky start cannot pass
+    splitter = PlateSplitter("p1", {"A": _cloud(0, 20, 0.1, 1), "B": _cloud(1, 20, 0.1, 2)})
+    report = splitter.report
+    assert report.accuracy == pytest.approx(1.0) and not report.trusted
+    assert report.needed_more == 4  # (0.98 * 42 - 41) / 0.02 = 8 more trials: 4 per SKU (49/50 = 0.98)
+    assert splitter.vote(_probe(0), ["A", "B"]) is None
+    grown = PlateSplitter("p1", {"A": _cloud(0, 25, 0.1, 1), "B": _cloud(1, 25, 0.1, 2)})
+    assert grown.report.trusted
+
+
 def test_votes_only_between_known_candidates() -> None:
-    splitter = PlateSplitter("p1", {"A": _cloud(0, 20, 0.1, 1), "B": _cloud(1, 20, 0.1, 2),
-                                    "C": _cloud(2, 20, 0.1, 3)})
+    splitter = PlateSplitter("p1", {"A": _cloud(0, 30, 0.1, 1), "B": _cloud(1, 30, 0.1, 2),
+                                    "C": _cloud(2, 30, 0.1, 3)})
     assert splitter.report.trusted
     vote = splitter.vote(_probe(2), ["A", "B"])  # C is not plausible by weight: the vote stays within A, B
     assert vote is None or vote.sku in ("A", "B")
@@ -70,7 +81,9 @@ def test_votes_only_between_known_candidates() -> None:
 
 
 def test_ambiguous_crop_abstains_on_margin() -> None:
-    splitter = PlateSplitter("p1", {"A": _cloud(0, 20, 0.1, 1), "B": _cloud(1, 20, 0.1, 2)})
+    splitter = PlateSplitter("p1", {"A": _cloud(0, 30, 0.1, 1), "B": _cloud(1, 30, 0.1, 2)},
+                             SplitterSettings(min_margin=0.1))
+    assert splitter.vote(_probe(0), ["A", "B"]) is not None
     middle = np.zeros(DIM, np.float32)
     middle[0] = middle[1] = np.sqrt(0.5)
     assert splitter.vote(middle, ["A", "B"]) is None
@@ -87,7 +100,7 @@ def test_cleaning_removes_wrong_labels_and_keeps_trust() -> None:
 
 
 def test_a_trusted_plate_refuses_examples_it_confidently_contradicts() -> None:
-    splitter = PlateSplitter("p1", {"A": _cloud(0, 20, 0.1, 1), "B": _cloud(1, 20, 0.1, 2)})
+    splitter = PlateSplitter("p1", {"A": _cloud(0, 30, 0.1, 1), "B": _cloud(1, 30, 0.1, 2)})
     assert splitter.admits("A", _probe(0))
     assert not splitter.admits("A", _probe(1))
     assert splitter.admits("NEW", _probe(1))  # a SKU it knows nothing of: nothing to contradict
@@ -96,7 +109,7 @@ def test_a_trusted_plate_refuses_examples_it_confidently_contradicts() -> None:
 
 
 def test_all_plates_and_reports() -> None:
-    splitter = AppearanceSplitter({"p2": {"A": _cloud(0, 20, 0.1, 1), "B": _cloud(1, 20, 0.1, 2)},
+    splitter = AppearanceSplitter({"p2": {"A": _cloud(0, 30, 0.1, 1), "B": _cloud(1, 30, 0.1, 2)},
                                    "p1": {"C": _cloud(2, 5, 0.1, 3)}})
     assert [r.plate for r in splitter.reports()] == ["p1", "p2"]
     assert splitter.vote("p2", _probe(0), ["A", "B"]) is not None
