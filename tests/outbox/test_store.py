@@ -142,3 +142,15 @@ def test_unopenable_path_names_the_fix(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(OutboxError, match=r"cannot open.*\[outbox\] path"):
         Outbox(blocker / "sub" / "o.sqlite3")
+
+
+def test_listeners_are_told_after_each_stored_event_only(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite3", OutboxSection(max_events=2))
+    told: list[int] = []
+    box.add_listener(lambda: told.append(box.depth))
+    box.append("weight", body(1), produced_at=1.0)
+    assert box.submit("weight", body(2), produced_at=2.0) is not None
+    assert told == [1, 2]  # after the commit: the row is there when the listener looks
+    with pytest.raises(OutboxError):
+        box.append("weight", body(3), produced_at=3.0)  # full: refused, nobody told
+    assert told == [1, 2]
