@@ -14,7 +14,7 @@ from tests.cli.test_gallery_cmd import fill
 from tests.node.gallery_items import PLANOGRAM
 
 
-@pytest.mark.parametrize(("per_sku", "trusted"), [(3, False), (15, True)])
+@pytest.mark.parametrize(("per_sku", "trusted"), [(3, False), (30, True)])  # trust needs >= 25 on two SKUs
 def test_check_says_whether_the_splitter_is_trusted(tmp_path: Path, per_sku: int, trusted: bool) -> None:
     path = fill(tmp_path, per_sku)
     planogram_file = tmp_path / "planogram.json"
@@ -34,11 +34,11 @@ def test_check_says_whether_the_splitter_is_trusted(tmp_path: Path, per_sku: int
     assert ("yes" if trusted else "no") in human.output and "APPLE-GS" in human.output
 
 
-@pytest.mark.parametrize(("per_sku", "trusted"), [(4, False), (14, True)])
+@pytest.mark.parametrize(("per_sku", "trusted"), [(4, False), (30, True)])
 def test_check_with_the_detector_backbone_on_real_photos(tmp_path: Path, shared_model_dir: Path,
                                                          shared_images_dir: Path, per_sku: int, trusted: bool) -> None:
-    """Granny Smith against Pink Lady photos (../shared/images/sku-photos), described as the node does with a
-    [detector]: colour plus the SSD backbone's pooled features."""
+    """Granny Smith against Pink Lady photos (../shared/images/sku-photos, 20 each, and their mirror images),
+    described as the node does with a [detector]: colour plus the SSD backbone's pooled features."""
     import numpy as np
 
     from edge.gallery import Crop, Gallery
@@ -53,9 +53,12 @@ def test_check_with_the_detector_backbone_on_real_photos(tmp_path: Path, shared_
                                        f'labels = "{shared_model_dir / "coco_labels.txt"}"\n')
     gallery = Gallery(gallery_path(node_config(tmp_path)))
     for sku, folder in (("APPLE-GS", "Granny-Smith"), ("APPLE-PL", "Pink-Lady")):
-        for n, photo in enumerate(sorted((shared_images_dir / "sku-photos" / folder).glob("*.jpg"))[:per_sku]):
+        photos = sorted((shared_images_dir / "sku-photos" / folder).glob("*.jpg"))
+        for n in range(per_sku):
             small = np.empty((160, 160, 3), np.uint8)
-            resize_into(read_image(photo), small, "area")
+            resize_into(read_image(photos[n % len(photos)]), small, "area")
+            if n >= len(photos):
+                small = np.ascontiguousarray(small[:, ::-1])  # a second look: the photo mirrored
             gallery.add(sku, Crop("p1", 1_790_000_000.0 + n, "detection", "apple", (0, 0, 160, 160),
                                   encode_jpeg(small, 90)), "auto", 0.9995)
     gallery.close()
