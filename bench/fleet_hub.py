@@ -33,6 +33,7 @@ class HubView:
         self.kinds: Counter[str] = Counter()
         self.messages = 0
         self.latency_s: list[float] = []  # receipt minus the event's ts, events that were not backlog
+        self.arrivals: list[tuple[float, float]] = []  # (ts, receipt) in unix seconds of the same events
 
     def start(self) -> HubView:
         self.watcher.start()
@@ -55,7 +56,9 @@ class HubView:
                 if record.payload["historical"]:
                     self.historical_at.append(now)
                 else:
-                    self.latency_s.append(record.received_at - unix_time(record.payload["ts"]))
+                    ts = unix_time(record.payload["ts"])
+                    self.latency_s.append(record.received_at - ts)
+                    self.arrivals.append((ts, record.received_at))
 
     def node(self, store: str, name: str) -> NodeState | None:
         return self.watcher.tracker.nodes.get((store, name))
