@@ -9,11 +9,15 @@ Per plate of the event, over the frames of its window that the detector analysed
 
 The box grows by `crop_margin` on each side, is clipped to the frame, dropped when a side is under
 `min_crop_px`, scaled down to `crop_max_side` and stored as JPEG (`jpeg_quality`).
+
+`choose` is geometry only (no pixel is decoded), so the node's processing thread runs it and hands the worker
+just the chosen frames; `cut` decodes and encodes, on the worker. `crops_for` does both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -26,6 +30,7 @@ from edge.model import Detection, PlateRegion
 from edge.vision.regions import assign
 
 Image = npt.NDArray[np.uint8]
+_NO_SCRATCH: Image = np.empty((1, 1, 3), np.uint8)  # fits no frame: image_once then decodes into a new array
 
 
 class Frame(Protocol):
@@ -35,14 +40,29 @@ class Frame(Protocol):
     def t(self) -> float: ...
     @property
     def detections(self) -> tuple[Detection, ...] | None: ...
-    @property
-    def image(self) -> Image: ...
+    def image_once(self, scratch: Image) -> Image: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Where one plate's item shows best: a frame and a box in it."""
+
+    plate: str
+    frame: Frame
+    box: Box
+    region: Region
+    label: str | None
 
 
 def crops_for(frames: Sequence[Frame], regions: Sequence[PlateRegion], plates: Collection[str],
               labels: Mapping[str, Collection[str]], hand_label: str, min_overlap: float,
               settings: GallerySection) -> list[Crop]:
     """At most one crop per plate in `plates`; `labels`: plate -> the labels its SKU carries."""
+    return cut_all(choose(frames, regions, plates, labels, hand_label, min_overlap), settings)
+
+
+def choose(frames: Sequence[Frame], regions: Sequence[PlateRegion], plates: Collection[str],
+           labels: Mapping[str, Collection[str]], hand_label: str, min_overlap: float) -> list[Choice]:
     analysed = [f for f in frames if f.detections is not None]
     by_name = {r.name: r for r in regions}
     out = []
@@ -52,12 +72,18 @@ def crops_for(frames: Sequence[Frame], regions: Sequence[PlateRegion], plates: C
             continue
         choice = _best_detection(analysed, regions, plate, labels.get(plate, ()), hand_label, min_overlap) or \
             _hand_region(analysed, region, hand_label)
-        if choice is None:
-            continue
-        frame, box, kind, label = choice
-        crop = cut(frame, box, settings)
+        if choice is not None:
+            frame, box, kind, label = choice
+            out.append(Choice(plate, frame, box, kind, label))
+    return out
+
+
+def cut_all(choices: Sequence[Choice], settings: GallerySection) -> list[Crop]:
+    out = []
+    for choice in choices:
+        crop = cut(choice.frame, choice.box, settings)
         if crop is not None:
-            out.append(Crop(plate, frame.t, kind, label, crop[0], crop[1]))
+            out.append(Crop(choice.plate, choice.frame.t, choice.region, choice.label, crop[0], crop[1]))
     return out
 
 
@@ -99,7 +125,7 @@ def cut(frame: Frame, box: Box, settings: GallerySection) -> tuple[Box, bytes] |
     from edge.hw.pixels import resize_into
 
     try:
-        image = frame.image
+        image = frame.image_once(_NO_SCRATCH)  # a compressed frame is decoded for this cut only, not kept
     except CameraError:
         return None  # a corrupt compressed frame: no crop from it
     height, width = image.shape[:2]

@@ -6,10 +6,11 @@
     feed.maintenance = field.maintenance    # the node's maintenance switch, for restock sessions
     feed.start() ... feed.stop()
 
-The processing thread only decides and takes the frames of the event's window from the look-back ring
-(references, no copy, no decode); a worker thread cuts, encodes and stores, so the weighing never waits for
-the gallery. A full queue skips that event's crops (counted), a file that refuses writes is counted and
-logged; neither stops the node.
+The processing thread only decides and picks, per plate, the frame and box that show the item (geometry on
+the detections the evidence already has: no pixel decoded); a worker thread cuts, encodes and stores, so the
+weighing never waits for the gallery, and a queued event holds one frame per plate, not its whole window.
+A full queue skips that event's crops (counted), a file that refuses writes is counted and logged; neither
+stops the node.
 
 Routes of an item event (each counted):
 - `auto`: not flagged, pick or put of one SKU, calibrated confidence >= [gallery] min_confidence, camera ok:
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from edge.config import NodeConfig
 from edge.errors import CommandError, StateError
 from edge.gallery import Crop, Gallery, GalleryStatus, ItemRecord, Ledger
+from edge.gallery.crops import Choice, choose, cut_all
 from edge.gallery.review import PARAMS, parse_answer
 from edge.model import ItemEvent
 from edge.planogram import Planogram
@@ -60,9 +62,8 @@ class Switch(Protocol):
 @dataclass(frozen=True, slots=True)
 class _Job:
     record: ItemRecord | None  # None: an event without an outbox id (held on a full disk): crops only
-    frames: list[Any]  # FrameRecords of the window
+    choices: list[Choice]  # per plate, the frame and box to cut
     plates: tuple[str, ...]  # plates to crop
-    labels: dict[str, tuple[str, ...]]  # plate -> the catalogue labels of its SKU (preferred boxes)
     label: str | None  # the SKU the crops show (None: pending for a reviewer)
     source: str
     confidence: float
@@ -131,10 +132,13 @@ class GalleryFeed:
             label = None
         else:
             if record is not None:
-                self._enqueue(_Job(record, [], (), {}, None, "remembered", item.confidence))
+                self._enqueue(_Job(record, [], (), None, "remembered", item.confidence))
             return
-        frames = self._frames(item)
-        self._enqueue(_Job(record, frames, plates, self._labels(item, label), label, source, item.confidence))
+        assert self.vision is not None
+        vision = self.vision
+        choices = choose(self._frames(item), vision.regions, plates, self._labels(item, label), vision.hand_label,
+                         vision.min_overlap)
+        self._enqueue(_Job(record, choices, plates, label, source, item.confidence))
 
     def _label_for(self, item: ItemEvent) -> tuple[str | None, str]:
         """(the SKU this event's crops show for sure, the source), or (None, '')."""
@@ -214,11 +218,7 @@ class GalleryFeed:
         self.counters[job.source if crops else "remembered"] += 1
 
     def _crops(self, job: _Job) -> list[Crop]:
-        from edge.gallery.crops import crops_for
-
-        assert self.vision is not None
-        return crops_for(job.frames, self.vision.regions, job.plates, job.labels, self.vision.hand_label,
-                         self.vision.min_overlap, self.settings)
+        return cut_all(job.choices, self.settings)
 
     # -- commands ----------------------------------------------------------------------------------
     def register(self, table: CommandTable) -> None:
