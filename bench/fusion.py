@@ -10,9 +10,11 @@ score the item events against the truth (bench.item_scoring).
 Seeds: `tune` (101, 102, 103) are for calibrating confidence and choosing thresholds; `report`
 (201, 202, 203, the documented run) are the reported figures and were not used to tune.
 
-    scripts/bench fusion                                       # report seeds, 700 interactions each, 10 + 80 SPS
+    scripts/bench fusion                                       # report seeds, 700 interactions each, 10 + 80 SPS,
+                                                               # the store mix and the stress mix
     .venv/bin/python -m bench.fusion --seeds tune --json t.json   # the tuning set (all options: --help)
     .venv/bin/python -m bench.fusion --seeds tune --models fused --dump /tmp/judged   # every verdict
+    .venv/bin/python -m bench.fusion --seeds tune --mix store,stress    # both mixes (default: stress)
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class FusionResult:
     wall_s: float
     runs: tuple[Mapping[str, Any], ...]  # per (seed, rate): the scorer's figures (bench.fusion_run.one_run)
     pooled: Mapping[float, Mapping[str, Pooled]]  # rate -> model -> figures
+    mix: str = "stress"  # the interaction mix preset of these runs (edge.sim.fusion_mix.PRESETS)
+    others: tuple[FusionResult, ...] = ()  # the same seeds and rates under further mixes (run(mixes=...))
 
     def fused(self, sps: float) -> Pooled:
         return self.pooled[sps]["fused"]
@@ -104,8 +108,18 @@ def _p95(ordered: list[float]) -> float:
 
 
 def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 80.0), interactions: int = 700,
-        models: Sequence[str] = MODELS, dump: Path | None = None) -> FusionResult:
-    """Every (rate, seed) run, scored; `seeds` is a list or "tune" / "report"."""
+        models: Sequence[str] = MODELS, dump: Path | None = None,
+        mixes: Sequence[str] = ("stress",), settings: Any = None) -> FusionResult:
+    """Every (rate, seed) run, scored; `seeds` is a list or "tune" / "report". `mixes`: interaction mix
+    presets ("store", "stress"); the first is the result, the others ride along in `others`. `settings`:
+    FusionSettings for the fused models (default: the tuned ones)."""
+    first, *rest = mixes
+    others = tuple(_run_mix(seeds, rates, interactions, models, dump, mix, (), settings) for mix in rest)
+    return _run_mix(seeds, rates, interactions, models, dump, first, others, settings)
+
+
+def _run_mix(seeds: Sequence[int] | str, rates: Sequence[float], interactions: int, models: Sequence[str],
+             dump: Path | None, mix: str, others: tuple[FusionResult, ...], settings: Any) -> FusionResult:
     seed_set = seeds if isinstance(seeds, str) else "custom"
     chosen = SEEDS[seeds] if isinstance(seeds, str) else tuple(seeds)
     if dump is not None:
@@ -115,17 +129,19 @@ def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 8
     with tempfile.TemporaryDirectory(prefix="bench-fusion-") as tmp:
         for sps in rates:
             for seed in chosen:
-                runs.append(one_run(seed, sps, interactions, Path(tmp), tuple(models), dump))
+                runs.append(one_run(seed, sps, interactions, Path(tmp), tuple(models), dump, mix, settings))
     return FusionResult(
         seeds=tuple(chosen), seed_set=seed_set, rates=tuple(rates), interactions=interactions, models=tuple(models),
         wall_s=round(time.time() - started, 1), runs=tuple(runs),
         pooled={sps: {m: pooled([r for r in runs if r["sps"] == sps], m) for m in models} for sps in rates},
+        mix=mix, others=others,
     )  # fmt: skip
 
 
 def as_json(result: FusionResult) -> dict[str, Any]:
     return {**asdict(result), "pooled": {str(sps): {m: asdict(p) for m, p in models.items()}
-                                         for sps, models in result.pooled.items()}}  # fmt: skip
+                                         for sps, models in result.pooled.items()},
+            "others": [as_json(other) for other in result.others]}  # fmt: skip
 
 
 BENCHMARK = Benchmark(
@@ -133,8 +149,8 @@ BENCHMARK = Benchmark(
     title="fusion: item events against the truth, with four comparators",
     run=run,
     render=render_markdown,
-    quick={"seeds": (201,), "rates": (10.0,), "interactions": 80},
-    full={"seeds": "report", "rates": (10.0, 80.0), "interactions": 700},
+    quick={"seeds": (201,), "rates": (10.0,), "interactions": 80, "mixes": ("store",)},
+    full={"seeds": "report", "rates": (10.0, 80.0), "interactions": 700, "mixes": ("store", "stress")},
     detail="bench/fusion.md",
 )
 
@@ -149,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the full results as JSON here")
     parser.add_argument("--markdown", type=Path, help="write the markdown report here")
     parser.add_argument("--dump", type=Path, help="write every judged item event (JSON lines) into this directory")
+    parser.add_argument("--mix", default="stress",
+                        help="interaction mix presets, comma-separated: store, stress (edge.sim.fusion_mix.PRESETS)")
     args = parser.parse_args(argv)
     seeds: tuple[int, ...] | str = args.seeds if args.seeds in SEEDS else tuple(int(s) for s in args.seeds.split(","))
     rates = tuple(float(r) for r in args.rates.split(","))
@@ -156,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         seeds = (SEEDS[seeds] if isinstance(seeds, str) else seeds)[:1]
         rates, interactions = (10.0,), 80
-    result = run(seeds, rates, interactions, tuple(args.models.split(",")), args.dump)
+    result = run(seeds, rates, interactions, tuple(args.models.split(",")), args.dump, tuple(args.mix.split(",")))
     if args.json:
         args.json.write_text(json.dumps(as_json(result), indent=1, default=str) + "\n")
     text = render_markdown(result)

@@ -42,8 +42,8 @@ TARGETS = (  # fused, issue 12
     ("review rate", "review_rate", "<=", 0.05),
     ("fusion p95 ms per event", "time_p95_ms", "<=", 5.0),
 )
-SCENARIO_ROWS = ("weight_twin", "same_label_twin", "multi_unit", "misplaced", "across", "simultaneous", "camera_down",
-                 "back_to_back", "restock")  # fmt: skip
+SCENARIO_ROWS = ("weight_twin", "count_twin", "same_label_twin", "multi_unit", "misplaced", "across", "simultaneous",
+                 "camera_down", "back_to_back", "restock")  # fmt: skip
 
 
 def _f(value: float, digits: int = 4) -> str:
@@ -88,15 +88,33 @@ def _pooled_bins(runs: Sequence[Mapping[str, Any]], model: str) -> tuple[list[Bi
     return [(r["low"], r["high"], int(r["events"]), r["confidence"], r["accuracy"]) for r in rows], ece
 
 
+MIX_NOTES = {
+    "store": "nearer a real store: twin plates chosen less often; each minimum share met with a margin",
+    "stress": "4 of 5 plates hard: the twin plates chosen often, many misplaced put-backs",
+}
+
+
 def render_markdown(result: FusionResult) -> str:
-    runs = list(result.runs)
+    """Every mix of the run, the first (result) then result.others."""
+    mixes = [result, *result.others]
     seeds = ", ".join(str(s) for s in result.seeds)
+    wall = sum(r.wall_s for r in mixes)
     lines = [f"Seeds {seeds} ({result.seed_set}), {result.interactions} interactions per seed and rate; "
-             f"wall {result.wall_s:g} s.", ""]  # fmt: skip
+             f"mixes {', '.join(r.mix for r in mixes)}; wall {wall:g} s.", ""]  # fmt: skip
+    for one in mixes:
+        lines += _render_mix(one)
+    return "\n".join(lines) + "\n"
+
+
+def _render_mix(result: FusionResult) -> list[str]:
+    runs = list(result.runs)
+    mix = result.mix
+    lines = [f"Mix `{mix}`: {MIX_NOTES.get(mix, '')}.", ""]
     for sps, models in result.pooled.items():
         subset = [r for r in runs if r["sps"] == float(sps)]
         interactions = sum(r["interactions"] for r in subset)
-        lines += [f"### {float(sps):g} SPS: {interactions} interactions over {len(subset)} planograms", ""]
+        lines += [f"### {mix} mix, {float(sps):g} SPS: {interactions} interactions over {len(subset)} planograms",
+                  ""]
         lines += ["| model | unit F1 | unit precision | unit recall | events | event accuracy | review rate "
                   "| precision unflagged | wrong unflagged | ECE | fusion p95 ms (wall / CPU) |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -111,16 +129,18 @@ def render_markdown(result: FusionResult) -> str:
         if "fused" in models:
             lines += _fused_detail(subset, models["fused"], models.get("fused_camera_off"))
         lines += _scenario_accuracy(subset, list(models))
-    lines += ["", "### Mix (interactions with each tag, over the planograms; the same at every rate)", "",
+    lines += ["", f"### {mix} mix: interactions with each tag, over the planograms (the same at every rate)", "",
               "| tag | interactions | share |", "|---|---|---|"]  # fmt: skip
     one_rate = [r for r in runs if r["sps"] == runs[0]["sps"]]
     total = sum(r["interactions"] for r in one_rate)
-    mix: Counter[str] = Counter()
+    shares: Counter[str] = Counter()
     for run in one_rate:
-        mix.update(run["mix"])
-    for tag, count in sorted(mix.items()):
+        shares.update(run["mix"])
+    for tag, count in sorted(shares.items()):
         lines.append(f"| {tag} | {count} | {count / total:.3f} |")
-    lines += ["", "### Per run (fused)", "", "| seed | SPS | interactions | weight events | item events "
+    lines += ["", "Asked for: weight twins (`weight_twin or count_twin`) >= 10 %, same_label_twin >= 5 %, "
+              "misplaced >= 5 %.", ""]
+    lines += ["", f"### {mix} mix: per run (fused)", "", "| seed | SPS | interactions | weight events | item events "
               "| interactions no item event matched | item events matching no interaction | unit F1 "
               "| review rate | precision unflagged | ECE |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -135,8 +155,8 @@ def render_markdown(result: FusionResult) -> str:
     camera = max(r["camera_ms_per_event"] for r in runs)
     lines += ["", f"Statistical camera: at most {camera:.3f} ms per weight event (set-up included), wall clock."]
     shown = [f"seed {r['seed']}: {r['planogram']}" for r in runs if r["sps"] == runs[0]["sps"]]
-    lines += ["", "Planograms: " + "; ".join(shown)]
-    return "\n".join(lines) + "\n"
+    lines += ["", "Planograms: " + "; ".join(shown), ""]
+    return lines
 
 
 def _fused_detail(runs: list[Any], pooled: Pooled, blind: Pooled | None) -> list[str]:

@@ -23,6 +23,7 @@ from bench.item_scoring import (
     unit_f1,
 )
 from edge.config import NodeConfig, parse_config
+from edge.fusion.review import HARD_REASONS
 from edge.loadcell.recording import read_header
 from edge.model import WeightEventRef
 from edge.node.replay import Replay
@@ -32,11 +33,13 @@ from edge.sim.offline import simulate_to_capture
 from edge.sim.planogram_doc import planogram_document
 from edge.sim.scenario import Scenario
 from edge.sim.stat_camera import StatisticalCamera
-from edge.sim.tags import TAGS
+from edge.sim.tags import TAGS, WEIGHT_TWIN_TAGS
 from edge.sim.truth import TruthRecord
 from edge.weighing import CalibrationStore
 
 HARD = frozenset(TAGS) - {"mixed_plate"}  # an interaction with none of these is a plain one
+HARD_REVIEW_REASONS = frozenset(HARD_REASONS)
+WEIGHT_TWINS_ANY = "weight_twin or count_twin"  # the issue's "weight twins" share (a derived mix row)
 PLATES = 5
 EVIDENCE_MARGIN_S = 1.0  # as edge.node.node: look this far before the change and after it settled
 MODELS = ("fused", "aim3s", "autocheckout2020", "weight_planogram", "vision_only", "fused_camera_off")
@@ -61,12 +64,14 @@ def write_true_calibration(capture: Path, path: Path) -> None:
     path.write_text(json.dumps({"format": 1, "channels": channels, "plates": {}}))
 
 
-def make_model(name: str, plates: list[str], planogram: Any) -> Any:
+def make_model(name: str, plates: list[str], planogram: Any, settings: Any = None) -> Any:
+    """`settings`: FusionSettings for the fused models (default: the tuned ones; bench.fusion_tune passes
+    others to refit the threshold)."""
     from edge.fusion import FusionSettings, FusionStage
     from edge.fusion.baselines import BASELINES
 
     if name in ("fused", "fused_camera_off"):
-        return FusionStage(plates, planogram, FusionSettings())
+        return FusionStage(plates, planogram, settings or FusionSettings())
     return BASELINES[name](plates, planogram, FusionSettings())
 
 
@@ -77,7 +82,8 @@ def maintenance_windows(truth: list[TruthRecord]) -> list[tuple[float, float]]:
 
 
 def run_models(events: list, seen: list, plates: list[str], planogram: Any,
-               models: tuple[str, ...], maintenance: Sequence[tuple[float, float]] = ()) -> dict[str, dict[str, Any]]:
+               models: tuple[str, ...], maintenance: Sequence[tuple[float, float]] = (),
+               settings: Any = None) -> dict[str, dict[str, Any]]:
     """Every model on the same weight events and the same evidence (`seen`: the camera's, one per event);
     item events + fusion time per event. Maintenance mode is switched (where a model has it) as the clerk
     would, around each restock."""
@@ -87,7 +93,7 @@ def run_models(events: list, seen: list, plates: list[str], planogram: Any,
         evidence.append((t_emit, event, found, found is not None, on))
     results = {}
     for name in models:
-        model = make_model(name, plates, planogram)
+        model = make_model(name, plates, planogram, settings)
         items: list[Any] = []
         times_ms: list[float] = []
         cpu_ms: list[float] = []
@@ -150,17 +156,22 @@ def score(items: list, truth: list[TruthRecord], labels: dict[str, frozenset[str
         "plain": review_summary([j for j in judged if j.truths and not any(set(t.tags) & HARD for t in j.truths)]),
         "reasons": dict(Counter(r for j in judged for r in j.event.review_reasons)),
         "verdicts": [[round(j.event.confidence, 6), j.correct, j.event.review_required] for j in judged],
+        "hard_flagged": [bool(set(j.event.review_reasons) & HARD_REVIEW_REASONS) for j in judged],  # same order
+        "camera_ok": [j.event.vision.get("camera") == "ok" for j in judged],  # same order
     }
 
 
 def one_run(seed: int, sps: float, interactions: int, workdir: Path, models: tuple[str, ...],
-            dump: Path | None = None) -> dict[str, Any]:
+            dump: Path | None = None, mix: str = "stress", settings: Any = None) -> dict[str, Any]:
+    """`mix`: the interaction mix preset (edge.sim.fusion_mix.PRESETS: "stress" or "store"); `settings`:
+    FusionSettings for the fused models (default: the tuned ones)."""
     config: NodeConfig = parse_config(CONFIG)
     plates = config.plate_names()
-    scenario: Scenario = generate_mixed_scenario(seed, plates, interactions)
-    capture, truth_path = workdir / f"{seed}-{sps:g}.cap", workdir / f"{seed}-{sps:g}.jsonl"
+    scenario: Scenario = generate_mixed_scenario(seed, plates, interactions, preset=mix)
+    stem = f"{seed}-{sps:g}" + ("" if mix == "stress" else f"-{mix}")
+    capture, truth_path = workdir / f"{stem}.cap", workdir / f"{stem}.jsonl"
     result = simulate_to_capture(scenario, capture, truth_path, sps=sps, config=config)
-    calibration = workdir / f"{seed}-{sps:g}.calibration.json"
+    calibration = workdir / f"{stem}.calibration.json"
     write_true_calibration(capture, calibration)
     events = list(Replay(config, capture, CalibrationStore(calibration, read_only=True)).events())
     started = time.perf_counter()
@@ -168,16 +179,19 @@ def one_run(seed: int, sps: float, interactions: int, workdir: Path, models: tup
     seen = [camera.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S) for _, event in events]
     camera_s = time.perf_counter() - started
     planogram = parse_planogram(json.dumps(planogram_document(scenario)), plates)
-    outputs = run_models(events, seen, plates, planogram, models, maintenance_windows(result.truth))
+    outputs = run_models(events, seen, plates, planogram, models, maintenance_windows(result.truth), settings)
     labels = {item.sku: frozenset(item.labels) for item in scenario.items}
     shopper = [r for r in result.truth if r.expect_event]
+    mix_counts = Counter(t for r in shopper for t in r.tags)
+    mix_counts[WEIGHT_TWINS_ANY] = sum(1 for r in shopper if set(r.tags) & set(WEIGHT_TWIN_TAGS))
     return {
-        "seed": seed, "sps": sps, "planogram": {p: [s.sku for s in scenario.slots(p)] for p in plates},
+        "seed": seed, "sps": sps, "mix_preset": mix,
+        "planogram": {p: [s.sku for s in scenario.slots(p)] for p in plates},
         "interactions": len(shopper), "weight_events": len(events),
         "camera_ms_per_event": round(1000 * camera_s / max(1, len(events)), 3),
-        "mix": dict(Counter(t for r in shopper for t in r.tags)),
+        "mix": dict(mix_counts),
         "kinds": dict(Counter(r.kind for r in result.truth)),
         "models": {name: {**score(out["items"], result.truth, labels,
-                                  dump / f"{name}-{seed}-{sps:g}.jsonl" if dump else None),
+                                  dump / f"{name}-{stem}.jsonl" if dump else None),
                           "times_ms": out["times_ms"], "cpu_ms": out["cpu_ms"]} for name, out in outputs.items()},
     }  # fmt: skip

@@ -55,3 +55,16 @@ def test_one_run_dumps_every_verdict(tmp_path: Path) -> None:
 def test_quick_parameters_name_report_seeds_only() -> None:
     assert set(fusion.BENCHMARK.quick["seeds"]) <= set(fusion.SEEDS["report"])
     assert fusion.BENCHMARK.full["seeds"] == "report"
+
+
+def test_both_mixes_run_and_render() -> None:
+    result = fusion.run(seeds=(101,), rates=(10.0,), interactions=20, models=("fused",), mixes=("store", "stress"))
+    assert result.mix == "store" and [o.mix for o in result.others] == ["stress"]
+    assert result.runs[0]["mix_preset"] == "store" and result.others[0].runs[0]["mix_preset"] == "stress"
+    assert result.runs[0]["planogram"] == result.others[0].runs[0]["planogram"]  # one shelf, two mixes
+    text = fusion.render_markdown(result)
+    assert "### store mix, 10 SPS" in text and "### stress mix, 10 SPS" in text
+    assert "| weight_twin or count_twin |" in text
+    assert fusion.as_json(result)["others"][0]["mix"] == "stress"
+    with pytest.raises(ValueError, match="mix preset 'shop' unknown"):
+        fusion.run(seeds=(101,), rates=(10.0,), interactions=5, models=("fused",), mixes=("shop",))
