@@ -2,6 +2,8 @@
 
     DIR/images/<sku>/<id>.jpg
     DIR/labels.csv   file,sku,plate,t_unix,t_iso,confidence,source,event_id,region,label,x1,y1,x2,y2,bytes
+    DIR/outcomes.csv event_id,answered_iso,confidence,review_required,reasons,node_action,node_lines,true_action,
+                     true_lines,correct,reviewer   (the reviewers' answers, for calibration)
 
 DIR must be new or empty (an export never mixes with another). The CSV is written last, through a temp file
 and a rename, so a labels.csv present means a complete export.
@@ -21,6 +23,8 @@ from edge.gallery.store import Gallery
 
 COLUMNS = ("file", "sku", "plate", "t_unix", "t_iso", "confidence", "source", "event_id", "region", "label",
            "x1", "y1", "x2", "y2", "bytes")
+OUTCOME_COLUMNS = ("event_id", "answered_iso", "confidence", "review_required", "reasons", "node_action",
+                   "node_lines", "true_action", "true_lines", "correct", "reviewer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +33,11 @@ class ExportResult:
     images: int
     bytes: int
     skus: int
+    outcomes: int = 0
 
     def to_json(self) -> dict[str, object]:
-        return {"directory": str(self.directory), "images": self.images, "bytes": self.bytes, "skus": self.skus}
+        return {"directory": str(self.directory), "images": self.images, "bytes": self.bytes, "skus": self.skus,
+                "outcomes": self.outcomes}
 
 
 def export_dataset(gallery: Gallery, directory: Path) -> ExportResult:
@@ -60,15 +66,27 @@ def export_dataset(gallery: Gallery, directory: Path) -> ExportResult:
             raise StateError(f"cannot write {target}: {exc.strerror or exc}; free space or name another "
                              f"directory") from None
         writer.writerow((relative.as_posix(), example.sku, example.plate, f"{example.t:.3f}",
-                         datetime.fromtimestamp(example.t, tz=UTC).isoformat(timespec="milliseconds").replace(
-                             "+00:00", "Z"),
+                         _iso(example.t),
                          "" if example.confidence is None else f"{example.confidence:.6f}", example.source,
                          example.event_id or "", example.region, example.label or "", *example.box, len(jpeg)))
         total += len(jpeg)
         images += 1
         skus.add(example.sku)
-    try:
-        replace_atomically(directory / "labels.csv", text.getvalue().encode("utf-8"), durable=True)
-    except OSError as exc:
-        raise StateError(f"cannot write {directory / 'labels.csv'}: {exc.strerror or exc}") from None
-    return ExportResult(directory, images, total, len(skus))
+    outcomes = gallery.outcomes()
+    answers = io.StringIO()
+    out = csv.writer(answers, lineterminator="\n")
+    out.writerow(OUTCOME_COLUMNS)
+    for row in outcomes:
+        out.writerow((row["event_id"], _iso(row["answered"]), f"{row['confidence']:.6f}", int(row["review_required"]),
+                      row["reasons"], row["node_action"], row["node_lines"], row["true_action"], row["true_lines"],
+                      int(row["correct"]), row["reviewer"] or ""))
+    for name, content in (("outcomes.csv", answers), ("labels.csv", text)):  # labels.csv last: the export is whole
+        try:
+            replace_atomically(directory / name, content.getvalue().encode("utf-8"), durable=True)
+        except OSError as exc:
+            raise StateError(f"cannot write {directory / name}: {exc.strerror or exc}") from None
+    return ExportResult(directory, images, total, len(skus), len(outcomes))
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

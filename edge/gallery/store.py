@@ -151,6 +151,14 @@ class Gallery:
         return GalleryStatus(str(self.path), sum(s.count for s in summaries), sum(s.bytes for s in summaries),
                              pending, items, tuple(summaries), reviews, dict(counters or {}), restock_sku)
 
+    def outcomes(self) -> list[dict[str, Any]]:
+        """Every reviewer answer as recorded, oldest first (`gallery export` writes them to outcomes.csv)."""
+        columns = ("event_id", "answered", "confidence", "review_required", "reasons", "node_action", "node_lines",
+                   "true_action", "true_lines", "correct", "reviewer")
+        with self.db.read() as db:
+            rows = db.execute(f"SELECT {', '.join(columns)} FROM outcomes ORDER BY answered").fetchall()
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
     def calibration_rows(self) -> list[tuple[float, bool, bool]]:
         """(confidence, node was right, event was flagged) per reviewer answer, oldest first: the rows
         `edge.fusion.confidence` fits a calibration from (docs/gallery.md, "Review answers")."""

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from edge.errors import StateError
-from edge.gallery import Gallery
-from edge.gallery.export import COLUMNS, export_dataset
-from tests.gallery.crops_data import crop
+from edge.gallery import Gallery, Ledger
+from edge.gallery.export import COLUMNS, OUTCOME_COLUMNS, export_dataset
+from edge.gallery.records import ReviewAnswer
+from tests.gallery.crops_data import crop, record
 
 
 def test_export_writes_every_image_and_its_label(tmp_path: Path) -> None:
@@ -44,3 +45,19 @@ def test_export_refuses_a_directory_in_use(tmp_path: Path) -> None:
     assert (used / "mine.txt").read_text() == "keep me"
     empty = export_dataset(gallery, tmp_path / "empty")
     assert empty.images == 0 and (tmp_path / "empty" / "labels.csv").read_text().startswith("file,sku")
+
+
+def test_export_writes_the_review_outcomes(tmp_path: Path) -> None:
+    gallery = Gallery(tmp_path / "g.sqlite3")
+    ledger = Ledger(gallery)
+    event = "6f0c1d2e-0000-4000-8000-000000000001"
+    ledger.remember(record(event, flagged=True, confidence=0.62), [crop(1)])
+    ledger.answer(ReviewAnswer(event, None, (("APPLE-PL", 1, None),), "anna"), {"APPLE-PL", "APPLE-GS"}, 5000.0)
+    result = export_dataset(gallery, tmp_path / "out")
+    assert result.outcomes == 1 and result.images == 1
+    with (tmp_path / "out" / "outcomes.csv").open() as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert tuple(row) == OUTCOME_COLUMNS
+    assert (row["event_id"], row["confidence"], row["review_required"], row["correct"], row["reviewer"]) == (
+        event, "0.620000", "1", "0", "anna")
+    assert row["true_lines"] == '[["APPLE-PL", 1, null]]' and row["node_action"] == "pick"
