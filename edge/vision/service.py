@@ -32,7 +32,7 @@ from edge.vision.frame_grabber import CameraStatus, FrameGrabber, StatusCallback
 from edge.vision.regions import regions_from_config
 from edge.vision.review_evidence import ReviewEvidence
 from edge.vision.ring import FrameRecord, FrameRing
-from edge.vision.snapshots import SnapshotStore
+from edge.vision.snapshots import SnapshotStore, SnapshotWriter
 
 if TYPE_CHECKING:
     from edge.hw.frames import FrameSource
@@ -101,6 +101,8 @@ class VisionService:
         self.snapshots = SnapshotStore(
             config.node.state_dir / "snapshots", config.camera.snapshot_max_count, config.camera.snapshot_max_bytes
         )
+        # evidence snapshots are drawn and encoded on this writer's thread, off the processing thread
+        self.writer = SnapshotWriter(self.snapshots, on_error=lambda why: self._count("snapshot_errors"))
         # frames of recent evidence windows, drawn and stored only for item events flagged for review
         self.review = ReviewEvidence(self.snapshots, self.regions, self.hand_label, self.min_overlap,
                                      config.camera.jpeg_quality)
@@ -134,6 +136,7 @@ class VisionService:
         if self._worker is not None:
             self._worker.join(5.0)
             self._worker = None
+        self.writer.stop()  # the snapshots already handed out are stored
 
     def set_active(self, active: bool) -> None:
         self.grabber.set_active(active)
@@ -312,15 +315,14 @@ class VisionService:
                     self.detector.release(request.prepared)
 
     def _store_snapshot(self, record: FrameRecord) -> str | None:
-        """The annotated frame's snapshot id; None (logged, counted) when the store cannot write it, e.g. a
-        full disk: the event keeps its evidence without a picture rather than being lost."""
+        """The annotated frame's snapshot id, at once; the drawing and encoding run on the writer's thread. A
+        picture the store cannot write (a full disk) is counted (`snapshot_errors`) and answers "not stored":
+        the event keeps its evidence without a picture rather than being lost or delayed."""
         from edge.hw.draw import annotate, encode_jpeg
 
-        image = annotate(record.image, record.detections or (), self.regions, self.hand_label)
-        try:
-            return self.snapshots.save(encode_jpeg(image, self.camera_settings.jpeg_quality), record.t)
-        except OSError as exc:
-            self._counts["snapshot_errors"] += 1
-            log.warning("snapshot of frame %d not stored in %s: %s", record.seq, self.snapshots.directory,
-                        exc.strerror or exc)
-            return None
+        regions, hand_label, quality = self.regions, self.hand_label, self.camera_settings.jpeg_quality
+        return self.writer.submit(record.t, lambda: encode_jpeg(
+            annotate(record.image, record.detections or (), regions, hand_label), quality))
+
+    def _count(self, counter: str) -> None:
+        self._counts[counter] += 1

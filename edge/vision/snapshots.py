@@ -8,13 +8,19 @@ a reserved id still being rendered.
 
 from __future__ import annotations
 
+import logging
+import queue
 import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from edge.atomic_file import TEMP_SUFFIX, replace_atomically
+
+log = logging.getLogger(__name__)
+WRITER_QUEUE = 16  # pictures waiting to be drawn and stored; beyond it one is given up (counted)
 
 # Ids sort by time: <unix ms, 13 digits>-<counter>; nothing else is accepted (no path tricks).
 SNAPSHOT_ID = re.compile(r"^\d{13}-\d{6}$")
@@ -98,7 +104,7 @@ class SnapshotStore:
             done.wait(wait_s)
         try:
             return (self.directory / f"{snapshot_id}.jpg").read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # pruned, never stored, or the folder is gone
             return None
 
     def ids(self) -> list[str]:
@@ -123,3 +129,63 @@ class SnapshotStore:
             snapshot_id, size = self._index.popleft()
             (self.directory / f"{snapshot_id}.jpg").unlink(missing_ok=True)
             self._bytes -= size
+
+
+class SnapshotWriter:
+    """Draws and stores pictures off the caller's thread: `submit(t, render)` reserves the id at once and
+    hands `render() -> JPEG bytes` to one worker thread, which fills it. A render or a write that fails
+    (a corrupt frame, a full disk), or a queue already full, gives the id up: `get` answers None for it,
+    and `on_error(why)` is called (counted by the caller)."""
+
+    def __init__(self, store: SnapshotStore, on_error: Callable[[str], None] | None = None,
+                 queue_size: int = WRITER_QUEUE) -> None:
+        self.store = store
+        self.on_error = on_error
+        self._queue: queue.Queue[tuple[str, Callable[[], bytes]] | None] = queue.Queue(queue_size)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, t: float, render: Callable[[], bytes]) -> str | None:
+        """The id the picture will have, or None when the worker is too far behind (nothing reserved)."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="snapshot-writer", daemon=True)
+                self._thread.start()
+        snapshot_id = self.store.reserve(t)
+        try:
+            self._queue.put_nowait((snapshot_id, render))
+        except queue.Full:
+            self.store.abandon(snapshot_id)
+            self._failed(f"snapshot {snapshot_id} not taken: {self._queue.maxsize} pictures already wait")
+            return None
+        return snapshot_id
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Store what is queued (within `timeout`), then end the worker."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            log.warning("snapshot writer still busy at stop; %d picture(s) not stored", self._queue.qsize())
+        thread.join(timeout)
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            snapshot_id, render = job
+            try:
+                self.store.fill(snapshot_id, render())
+            except OSError as exc:  # a full disk, a corrupt frame (CameraError): the event keeps its evidence
+                self.store.abandon(snapshot_id)
+                self._failed(f"snapshot {snapshot_id} not stored in {self.store.directory}: {exc.strerror or exc}")
+            except Exception:  # a bug in a render: logged with traceback, counted; the worker must live on
+                log.exception("snapshot %s: drawing failed", snapshot_id)
+                self.store.abandon(snapshot_id)
+                self._failed(f"snapshot {snapshot_id}: drawing failed (see the traceback)")
+
+    def _failed(self, why: str) -> None:
+        log.warning("%s", why)
+        if self.on_error is not None:
+            self.on_error(why)

@@ -55,7 +55,7 @@ def test_look_back_analyses_frames_taken_before_the_shelf_was_active(service: Vi
     left, right = evidence["left"], evidence["right"]
     assert left.labels["banana"] == pytest.approx((0.9, 0.9)) and left.frames >= 4 and right.labels == {}
     assert service.status().detected_on_demand >= 4
-    assert left.snapshot is not None and (service.snapshots.get(left.snapshot) or b"")[:2] == b"\xff\xd8"
+    assert left.snapshot is not None and (service.snapshots.get(left.snapshot, wait_s=5) or b"")[:2] == b"\xff\xd8"
 
 
 def test_on_demand_detections_run_on_the_worker_thread_and_inline_without_it(service: VisionService) -> None:
@@ -171,3 +171,26 @@ def test_a_camera_that_goes_silent_is_lost_after_dropout_s_with_its_reason(
     assert "frozen" in (service.status().camera.camera_error or "")
     camera.thaw()
     assert wait_until(lambda: service.status().camera.camera_ok, timeout=5)
+
+
+def test_evidence_snapshots_are_drawn_off_the_callers_thread(service: VisionService) -> None:
+    """evidence() hands out the snapshot id at once; the annotate + JPEG encode run on the writer thread."""
+    import edge.hw.draw as draw
+
+    drawn_on: list[str] = []
+    annotate = draw.annotate
+
+    def recording_annotate(*args: object, **kwargs: object) -> np.ndarray:
+        drawn_on.append(threading.current_thread().name)
+        return annotate(*args, **kwargs)  # type: ignore[arg-type]
+
+    draw.annotate = recording_annotate  # type: ignore[assignment]
+    try:
+        service.start()
+        assert wait_until(lambda: len(service.ring) >= 3)
+        snapshot = service.evidence(0, 2e9)["left"].snapshot
+        assert snapshot is not None
+        assert (service.snapshots.get(snapshot, wait_s=5) or b"")[:2] == b"\xff\xd8"
+    finally:
+        draw.annotate = annotate  # type: ignore[assignment]
+    assert drawn_on == ["snapshot-writer"]
