@@ -32,7 +32,7 @@ name = "p2"
 channels = [1]
 {extra}
 """
-PLANOGRAM = {"format": 2, "id": "pg", "version": 1,
+PLANOGRAM: dict[str, Any] = {"format": 2, "id": "pg", "version": 1,
              "catalogue": [{"sku": "APPLE-GS", "name": "Granny Smith", "unit_weight_g": 182.0, "unit_sigma_g": 3.0,
                             "labels": ["apple"]},
                            {"sku": "APPLE-PL", "name": "Pink Lady", "unit_weight_g": 185.0, "unit_sigma_g": 3.0,
