@@ -15,8 +15,8 @@ stops the node.
 Routes of an item event (each counted):
 - `auto`: not flagged, pick or put of one SKU, calibrated confidence >= [gallery] min_confidence, camera ok:
   its crops become examples of that SKU;
-- `restock`: a restock while an operator's declared SKU is set and the weight fits it (the SKU is among the
-  event's lines or alternatives): examples of the declared SKU;
+- `restock`: a restock, not flagged, while an operator's declared SKU is set and the weight fits it (the SKU
+  is among the event's lines or alternatives): examples of the declared SKU;
 - `pending`: a flagged event: its crops wait, unlabelled, for a reviewer's answer, never as examples;
 - otherwise the event is only remembered (a reviewer may still answer it).
 """
@@ -143,6 +143,8 @@ class GalleryFeed:
     def _label_for(self, item: ItemEvent) -> tuple[str | None, str]:
         """(the SKU this event's crops show for sure, the source), or (None, '')."""
         skus = {line.sku for line in item.lines}
+        if item.review_required:  # flagged: never labelled by the node itself, a restock neither
+            return None, ""
         if item.action == "restock":
             declared = self._declared()
             if declared is None:
@@ -152,8 +154,7 @@ class GalleryFeed:
                 self.counters["restock_mismatch"] += 1
                 return None, ""
             return declared, "restock"
-        if (item.review_required or item.action not in ("pick", "put") or len(skus) != 1
-                or item.confidence < self.settings.min_confidence):
+        if item.action not in ("pick", "put") or len(skus) != 1 or item.confidence < self.settings.min_confidence:
             return None, ""
         return next(iter(skus)), "auto"
 

@@ -160,7 +160,9 @@ def test_restock_session_labels_restocks_with_the_declared_sku(rig: Rig) -> None
     # fusion's guess says Granny Smith, the weight fits Pink Lady too: the operator's word labels it
     rig.publish(item("APPLE-GS", 0.6, action="restock", alternatives=("APPLE-PL",)))
     rig.publish(item("JUICE-A", 0.99, action="restock", plate="p1"))  # the weight does not fit: not labelled
-    assert wait_until(lambda: settled(feed, "restock", 1) and settled(feed, "remembered", 1))
+    rig.publish(item("APPLE-PL", 0.99, action="restock", flagged=True))  # flagged: waits for a reviewer
+    assert wait_until(lambda: settled(feed, "restock", 1) and settled(feed, "remembered", 1)
+                      and settled(feed, "pending", 1))
     (example,) = feed.gallery.examples()
     assert (example.sku, example.source) == ("APPLE-PL", "restock")
     assert feed.status().counters["restock_mismatch"] == 1  # type: ignore[union-attr]
