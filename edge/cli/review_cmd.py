@@ -134,12 +134,19 @@ def _render_show(record: dict[str, Any]) -> str:
         + f"; hand {'seen' if vision.get('hand_present') else 'not seen'}",
         "",
         table(["", "hypothesis", "probability"],
-              [["*" if o["chosen"] else "", option_text(o), o.get("probability")] for o in options(body)]),
+              [["*" if o["chosen"] else "", option_text(o), _probability(o.get("probability"))]
+               for o in options(body)]),
         "",
         f"pictures: {', '.join(record.get('pictures') or []) or 'none'}",
         f"card: {record.get('card')}",
     ]
     return "\n".join(lines)
+
+
+def _probability(p: Any) -> str:
+    if not isinstance(p, int | float):
+        return "-"
+    return "< 0.001" if 0 < p < 0.001 else f"{p:.3f}"
 
 
 def _render_list(records: list[dict[str, Any]]) -> str:
