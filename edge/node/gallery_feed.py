@@ -168,13 +168,18 @@ class GalleryFeed:
         return self.vision.frames_between(item.t_start - WINDOW_MARGIN_S, item.t_end + WINDOW_MARGIN_S)
 
     def _labels(self, item: ItemEvent, label: str | None) -> dict[str, tuple[str, ...]]:
+        """Plate -> the catalogue labels of the SKU its crop shows (the detection to prefer)."""
         planogram = self.planogram()
         if planogram is None:
             return {}
-        known = {entry.sku: tuple(entry.labels) for entry in planogram.catalogue}
-        if label is not None:
-            return {line.plate: known.get(label, ()) for line in item.lines}
-        return {line.plate: known.get(line.sku, ()) for line in item.lines}
+
+        def labels_of(sku: str) -> tuple[str, ...]:
+            try:
+                return tuple(planogram.item(sku).labels)
+            except KeyError:  # not in this planogram (it changed meanwhile)
+                return ()
+
+        return {line.plate: labels_of(label or line.sku) for line in item.lines}
 
     def _enqueue(self, job: _Job) -> None:
         try:
