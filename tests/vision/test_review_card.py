@@ -85,3 +85,24 @@ def test_the_same_seed_gives_the_same_card(tmp_path: Path) -> None:
     x1, y1, x2, y2 = other.panels["frame_best"]
     assert np.array_equal(first[:, :640], other.image[:, :640])
     assert not np.array_equal(first[y1:y2, x1:x2], other.image[y1:y2, x1:x2])
+
+
+def test_a_recorded_trace_is_drawn_with_its_stable_levels(tmp_path: Path) -> None:
+    """When weighing gives the trace (trace_g), the card plots it and reads both levels from its ends."""
+    from edge.vision.review_weight import _trace
+
+    record, pictures = _with_seed(tmp_path, 7)
+    trace = [0.2] * 10 + [-300.0, -700.0, -1000.0] + [-1030.5] * 10
+    record["body"]["evidence"]["trace_g"] = trace
+    values, before, after, recorded = _trace(record["body"])
+    assert recorded and values == trace and before == 0.2 and after == -1030.5
+    drawn = render_card(record, pictures)
+    plain = render_card({**record, "body": {**record["body"], "evidence": {
+        **record["body"]["evidence"], "trace_g": None}}}, pictures)
+    x1, y1, x2, y2 = drawn.panels["weight"]
+
+    def accent(image: np.ndarray) -> int:
+        region = image[y1:y2, x1:x1 + 340].reshape(-1, 3).astype(int)
+        return int((np.abs(region - review_weight.ACCENT).sum(axis=1) < 40).sum())
+
+    assert accent(drawn.image) > 200 and accent(plain.image) < 20  # a recorded trace in the accent colour
