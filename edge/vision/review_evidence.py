@@ -30,7 +30,7 @@ import numpy as np
 
 from edge.errors import CameraError
 from edge.model import Detection, ItemEvent, PlateRegion
-from edge.vision.regions import plate_of, touched_plates
+from edge.vision.regions import plate_of
 from edge.vision.ring import FrameRecord, Image
 from edge.vision.snapshots import SnapshotStore
 
@@ -73,6 +73,7 @@ class ReviewEvidence:
         self.jpeg_quality = jpeg_quality
         self.max_windows = max_windows
         self.max_bytes = max_bytes
+        self._boxes = {r.name: _bounds(r) for r in self.regions}  # each plate's bounding box, for quick tests
         self._windows: deque[_Window] = deque()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -156,25 +157,23 @@ class ReviewEvidence:
         if kind == "hand" and box is not None:
             x1, y1, x2, y2 = box.box
         else:
-            region = next(r for r in self.regions if r.name == plate)
-            xs, ys = [p[0] for p in region.polygon], [p[1] for p in region.polygon]
-            x1, y1, x2, y2 = int(min(xs)), int(min(ys)), int(max(xs)), int(max(ys))
+            x1, y1, x2, y2 = self._boxes[plate]
         return encode_jpeg(_crop(image, (x1, y1, x2, y2)), self.jpeg_quality)
 
     def _items_in_hands(self, records: Sequence[FrameRecord]) -> dict[str, tuple[FrameRecord, Detection]]:
         """Plate -> the best-scoring non-hand detection whose box meets a hand's box, in a frame where that
-        hand touches the plate (or the item lies on it)."""
+        hand reaches over the plate's bounding box (or the item lies on the plate). Box tests only: this runs
+        for every weight event, on the processing thread."""
         found: dict[str, tuple[FrameRecord, Detection]] = {}
         for record in records:
             detections = record.detections or ()
-            hands = [d for d in detections if d.label == self.hand_label]
+            hands = [d.box for d in detections if d.label == self.hand_label]
             if not hands:
                 continue
-            touched = touched_plates(hands, self.regions, self.hand_label)
             for detection in detections:
-                if detection.label == self.hand_label or not any(_meets(detection.box, h.box) for h in hands):
+                if detection.label == self.hand_label or not any(_meets(detection.box, h) for h in hands):
                     continue
-                plates = set(touched)
+                plates = {name for name, box in self._boxes.items() if any(_meets(box, h) for h in hands)}
                 on = plate_of(detection, self.regions, self.min_overlap)
                 if on is not None:
                     plates.add(on)
@@ -186,6 +185,11 @@ class ReviewEvidence:
 
 def _first(items: Iterable[tuple[FrameRecord, Detection | None]]) -> tuple[FrameRecord, Detection | None] | None:
     return next(iter(items), None)
+
+
+def _bounds(region: PlateRegion) -> tuple[int, int, int, int]:
+    xs, ys = [p[0] for p in region.polygon], [p[1] for p in region.polygon]
+    return int(min(xs)), int(min(ys)), int(max(xs)), int(max(ys))
 
 
 def _meets(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
