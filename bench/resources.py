@@ -65,6 +65,7 @@ class ResourcesResult:
     camera: bool  # rendered camera + the real detector
     phases: tuple[Phase, ...]
     peak_rss_mb: float  # VmHWM at the end: the whole run's peak, start-up included
+    lines_lost: int  # lines the simulated MCU could not write because the node did not read in time
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
 
@@ -163,9 +164,10 @@ def run(idle_s: float = 60.0, busy_s: float = 60.0, every_s: float = 5.0, sps: f
             phases = (_phase("idle", sampler, idle_t0, idle_t1, 0, rig),
                       _phase("busy", sampler, busy_t0, busy_t1, int(busy_s // every_s), rig))
             channels = rig.config.serial.channels
+            lost = rig.shelf.lines_lost
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    return ResourcesResult(sps, channels, camera, phases, hwm, load_before, os.getloadavg())
+    return ResourcesResult(sps, channels, camera, phases, hwm, lost, load_before, os.getloadavg())
 
 
 def _sleep_until(deadline: float) -> None:
@@ -191,7 +193,8 @@ def render_markdown(result: ResourcesResult) -> str:
     lines = [
         f"The daemon with an {result.channels}-channel shelf at {result.sps:g} SPS, {camera}, a private mosquitto. "
         f"Load average at the start {load}; peak RSS over the whole run (start-up included, VmHWM) "
-        f"{result.peak_rss_mb:.0f} MB (target < {TARGET_RSS_MB:.0f} MB).",
+        f"{result.peak_rss_mb:.0f} MB (target < {TARGET_RSS_MB:.0f} MB). Serial lines the node did not read in "
+        f"time (lost at the simulated MCU): {result.lines_lost}.",
         "",
         "| phase | seconds | CPU, % of one core | target | RSS max, MB | threads | fds | interactions | item events |",
         "|---|---|---|---|---|---|---|---|---|",
