@@ -365,4 +365,5 @@ def _evidence_dict(evidence: PlateEvidence) -> dict[str, Any]:
     data["labels"] = {label: {"best": round(best, 3), "mean": round(mean, 3)}
                       for label, (best, mean) in evidence.labels.items()}
     data.pop("plate", None)
+    data.pop("appearance", None)  # the crop descriptor is fusion's input, not the wire's (hundreds of floats)
     return data
