@@ -13,6 +13,7 @@ from bench import soak
 from edge.demo.broker import mosquitto_available
 
 pytestmark = [
+    pytest.mark.slow,  # about 2.6 minutes of the suite
     pytest.mark.timeout(420),  # one rig for the module: 2.5 minutes of soak, then the drain and the stop
     pytest.mark.skipif(not mosquitto_available(), reason="needs mosquitto (apt-get install mosquitto)"),
     pytest.mark.skipif(shutil.which("gcc") is None, reason="the wall-clock shim needs gcc"),
