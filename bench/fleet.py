@@ -31,6 +31,7 @@ from pathlib import Path
 from bench.benchmark import Benchmark
 from bench.fleet_hub import BrokerCounters, HubView, percentile
 from bench.fleet_nodes import REPO, Fleet, FleetNode, ProcSample, cpu_percent, sample, snapshot_head, uptime_load
+from bench.fleet_truth import MARGIN_S, WARM_S, TruthCheck, check, windows
 from edge.demo.broker import LocalBroker, mosquitto_available
 
 STORE = "store1"
@@ -97,6 +98,7 @@ class FleetResult:
     invalid: int
     pending_at_end: int  # events still in outboxes after the stop
     lost_lines: int  # serial lines no daemon read (written before its start, or while it was killed)
+    truth: TruthCheck  # interactions while a node was up, matched to item events (bench/fleet_truth.py)
     latency_p50_s: float  # event ts (the change's end) -> the hub, events that were not backlog
     latency_p95_s: float
     daemon_exit_codes: tuple[int | None, ...]
@@ -132,9 +134,12 @@ def run(nodes: int = 100, sps: float = 10.0, per_minute: float = 5.0, steady_s: 
         if not hub.wait(lambda: all(_events(hub, n) > 0 for n in fleet.nodes), 180.0):
             raise RuntimeError(f"not every node published an event within 180 s; logs under {root}")
         window = _steady(fleet, hub, counters, broker, steady_s)
+        ends: dict[str, list[float]] = {}  # node -> unix times its daemon was killed or stopped
         recoveries = (_restart_broker(fleet, hub, broker, outage_s, quiet_s),
-                      _kill_nodes(fleet, hub, kills, down_s, quiet_s))
+                      _kill_nodes(fleet, hub, kills, down_s, quiet_s, ends))
         time.sleep(tail_s)
+        for node in fleet.nodes:
+            ends.setdefault(node.name, []).append(time.time())
         exits = fleet.stop_nodes()
         player = fleet.stop_player()
         missing, pending = _account(fleet, hub)
@@ -149,7 +154,7 @@ def run(nodes: int = 100, sps: float = 10.0, per_minute: float = 5.0, steady_s: 
             unique_events=tracker.unique_events,
             duplicates=sum(n.duplicates for n in tracker.nodes.values()),
             missing=missing, invalid=sum(n.invalid for n in tracker.nodes.values()), pending_at_end=pending,
-            lost_lines=sum(int(s["lines_lost"]) for s in shelves),
+            lost_lines=sum(int(s["lines_lost"]) for s in shelves), truth=_truth(fleet, hub, ends),
             latency_p50_s=percentile(hub.latency_s, 0.5), latency_p95_s=percentile(hub.latency_s, 0.95),
             daemon_exit_codes=tuple(sorted(set(exits.values()), key=str)),
             load_start=load_start, load_end=uptime_load(), duration_s=time.monotonic() - began)
@@ -250,10 +255,12 @@ def _restart_broker(fleet: Fleet, hub: HubView, broker: LocalBroker, outage_s: f
                     None if online is None else online - up, drain, backlog)
 
 
-def _kill_nodes(fleet: Fleet, hub: HubView, kills: int, down_s: float, quiet_s: float) -> Recovery:
+def _kill_nodes(fleet: Fleet, hub: HubView, kills: int, down_s: float, quiet_s: float,
+                ends: dict[str, list[float]]) -> Recovery:
     step = max(1, len(fleet.nodes) // max(kills, 1))
     victims = fleet.nodes[::step][:kills]
     for node in victims:
+        ends.setdefault(node.name, []).append(time.time())
         fleet.kill(node)
     time.sleep(down_s)
     up = time.monotonic()
@@ -286,6 +293,13 @@ def _account(fleet: Fleet, hub: HubView, timeout: float = 30.0) -> tuple[int, in
         missing += (state.first_seq or 1) - 1 + len(state.missing) + state.missing_untracked
         missing += max(0, box.last_seq - state.last_seq)
     return missing, pending
+
+
+def _truth(fleet: Fleet, hub: HubView, ends: dict[str, list[float]]) -> TruthCheck:
+    checks = [check(n.workdir / "truth.jsonl", windows(hub.online_unix.get((n.store, n.name), []), ends[n.name]),
+                    hub.item_starts.get((n.store, n.name), [])) for n in fleet.nodes]
+    return TruthCheck(sum(c.interactions for c in checks), sum(c.matched for c in checks),
+                      sum(c.extra_items for c in checks))
 
 
 def render_markdown(result: FleetResult) -> str:
@@ -322,7 +336,10 @@ def render_markdown(result: FleetResult) -> str:
         f"{r.pending_at_end}: {verdict} |",
         f"| from the change's end (the event's ts) to the hub, events that were not backlog (p50 / p95) | "
         f"{r.latency_p50_s:.2f} / {r.latency_p95_s:.2f} s |",
-        f"| shopper interactions played (truth, from the player's start); serial lines no daemon read (before "
+        f"| shopper interactions while a node was up (from {WARM_S:g} s after it came online to {MARGIN_S:g} s "
+        f"before its kill or stop): with an item event at the hub; item events matching none | "
+        f"{r.truth.matched} of {r.truth.interactions}; {r.truth.extra_items} |",
+        f"| shopper interactions played in all (from the player's start); serial lines no daemon read (before "
         f"its start, while killed) | {r.interactions}; {r.lost_lines} |",
         f"| daemon exit codes after SIGTERM | {', '.join(str(c) for c in r.daemon_exit_codes)} |",
     ]

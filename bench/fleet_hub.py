@@ -29,6 +29,8 @@ class HubView:
                                   on_record=self._on_record, keep_records=False)
         self._lock = threading.Lock()
         self.online_at: dict[tuple[str, str], list[tuple[float, int]]] = {}  # (monotonic, session)
+        self.online_unix: dict[tuple[str, str], list[float]] = {}  # the same receipts, unix time
+        self.item_starts: dict[tuple[str, str], list[float]] = {}  # t_start_unix of each new item event
         self.historical_at: list[float] = []  # monotonic receipt time of each new historical event
         self.kinds: Counter[str] = Counter()
         self.messages = 0
@@ -51,8 +53,11 @@ class HubView:
             key = (record.store, record.node)
             if record.type == "status" and record.payload and record.payload.get("state") == "online":
                 self.online_at.setdefault(key, []).append((now, int(record.payload["session"])))
+                self.online_unix.setdefault(key, []).append(record.received_at)
             elif record.type == "event" and record.note != "duplicate":
                 self.kinds[str(record.payload["kind"])] += 1
+                if record.payload["kind"] == "item":
+                    self.item_starts.setdefault(key, []).append(float(record.payload["body"]["t_start_unix"]))
                 if record.payload["historical"]:
                     self.historical_at.append(now)
                 else:

@@ -20,6 +20,9 @@ def test_a_small_fleet_loses_nothing_through_a_broker_restart_and_a_kill(tmp_pat
     assert result.unique_events >= 4 and result.item_events > 0 and result.weight_events > 0
     assert (result.missing, result.invalid, result.pending_at_end) == (0, 0, 0), render_markdown(result)
     assert result.zero_loss
+    # nothing seen went unstored either: each shopper interaction while a node was up has its item event
+    # (one miss allowed: the weighing's own error rate, docs/benchmarks.md, not the fleet's)
+    assert result.truth.interactions > 0 and result.truth.matched >= result.truth.interactions - 1
     broker, kill = result.recoveries
     assert broker.reconnect_s is not None and kill.reconnect_s is not None  # every node came back online
     assert result.daemon_exit_codes == (0,)  # each daemon stopped cleanly on SIGTERM
