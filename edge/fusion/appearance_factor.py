@@ -7,11 +7,12 @@ provides one), fusion asks it, after scoring, which of the SKUs the weight left 
 
 The splitter abstains (None) unless its own leave-one-out check on that plate's gallery passed; then the
 posterior is left as it was and a same-label twin keeps its `twin` review reason. When it votes for SKU v
-among K candidates with reliability a (its leave-one-out accuracy on votes of that margin, capped at
-`max_accuracy`), the vote is read as an observation with P(vote v | truth v) = a and
-P(vote v | truth s) = (1 - a) / (K - 1): every hypothesis whose SKUs are all candidates other than v gets
-`temper * log((1 - a) / ((K - 1) a))` added to its vision log factor; hypotheses containing v, SKUs the
-splitter was not asked about (it cannot speak against them) and "none fits" get 0. Pure, no I/O.
+among the K candidates it has examples of (`vote.candidates`), with reliability a (its leave-one-out
+accuracy on votes of that margin, capped at `max_accuracy`), the vote is read as an observation with
+P(vote v | truth v) = a and P(vote v | truth s) = (1 - a) / (K - 1): every hypothesis whose SKUs are all
+voted candidates other than v gets `temper * log((1 - a) / ((K - 1) a))` added to its vision log factor;
+hypotheses containing v, SKUs the splitter did not vote on (it cannot speak against them) and "none
+fits" get 0. Pure, no I/O.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from edge.model import PlateEvidence
 class AppearanceVote(Protocol):
     @property
     def sku(self) -> str: ...
+
+    @property
+    def candidates(self) -> tuple[str, ...]: ...  # what it voted between (a subset of those it was asked)
 
     @property
     def accuracy(self) -> float: ...
@@ -65,16 +69,17 @@ def apply_appearance(posterior: Posterior, state: ShelfState, evidence: Mapping[
     if len(candidates) < 2:
         return posterior
     vote = voter.vote(plate, np.asarray(plate_evidence.appearance, np.float32), candidates)
-    if vote is None or vote.sku not in candidates:
+    voted = tuple(c for c in vote.candidates if c in candidates) if vote is not None else ()
+    if vote is None or vote.sku not in voted or len(voted) < 2:
         return posterior
-    accuracy = min(max(vote.accuracy, 1.0 / len(candidates)), appearance.max_accuracy)
-    penalty = appearance.temper * math.log((1.0 - accuracy) / ((len(candidates) - 1) * accuracy))
-    against = frozenset(candidates) - {vote.sku}
+    accuracy = min(max(vote.accuracy, 1.0 / len(voted)), appearance.max_accuracy)
+    penalty = appearance.temper * math.log((1.0 - accuracy) / ((len(voted) - 1) * accuracy))
+    against = frozenset(voted) - {vote.sku}
     joints = [_with_vision(j, penalty) if _only(j, state, against) else j for j in posterior.joints]
     scores = np.array([j.log_prior + j.log_weight + j.log_vision for j in joints])
     order = sorted(range(len(joints)), key=lambda i: (-scores[i], joints[i].key()))
     weights = np.exp(scores[order] - scores[order].max())
-    summary = {"plate": plate, "sku": vote.sku, "candidates": list(candidates), "accuracy": round(accuracy, 4),
+    summary = {"plate": plate, "sku": vote.sku, "candidates": list(voted), "accuracy": round(accuracy, 4),
                "margin": round(float(vote.margin), 4)}
     return replace(posterior, joints=tuple(joints[i] for i in order), probabilities=weights / weights.sum(),
                    vision_used=True, appearance=summary)

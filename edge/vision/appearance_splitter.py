@@ -157,16 +157,52 @@ class PlateSplitter:
 
 class AppearanceSplitter:
     """Every plate's splitter, built from `{plate: {sku: [descriptor, ...]}}`; what fusion's appearance
-    factor calls (edge.fusion.appearance_factor.AppearanceVoter)."""
+    factor calls (edge.fusion.appearance_factor.AppearanceVoter).
+
+    When the candidates of an event are not all SKUs of the plate (a SKU from another plate, picked after an
+    unseen put-back, is plausible by weight), the vote is between the candidates with examples anywhere (the
+    others' from their plates' galleries), one pair at a time: the answer is the candidate that wins its
+    pair against every other, each pair judged by its own splitter and leave-one-out check (built once per
+    pair); if none does (a pair abstains or is lost), the vote abstains. Its reliability is
+    1 - (K - 1)(1 - a), a the weakest pair's: the chance that none of the K - 1 comparisons went wrong.
+    Candidates with no examples at all are left out of the vote (fusion then cannot rule them out)."""
 
     def __init__(self, galleries: Mapping[str, Mapping[str, Sequence[Descriptor]]],
                  settings: SplitterSettings | None = None) -> None:
         self.settings = settings or SplitterSettings()
         self.plates = {plate: PlateSplitter(plate, gallery, self.settings) for plate, gallery in galleries.items()}
+        self._by_sku: dict[str, list[Descriptor]] = {}
+        for gallery in galleries.values():
+            for sku, examples in gallery.items():
+                self._by_sku.setdefault(sku, []).extend(examples)
+        self._pairs: dict[tuple[str, str, str], PlateSplitter] = {}
 
     def vote(self, plate: str, descriptor: Descriptor, candidates: Sequence[str]) -> Vote | None:
         splitter = self.plates.get(plate)
-        return None if splitter is None else splitter.vote(descriptor, candidates)
+        if splitter is None:
+            return None
+        known = tuple(sorted({c for c in candidates if self._by_sku.get(c)}))
+        if set(known) <= set(splitter.gallery) and len(known) == len(set(candidates)):
+            return splitter.vote(descriptor, known)
+        if len(known) < 2:
+            return None
+        for winner in known:
+            duels = [self._pair(plate, *sorted((winner, other))).vote(descriptor, (winner, other))
+                     for other in known if other != winner]
+            won = [v for v in duels if v is not None and v.sku == winner]
+            if len(won) == len(duels):  # it beats every other candidate, each pair sure enough to vote
+                weakest = min(v.accuracy for v in won)
+                accuracy = max(1.0 - (len(known) - 1) * (1.0 - weakest), 1.0 / len(known))
+                return Vote(plate, winner, known, accuracy, min(v.margin for v in won))
+        return None
+
+    def _pair(self, plate: str, a: str, b: str) -> PlateSplitter:
+        key = (plate, a, b)
+        if key not in self._pairs:
+            own = self.plates[plate].gallery
+            self._pairs[key] = PlateSplitter(plate, {sku: own[sku] if sku in own else self._by_sku[sku]
+                                                     for sku in (a, b)}, self.settings)
+        return self._pairs[key]
 
     def reports(self) -> list[TrustReport]:
         return [self.plates[p].report for p in sorted(self.plates)]

@@ -119,3 +119,13 @@ def test_all_plates_and_reports() -> None:
 def test_bad_gallery_is_refused() -> None:
     with pytest.raises(ValueError, match="equal-length"):
         PlateSplitter("p1", {"A": [np.ones(4, np.float32), np.ones(5, np.float32)], "B": _cloud(1, 3, 0.1, 2)})
+
+
+def test_a_candidate_from_another_plate_is_voted_on_with_its_own_examples() -> None:
+    splitter = AppearanceSplitter({"p1": {"A": _cloud(0, 30, 0.1, 1), "B": _cloud(1, 30, 0.1, 2)},
+                                   "p2": {"C": _cloud(2, 30, 0.1, 3), "D": _cloud(3, 30, 0.1, 4)}})
+    vote = splitter.vote("p1", _probe(2), ["A", "B", "C"])  # C lives on p2: an unseen put-back, picked here
+    assert vote is not None and vote.sku == "C" and vote.candidates == ("A", "B", "C")
+    partial = splitter.vote("p1", _probe(1), ["A", "B", "NEVER-SEEN"])  # no examples anywhere: left out
+    assert partial is not None and partial.sku == "B" and partial.candidates == ("A", "B")
+    assert splitter.vote("p1", _probe(1), ["A", "NEVER-SEEN"]) is None
