@@ -11,11 +11,13 @@ descriptors. Targets on this machine: idle < 5 % of one core, busy < 1 core, RSS
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,7 @@ class Sample:
     rss_mb: float
     threads: int
     fds: int
+    lines_lost: int = 0  # the shelf's count so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class Phase:
     fds_max: int
     interactions: int  # shopper actions the scenario played in the phase
     item_events: int  # item events the hub received in the phase
+    lines_lost: int  # serial lines the simulated MCU lost in the phase (the node did not read in time)
 
     @property
     def met(self) -> bool:
@@ -91,8 +95,9 @@ def read_process(pid: int) -> tuple[Sample, float]:
 class Sampler:
     """Samples the daemon every SAMPLE_S on a thread until stopped."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, lines_lost: Callable[[], int] = lambda: 0) -> None:
         self.pid = pid
+        self.lines_lost = lines_lost
         self.samples: list[Sample] = []
         self.hwm_mb = 0.0
         self._stop = threading.Event()
@@ -108,7 +113,7 @@ class Sampler:
                 sample, self.hwm_mb = read_process(self.pid)
             except (OSError, KeyError, IndexError, ValueError):  # the process ended
                 return
-            self.samples.append(sample)
+            self.samples.append(dataclasses.replace(sample, lines_lost=self.lines_lost()))
             self._stop.wait(SAMPLE_S)
 
     def stop(self) -> None:
@@ -149,8 +154,8 @@ def run(idle_s: float = 60.0, busy_s: float = 60.0, every_s: float = 5.0, sps: f
         with LiveRig(base, sps=sps, seed=seed, actions=schedule, model=MODEL if camera else None,
                      images=images) as rig:
             assert rig.shelf is not None and rig.hub is not None and rig.config is not None
-            sampler = Sampler(rig.pid).start()
             shelf = rig.shelf
+            sampler = Sampler(rig.pid, lambda: shelf.lines_lost).start()
             idle_t1 = shelf.monotonic_of(shelf.start_time + busy_at) - 0.5
             # 2 s after the warm-up (the first status round trips and the birth are start-up), at most idle_s
             idle_t0 = max(time.monotonic() + 2.0, idle_t1 - idle_s)
@@ -184,7 +189,7 @@ def _phase(name: str, sampler: Sampler, t0: float, t1: float, interactions: int,
     items = sum(1 for at, message in rig.hub.received if t0 <= at <= t1 + 2.0 and message.get("kind") == "item")
     return Phase(name, last.at - first.at, (last.cpu_s - first.cpu_s) / (last.at - first.at),
                  max(s.rss_mb for s in samples), max(s.threads for s in samples), max(s.fds for s in samples),
-                 interactions, items)
+                 interactions, items, last.lines_lost - first.lines_lost)
 
 
 def render_markdown(result: ResourcesResult) -> str:
@@ -196,14 +201,15 @@ def render_markdown(result: ResourcesResult) -> str:
         f"{result.peak_rss_mb:.0f} MB (target < {TARGET_RSS_MB:.0f} MB). Serial lines the node did not read in "
         f"time (lost at the simulated MCU): {result.lines_lost}.",
         "",
-        "| phase | seconds | CPU, % of one core | target | RSS max, MB | threads | fds | interactions | item events |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| phase | seconds | CPU, % of one core | target | RSS max, MB | threads | fds | interactions | item events "
+        "| lines lost |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in result.phases:
         verdict = "" if p.cpu_share < TARGETS[p.name] else " **missed**"
         lines.append(f"| {p.name} | {p.seconds:.0f} | {100 * p.cpu_share:.1f}{verdict} | "
                      f"< {100 * TARGETS[p.name]:.0f} | {p.rss_mb_max:.0f} | {p.threads_max} | {p.fds_max} | "
-                     f"{p.interactions} | {p.item_events} |")
+                     f"{p.interactions} | {p.item_events} | {p.lines_lost} |")
     return "\n".join(lines) + "\n"
 
 
