@@ -49,6 +49,15 @@ Quality = Literal["settled", "forced", "noisy", "faulty_channel"]
 
 
 @dataclass(frozen=True, slots=True)
+class PlateTrace:
+    """One plate's grams around a change, downsampled (edge/weighing/trace.py): (unix s, grams) in time
+    order, from one settle window before the change began to the window that settled it."""
+
+    plate: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class WeightEvent:
     """A change of stable level on one or more plates: stable -> active -> stable.
 
@@ -63,6 +72,8 @@ class WeightEvent:
     sigma_g: float
     quality: Quality = "settled"
     flags: tuple[str, ...] = ()
+    # per plate, for the item event's evidence (not part of the weight event's JSON, nor of its equality)
+    traces: tuple[PlateTrace, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +164,7 @@ class ItemEvent:
     flags: tuple[str, ...] = ()
     vision: dict[str, object] = field(default_factory=dict)
     snapshot: str | None = None
-    trace: tuple[float, ...] | None = None  # downsampled grams before/during/after, when weighing gives one
+    trace: tuple[PlateTrace, ...] | None = None  # per plate, grams before/during/after, when weighing gives one
     stock: dict[str, dict[str, int]] = field(default_factory=dict)  # plate -> sku -> units after this event
 
 

@@ -22,7 +22,16 @@ from edge.fusion.factors import seen_labels
 from edge.fusion.settings import FusionSettings
 from edge.fusion.shelf_state import ShelfState
 from edge.fusion.stage import FusionStage
-from edge.model import ItemAction, ItemEvent, ItemLine, PlateChange, PlateEvidence, WeightEvent, WeightEventRef
+from edge.model import (
+    ItemAction,
+    ItemEvent,
+    ItemLine,
+    PlateChange,
+    PlateEvidence,
+    PlateTrace,
+    WeightEvent,
+    WeightEventRef,
+)
 from edge.planogram import Planogram
 
 AUTOCHECKOUT_SIGMA_G = 10.0
@@ -57,7 +66,7 @@ class _Comparator:
 
     def on_weight_event(self, event: WeightEvent, evidence: Mapping[str, PlateEvidence] | None,
                         camera_ok: bool | None, now: float, ref: WeightEventRef | None = None,
-                        trace: Sequence[float] | None = None) -> list[ItemEvent]:
+                        trace: Sequence[PlateTrace] | None = None) -> list[ItemEvent]:
         deltas = event.plate_deltas or {"?": event.delta_g}
         plate = max(deltas, key=lambda p: (abs(deltas[p]), p))
         total = sum(deltas.values())
@@ -138,7 +147,7 @@ class WeightPlanogram(FusionStage):
 
     def on_weight_event(self, event: WeightEvent, evidence: Mapping[str, PlateEvidence] | None,
                         camera_ok: bool | None, now: float, ref: WeightEventRef | None = None,
-                        trace: Sequence[float] | None = None) -> list[ItemEvent]:
+                        trace: Sequence[PlateTrace] | None = None) -> list[ItemEvent]:
         return super().on_weight_event(event, None, True, now, ref, trace)
 
 

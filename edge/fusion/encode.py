@@ -29,12 +29,19 @@ def item_event_to_dict(item: ItemEvent) -> dict[str, Any]:
             "residual_g": round(item.residual_g, 3),
             "quality": item.quality,
             "flags": list(item.flags),
-            "trace_g": None if item.trace is None else [round(g, 1) for g in item.trace],
+            "trace_g": _trace(item),
             "vision": dict(item.vision),
             "snapshot": item.snapshot,
         },
         "stock": {plate: dict(skus) for plate, skus in item.stock.items()},
     }
+
+
+def _trace(item: ItemEvent) -> dict[str, list[list[float]]] | None:
+    """Per plate, [seconds from t_start, grams] of the weigher's trace excerpt (docs/mqtt.md), or None."""
+    if not item.trace:
+        return None
+    return {t.plate: [[round(at - item.t_start, 3), round(g, 1)] for at, g in t.points] for t in item.trace}
 
 
 def _line(line: ItemLine) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from edge.model import (
     ItemLine,
     PlateChange,
     PlateEvidence,
+    PlateTrace,
     Quality,
     WeightEvent,
     WeightEventRef,
@@ -66,7 +67,7 @@ class _Segment:
     flags: tuple[str, ...]
     evidence: Mapping[str, PlateEvidence] | None
     camera_ok: bool | None
-    trace: tuple[float, ...] | None
+    trace: tuple[PlateTrace, ...] | None
     reasons: tuple[str, ...]
     restock: bool
     sign: float = field(init=False)
@@ -114,15 +115,17 @@ class FusionStage:
     # -- events --------------------------------------------------------------------------------------
     def on_weight_event(self, event: WeightEvent, evidence: Mapping[str, PlateEvidence] | None,
                         camera_ok: bool | None, now: float, ref: WeightEventRef | None = None,
-                        trace: Sequence[float] | None = None) -> list[ItemEvent]:
-        """Item events ready now: this event's, unless it is held for a neighbour, and any held one it
+                        trace: Sequence[PlateTrace] | None = None) -> list[ItemEvent]:
+        """`trace`: the plates' trace excerpts, by default the event's own (`event.traces`).
+
+        Item events ready now: this event's, unless it is held for a neighbour, and any held one it
         completes or that waited long enough."""
         with self._lock:
             return self._on_weight_event(event, evidence, camera_ok, now, ref, trace)
 
     def _on_weight_event(self, event: WeightEvent, evidence: Mapping[str, PlateEvidence] | None,
                          camera_ok: bool | None, now: float, ref: WeightEventRef | None,
-                         trace: Sequence[float] | None) -> list[ItemEvent]:
+                         trace: Sequence[PlateTrace] | None) -> list[ItemEvent]:
         self._counts["weight_events"] += 1
         out = self.poll(now)
         for segment in self._segments(event, evidence, camera_ok, ref, trace):
@@ -176,19 +179,21 @@ class FusionStage:
                                          self.settings.learn_min_events, previous)
 
     def _segments(self, event: WeightEvent, evidence: Mapping[str, PlateEvidence] | None, camera_ok: bool | None,
-                  ref: WeightEventRef | None, trace: Sequence[float] | None) -> list[_Segment]:
+                  ref: WeightEventRef | None, trace: Sequence[PlateTrace] | None) -> list[_Segment]:
         deltas = {p: d for p, d in event.plate_deltas.items() if d != 0}
         if not deltas:
             deltas = dict(event.plate_deltas) or {"?": event.delta_g}
         sigma = event.sigma_g / math.sqrt(len(deltas))
         reasons = self._event_reasons(event)
+        traces = event.traces if trace is None else tuple(trace)
         out = []
         for negative in (True, False):
             changes = tuple(PlateChange(p, d, sigma) for p, d in sorted(deltas.items(), key=self._plate_key)
                             if (d < 0) == negative)
             if changes:
                 out.append(_Segment(changes, event.t_start, event.t_end, (ref or WeightEventRef(),), event.quality,
-                                    event.flags, evidence, camera_ok, None if trace is None else tuple(trace),
+                                    event.flags, evidence, camera_ok,
+                                    tuple(t for t in traces if t.plate in {c.plate for c in changes}) or None,
                                     reasons, self.maintenance and not negative))
         return out
 
@@ -250,7 +255,8 @@ class FusionStage:
             tuple(dict.fromkeys((*first.flags, *second.flags))),
             _merge_evidence(first.evidence, second.evidence),
             _merge_camera(first.camera_ok, second.camera_ok),
-            first.trace or second.trace, tuple(dict.fromkeys((*first.reasons, *second.reasons))),
+            (*(first.trace or ()), *(second.trace or ())) or None,
+            tuple(dict.fromkeys((*first.reasons, *second.reasons))),
             first.restock or second.restock)
         posterior = self._score(merged, now)
         if posterior.joints[0].across:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,16 +38,50 @@ def weight_title(body: Mapping[str, Any]) -> str:
             f"{float(evidence.get('residual_g', 0.0)):+.1f} g   {evidence.get('quality', '')}")
 
 
-def _trace(body: Mapping[str, Any]) -> tuple[list[float], float, float, bool]:
-    """(grams, level before, level after, recorded?): the event's trace, or a schematic step of the change."""
-    trace = (body.get("evidence") or {}).get("trace_g")
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """What the weight panel plots: per plate (seconds from the change's start, grams), the levels before and
+    after, and when the change settled (seconds). Several plates are plotted as each plate's change from its
+    own level before, so they share one axis; one plate in its own grams."""
+
+    series: list[tuple[str, list[tuple[float, float]]]]
+    before: float
+    after: float
+    settled_s: float
+    recorded: bool
+    relative: bool = False
+
+
+def _trace(body: Mapping[str, Any]) -> Trace:
+    """The event's trace (`evidence.trace_g`: plate -> [[s from t_start, g], ...]), or a schematic step."""
+    evidence = body.get("evidence") or {}
     delta, _ = _changes(body)
-    if trace and len(trace) >= 4:
-        values = [float(v) for v in trace]
-        k = max(1, len(values) // 6)
-        return values, float(np.median(values[:k])), float(np.median(values[-k:])), True
-    ramp = [delta * (0.5 - 0.5 * math.cos(math.pi * i / 9)) for i in range(10)]
-    return [0.0] * 12 + ramp + [delta] * 12, 0.0, delta, False
+    settled = max(float(body.get("t_end_unix", 0.0)) - float(body.get("t_start_unix", 0.0)), 0.0)
+    recorded = evidence.get("trace_g")
+    series = [(str(plate), [(float(t), float(g)) for t, g in points])
+              for plate, points in (recorded.items() if isinstance(recorded, Mapping) else ())
+              if isinstance(points, list) and len(points) >= 4]
+    if series:
+        levels = [_levels(points, settled) for _, points in series]
+        if len(series) == 1:
+            before, after = levels[0]
+            return Trace(series, before, after, settled, True)
+        shifted = [(plate, [(t, g - lv[0]) for t, g in points]) for (plate, points), lv in zip(series, levels,
+                                                                                                  strict=True)]
+        return Trace(shifted, 0.0, sum(a - b for b, a in levels), settled, True, relative=True)
+    span = max(settled, 0.5)
+    ramp = [(span * i / 9, delta * (0.5 - 0.5 * math.cos(math.pi * i / 9))) for i in range(10)]
+    step = [(-0.4 + 0.4 * i / 12, 0.0) for i in range(12)] + ramp + [(span + 0.4 * i / 11, delta) for i in range(12)]
+    return Trace([("", step)], 0.0, delta, span, False)
+
+
+def _levels(points: Sequence[tuple[float, float]], settled: float) -> tuple[float, float]:
+    """The stable levels: the median of the points before the change began and of those after it settled
+    (the trace's first and last sixth when it has none there)."""
+    k = max(1, len(points) // 6)
+    early = [g for t, g in points if t <= 0.0] or [g for _, g in points[:k]]
+    late = [g for t, g in points if t >= settled] or [g for _, g in points[-k:]]
+    return float(np.median(early)), float(np.median(late))
 
 
 def _predicted(option: Mapping[str, Any], catalogue: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -69,16 +104,24 @@ def draw_weight(canvas: Canvas, box: Rect, body: Mapping[str, Any], top: Sequenc
     """The trace with its two stable levels and the change (left), and a zoom on the change against
     what each top hypothesis predicts (right): a twin shows as two predictions inside the measurement."""
     x1, y1, x2, y2 = box
-    values, before, after, recorded = _trace(body)
-    _, sigma = _changes(body)
-    span = [*values, before, after + sigma, after - sigma]
+    trace = _trace(body)
+    before, after = trace.before, trace.after
+    delta, sigma = _changes(body)
+    grams = [g for _, points in trace.series for _, g in points]
+    times = [t for _, points in trace.series for t, _ in points]
+    span = [*grams, before, after + sigma, after - sigma]
     low, high = min(span), max(span)
     pad = max((high - low) * 0.12, 1.0)
     low, high = low - pad, high + pad
-    px1, px2, py1, py2 = x1 + 58, x1 + 330, y1 + 8, y2 - 26
+    t_low, t_high = min(*times, 0.0), max(*times, trace.settled_s)
+    t_high = max(t_high, t_low + 1e-3)
+    px1, px2, py1, py2 = x1 + 58, x1 + 330, y1 + 8, y2 - 40
 
     def y_of(g: float) -> float:
         return py2 - (g - low) / (high - low) * (py2 - py1)
+
+    def x_of(t: float) -> float:
+        return px1 + (t - t_low) / (t_high - t_low) * (px2 - px1)
 
     step = _nice_step((high - low) / 5)
     tick = math.ceil(low / step) * step
@@ -86,25 +129,43 @@ def draw_weight(canvas: Canvas, box: Rect, body: Mapping[str, Any], top: Sequenc
         canvas.line((px1, y_of(tick)), (px2, y_of(tick)), (236, 234, 232))
         canvas.text(x1 + 2, int(y_of(tick)) - 8, f"{tick:g} g", MUTED, 0.4, max_width=56)
         tick += step
+    canvas.band(int(x_of(0.0)), int(x_of(trace.settled_s)), py1, py2, (226, 222, 218), 0.5)  # the change
+    if trace.recorded:
+        began_x = int(x_of(0.0)) + 3
+        canvas.text(began_x, py2 + 2, "began", MUTED, 0.36)
+        settled_text = f"settled +{trace.settled_s:.2f} s"
+        room = px2 + 30 - canvas.text_size(settled_text, 0.36)[0]  # the zoom begins 34 px right of the plot
+        canvas.text(min(max(int(x_of(trace.settled_s)) + 3, began_x + 40), room), py2 + 2, settled_text, MUTED, 0.36)
     canvas.rect(px1, py1, px2, py2, BORDER)
     colour = PICK if after < before else PUT
     canvas.band(px1, px2, y_of(after - sigma), y_of(after + sigma), colour, 0.22)
     canvas.line((px1, y_of(before)), (px2, y_of(before)), MUTED, 1, dashed=True)
     canvas.line((px1, y_of(after)), (px2, y_of(after)), colour, 1, dashed=True)
-    n = len(values)
-    canvas.polyline([(px1 + (px2 - px1) * i / max(n - 1, 1), y_of(v)) for i, v in enumerate(values)],
-                    ACCENT if recorded else OTHER, 2)
+    for i, (plate, points) in enumerate(trace.series):
+        hue = (ACCENT if i == 0 else HYPOTHESIS_COLOURS[1 + (i - 1) % 3]) if trace.recorded else OTHER
+        canvas.polyline([(x_of(t), y_of(g)) for t, g in points], hue, 2)
+        if trace.relative:
+            canvas.text(int(x_of(points[-1][0])) - 24, int(y_of(points[-1][1])) - 18, plate, hue, 0.4, True)
     arrow_x = px1 + (px2 - px1) * 0.7
     canvas.line((arrow_x, y_of(before)), (arrow_x, y_of(after)), colour, 2)
     label_y = int((y_of(before) + y_of(after)) / 2) - 9
-    canvas.text(int(arrow_x) + 6, label_y, f"{after - before:+.1f} g", colour, 0.46, True, max_width=px2 - int(arrow_x))
-    above = after < before  # level labels on the free side of each dashed line
-    canvas.text(px1 + 6, int(y_of(before)) + (5 if above else -21), f"before {before:.1f} g", MUTED, 0.42)
+    canvas.text(int(arrow_x) + 6, label_y, f"{delta:+.1f} g", colour, 0.46, True, max_width=px2 - int(arrow_x))
+    # each level's label on the free side of its dashed line, and where the trace is not (before: at the
+    # right, where the trace has left that level; after: at the left, where it has not reached it yet)
+    above = after < before
+    before_text = f"before {before:.1f} g"
+    canvas.text(px2 - 6 - canvas.text_size(before_text, 0.42)[0], int(y_of(before)) + (5 if above else -21),
+                before_text, MUTED, 0.42)
     canvas.text(px1 + 6, int(y_of(after)) + (-21 if above else 5), f"after {after:.1f} g", colour, 0.42)
-    note = "trace: grams before / during / after" if recorded else "no trace recorded: the change drawn as a step"
+    if not trace.recorded:
+        note = "no trace recorded: the change drawn as a step"
+    elif trace.relative:
+        note = "trace: each plate's change from its level before"
+    else:
+        note = "trace: grams before / during / after"
     canvas.text(px1, y2 - 20, note, MUTED, 0.4)
     catalogue = (planogram or {}).get("catalogue") or {}
-    _zoom(canvas, (x1 + 364, py1, x2, py2), after - before, sigma, colour,
+    _zoom(canvas, (x1 + 364, py1, x2, py2), delta, sigma, colour,
           [(i, o, p) for i, o in enumerate(top) if (p := _predicted(o, catalogue)) is not None])
 
 

@@ -14,6 +14,7 @@ import logging
 from dataclasses import replace
 
 from edge.model import WeightEvent, WeightFrame
+from edge.weighing.trace import shifted
 
 log = logging.getLogger("edge.weighing.weigher")
 
@@ -52,4 +53,5 @@ class ClockSteps:
         """Events from the weighing timeline onto the frames' (wall) clock of now."""
         if not self.total_s or not events:
             return events
-        return [replace(e, t_start=e.t_start + self.total_s, t_end=e.t_end + self.total_s) for e in events]
+        return [replace(e, t_start=e.t_start + self.total_s, t_end=e.t_end + self.total_s,
+                        traces=shifted(e.traces, self.total_s)) for e in events]

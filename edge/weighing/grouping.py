@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from edge.model import Quality, WeightEvent
 from edge.weighing.plate import Segment
 from edge.weighing.shape import proportionality_error
+from edge.weighing.trace import plate_trace
 
 MAX_BLUR_S = 0.3
 MIN_SHARE = 0.05  # smallest share of an item across plates, relative to its largest share
@@ -154,4 +155,5 @@ def _event(side: list[Segment], plate_names: list[str], faulty_channels: dict[in
         sigma_g=round(math.sqrt(sum(s.sigma_g**2 for s in side)), 3),
         quality=quality,
         flags=tuple(flags),
+        traces=tuple(t for s in side if (t := plate_trace(plate_names[s.plate], s.trace)) is not None),
     )

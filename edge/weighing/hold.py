@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, replace
 
 from edge.model import WeightEvent
+from edge.weighing.trace import merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,5 +77,6 @@ class HeavyChangeHold:
                 sigma_g=round(math.hypot(first.sigma_g, second.sigma_g), 3),
                 quality=second.quality if second.quality != "settled" else first.quality,
                 flags=tuple(dict.fromkeys((*first.flags, *second.flags, "net_of_transient"))),
+                traces=merged(first.traces, second.traces),
             )
         ]

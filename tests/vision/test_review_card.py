@@ -92,10 +92,14 @@ def test_a_recorded_trace_is_drawn_with_its_stable_levels(tmp_path: Path) -> Non
     from edge.vision.review_weight import _trace
 
     record, pictures = _with_seed(tmp_path, 7)
-    trace = [0.2] * 10 + [-300.0, -700.0, -1000.0] + [-1030.5] * 10
-    record["body"]["evidence"]["trace_g"] = trace
-    values, before, after, recorded = _trace(record["body"])
-    assert recorded and values == trace and before == 0.2 and after == -1030.5
+    body = record["body"]
+    settled = body["t_end_unix"] - body["t_start_unix"]
+    grams = [1500.2] * 10 + [1200.0, 800.0, 500.0] + [469.7] * 10
+    times = [-0.5 + 0.05 * i for i in range(10)] + [0.2, 0.4, 0.6] + [settled + 0.04 * i for i in range(10)]
+    body["evidence"]["trace_g"] = {"p2": [[t, g] for t, g in zip(times, grams, strict=True)]}
+    trace = _trace(body)
+    assert trace.recorded and not trace.relative and trace.series == [("p2", list(zip(times, grams, strict=True)))]
+    assert trace.before == 1500.2 and trace.after == 469.7 and trace.settled_s == settled
     drawn = render_card(record, pictures)
     plain = render_card({**record, "body": {**record["body"], "evidence": {
         **record["body"]["evidence"], "trace_g": None}}}, pictures)
@@ -106,3 +110,18 @@ def test_a_recorded_trace_is_drawn_with_its_stable_levels(tmp_path: Path) -> Non
         return int((np.abs(region - review_weight.ACCENT).sum(axis=1) < 40).sum())
 
     assert accent(drawn.image) > 200 and accent(plain.image) < 20  # a recorded trace in the accent colour
+
+
+def test_an_item_across_two_plates_draws_each_plates_change_from_its_own_level(tmp_path: Path) -> None:
+    from edge.vision.review_weight import _trace
+
+    record, pictures = _with_seed(tmp_path, 7)
+    body = record["body"]
+    body["evidence"]["trace_g"] = {"p1": [[-0.4 + 0.1 * i, 900.0 if i < 5 else 600.0] for i in range(20)],
+                                   "p2": [[-0.4 + 0.1 * i, 2000.0 if i < 6 else 1600.0] for i in range(20)]}
+    trace = _trace(body)
+    assert trace.relative and trace.before == 0.0 and trace.after == -700.0
+    assert [plate for plate, _ in trace.series] == ["p1", "p2"]
+    assert trace.series[1][1][0] == (-0.4, 0.0) and trace.series[1][1][-1][1] == -400.0
+    card = render_card(record, pictures)
+    assert card.image.shape == (900, 1280, 3)
