@@ -4,14 +4,18 @@ Needs ../shared (model and photos); skips with a message otherwise."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
+from edge.fusion import FusionSettings, FusionStage
+from edge.model import ItemEvent, PlateEvidence, WeightEvent, WeightEventRef
+from edge.planogram import parse_planogram
 from edge.sim.camera.photos import TEACH, TEST, PhotoLibrary, jittered_crop
 from edge.sim.scenario import Item
 from edge.vision.appearance_embed import CropEmbedder
-from edge.vision.appearance_splitter import PlateSplitter
+from edge.vision.appearance_splitter import AppearanceSplitter, PlateSplitter
 
 GOLDEN = Item(sku="golden", unit_g=182.0, labels=["apple"], look="Golden-Delicious")
 PINK = Item(sku="pink", unit_g=185.0, labels=["apple"], look="Pink-Lady")
@@ -42,3 +46,25 @@ def test_look_alike_apples_are_flagged_then_split(shared_images_dir: Path, share
                 votes += 1
                 right += vote.sku == item.sku
     assert votes >= 18 and right == votes
+
+    # through fusion: the same twin pick is flagged with the early gallery and resolved with the grown one
+    pink_test = _descriptors(embedder, test, PINK, 1, 4)[0]
+    early_item = _pick(AppearanceSplitter({"p1": {sku: rows[:6] for sku, rows in gallery.items()}}), pink_test)
+    assert early_item.review_required and "twin" in early_item.review_reasons
+    resolved = _pick(AppearanceSplitter({"p1": gallery}), pink_test)
+    assert [line.sku for line in resolved.lines] == ["pink"] and "twin" not in resolved.review_reasons
+    assert resolved.confidence > early_item.confidence + 0.3  # 30 examples each: ~0.95, auto-accept needs ~50
+
+
+def _pick(splitter: AppearanceSplitter, descriptor: np.ndarray) -> ItemEvent:
+    catalogue = [{"sku": i.sku, "name": i.sku, "unit_weight_g": i.unit_g, "unit_sigma_g": 1.5, "labels": i.labels}
+                 for i in (GOLDEN, PINK)]
+    document = {"format": 2, "id": "pg", "version": 1, "catalogue": catalogue,
+                "plates": {"p1": [{"sku": "golden", "stock": 20}, {"sku": "pink", "stock": 20}]}}
+    stage = FusionStage(["p1"], parse_planogram(json.dumps(document), ["p1"]), FusionSettings())
+    stage.appearance = splitter
+    evidence = {"p1": PlateEvidence("p1", {"apple": (0.9, 0.8)}, 20, True, None, tuple(float(v) for v in descriptor))}
+    event = WeightEvent(1000.0, 1001.0, {"p1": -183.5}, -183.5, 0.8)  # between the two: the weight cannot tell
+    items = stage.on_weight_event(event, evidence, True, 1001.1, WeightEventRef(None, 1)) + stage.flush()
+    assert len(items) == 1
+    return items[0]
