@@ -125,6 +125,11 @@ def render_status(report: dict[str, Any], rates: dict[str, float] | None = None)
                                                  f"{rates['detected']:.1f}/s, {rates['detector_errors']:.1f} errors/s"))
     else:
         lines.append("camera  not configured")
+    review = parts.get("review")
+    if review:  # flagged item events kept for `shelf-node review show` (docs/vision.md)
+        lines.append(f"review  flagged {review.get('flagged')}  kept {review.get('records_stored')} "
+                     f"(errors {review.get('record_errors')})  pictures {review.get('pictures_rendered')} "
+                     f"(errors {review.get('picture_errors')})  given up {review.get('dropped')}")
     mqtt, outbox = report.get("mqtt") or {}, report.get("outbox") or {}
     lines.append(f"mqtt    {'connected' if mqtt.get('connected') else 'OFFLINE'}  session {mqtt.get('session')}  "
                  f"reconnects {mqtt.get('reconnects')}  in flight {mqtt.get('inflight')}"

@@ -336,6 +336,7 @@ class Node:
             vision=None if self.vision is None else self.vision.status(),
             gallery=self.gallery.status(),
             recording=None if self.recording is None else self.recording.status(),
+            review=None if self.items.review is None else self.items.review.status(),
         )
 
     def birth(self) -> NodeBirth:

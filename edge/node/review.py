@@ -12,10 +12,12 @@ on one worker thread, so the processing thread only reserves the snapshot ids an
     info = outbox.submit("item", body, ...)
     keeper.submitted(job, info, planogram)            # queued: pictures, then the record
     keeper.stop()                                     # at node stop: what is queued is finished
+    keeper.status()                                   # ReviewStatus: stats.parts.review
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import queue
@@ -50,6 +52,24 @@ class ReviewJob:
     record: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewStatus:
+    """`stats.parts.review`: what the node did for the reviewer since it started (docs/vision.md)."""
+
+    flagged: int  # item events flagged for review that reached the keeper
+    queued: int  # ... waiting for the worker now (pictures, then the record)
+    dropped: int  # ... given up: the worker was QUEUE_SIZE events behind (no pictures, no record)
+    pictures_planned: int  # flagged events whose pictures were reserved (a camera saw their plates)
+    pictures_rendered: int  # pictures drawn and stored (best frame, before, after, item in hand)
+    picture_errors: int  # pictures not stored (a corrupt frame, a full disk): their ids answer 'no stored snapshot'
+    records_kept: int  # records written to state_dir/review for `shelf-node review show`
+    record_errors: int  # records that could not be written (a full disk; the event itself is in the outbox)
+    records_stored: int  # records in state_dir/review now (the newest max_records are kept)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 class ReviewLog:
     """The records, one file each, `<kept unix ms>-<key>.json`; bounded by count, oldest removed first."""
 
@@ -57,6 +77,7 @@ class ReviewLog:
         self.directory = directory
         self.max_records = max_records
         self._lock = threading.Lock()
+        self.stored = len(self._files())  # records on disk, kept up to date by keep()
 
     def keep(self, key: str, record: dict[str, Any], now: float | None = None) -> Path:
         if not KEY.match(key):
@@ -65,8 +86,10 @@ class ReviewLog:
         with self._lock:
             self.directory.mkdir(exist_ok=True)
             replace_atomically(path, json.dumps(record, sort_keys=True).encode("utf-8"), durable=False)
-            for old in self._files()[: -self.max_records]:
+            files = self._files()
+            for old in files[: -self.max_records]:
                 old.unlink(missing_ok=True)
+            self.stored = min(len(files), self.max_records)
         return path
 
     def find(self, key: str) -> dict[str, Any] | None:
@@ -104,7 +127,7 @@ class ReviewKeeper:
         self.evidence = evidence
         self._queue: queue.Queue[ReviewJob | None] = queue.Queue(QUEUE_SIZE)
         self._thread: threading.Thread | None = None
-        self.counts = dict.fromkeys(("kept", "dropped", "errors"), 0)
+        self.counts = dict.fromkeys(("flagged", "kept", "dropped", "errors"), 0)
 
     # -- processing thread -----------------------------------------------------------------------------
     def prepare(self, item: ItemEvent, body: dict[str, Any]) -> ReviewJob | None:
@@ -112,6 +135,7 @@ class ReviewKeeper:
         (plate -> {best, before, after, hand}: snapshot ids or null); None for an item not flagged."""
         if not item.review_required:
             return None
+        self.counts["flagged"] += 1
         plan = self.evidence.plan(item) if self.evidence is not None else None
         if plan is not None:
             body["evidence"]["review_snapshots"] = plan.ids
@@ -148,6 +172,14 @@ class ReviewKeeper:
             log.warning("review worker still busy at stop; %d flagged event(s) not kept", self._queue.qsize())
         thread.join(timeout)
         self._thread = None
+
+    def status(self) -> ReviewStatus:
+        pictures = self.evidence.counts if self.evidence is not None else {}
+        return ReviewStatus(
+            flagged=self.counts["flagged"], queued=self._queue.qsize(), dropped=self.counts["dropped"],
+            pictures_planned=pictures.get("planned", 0), pictures_rendered=pictures.get("rendered", 0),
+            picture_errors=pictures.get("render_errors", 0), records_kept=self.counts["kept"],
+            record_errors=self.counts["errors"], records_stored=self.log.stored)
 
     def idle(self) -> bool:
         """Nothing queued or being worked on (tests wait for this)."""

@@ -15,6 +15,7 @@ from edge.weighing.status import BoardChange, WeigherStatus
 
 if TYPE_CHECKING:  # the vision package pulls numpy and OpenCV; a node without a camera never imports it
     from edge.gallery import GalleryStatus
+    from edge.node.review import ReviewStatus
     from edge.vision.service import VisionStatus
 
 
@@ -66,6 +67,7 @@ class NodeStatus:
     vision: VisionStatus | None  # None without a [camera]
     recording: RecordingStatus | None = None  # None unless `run --record`
     gallery: GalleryStatus | None = None  # labelled crops and review answers (docs/gallery.md)
+    review: ReviewStatus | None = None  # flagged item events kept for review and their pictures (docs/vision.md)
 
     @property
     def healthy(self) -> bool:
@@ -80,6 +82,8 @@ class NodeStatus:
             parts["recording"] = self.recording.to_json()
         if self.gallery is not None:
             parts["gallery"] = self.gallery.to_json()
+        if self.review is not None:
+            parts["review"] = self.review.to_json()
         return parts
 
 

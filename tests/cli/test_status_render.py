@@ -43,3 +43,12 @@ def test_camera_and_detector_rates_from_two_reports() -> None:
     camera = next(line for line in render_status(later, vision_rates(earlier, later)).splitlines()
                   if line.startswith("camera "))
     assert "now 10.0 frames/s, detector 5.0/s, 0.0 errors/s" in camera
+
+
+def test_the_review_keepers_counters_have_their_line() -> None:
+    review = {"flagged": 7, "queued": 0, "dropped": 1, "pictures_planned": 6, "pictures_rendered": 22,
+              "picture_errors": 2, "records_kept": 6, "record_errors": 0, "records_stored": 6}
+    text = render_status({**report(), "parts": {"review": review}})
+    line = next(line for line in text.splitlines() if line.startswith("review "))
+    assert line == "review  flagged 7  kept 6 (errors 0)  pictures 22 (errors 2)  given up 1"
+    assert not any(line.startswith("review ") for line in render_status(report()).splitlines())

@@ -71,6 +71,9 @@ def test_a_flagged_pick_names_its_pictures_and_is_kept_and_an_accepted_one_is_no
     slice_ = kept[0]["planogram"]
     assert slice_["plates"] == {"p2": ["APPLE-1KG", "CARROT-1KG"]} and slice_["id"] == "pg-test"
     assert slice_["catalogue"]["CARROT-1KG"]["unit_weight_g"] == 1035.0
+    assert step.review.status().to_json() == {  # stats.parts.review
+        "flagged": 1, "queued": 0, "dropped": 0, "pictures_planned": 1, "pictures_rendered": 4, "picture_errors": 0,
+        "records_kept": 1, "record_errors": 0, "records_stored": 1}
 
 
 def test_without_a_camera_the_flagged_event_is_kept_without_pictures(tmp_path: Path) -> None:
@@ -82,6 +85,20 @@ def test_without_a_camera_the_flagged_event_is_kept_without_pictures(tmp_path: P
     (_, body), = outbox.events
     assert body["review"]["required"] and "review_snapshots" not in body["evidence"]
     assert ReviewLog(tmp_path / "review").find(Stored(f"6f1c1d1e-8a4e-4a55-9a35-{1:012d}").event_id) is not None
+    status = step.review.status()
+    assert (status.flagged, status.pictures_planned, status.pictures_rendered, status.records_kept) == (1, 0, 0, 1)
+
+
+def test_a_record_that_cannot_be_written_is_counted_and_the_event_still_goes_out(tmp_path: Path) -> None:
+    (tmp_path / "review").write_text("a file where the records' directory should be")
+    step, outbox, _ = item_step(tmp_path, camera=False)
+    step.weight_event(weight_event({"p2": -1031.0}), None, None, T0 + 1.1, "ev-1", 1)
+    step.flush()
+    assert step.review is not None
+    step.review.stop()
+    assert len(outbox.events) == 1
+    status = step.review.status()
+    assert (status.flagged, status.records_kept, status.record_errors, status.records_stored) == (1, 0, 1, 0)
 
 
 def test_the_log_is_bounded_and_found_by_id_or_prefix(tmp_path: Path) -> None:
@@ -162,3 +179,7 @@ def test_flagged_events_beyond_the_queue_give_their_pictures_up_and_are_counted(
     first_ids = outbox.events[0][1]["evidence"]["review_snapshots"]["p2"]
     assert evidence.store.get(first_ids["best"] or "") is not None
     assert keeper.counts["kept"] == QUEUE_SIZE + 4 - keeper.counts["dropped"]
+    status = keeper.status()
+    assert status.flagged == QUEUE_SIZE + 4 and status.dropped == keeper.counts["dropped"] and status.queued == 0
+    assert status.records_kept == status.records_stored == QUEUE_SIZE + 4 - status.dropped
+    assert status.pictures_rendered == 4 * status.records_kept and status.picture_errors == 0
