@@ -108,8 +108,6 @@ class ShelfState:
             plate_stock[k] = max(current + (-units if pick else units), 0)
         if pick and self.is_visitor(plate, k) and not plate_stock.get(k):
             self._leave(plate, k)  # the misplaced unit is gone again: it must not linger as stock
-        elif pick and not self.is_visitor(plate, k) and k in self.visitors.get(plate, {}).values():
-            self._leave_group(plate, k)  # look-alikes of a put-back of k: this pick took the one put back
         if pick:
             for _ in range(min(units, 8)):
                 self.recent_picks.append((now, k))
@@ -129,9 +127,7 @@ class ShelfState:
         return k in self.visitors.get(plate, {})
 
     def _leave(self, plate: str, k: int) -> None:
-        self._leave_group(plate, self.visitors[plate][k])
-
-    def _leave_group(self, plate: str, group: int) -> None:
+        group = self.visitors[plate][k]
         for other in [o for o, g in self.visitors[plate].items() if g == group]:
             self.contents[plate].remove(other)
             self.stock[plate].pop(other, None)

@@ -332,10 +332,6 @@ class FusionStage:
                     state.add_to_plate(plate, k, 0)
                     if review.required:
                         self._add_look_alikes(posterior, plate, k)
-                elif action == "put" and review.required and len(part.candidate.lines) == 1:
-                    # a flagged put-back answered as a SKU living here may have been a foreign look-alike:
-                    # it waits on the plate until the next pick of the group (docs/fusion.md, "Prior")
-                    self._add_look_alikes(posterior, plate, k, same_labels_only=True)
                 state.move_stock(plate, k, n, now, pick=action == "pick")
         if review.confidence >= self.settings.learn_confidence and not review.required and len(top.parts) == 1:
             part = top.parts[0]
@@ -344,20 +340,17 @@ class FusionStage:
                 event_var = sum(c.sigma_g ** 2 for c in segment.changes) + self.settings.model_floor_g ** 2
                 state.learn(k, part.residual_g, event_var, n)
 
-    def _add_look_alikes(self, posterior: Posterior, plate: str, k: int, same_labels_only: bool = False) -> None:
+    def _add_look_alikes(self, posterior: Posterior, plate: str, k: int) -> None:
         """An uncertain misplaced put-back may have been any of its plausible foreign rivals: they join the
-        plate as one group with unknown units, so a later pick of that weight is a twin, not a sure answer.
-        `same_labels_only` (a put-back answered as a SKU living here): only rivals the camera can never
-        split from it join, and the next pick of the group, `k` included, takes them away again."""
-        state = self._state
+        plate as one group with unknown units, so a later pick of that weight is a twin, not a sure answer."""
         for joint, p in zip(posterior.joints[1:], posterior.probabilities[1:], strict=True):
             if p < self.settings.same_label_floor:
                 break
             if joint.unknown or not joint.misplaced or len(joint.parts) != 1:
                 continue
             for other, _ in joint.parts[0].candidate.lines:
-                if other != k and (not same_labels_only or state.labels[other] == state.labels[k]):
-                    state.add_to_plate(plate, other, None, group=k)
+                if other != k:
+                    self._state.add_to_plate(plate, other, None, group=k)
 
 
 def _dominant_plate(plates: tuple[str, ...], changes: tuple[PlateChange, ...]) -> str:

@@ -64,21 +64,6 @@ def test_a_pick_after_an_uncertain_misplaced_put_back_stays_a_twin() -> None:
     assert gone.misplaced or gone.action == "unknown"  # the pick took the group: nothing of it is left on p5
 
 
-def test_a_flagged_put_back_answered_as_the_plates_own_sku_leaves_its_look_alike_for_one_pick() -> None:
-    # The put-back on p4 was JUICE (it lives there) or JUICE-OTHER from elsewhere: flagged. A shopper may have
-    # left JUICE-OTHER, so the next pick of that weight must be a twin too (before, fusion wrote down JUICE
-    # and the look-alike fell under the floor: a confident answer on a same-label twin); that pick takes the
-    # look-alike group away, and the pick after it is a routine JUICE pick again.
-    fusion = stage(FusionSettings(foreign_pick_prior=0.0005), document=_with_foreign_twin())
-    put = one(fusion, {"p4": 1001.0}, seen("p4", carton=0.7))
-    assert skus(put) == [("JUICE", 1)] and not put.misplaced and "twin" in put.review_reasons
-    pick = one(fusion, {"p4": -1001.0}, seen("p4", carton=0.7), t=30.0)
-    assert pick.review_required and "twin" in pick.review_reasons
-    assert any(line.sku == "JUICE-OTHER" for a in pick.alternatives for line in a.lines)
-    later = one(fusion, {"p4": -1001.0}, seen("p4", carton=0.7), t=60.0)
-    assert skus(later) == [("JUICE", 1)] and "twin" not in later.review_reasons
-
-
 def test_calibrated_confidence_never_claims_more_than_the_tuning_events_vouch_for() -> None:
     points = FusionSettings().calibration
     assert calibrate(1.0 - 1e-9, points) == points[-1][1] < 1.0
