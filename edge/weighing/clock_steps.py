@@ -1,11 +1,12 @@
 """Steps of the host's wall clock in the frames' times, told apart from serial outages by the MCU's numbering.
 
-The reader stamps each frame with the host's wall clock. A jump of that time between two samples the MCU
-numbered one after the other (`seq` + 1), its own clock (`mcu_ms`) one period on, is the host's clock
-stepping (NTP, an RTC set right, an administrator), or the host stalling with the lines buffered: no
-sample was lost, so it is no outage. It is counted and taken out of the weighing timeline, so that no
-settle, grouping or hold time stretches or shrinks by it (monotonic time drives every timeout); events
-leave on the wall clock of now. The plain protocol carries no numbering: its gaps stay outages. Pure.
+The reader stamps each frame with the host's wall clock. A jump of that time between two samples of one
+MCU boot (`seq` going on), its own clock (`mcu_ms`) saying less than an outage passed, is the host's clock
+stepping (NTP, an RTC set right, an administrator), or the host stalling with the lines buffered: the MCU
+was not silent, so it is no outage (a few lines lost or corrupted on the way change nothing). It is
+counted and taken out of the weighing timeline, so that no settle, grouping, hold or channel-fault time
+stretches or shrinks by it (monotonic time drives every timeout); events leave on the wall clock of now.
+The plain protocol carries no numbering: its gaps stay outages. Pure.
 """
 
 from __future__ import annotations
@@ -35,18 +36,18 @@ class ClockSteps:
         last, self._last = self._last, frame
         if not (gap >= outage_gap_s or gap <= -STEP_BACK_S) or last is None:
             return t
-        if frame.seq is None or last.seq is None or frame.seq != last.seq + 1:
-            return t  # samples missing (an outage), or no numbering to tell
+        if frame.seq is None or last.seq is None or frame.seq <= last.seq:
+            return t  # the MCU rebooted meanwhile, or no numbering to tell
         if frame.mcu_ms is None or last.mcu_ms is None:
             return t
         mcu_gap = (frame.mcu_ms - last.mcu_ms) / 1000.0
         if not 0.0 <= mcu_gap < outage_gap_s:
-            return t  # the MCU itself was silent that long
+            return t  # by the MCU's own clock too that long passed: samples were lost (an outage)
         step = gap - mcu_gap
         self.count += 1
         self.total_s += step
-        log.warning("the host's wall clock stepped by %+.1f s between two consecutive MCU samples; weighing goes "
-                    "on in the MCU's time (%d step(s) so far)", step, self.count)
+        log.warning("the host's wall clock stepped by %+.1f s between two MCU samples %.3f s apart; weighing goes "
+                    "on in the MCU's time (%d step(s) so far)", step, mcu_gap, self.count)
         return t - step
 
     def to_wall(self, events: list[WeightEvent]) -> list[WeightEvent]:

@@ -45,6 +45,20 @@ def test_a_wall_clock_step_is_counted_not_an_outage_and_the_event_keeps_its_leng
     assert status.t == pytest.approx(t[-1] + by_s, abs=0.05)
 
 
+def test_a_step_with_a_few_lines_lost_at_the_same_moment_is_still_a_step() -> None:
+    """Soak finding: a step back that fell on a corrupted line (seq + 2) went unrecognised, so the weighing time
+    ran back 10 minutes and the channel-fault hold marked every plate faulty until the step forward."""
+    _, mcu = _shelf()
+    stepped = _stepped(mcu, 5.0, -600.0)
+    start = mcu[0].t
+    lossy = [f for f in stepped if not 4.98 <= f.t - start + (600.0 if f.t - start < 0 else 0.0) < 5.02]
+    weigher = Weigher(CONFIG)
+    (event,) = run(CONFIG, lossy, weigher=weigher)
+    assert len(lossy) < len(stepped)  # lines around the step are gone
+    assert weigher.status().clock_steps == 1 and weigher.status().serial_outages == 0
+    assert event.quality == "settled" and "serial_outage" not in event.flags
+
+
 def test_samples_missing_across_the_gap_are_still_an_outage() -> None:
     _, mcu = _shelf()
     lost = [f for f in mcu if not 5.0 <= f.t - mcu[0].t < 7.0]  # the cable out for 2 s: seq jumps by 160
