@@ -200,7 +200,9 @@ def capture(
     if frames_dir is not None:  # the rendered camera's frames of this capture, on its clock
         start = start_time or DEFAULT_START
         camera = rendered_camera(scenario, result.truth, layout.plate_names(), config, images_dir, photos)
-        click.echo(write_capture_frames(camera, frames_dir, start, start + result.duration_s))
+        frames_line = write_capture_frames(camera, frames_dir, start, start + result.duration_s)
+        if not as_json:  # --json prints one JSON document: the line goes into it
+            click.echo(frames_line)
     counts: dict[str, int] = {}
     for record in result.truth:
         counts[record.kind] = counts.get(record.kind, 0) + 1
@@ -213,6 +215,8 @@ def capture(
         "actions": counts,
         "expect_event": sum(1 for r in result.truth if r.expect_event),
     }
+    if frames_dir is not None:
+        summary["frames"] = frames_line
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
     else:

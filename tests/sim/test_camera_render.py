@@ -3,6 +3,7 @@ reads; no frames while the camera is lost; a pick's item leaves the plate's regi
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -217,6 +218,12 @@ def test_sim_frames_and_capture_frames_on_the_command_line(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in beside.iterdir()) == names  # same scenario, same clock, same frames
     assert all((beside / n).read_bytes() == (out / n).read_bytes() for n in names[:20])
+    again = tmp_path / "again.frames"
+    result = runner.invoke(cli, ["sim", "capture", "--seed", "3", "--duration", "20", "--sps", "10", "--truth",
+                                 str(tmp_path / "run.jsonl"), "--frames", str(again), "--images", "none", "--json",
+                                 str(tmp_path / "again.cap")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["frames"].startswith(f"{again}: {len(names)} frames")  # one JSON document
     result = runner.invoke(cli, ["sim", "frames", "--seed", "3", "--duration", "20", "--images",
                                  str(tmp_path / "nowhere"), "--out", str(out)])  # fmt: skip
     assert result.exit_code == 1 and "no image directory" in result.output
