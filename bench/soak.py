@@ -52,6 +52,7 @@ class FaultVerdict:
     counter: str | None  # the counter that must tell (None: nothing may change)
     counter_delta: float | None  # its rise over the whole run
     detected: int  # injections the counter showed
+    absorbed: int  # ... it did not show because nothing failed (disk full: the outbox still stored events)
     latency_s: tuple[float, ...]  # seconds from each injection to the status sample that showed it
     quiet_violations: tuple[str, ...]  # for the no-counter kinds: what changed that should not have
 
@@ -80,7 +81,7 @@ class SoakResult:
     @property
     def ok(self) -> bool:
         return (self.accounting.ok and not self.leftovers and all(t.flat for t in self.trends)
-                and all(f.skipped or f.detected == f.injected for f in self.faults if f.counter)
+                and all(f.skipped or f.detected + f.absorbed == f.injected for f in self.faults if f.counter)
                 and all(not f.quiet_violations for f in self.faults) and self.daemon_exit == 0
                 and self.hub.get("missing_count", 1) == 0 and self.hub.get("invalid", 1) == 0)
 
@@ -142,10 +143,13 @@ def _verdicts(injector: FaultInjector, samples: list[Sample]) -> tuple[FaultVerd
         skipped = next((i.skipped for i in done if i.skipped), None)
         latencies: list[float] = []
         quiet: list[str] = []
+        absorbed = 0
         for injection in done:
             _detect(injection, kind.shown_by or kind.counter, with_status, falls=kind.shown_by is not None)
             if injection.detected_after_s is not None:
                 latencies.append(round(injection.detected_after_s, 1))
+            elif kind.absorbed_by and injection.skipped is None and _rose(injection, kind.absorbed_by, with_status):
+                absorbed += 1
             if kind.quiet and injection.skipped is None:
                 quiet += _quiet_violations(injection, with_status)
         delta = None
@@ -153,8 +157,8 @@ def _verdicts(injector: FaultInjector, samples: list[Sample]) -> tuple[FaultVerd
             first, last = counter(with_status[0].status, kind.counter), counter(with_status[-1].status, kind.counter)
             delta = None if first is None or last is None else last - first
         verdicts.append(FaultVerdict(kind.name, kind.what, sum(1 for i in done if not i.skipped), kind.per_injection,
-                                     skipped,
-                                     kind.counter, delta, len(latencies), tuple(latencies), tuple(quiet)))
+                                     skipped, kind.counter, delta, len(latencies), absorbed, tuple(latencies),
+                                     tuple(quiet)))
     return tuple(verdicts)
 
 
@@ -172,6 +176,13 @@ def _detect(injection: Injection, path: str | None, samples: list[Sample], falls
             return
 
 
+def _rose(injection: Injection, path: str, samples: list[Sample]) -> bool:
+    """`path` rose while the fault was on (the node went on doing what the fault should have stopped)."""
+    window = [counter(s.status, path) for s in samples if injection.started <= s.t <= injection.ended]
+    values = [v for v in window if v is not None]
+    return len(values) >= 2 and values[-1] > values[0]
+
+
 def _quiet_violations(injection: Injection, samples: list[Sample]) -> list[str]:
     window = [s for s in samples if injection.started - SAMPLE_S * 1.5 <= s.t <= injection.ended + 15]
     if len(window) < 2:
@@ -184,17 +195,21 @@ def _quiet_violations(injection: Injection, samples: list[Sample]) -> list[str]:
     return changed
 
 
-def _real_times(injector: FaultInjector) -> Any:
-    shifts = injector.clock_shifts
+BACKLOG_S = 300.0  # an event reaches the hub at most this long after it was made (outbox backlog after a fault)
 
-    def real_times(t: float) -> list[float]:
-        candidates = []
-        for index, (since, offset) in enumerate(shifts):
-            until = shifts[index + 1][0] if index + 1 < len(shifts) else float("inf")
-            real = t - offset
-            if since - 2.0 <= real <= until + 2.0:
-                candidates.append(real)
-        return candidates or [t - offset for _, offset in shifts]
+
+def _real_times(shifts: list[tuple[float, float]]) -> Any:
+    """real_times(t, received_at): `t` less each clock offset in force while the event may have been made (the
+    weigher stamps events on the wall clock of the moment it emits them), i.e. in the BACKLOG_S before the
+    hub received it; every offset the run used when the receipt time is not known."""
+    segments = [(since, shifts[i + 1][0] if i + 1 < len(shifts) else float("inf"), offset)
+                for i, (since, offset) in enumerate(shifts)]
+
+    def real_times(t: float, received_at: float | None = None) -> list[float]:
+        if received_at is None:
+            return sorted({t - offset for _, _, offset in segments})
+        return sorted({t - offset for since, until, offset in segments
+                       if since <= received_at and until >= received_at - BACKLOG_S})
 
     return real_times
 
@@ -246,9 +261,10 @@ def run(minutes: float = 30.0, seed: int = 3, detector: bool = False, cycle_s: f
         truth = [r for r in rig.shelf.truth() if _ready_at(samples) <= r.t_start
                  and r.t_settled <= play_end - AFTER_PLAY_S]
         with rig.hub._changed:
-            events = [r.payload for r in rig.hub.records if r.type == "event" and r.note != "duplicate"]
+            events = [{**r.payload, "_received_at": r.received_at} for r in rig.hub.records
+                      if r.type == "event" and r.note != "duplicate"]
             hub_summary = rig.hub.tracker.summary()["nodes"]
-        accounting = account(truth, events, _real_times(injector))
+        accounting = account(truth, events, _real_times(injector.clock_shifts))
         verdicts = _verdicts(injector, samples)
         _keep(workdir, events, samples, injector)
     finally:

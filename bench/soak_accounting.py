@@ -41,12 +41,17 @@ def _sign(values: Sequence[float]) -> int:
     return (total > 0) - (total < 0)
 
 
-def account(truth: Sequence[TruthRecord], events: Sequence[dict[str, Any]],
-            real_times: Callable[[float], list[float]]) -> Accounting:
-    """`events`: the hub's event payloads (weight and item, each once); `real_times(t)`: the real unix times a
-    daemon time stamp `t` may stand for (the wall clock of the daemon was shifted)."""
+RealTimes = Callable[[float, float | None], list[float]]
+
+
+def account(truth: Sequence[TruthRecord], events: Sequence[dict[str, Any]], real_times: RealTimes) -> Accounting:
+    """`events`: the hub's event payloads (weight and item, each once; `_received_at`: when the hub got it, if
+    known); `real_times(t, received_at)`: the real unix times a daemon time stamp `t` may stand for (the
+    daemon's wall clock was shifted)."""
     interactions = [r for r in truth if r.expect_event]
     weights = [e for e in events if e["kind"] == "weight"]
+    spans = [[(s, s + e["body"]["t_end_unix"] - e["body"]["t_start_unix"])
+              for s in real_times(e["body"]["t_start_unix"], e.get("_received_at"))] for e in weights]
     items = {w["event_id"]: e for e in events if e["kind"] == "item" for w in e["body"]["weight_events"]
              if w["event_id"] is not None}
     unlinked = [e for e in events if e["kind"] == "item"
@@ -60,8 +65,7 @@ def account(truth: Sequence[TruthRecord], events: Sequence[dict[str, Any]],
             if not shared or _sign([record.plates[p] for p in shared]) != _sign(
                     [body["plate_deltas_g"].get(p, 0.0) for p in shared]):
                 continue
-            spans = [(s, s + body["t_end_unix"] - body["t_start_unix"]) for s in real_times(body["t_start_unix"])]
-            close = [abs(end - record.t_settled) for start, end in spans
+            close = [abs(end - record.t_settled) for start, end in spans[wi]
                      if start <= record.t_settled + AFTER_S and end >= record.t_start - BEFORE_S]
             if close:
                 candidates.setdefault(ti, []).append(wi)
@@ -72,7 +76,8 @@ def account(truth: Sequence[TruthRecord], events: Sequence[dict[str, Any]],
         if ti not in matched and wi not in used:
             matched[ti] = wi
             used.add(wi)
-    merged = [ti for ti in range(len(interactions)) if ti not in matched and candidates.get(ti)]
+    merged = [ti for ti in range(len(interactions)) if ti not in matched
+              and (candidates.get(ti) or _in_a_net_change(interactions[ti], interactions, weights, spans))]
     unaccounted = tuple(interactions[ti].id for ti in range(len(interactions))
                         if ti not in matched and ti not in merged)
     reviewed = right = wrong = missing = orphans = 0
@@ -102,6 +107,28 @@ def account(truth: Sequence[TruthRecord], events: Sequence[dict[str, Any]],
         items_right=right, items_wrong_unflagged=wrong, items_missing=missing, items_unlinked=orphans,
         extra_weight_events=len(weights) - len(used),
         flagged_serial_outage=sum(1 for e in weights if "serial_outage" in e["body"]["flags"]))
+
+
+def _in_a_net_change(record: TruthRecord, interactions: Sequence[TruthRecord], weights: Sequence[dict[str, Any]],
+                     spans: Sequence[list[tuple[float, float]]]) -> bool:
+    """The record lies inside a weight event on its plate that reports the net of every interaction inside it
+    (a change under way across a serial outage, or a pick the weighing took into a restock's event): the hub
+    got the change, merged, even when this record alone went the other way."""
+    for event, event_spans in zip(weights, spans, strict=True):
+        body = event["body"]
+        plates = set(record.plates) & set(body["plates"])
+        if not plates:
+            continue
+        reported = sum(body["plate_deltas_g"].get(p, 0.0) for p in plates)
+        for start, end in event_spans:
+            if not (start - BEFORE_S <= record.t_start and record.t_settled <= end + AFTER_S):
+                continue
+            inside = [r for r in interactions if set(r.plates) & plates
+                      and start - BEFORE_S <= r.t_start and r.t_settled <= end + AFTER_S]
+            net = sum(r.plates.get(p, 0.0) for r in inside for p in plates)
+            if abs(net - reported) <= max(10.0, 0.05 * abs(reported)):
+                return True
+    return False
 
 
 def _same_change(weight: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any] | None:

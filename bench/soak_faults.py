@@ -29,6 +29,7 @@ class FaultKind:
     shown_by: str | None = None  # the path whose change shows the fault first (default: counter); a flag that drops
     per_injection: int = 1  # the counter's rise each injection must cause at least
     quiet: bool = False  # the counters of other faults (QUIET_COUNTERS) must not move meanwhile
+    absorbed_by: str | None = None  # this rising while the counter did not: the fault did not bite (nothing failed)
 
 
 KINDS = (
@@ -41,7 +42,8 @@ KINDS = (
               "mqtt.connected"),
     FaultKind("network_cut", 0.42, 0.10, "mqtt.reconnects", "node-broker TCP black-holed (no RST), restored",
               "mqtt.connected"),
-    FaultKind("disk_full", 0.58, 0.10, "parts.node.outbox_errors", "state directory's tmpfs filled, then freed"),
+    FaultKind("disk_full", 0.58, 0.10, "parts.node.outbox_errors", "state directory's tmpfs filled, then freed",
+              absorbed_by="parts.node.events"),
     FaultKind("clock_forward", 0.72, 0.05, "parts.weighing.clock_steps", "daemon's wall clock +1 h, then back (-1 h)",
               per_injection=2, quiet=True),
     FaultKind("clock_back", 0.80, 0.05, "parts.weighing.clock_steps",

@@ -52,7 +52,8 @@ def render_markdown(result: Any) -> str:
         quiet = "; ".join(f.quiet_violations) if f.quiet_violations else ("unchanged" if f.kind in QUIET else "-")
         lines.append(f"| {f.kind} | {f.what} | {injected} | {f'`{f.counter}`' if f.counter else '-'} | "
                      f"{'-' if f.counter_delta is None else f'{f.counter_delta:g}'} | "
-                     f"{f.detected if f.counter else '-'} | {shown} | {quiet} |")
+                     f"{f.detected if f.counter else '-'}{f' (+{f.absorbed} did not bite)' if f.absorbed else ''} | "
+                     f"{shown} | {quiet} |")
     lines += ["", "### Resources of the daemon (second half, least-squares fit)", "",
               "| figure | samples | mean | slope per hour | 95 % interval per hour | flat |",
               "|---|---|---|---|---|---|"]

@@ -36,7 +36,7 @@ def item(weight_event: dict[str, Any] | None, sku: str = "rice", reviewed: bool 
         "t_end_unix": body.get("t_end_unix", 0.0)}}
 
 
-def same(t: float) -> list[float]:
+def same(t: float, received_at: float | None = None) -> list[float]:
     return [t]
 
 
@@ -57,7 +57,7 @@ def test_a_shifted_daemon_clock_is_undone_and_an_unlinked_item_is_found_by_its_c
     unlinked["body"]["action"] = "put"
     events = [shifted, item(shifted), w2, unlinked]
     assert account(truth, events, same).unaccounted == (1,)  # taken at face value it matches nothing
-    result = account(truth, events, lambda t: [t, t - 3600.0])
+    result = account(truth, events, lambda t, received_at: [t, t - 3600.0])
     assert result.unaccounted == () and result.published == 2
     assert (result.items_unlinked, result.items_missing) == (1, 0) and not result.ok
 
@@ -82,3 +82,15 @@ def test_trend_finds_growth_and_calls_noise_flat() -> None:
 def test_t_quantile() -> None:
     assert t_quantile_975(1) == pytest.approx(12.706) and t_quantile_975(10) == pytest.approx(2.228, abs=0.02)
     assert t_quantile_975(1000) == pytest.approx(1.962, abs=0.005)
+
+
+def test_a_pick_inside_a_restocks_net_event_is_accounted_as_merged() -> None:
+    restock = TruthRecord(1, "restock", T0 + 10, T0 + 15, {"p3": 2033.0}, "pasta", 4, True, "")
+    inside = TruthRecord(2, "pick", T0 + 19, T0 + 21, {"p3": -507.0}, "pasta", 1, True, "")
+    event = weight("a", 10, plate="p3", grams=1526.0)
+    event["body"]["t_end_unix"] = T0 + 21.0
+    result = account([restock, inside], [event, item(event)], same)
+    assert (result.published, result.merged, result.unaccounted) == (1, 1, ())
+    wrong = weight("b", 10, plate="p3", grams=900.0)  # a net that is not the truth's: the pick is not in it
+    wrong["body"]["t_end_unix"] = T0 + 21.0
+    assert account([restock, inside], [wrong, item(wrong)], same).unaccounted == (2,)
