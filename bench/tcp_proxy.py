@@ -106,6 +106,8 @@ class CuttableProxy:
                 sock = ready
                 if sock is self._listener:
                     self._accept()
+                elif sock not in watched:
+                    continue  # closed with its peer earlier in this batch (both sides ended at once)
                 elif not self._cut.is_set() and not self._pump(sock):
                     selector.unregister(sock)
                     watched.discard(sock)
