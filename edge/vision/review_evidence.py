@@ -7,9 +7,10 @@
     review.render(plan)                            # a worker: draw, crop, encode, store (the heavy part)
 
 `remember` runs on the processing thread inside `evidence()` and only keeps references to at most
-four frames per plate of each window: the first (before the change began, the window opens 1 s
-earlier), the last (after it settled), the plate's best frame (its best-scoring label) and the frame
-showing an item in a hand on or over the plate. The windows are bounded by count and by the frames'
+five frames per plate of each window: the first (before the change began, the window opens 1 s
+earlier), the last (after it settled), the one nearest the window's middle (the change itself: the
+best frame of a plate where no label was seen), the plate's best frame (its best-scoring label) and the
+frame showing an item in a hand on or over the plate. The windows are bounded by count and by the frames'
 bytes (`max_windows`, `max_bytes`), so a flag that never comes costs nothing but that memory.
 
 `plan` reserves the snapshot ids at once, so they go into the item event before it is stored;
@@ -49,6 +50,7 @@ class _Window:
     t1: float
     before: FrameRecord | None
     after: FrameRecord | None
+    middle: FrameRecord | None  # nearest the window's middle: the change (the window is 1 s wider each side)
     best: dict[str, FrameRecord]  # plate -> its best frame
     hand: dict[str, tuple[FrameRecord, Detection]]  # plate -> the frame and the item detection in a hand
     nbytes: int
@@ -87,8 +89,10 @@ class ReviewEvidence:
         by_seq = {r.seq: r for r in records}
         best = {plate: by_seq[seq] for plate, seq in best_frame.items() if seq in by_seq}
         hand = self._items_in_hands(records)
-        kept = {id(r): r for r in (records[0], records[-1], *best.values(), *(f for f, _ in hand.values()))}
-        window = _Window(t0, t1, records[0], records[-1], best, hand, sum(_nbytes(r) for r in kept.values()))
+        middle = min(records, key=lambda r: abs(r.t - (t0 + t1) / 2))
+        kept = {id(r): r for r in (records[0], records[-1], middle, *best.values(), *(f for f, _ in hand.values()))}
+        window = _Window(t0, t1, records[0], records[-1], middle, best, hand,
+                         sum(_nbytes(r) for r in kept.values()))
         with self._lock:
             self._windows.append(window)
             self._bytes += window.nbytes
@@ -113,7 +117,7 @@ class ReviewEvidence:
             }
             if chosen["best"] is None:  # no label on this plate: the frame in the middle of the change
                 middle = (item.t_start + item.t_end) / 2
-                frames = [f for w in windows for f in (w.before, w.after) if f is not None]
+                frames = [f for w in windows for f in (w.before, w.middle, w.after) if f is not None]
                 chosen["best"] = (min(frames, key=lambda f: abs(f.t - middle)), None) if frames else None
             plan.ids[plate] = {}
             for kind in KINDS:

@@ -53,6 +53,20 @@ def test_a_flagged_pick_gets_best_before_after_and_hand_pictures(tmp_path: Path)
     assert evidence.counts["rendered"] == 4 and evidence.store.pending() == 0
 
 
+def test_a_plate_where_no_label_was_seen_shows_the_change_as_its_best_frame(tmp_path: Path) -> None:
+    """No label on the plate (a detector that saw nothing, SKUs without labels): the best frame is the one
+    nearest the middle of the change, the hand over the plate, not the frame before or after it."""
+    evidence = review(tmp_path)
+    frames = records()
+    evidence.remember(frames[0].t, frames[-1].t, frames, {})  # no best label for any plate
+    item = flagged_pick()
+    plan = evidence.plan(item)  # type: ignore[arg-type]
+    assert plan is not None
+    (best,) = [frame for sid, plate, kind, frame, _ in plan.jobs if kind == "best"]
+    assert abs(best.t - (item.t_start + item.t_end) / 2) <= 0.05  # type: ignore[attr-defined]
+    assert best is not frames[0] and best is not frames[-1]
+
+
 def test_no_pictures_for_a_window_that_does_not_cover_the_item_or_a_plate_the_camera_does_not_see(
     tmp_path: Path,
 ) -> None:
