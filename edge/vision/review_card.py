@@ -214,7 +214,8 @@ def _frames_title(body: Mapping[str, Any]) -> str:
     vision = (body.get("evidence") or {}).get("vision") or {}
     labels = ", ".join(f"{k} {float(v):.2f}" for k, v in sorted((vision.get("labels") or {}).items()))
     hand = "hand seen" if vision.get("hand_present") else "no hand seen"
-    return f"Camera {vision.get('camera', '-')}   {labels or 'no label'}   {hand}   {vision.get('frames', 0)} frames"
+    analysed = f"{vision.get('frames', 0)} frames analysed"  # by the detector: 0 without one, pictures or not
+    return f"Camera {vision.get('camera', '-')}   {labels or 'no label'}   {hand}   {analysed}"
 
 
 def _frames(canvas: Canvas, box: Rect, body: Mapping[str, Any],
