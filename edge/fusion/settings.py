@@ -15,10 +15,11 @@ from edge.config.fusion import FusionSection
 TUNED_CALIBRATION = ((0.4988128, 0.421875), (0.6837722, 0.692982), (0.9, 0.804124), (0.9683772, 0.93913),
                      (0.99, 0.961538), (0.9968377, 0.987179), (0.999, 0.993333), (0.9996838, 0.993333),
                      (0.9999, 0.999058), (0.99999, 0.999058), (0.999999, 0.9995))  # never a claimed certainty
-# Re-checked by bench/fusion_tune.py after the look-alike change (H9), tuning seeds, store and stress mixes,
-# 10 and 80 SPS: at 0.96 the store mix keeps the bound at both rates (0 wrong of 1,563 / 1,644 accepted,
-# upper 0.25 %), the stress mix at 80 SPS too (0.42 %) but not at 10 SPS (3 wrong of 1,291, 0.68 %; it needs
-# 0.98). Kept at 0.96: at 0.98 an appearance-split twin (issue 15, calibrated 0.96-0.98) could not be accepted.
+# Re-checked by bench/fusion_tune.py (H9), tuning seeds, store and stress mixes, 10 and 80 SPS: at 0.96 the
+# store mix keeps the bound at both rates (0 wrong of 1,566 / 1,647 accepted, upper 0.24 % / 0.23 %), the
+# stress mix at 80 SPS too (1 of 1,370, 0.41 %) but not at 10 SPS (3 of 1,296, 0.68 %; it needs 0.98: 1 of
+# 1,221, 0.46 %). Kept at 0.96: at 0.98 an appearance-split twin (issue 15, calibrated 0.96-0.98) could not
+# be accepted.
 TUNED_AUTO_ACCEPT = 0.96
 
 # P(count = n) for n = 1..6 before the grams are seen: most hands take one unit.
