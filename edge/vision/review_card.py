@@ -41,6 +41,7 @@ REASONS = {  # what each review reason asks the reviewer to look at (docs/fusion
     "serial_outage": "weight frames stopped during the change: the grams may be incomplete",
     "board_changed": "another MCU board answers than the calibration's",
     "over_range": "a load cell was over its range",
+    "stopped_early": "the node stopped (or a replay ended) before the change settled: the grams may be partial",
     "camera_unavailable": "the camera was down or absent: the answer rests on weight alone",
     "misplaced": "the answer is a SKU that does not live on this plate",
     "noisy": "the plate was noisy while the change settled",

@@ -103,7 +103,7 @@ def test_a_recorded_trace_is_drawn_with_its_stable_levels(tmp_path: Path) -> Non
     drawn = render_card(record, pictures)
     plain = render_card({**record, "body": {**record["body"], "evidence": {
         **record["body"]["evidence"], "trace_g": None}}}, pictures)
-    x1, y1, x2, y2 = drawn.panels["weight"]
+    x1, y1, _x2, y2 = drawn.panels["weight"]
 
     def accent(image: np.ndarray) -> int:
         region = image[y1:y2, x1:x1 + 340].reshape(-1, 3).astype(int)
@@ -125,3 +125,11 @@ def test_an_item_across_two_plates_draws_each_plates_change_from_its_own_level(t
     assert trace.series[1][1][0] == (-0.4, 0.0) and trace.series[1][1][-1][1] == -400.0
     card = render_card(record, pictures)
     assert card.image.shape == (900, 1280, 3)
+
+
+def test_every_review_reason_the_schema_allows_tells_the_reviewer_what_to_check() -> None:
+    import json
+
+    schema = json.loads((Path(review_card.__file__).parents[1] / "mqtt" / "schemas" / "event.json").read_text())
+    codes = schema["$defs"]["item"]["properties"]["review"]["properties"]["reasons"]["items"]["enum"]
+    assert set(codes) == set(review_card.REASONS)  # no code falls back to "see docs/fusion.md"
