@@ -18,14 +18,20 @@ from edge.cli.common import config_option, load_or_fail, run_guarded
 @click.option("--duration", type=click.FloatRange(1), default=None, help="Stop after this many seconds.")
 @click.option("--sps", type=click.FloatRange(1, 1000), default=80.0, show_default=True)
 @click.option("--plain", is_flag=True, help="Print one line per event instead of redrawing the screen.")
+@click.option("--camera", is_flag=True,
+              help="Also render the shelf camera (photos from ../shared/images) into WORKDIR/frames and give the "
+                   "daemon a [camera] on it (with the detector from ../shared/models when there): flagged item "
+                   "events carry review pictures (shelf-node review list --config WORKDIR/node.toml).")
 @click.pass_context
-def demo(ctx: click.Context, workdir: Path, seed: int, duration: float | None, sps: float, plain: bool) -> None:
+def demo(ctx: click.Context, workdir: Path, seed: int, duration: float | None, sps: float, plain: bool,
+         camera: bool) -> None:
     """Simulated shelf -> daemon -> local mosquitto -> events as the hub sees them. Ctrl-C stops everything."""
     if ctx.invoked_subcommand is not None:
         return
     from edge.demo.runner import run_demo
 
-    result = run_demo(workdir.resolve(), seed, duration, sys.stdout, live=sys.stdout.isatty() and not plain, sps=sps)
+    result = run_demo(workdir.resolve(), seed, duration, sys.stdout, live=sys.stdout.isatty() and not plain, sps=sps,
+                      camera=camera)
     ok = result.invalid == 0 and result.daemon_exit == 0
     raise SystemExit(0 if ok else 1)
 

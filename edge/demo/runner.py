@@ -15,13 +15,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from edge.config import NodeConfig
 from edge.control.client import request_once
 from edge.control.protocol import ControlError
 from edge.demo.broker import LocalBroker
 from edge.demo.screen import DemoView
-from edge.demo.setup import install_factory_calibration, write_node_config
+from edge.demo.setup import add_camera, install_factory_calibration, write_node_config
 from edge.hub.watcher import HubWatcher, hub_section
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
@@ -29,6 +30,9 @@ from edge.sim.planogram_doc import planogram_document
 from edge.sim.pty_shelf import PtyShelf
 from edge.sim.scenario import Scenario
 from edge.sim.truth import TruthRecord
+
+if TYPE_CHECKING:
+    from edge.sim.camera import LiveFrames
 
 SCENARIO_S = 4 * 3600.0  # generated ahead; a demo left running longer ends its scenario quietly
 
@@ -43,8 +47,11 @@ class DemoResult:
 
 
 def run_demo(
-    workdir: Path, seed: int, duration: float | None, out: TextIO, live: bool, sps: float = 80.0
+    workdir: Path, seed: int, duration: float | None, out: TextIO, live: bool, sps: float = 80.0,
+    camera: bool = False,
 ) -> DemoResult:
+    """`camera`: also render the shelf camera live into workdir/frames and give the daemon a [camera] on it
+    (and a [detector] when the shared model is there): flagged item events then carry review pictures."""
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -55,6 +62,7 @@ def run_demo(
     watcher: HubWatcher | None = None
     daemon: subprocess.Popen[bytes] | None = None
     view: DemoView | None = None
+    frames: LiveFrames | None = None
     try:
         _say(out, f"starting a private mosquitto in {broker.workdir}")
         broker.start()
@@ -64,9 +72,16 @@ def run_demo(
         scenario = generate_scenario(seed, SCENARIO_S, layout)
         _give_planogram(config_path, workdir, scenario)
         _give_mock_gpio(config_path)
+        if camera:
+            config = add_camera(config_path, workdir / "frames")
         shelf = PtyShelf(scenario, layout, sps=sps, link_path=workdir / "shelf-tty",
                          truth_path=workdir / "truth.jsonl").start()
         _say(out, f"simulated shelf MCU on {shelf.slave_path} (link {shelf.link_path}), {sps:g} SPS, seed {seed}")
+        if camera:
+            frames = _start_camera(shelf, scenario, config, workdir / "frames")
+            _say(out, f"simulated camera: frames in {workdir / 'frames'}, detector "
+                      f"{'on' if config.detector is not None else 'off (no model in ../shared/models)'}; "
+                      f"review: shelf-node review list --config {config_path}")
         header = (f"shelf-node demo | broker 127.0.0.1:{broker.port} | node {config.node.store_id}/"
                   f"{config.node.node_id} | logs in {workdir} | Ctrl-C to stop")
         view = DemoView(out, live, header)
@@ -93,6 +108,8 @@ def run_demo(
     finally:
         signal.signal(signal.SIGTERM, previous)
         daemon_exit = _stop_daemon(daemon)
+        if frames is not None:
+            frames.stop()
         if watcher is not None:
             watcher.stop()
         if shelf is not None:
@@ -115,6 +132,17 @@ def _give_planogram(config_path: Path, workdir: Path, scenario: Scenario) -> Non
     path.write_text(json.dumps(planogram_document(scenario), indent=1), encoding="utf-8")
     with config_path.open("a", encoding="utf-8") as config:
         config.write(f'\n[fusion]\nplanogram = "{path}"\n')
+
+
+def _start_camera(shelf: PtyShelf, scenario: Scenario, config: NodeConfig, directory: Path) -> LiveFrames:
+    """The simulator's rendered camera, live: each frame of the scenario written at its wall-clock time (product
+    photos from ../shared/images, plain packs without them), as `shelf-node sim run --frames DIR` does."""
+    from edge.sim.camera import DEFAULT_IMAGES, LiveFrames, camera_for
+
+    truth = [r.shifted(shelf.start_time, shelf.speed) for r in shelf.sim.truth]
+    images = DEFAULT_IMAGES if DEFAULT_IMAGES.is_dir() else None
+    rendered = camera_for(scenario, truth, config.plates, images, "all")
+    return LiveFrames(rendered, directory, shelf.start_time + scenario.end_s() / shelf.speed).start()
 
 
 def _give_mock_gpio(config_path: Path) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import subprocess
 import sys
 import time
@@ -20,14 +19,13 @@ import pytest
 from click.testing import CliRunner
 
 from edge.cli import cli
-from edge.config import load_config
 from edge.demo.broker import LocalBroker, mosquitto_available
-from edge.demo.setup import install_factory_calibration, write_node_config
+from edge.demo.setup import add_camera, install_factory_calibration, write_node_config
 from edge.hub.watcher import HubWatcher, hub_section
 from edge.hw.canvas import decode_picture
 from edge.mqtt.topics import Topics
 from edge.sim.camera import LiveFrames, camera_for
-from edge.sim.camera.view import HEIGHT, WIDTH, ShelfView
+from edge.sim.camera.view import HEIGHT, WIDTH
 from edge.sim.layout import ShelfLayout
 from edge.sim.planogram_doc import planogram_document
 from edge.sim.pty_shelf import PtyShelf
@@ -39,19 +37,6 @@ from tests.plugins.waiting import wait_until
 needs_mosquitto = pytest.mark.skipif(not mosquitto_available(), reason="needs mosquitto (apt-get install mosquitto)")
 SEED = 6
 TWIN = "olive-oil-750-b"
-
-
-def with_camera(config_path: Path, frames: Path) -> None:
-    """The demo's node config plus a [camera] on the frame directory and each plate's region in the rendered
-    view (as `shelf-node sim frames --print-roi` prints them). No [detector]: the twin has no label to see."""
-    text = config_path.read_text(encoding="utf-8")
-    view = ShelfView.grid(["p1", "p2", "p3", "p4"])
-    for area in view.plates:
-        text, count = re.subn(rf'(?m)^(name = "{area.name}"\nchannels = \[.*\])$',
-                              rf"\1\nroi = {[list(xy) for xy in area.roi()]}", text)
-        assert count == 1, area.name
-    text += f'\n[camera]\nsource = "{frames}"\nidle_fps = 2.0\nactive_fps = 10.0\n'
-    config_path.write_text(text, encoding="utf-8")
 
 
 def twin_planogram(document: dict[str, Any]) -> dict[str, Any]:
@@ -74,8 +59,8 @@ def test_a_flagged_twin_reaches_the_hub_with_its_pictures_and_review_show_draws_
     broker = LocalBroker(tmp_path / "broker").start()
     frames = tmp_path / "frames"
     config_path, _ = write_node_config(tmp_path, broker.port)
-    with_camera(config_path, frames)
-    config = load_config(config_path)
+    config = add_camera(config_path, frames, model_dir=None)  # as `shelf-node demo --camera`; no detector:
+    # the twin has no label to see
     layout = ShelfLayout.from_config(config, seed=SEED)
     install_factory_calibration(config, layout)
     quiet = quiet_scenario(SEED, layout)
