@@ -4,14 +4,15 @@ re-measured rates round-trip, and a tiny run through the real detector scores ev
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import combinations
 from pathlib import Path
 
 import pytest
 
-from bench import vision_loop
+from bench import vision_loop, vision_loop_rates
 from edge.sim.catalogue import weight_twins
-from edge.sim.stat_camera import measured_rates
+from edge.sim.stat_camera import LookRates, measured_rates
 
 
 def test_the_shelf_has_label_distinct_weight_twins_on_one_plate() -> None:
@@ -29,15 +30,15 @@ def test_the_shelf_has_label_distinct_weight_twins_on_one_plate() -> None:
 def test_re_measured_rates_round_trip_and_keep_what_was_not_measured(tmp_path: Path) -> None:
     base = measured_rates()
     family = "Bravo-Orange-Juice"
-    changed = {**base.looks, family: vision_loop.LookRates("bottle", 0.5, (0.6, 0.7), {"cup": 0.25})}
-    rates = vision_loop.dataclasses.replace(base, looks=changed, hand_seen=0.4)
+    changed = {**base.looks, family: LookRates("bottle", 0.5, (0.6, 0.7), {"cup": 0.25})}
+    rates = dataclasses.replace(base, looks=changed, hand_seen=0.4)
     path = tmp_path / "rates.json"
-    vision_loop.save_rendered_rates(rates, path, crop_scale=2.0)
-    loaded = vision_loop.load_rendered_rates(path)
+    vision_loop_rates.save_rendered_rates(rates, path, crop_scale=2.0)
+    loaded = vision_loop_rates.load_rendered_rates(path)
     assert loaded.looks[family] == changed[family] and loaded.hand_seen == 0.4
     assert loaded.no_look == base.no_look and loaded.false_per_s == base.false_per_s
     with pytest.raises(FileNotFoundError, match="--measure-rates"):
-        vision_loop.load_rendered_rates(tmp_path / "missing.json")
+        vision_loop_rates.load_rendered_rates(tmp_path / "missing.json")
 
 
 @pytest.mark.slow
