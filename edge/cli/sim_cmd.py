@@ -58,6 +58,12 @@ sim.add_command(frames)  # the rendered camera (edge/cli/sim_frames_cmd.py)
 )
 @click.option("--speed", type=click.FloatRange(0.01, 1000), default=1.0, show_default=True, help="x real time.")
 @click.option("--interactive", is_flag=True, help="Read pick/put/unplug/replug/status commands from stdin.")
+@click.option(
+    "--planogram-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the scenario's catalogue + planogram as a planogram v2 JSON file (for the node / replay).",
+)
 @frames_options
 def run(
     config_path: Path | None,
@@ -70,6 +76,7 @@ def run(
     truth_path: Path | None,
     speed: float,
     interactive: bool,
+    planogram_out: Path | None,
     frames_dir: Path | None,
     images_dir: Path | None,
     photos: str,
@@ -86,6 +93,13 @@ def run(
     protocol = protocol or (config.serial.protocol if config else "framed")
     units = config.serial.plain_units if config else "counts"
     _warn_bandwidth(config, layout.channels, sps, protocol)
+    if planogram_out is not None:  # what the node's [fusion] planogram (or replay --planogram) names items by
+        from edge.sim.planogram_doc import planogram_document
+
+        try:
+            planogram_out.write_text(json.dumps(planogram_document(scenario), indent=1) + "\n", encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {planogram_out}: {exc.strerror or exc}")
     shelf = PtyShelf(scenario, layout, sps, protocol, speed, link, truth_path, units, endless=interactive)  # type: ignore[arg-type]
     try:
         shelf.start()

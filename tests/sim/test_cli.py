@@ -62,7 +62,8 @@ def test_capture_refuses_a_bad_scenario(tmp_path: Path) -> None:
 def test_run_prints_the_pty_first_and_ends_with_the_scenario(tmp_path: Path) -> None:
     link = tmp_path / "shelf-tty"
     command = [sys.executable, "-m", "edge", "sim", "run", "--scenario", str(REPO / "config" / "sim-scenario.toml"),
-               "--link", str(link), "--speed", "30", "--truth", str(tmp_path / "t.jsonl")]  # fmt: skip
+               "--link", str(link), "--speed", "30", "--truth", str(tmp_path / "t.jsonl"),
+               "--planogram-out", str(tmp_path / "run-planogram.json")]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
     try:
         assert process.stdout is not None
@@ -83,6 +84,15 @@ def test_run_prints_the_pty_first_and_ends_with_the_scenario(tmp_path: Path) -> 
     kinds = [json.loads(line)["kind"] for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert kinds.count("pick") == 6 and "reboot" in kinds
     assert not link.exists()
+    # the live run's planogram is the one `sim capture --planogram-out` writes for the same scenario
+    captured = tmp_path / "capture-planogram.json"
+    done = subprocess.run([sys.executable, "-m", "edge", "sim", "capture", "--scenario",
+                           str(REPO / "config" / "sim-scenario.toml"), "--truth", str(tmp_path / "c.jsonl"),
+                           "--planogram-out", str(captured), str(tmp_path / "c.cap")],
+                          capture_output=True, cwd=REPO, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    planogram = json.loads((tmp_path / "run-planogram.json").read_text())
+    assert planogram == json.loads(captured.read_text()) and planogram["format"] == 2 and planogram["plates"]
 
 
 def test_capture_warns_when_the_baud_rate_cannot_carry_the_frames(tmp_path: Path) -> None:
