@@ -83,6 +83,7 @@ class GalleryStatus:
     reviews: ReviewOutcomes
     counters: dict[str, int] = field(default_factory=dict)  # the feed's: stored, skipped_*, errors...
     restock_sku: str | None = None  # the SKU an operator declared for the restock session now
+    appearance: dict[str, Any] | None = None  # the node's splitters (edge/node/appearance_feed.py), if running
 
     def to_json(self, per_sku: bool = False) -> dict[str, Any]:
         """`per_sku` adds one summary per SKU (the CLI); `stats` carries only their number (a catalogue may
@@ -93,6 +94,8 @@ class GalleryStatus:
             "counters": dict(self.counters), "restock_sku": self.restock_sku}
         if per_sku:
             data["skus"] = [s.to_json() for s in self.skus]
+        if self.appearance is not None:
+            data["appearance"] = self.appearance
         return data
 
 

@@ -82,6 +82,7 @@ class GalleryFeed:
         # the appearance splitter's guard (edge.vision.appearance_splitter.PlateSplitter.admits, through the
         # node): an `auto` crop its trusted plate confidently calls another SKU stays out (worker thread)
         self.admit: Admit | None = None
+        self.appearance_status: Callable[[], dict[str, Any]] | None = None  # edge/node/appearance_feed.py
         self.restock_sku: str | None = None
         self.counters = dict.fromkeys(COUNTERS, 0)
         self._queue: queue.Queue[_Job | None] = queue.Queue(self.settings.queue_size)
@@ -279,8 +280,10 @@ class GalleryFeed:
             status = self._status
         if status is None:
             return None
+        appearance = self.appearance_status
         return GalleryStatus(status.path, status.examples, status.bytes, status.pending, status.items, status.skus,
-                             status.reviews, dict(self.counters), self._declared())
+                             status.reviews, dict(self.counters), self._declared(),
+                             None if appearance is None else appearance())
 
     def _refresh(self) -> None:
         status = self.gallery.status()

@@ -46,7 +46,14 @@ from edge.node.status import (
     PipelineStatus,
     PlateWiring,
 )
-from edge.node.wiring import make_review, make_vision, node_commands, open_recording, open_state_dir
+from edge.node.wiring import (
+    make_appearance,
+    make_review,
+    make_vision,
+    node_commands,
+    open_recording,
+    open_state_dir,
+)
 from edge.outbox import open_outbox
 from edge.provision import provisioning_problem
 from edge.weighing.events import weight_event_to_dict
@@ -86,6 +93,9 @@ class Node:
         self.gallery = GalleryFeed(config, self.vision, lambda: self.items.planogram)  # labelled crops (issue 15)
         self.items.on_item = self.gallery.on_item
         self.gallery.register(self.commands)
+        # look-alike splitters learned from the gallery, for fusion (None without [detector]; docs/gallery.md)
+        self.appearance = make_appearance(config, self.vision, self.items.stage, self.gallery,
+                                          lambda: self.items.planogram)
         self.link = MqttLink(config, self.outbox, self.commands, stats=lambda: self.status().to_json(),
                              birth=lambda: self.birth().to_json(), on_planogram=self.items.on_planogram,
                              health=lambda: self.field.health().to_json())
@@ -113,6 +123,8 @@ class Node:
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
         self.gallery.start()
+        if self.appearance is not None:
+            self.appearance.start()
         self._processor.start()
         self.link.start()
         if self.vision is not None:
@@ -135,6 +147,8 @@ class Node:
                           STOP_JOIN_S)
         if self.items.review is not None:
             self.items.review.stop()  # the pictures and records of flagged events already queued
+        if self.appearance is not None:
+            self.appearance.stop()  # before the gallery's file closes
         self.gallery.stop()  # the crops already queued, before the camera stops
         if self.vision is not None:
             self.vision.stop()
@@ -300,6 +314,8 @@ class Node:
                 log.info("event seq %d: %+.1f g on %s (%s)", info.seq, event.delta_g, ",".join(body["plates"]),
                          event.quality)
         self.field.recent.add("weight", body, None if info is None else info.seq)
+        if self.appearance is not None and evidence:  # after the weight event is out: fusion's crop descriptors
+            evidence = self.appearance.describe(event, evidence)
         self.items.weight_event(event, evidence if self.vision is not None else None, camera_ok, time.time(),
                                 event_id, None if info is None else info.seq)
 
@@ -364,7 +380,9 @@ class Node:
 def _evidence_dict(evidence: PlateEvidence) -> dict[str, Any]:
     data = dataclasses.asdict(evidence)
     data["labels"] = {label: {"best": round(best, 3), "mean": round(mean, 3)}
+                      | ({"frames": evidence.label_frames[label]} if label in evidence.label_frames else {})
                       for label, (best, mean) in evidence.labels.items()}
     data.pop("plate", None)
+    data.pop("label_frames", None)  # in `labels`, as each label's `frames`
     data.pop("appearance", None)  # the crop descriptor is fusion's input, not the wire's (hundreds of floats)
     return data

@@ -15,7 +15,11 @@ from edge.node.line_recorder import LineRecorder
 from edge.weighing.weigher import Weigher
 
 if TYPE_CHECKING:
+    from edge.fusion import FusionStage
+    from edge.node.appearance_feed import AppearanceFeed
+    from edge.node.gallery_feed import GalleryFeed
     from edge.node.review import ReviewKeeper
+    from edge.planogram import Planogram
     from edge.vision.service import VisionService
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,17 @@ def make_review(config: NodeConfig, vision: VisionService | None) -> ReviewKeepe
     from edge.node.review import ReviewKeeper
 
     return ReviewKeeper(config.node.state_dir, None if vision is None else vision.review)
+
+
+def make_appearance(config: NodeConfig, vision: VisionService | None, stage: FusionStage, feed: GalleryFeed,
+                    planogram: Callable[[], Planogram | None]) -> AppearanceFeed | None:
+    """The look-alike splitters learned from the gallery, when the node has a camera, a detector and the
+    gallery with `appearance` on (docs/gallery.md); None otherwise (imported lazily: it loads the model)."""
+    if vision is None or config.detector is None or not (config.gallery.enabled and config.gallery.appearance):
+        return None
+    from edge.node.appearance_feed import AppearanceFeed
+
+    return AppearanceFeed.for_node(config, vision, stage, feed, planogram)
 
 
 def open_recording(path: Path, config: NodeConfig) -> LineRecorder:
