@@ -97,6 +97,8 @@ class PlateEvidence:
     snapshot: str | None = None  # path/id of the best frame's JPEG, if kept
     # descriptor of the handled item's crop(s) over the window (edge.vision.appearance, unit norm); () = none
     appearance: tuple[float, ...] = ()
+    # label -> frames (of `frames`) in which it was seen; {} = not counted (each seen label then counts once)
+    label_frames: dict[str, int] = field(default_factory=dict)
 
 
 ItemAction = Literal["pick", "put", "unknown", "restock"]

@@ -25,9 +25,16 @@ def log_student_t(residual: np.ndarray, scale: np.ndarray, nu: float, norm_scale
 
 
 def seen_labels(evidence: Mapping[str, PlateEvidence] | None, plates: Iterable[str], vocabulary: frozenset[str],
-                min_score: float) -> dict[str, float]:
-    """label -> best score over `plates`, only labels some catalogue SKU has, at or above `min_score`."""
+                min_score: float, flicker_share: float = 0.0) -> dict[str, float]:
+    """label -> best score over `plates`, only labels some catalogue SKU has, at or above `min_score`.
+
+    A flicker is dropped: a label seen in fewer than `flicker_share` x the frames of the most-seen such
+    label (frame counts from `PlateEvidence.label_frames`, the most over `plates`). A detector that calls
+    an orange "apple" in one frame of twenty says nothing about apples. Labels without a count (evidence
+    that does not count frames) are kept and do not set the dominant count; a label seen alone is always
+    kept, so no detection stays no information and one detection stays one."""
     seen: dict[str, float] = {}
+    frames: dict[str, int] = {}
     if not evidence:
         return seen
     for plate in plates:
@@ -37,6 +44,12 @@ def seen_labels(evidence: Mapping[str, PlateEvidence] | None, plates: Iterable[s
         for label, (best, _mean) in plate_evidence.labels.items():
             if label in vocabulary and best >= min_score:
                 seen[label] = max(seen.get(label, 0.0), best)
+                count = plate_evidence.label_frames.get(label)
+                if count is not None:
+                    frames[label] = max(frames.get(label, 0), count)
+    if flicker_share > 0.0 and len(frames) > 1:
+        floor = flicker_share * max(frames.values())
+        seen = {label: best for label, best in seen.items() if frames.get(label, floor) >= floor}
     return seen
 
 
@@ -46,7 +59,8 @@ def vision_log_factor(label_sets: tuple[frozenset[str], ...] | None, seen: Mappi
     hypothesis (None = the unknown hypothesis).
 
     No detection at all is no information (0 for every hypothesis). Otherwise each seen label counts once
-    (scores above the threshold barely separate true from false detections of this detector): a hit if
+    (scores above the threshold barely separate true from false detections of this detector; flickers
+    were dropped by `seen_labels`): a hit if
     one of the SKUs carries it, background if a SKU without labels could explain a stray detection, else a
     confusion; a SKU with labels none of which was seen counts as a miss.
     """

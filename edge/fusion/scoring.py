@@ -83,7 +83,8 @@ def score_segment(state: ShelfState, changes: tuple[PlateChange, ...], evidence:
     per_plate: list[list[Part]] = []
     vision_used = False
     for change in changes:
-        seen = seen_labels(evidence, (change.plate,), vocabulary, settings.vision_min_score) if use_vision else {}
+        seen = seen_labels(evidence, (change.plate,), vocabulary, settings.vision_min_score,
+                           settings.vision_flicker_share) if use_vision else {}
         vision_used |= bool(seen)
         per_plate.append(_score_parts(state, (change.plate,), change.delta_g, change.sigma_g, seen, settings, now,
                                       restock, 0.0))
@@ -115,7 +116,8 @@ def _across(state: ShelfState, changes: tuple[PlateChange, ...], evidence: Mappi
     sigma = math.sqrt(sum(c.sigma_g ** 2 for c in changes))
     m = len(changes)
     split = math.lgamma(m) - (m - 1) * math.log(max(abs(total), 1.0)) + math.log(settings.across_prior)
-    seen = seen_labels(evidence, plates, vocabulary, settings.vision_min_score) if use_vision else {}
+    seen = seen_labels(evidence, plates, vocabulary, settings.vision_min_score,
+                       settings.vision_flicker_share) if use_vision else {}
     parts = _score_parts(state, plates, total, sigma, seen, settings, now, restock, split)
     return [Joint((part,), True) for part in parts if not part.candidate.unknown]
 

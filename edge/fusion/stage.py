@@ -269,8 +269,8 @@ class FusionStage:
         state = self._state
         vocabulary = state.vocabulary
         camera_usable = bool(segment.camera_ok)
-        seen = seen_labels(segment.evidence, segment.plates, vocabulary,
-                           self.settings.vision_min_score) if camera_usable else {}
+        seen = seen_labels(segment.evidence, segment.plates, vocabulary, self.settings.vision_min_score,
+                           self.settings.vision_flicker_share) if camera_usable else {}
         review = decide(posterior, state, seen, camera_usable, segment.reasons, self.settings,
                         put=segment.sign > 0 and not segment.restock)
         top = posterior.joints[0]

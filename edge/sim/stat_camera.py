@@ -3,7 +3,9 @@
 For each true interaction it decides once (seeded by the scenario seed and the record id, so the
 answer does not depend on who asks first or how often) what the camera saw on the touched plates:
 the item's label with a best and a mean score (or a miss), confusions with other labels, the hand,
-sometimes a spill-over onto a neighbouring plate. Independently, every plate shows rare false
+sometimes a spill-over onto a neighbouring plate; and for each label the share of the window's frames it
+was seen in, drawn around its rate (a label seen in most windows shows in many of their frames, a rare
+confusion in a frame or two). Independently, every plate shows rare false
 detections (seeded per plate and 10 s bucket). Camera outages (truth kind "camera") make
 `evidence()` return None: the camera is unavailable for that window.
 
@@ -50,6 +52,7 @@ class CameraRates:
     false_per_s: float = 0.003  # false detections per plate and second: assumed
     fps: float = 10.0  # frames analysed per second of window
     mean_share: tuple[float, float] = (0.75, 0.95)  # mean score = best x U(range)
+    frame_share: tuple[float, float] = (0.5, 1.3)  # share of the frames a label is seen in = rate x U(range): assumed
 
     def for_item(self, item: Item) -> LookRates:
         look = self.looks.get(item.look or "")
@@ -81,6 +84,7 @@ class Sighting:
     plate: str
     labels: dict[str, tuple[float, float]]
     hand: bool
+    shares: dict[str, float] = field(default_factory=dict)  # label -> share of the window's frames it shows in
 
 
 @dataclass
@@ -113,15 +117,26 @@ class StatisticalCamera:
                 labels[other] = self._scores(rng, look.best_scores)
         hand = bool(rng.random() < self.rates.hand_seen)
         plates = list(record.plates)
-        seen = [Sighting(record.t_start, record.t_settled, p, labels, hand) for p in plates]
+        shares = self._shares(record, look, labels)
+        seen = [Sighting(record.t_start, record.t_settled, p, labels, hand, shares) for p in plates]
         if labels and rng.random() < self.rates.spill:
             index = self.plates.index(plates[0])
             neighbours = [self.plates[i] for i in (index - 1, index + 1) if 0 <= i < len(self.plates)]
             spill = neighbours[int(rng.integers(len(neighbours)))] if neighbours else None
             if spill is not None and spill not in plates:
                 weaker = {name: (round(b * 0.9, 4), round(m * 0.9, 4)) for name, (b, m) in labels.items()}
-                seen.append(Sighting(record.t_start, record.t_settled, spill, weaker, False))
+                seen.append(Sighting(record.t_start, record.t_settled, spill, weaker, False, shares))
         return seen
+
+    def _shares(self, record: TruthRecord, look: LookRates, labels: dict[str, tuple[float, float]]) -> dict[str, float]:
+        """Per seen label, the share of the frames it shows in: its rate x U(frame_share), at most 1. Its own
+        stream (seed, record id), so the labels, scores, hands and spills drawn before are unchanged."""
+        rng = np.random.default_rng([self.seed, 0xF4A, record.id])
+        shares = {}
+        for name in labels:
+            rate = look.hit if name == look.label else look.confusions.get(name, 0.0)
+            shares[name] = min(1.0, rate * float(rng.uniform(*self.rates.frame_share)))
+        return shares
 
     def _scores(self, rng: np.random.Generator, best_scores: tuple[float, ...]) -> tuple[float, float]:
         if not best_scores:
@@ -142,21 +157,28 @@ class StatisticalCamera:
         result = {}
         for index, plate in enumerate(self.plates):
             labels: dict[str, list[tuple[float, float]]] = {}
+            counts: dict[str, int] = {}
             hand = False
             for sighting in self.sightings[plate]:
                 if sighting.t0 <= t1 and sighting.t1 >= t0:
                     hand |= sighting.hand
+                    overlap = max(1, round((min(t1, sighting.t1) - max(t0, sighting.t0)) * self.rates.fps))
                     for name, scores in sighting.labels.items():
                         labels.setdefault(name, []).append(scores)
+                        seen_in = max(1, round(sighting.shares.get(name, 0.0) * overlap))
+                        counts[name] = counts.get(name, 0) + seen_in
             for name, scores, false_hand in self._false(index, t0, t1):
                 hand |= false_hand
                 if name:
                     labels.setdefault(name, []).append(scores)
+                    counts[name] = counts.get(name, 0) + 1  # a false detection: one frame
             merged = {
                 name: (max(b for b, _ in s), round(sum(m for _, m in s) / len(s), 4))
                 for name, s in sorted(labels.items())
             }
-            result[plate] = PlateEvidence(plate=plate, labels=merged, frames=frames, hand_present=hand)
+            seen_in_frames = {name: min(frames, counts[name]) for name in merged}
+            result[plate] = PlateEvidence(plate=plate, labels=merged, frames=frames, hand_present=hand,
+                                          label_frames=seen_in_frames)
         return result
 
     def _false(self, plate: int, t0: float, t1: float) -> list[tuple[str, tuple[float, float], bool]]:

@@ -25,8 +25,9 @@ class EvidenceResult:
 def build_evidence(
     frames: Sequence[AnalysedFrame], regions: Sequence[PlateRegion], hand_label: str, min_overlap: float
 ) -> EvidenceResult:
-    """Per plate: each label's best and mean score (mean of per-frame maxima over frames it was seen in),
-    frames analysed, whether a hand touched the plate, and which frame showed the plate best."""
+    """Per plate: each label's best and mean score (mean of per-frame maxima over frames it was seen in) and
+    the number of frames it was seen in, frames analysed, whether a hand touched the plate, and which frame
+    showed the plate best."""
     per_label: dict[str, dict[str, list[float]]] = {r.name: {} for r in regions}
     best: dict[str, tuple[float, int]] = {}
     hands: set[str] = set()
@@ -46,6 +47,7 @@ def build_evidence(
             labels={label: (max(s), sum(s) / len(s)) for label, s in sorted(labels.items())},
             frames=len(frames),
             hand_present=plate in hands,
+            label_frames={label: len(s) for label, s in sorted(labels.items())},
         )
         for plate, labels in per_label.items()
     }

@@ -118,3 +118,24 @@ def test_photo_split_alternates_within_a_family() -> None:
     assert family_of("Fruit_Apple_Granny-Smith_001.jpg") == "Granny-Smith"
     assert family_of("img_water_bottle_111.jpg") == "water_bottle"
     assert family_of("README.jpg") is None
+
+
+def test_each_label_is_counted_in_a_share_of_the_frames_drawn_from_its_rate() -> None:
+    looks = {**measured_rates().looks, "test": LookRates("apple", 0.8, (0.6,), {"orange": 0.05})}
+    rates = replace(measured_rates(), looks=looks, spill=0.0, false_per_s=0.0, false_hand_per_s=0.0)
+    item = by_sku(STORE)["granny-smith-1kg"].model_copy(update={"look": "test"})
+    camera = StatisticalCamera(picks(1000, item.sku), [item], PLATES, seed=2, rates=rates)
+    evidence = [e["p2"] for i in range(1000) if (e := camera.evidence(100.0 * i - 1.0, 100.0 * i + 3.0))]
+    assert all(ev.label_frames.keys() == ev.labels.keys() for ev in evidence)
+    assert all(1 <= n <= ev.frames for ev in evidence for n in ev.label_frames.values())
+    apple = [ev.label_frames["apple"] / 20 for ev in evidence if "apple" in ev.labels]  # 2 s of sighting at 10 fps
+    orange = [ev.label_frames["orange"] for ev in evidence if "orange" in ev.labels]
+    assert min(apple) >= 0.8 * 0.5 - 0.05 and max(apple) <= 1.0
+    assert sum(apple) / len(apple) == pytest.approx(0.72, abs=0.03)
+    assert orange and max(orange) <= 2  # a rare confusion: a frame or two
+    # the counts have their own stream: other frame shares leave labels, scores and hands as they were
+    fewer = replace(rates, frame_share=(0.1, 0.2))
+    wider = StatisticalCamera(picks(1000, item.sku), [item], PLATES, seed=2, rates=fewer)
+    again = [e["p2"] for i in range(1000) if (e := wider.evidence(100.0 * i - 1.0, 100.0 * i + 3.0))]
+    assert [(ev.labels, ev.hand_present) for ev in again] == [(ev.labels, ev.hand_present) for ev in evidence]
+    assert [ev.label_frames for ev in again] != [ev.label_frames for ev in evidence]

@@ -84,3 +84,11 @@ def test_snapshot_store_reopened_keeps_its_bounds_and_drops_half_written_files(t
     assert not list(directory.glob("*.tmp")) and (directory / "notes.txt").exists()
     newest = reopened.save(b"n" * 100, t=1_700_000_100)
     assert reopened.ids() == [*ids[3:], newest]
+
+
+def test_evidence_counts_the_frames_each_label_was_seen_in() -> None:
+    orange, apple = det("orange", 0.6, (10, 10, 60, 60)), det("apple", 0.7, (100, 10, 150, 60))
+    frames = [AnalysedFrame(1.0 + i / 10, i, (orange, orange) if i % 5 else (orange, apple)) for i in range(20)]
+    evidence = build_evidence(frames, REGIONS, "person", 0.3).evidence
+    assert evidence["p1"].label_frames == {"orange": 20, "apple": 4}  # two boxes in one frame count once
+    assert evidence["p1"].frames == 20 and evidence["p2"].label_frames == {}
