@@ -89,6 +89,7 @@ def test_weight_events_carry_camera_evidence_and_snapshots(tmp_path: Path, share
         seen = middle[0]
         assert "banana" in seen["labels"], seen
         assert 0.4 <= seen["labels"]["banana"]["mean"] <= seen["labels"]["banana"]["best"] <= 1
+        assert 1 <= seen["labels"]["banana"]["frames"] <= seen["frames"]  # "seen in n of the frames"
         assert seen["snapshot"]
 
         root = f"shelf/{config.node.store_id}/{config.node.node_id}"
