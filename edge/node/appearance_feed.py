@@ -131,6 +131,7 @@ class AppearanceFeed:
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="appearance", daemon=True)
             self._thread.start()
+            self._wake.set()  # the first splitter at once, from what the gallery already holds
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
