@@ -98,6 +98,7 @@ class AppearanceFeed:
         self._thread: threading.Thread | None = None
         self._seen: tuple[int, Any] | None = None  # (changes, planogram identity) at the last refresh
         self._changed_at: float | None = None
+        self._look_alikes: dict[str, tuple[str, ...]] = {}  # plate -> its look-alike SKUs, at the last refresh
 
     @classmethod
     def for_node(cls, config: NodeConfig, vision: VisionService | None, stage: FusionStage, feed: GalleryFeed,
@@ -243,11 +244,11 @@ class AppearanceFeed:
         started = time.perf_counter()
         changes, planogram = self.changes(), self.planogram()
         galleries: dict[str, dict[str, list[np.ndarray]]] = {}
-        if planogram is not None:
-            for plate, skus in look_alikes(planogram).items():
-                galleries[plate] = self._plate_gallery(plate, skus)
+        plates = {} if planogram is None else look_alikes(planogram)
+        for plate, skus in plates.items():
+            galleries[plate] = self._plate_gallery(plate, skus)
         splitter = AppearanceSplitter(galleries, self.splitter_settings)
-        self.splitter = splitter
+        self.splitter, self._look_alikes = splitter, plates
         self.stage.appearance = splitter  # one assignment: fusion sees the old splitter or this one
         self._seen = (changes, None if planogram is None else (planogram.id, planogram.version))
         self._changed_at = None
@@ -295,12 +296,18 @@ class AppearanceFeed:
     # -- status ----------------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """`stats.parts.gallery.appearance`: per plate with look-alikes, trusted or not, its examples."""
-        reports = self.splitter.reports()
-        recent = self.describe_ms
-        return {"kind": self.kind, "trusted_plates": [r.plate for r in reports if r.trusted],
-                "plates": [{"plate": r.plate, "skus": list(r.skus), "trusted": r.trusted, "examples": dict(r.examples),
-                            "accuracy": None if r.smoothed_accuracy is None else round(r.smoothed_accuracy, 4),
-                            "needed_more": r.needed_more} for r in reports],
+        reports, look_alikes, recent = self.splitter.reports(), self._look_alikes, self.describe_ms
+        plates = []
+        for r in reports:
+            skus = look_alikes.get(r.plate, r.skus)
+            examples = {sku: r.examples.get(sku, 0) for sku in skus}
+            needed, fewest = r.needed_more, min(examples.values(), default=0)
+            if needed is None and fewest < self.splitter_settings.min_examples:  # as `gallery check` says it
+                needed = self.splitter_settings.min_examples - fewest
+            plates.append({"plate": r.plate, "skus": list(skus), "trusted": r.trusted, "examples": examples,
+                           "accuracy": None if r.smoothed_accuracy is None else round(r.smoothed_accuracy, 4),
+                           "needed_more": needed})
+        return {"kind": self.kind, "trusted_plates": [r.plate for r in reports if r.trusted], "plates": plates,
                 "refreshed_at": self.refreshed_at, "refresh_ms": round(self.refresh_ms, 1),
                 "describe_ms": {"mean": round(float(np.mean(recent)), 1) if recent else None,
                                 "max": round(max(recent), 1) if recent else None},
