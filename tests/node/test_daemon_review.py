@@ -135,7 +135,8 @@ def test_a_flagged_twin_reaches_the_hub_with_its_pictures_and_review_show_draws_
 
     # review show, on the node's state: the event, its hypotheses, and the card with its pictures
     card = tmp_path / "card.png"
-    shown = CliRunner().invoke(cli, ["review", "show", item["event_id"][:8], "--config", str(config_path),
+    event_id = str(item["event_id"])
+    shown = CliRunner().invoke(cli, ["review", "show", event_id[:8], "--config", str(config_path),
                                      "--out", str(card), "--json"])
     assert shown.exit_code == 0, shown.output
     report = json.loads(shown.output)
