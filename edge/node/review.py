@@ -166,6 +166,8 @@ class ReviewKeeper:
         thread = self._thread
         if thread is None:
             return
+        if self.evidence is not None:
+            self.evidence.stop_waiting()  # the queued pictures now, with the frames there are
         try:
             self._queue.put(None, timeout=timeout)
         except queue.Full:

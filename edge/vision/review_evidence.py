@@ -17,14 +17,21 @@ bytes (`max_windows`, `max_bytes`), so a flag that never comes costs nothing but
 `render` draws the best frame (plate regions and detections, the flagged plate outlined), crops the
 plate's region from the before and after frames and the item from the hand frame, encodes them as
 JPEG and fills the ids. A hub asking for an id before it is filled waits (SnapshotStore.get wait_s).
+
+The window's last frame is the newest one when the weight event was emitted, a few tenths of a second
+after the plate settled, when the hand often still holds the item over it. Given `frame_at` (the ring's
+first frame at or after a time), `render` takes the "after" picture from the first frame `AFTER_S` after
+the change settled instead, waiting for it at most `AFTER_WAIT_S` (the ring keeps 4 s; at a stop it does
+not wait: `stop_waiting()`), and keeps the planned frame when none comes (the camera went down).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +49,8 @@ CROP_MARGIN = 0.12  # of the crop's size, on each side
 MAX_WINDOWS = 12
 MAX_BYTES = 24 << 20  # frames held for a flag that may come (compressed 640x480: ~50 KB each)
 DECODED_BYTES = 640 * 480 * 3  # what a held decoded frame is counted as when its size is unknown
+AFTER_S = 1.0  # the "after" picture: this long after the change settled (the node's evidence margin)
+AFTER_WAIT_S = 2.5  # ... waited for at most this long by the worker (an idle camera sends 1 frame/s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +72,16 @@ class ReviewPlan:
     ids: dict[str, dict[str, str | None]]  # plate -> kind -> snapshot id (None: no such frame)
     jobs: list[tuple[str, str, str, FrameRecord, Detection | None]] = field(default_factory=list)
     # (snapshot id, plate, kind, frame, item box for "hand")
+    t_after: float = 0.0  # when the "after" picture should be taken (the item's t_end + AFTER_S)
 
 
 class ReviewEvidence:
     def __init__(self, store: SnapshotStore, regions: Sequence[PlateRegion], hand_label: str, min_overlap: float,
-                 jpeg_quality: int = 85, max_windows: int = MAX_WINDOWS, max_bytes: int = MAX_BYTES) -> None:
+                 jpeg_quality: int = 85, max_windows: int = MAX_WINDOWS, max_bytes: int = MAX_BYTES,
+                 frame_at: Callable[[float], FrameRecord | None] | None = None) -> None:
         self.store = store
+        self.frame_at = frame_at  # the ring's first frame at or after a time (None: the planned frame only)
+        self._no_wait = threading.Event()
         self.regions = list(regions)
         self.hand_label = hand_label
         self.min_overlap = min_overlap
@@ -107,7 +120,7 @@ class ReviewEvidence:
             windows = [w for w in self._windows if w.t0 <= item.t_end and w.t1 >= item.t_start]
         if not plates or not windows:
             return None
-        plan = ReviewPlan({})
+        plan = ReviewPlan({}, t_after=item.t_end + AFTER_S)
         for plate in plates:
             chosen: dict[str, tuple[FrameRecord, Detection | None] | None] = {
                 "best": _first((w.best[plate], None) for w in windows if plate in w.best),
@@ -140,7 +153,15 @@ class ReviewEvidence:
     # -- the worker ------------------------------------------------------------------------------------
     def render(self, plan: ReviewPlan) -> None:
         """Draw, crop, encode and store every picture of the plan; one that fails is abandoned (logged)."""
+        later: FrameRecord | None = None
+        looked = False
         for snapshot_id, plate, kind, record, box in plan.jobs:
+            if kind == "after" and record.t < plan.t_after:
+                if not looked:  # once per event: its plates share the frame
+                    later, looked = self._frame_after(plan.t_after), True
+                # a frame long after (the worker fell behind the ring) may show the next handling: keep the plan's
+                if later is not None and record.t < later.t <= plan.t_after + AFTER_WAIT_S:
+                    record = later
             try:
                 self.store.fill(snapshot_id, self._picture(plate, kind, record, box))
                 self.counts["rendered"] += 1
@@ -148,6 +169,21 @@ class ReviewEvidence:
                 self.store.abandon(snapshot_id)
                 self.counts["render_errors"] += 1
                 log.warning("review picture %s (%s of %s) not stored: %s", snapshot_id, kind, plate, exc)
+
+    def stop_waiting(self) -> None:
+        """A stop: render what is planned without waiting for later frames."""
+        self._no_wait.set()
+
+    def _frame_after(self, t: float) -> FrameRecord | None:
+        """The ring's first frame at or after `t`, waiting for it at most AFTER_WAIT_S (worker thread)."""
+        if self.frame_at is None:
+            return None
+        deadline = time.monotonic() + AFTER_WAIT_S
+        while True:
+            frame = self.frame_at(t)
+            if frame is not None or self._no_wait.is_set() or time.monotonic() >= deadline:
+                return frame
+            self._no_wait.wait(0.05)
 
     def _picture(self, plate: str, kind: str, record: FrameRecord, box: Detection | None) -> bytes:
         from edge.hw.canvas import outline

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -105,7 +106,7 @@ class VisionService:
         self.writer = SnapshotWriter(self.snapshots, on_error=lambda why: self._count("snapshot_errors"))
         # frames of recent evidence windows, drawn and stored only for item events flagged for review
         self.review = ReviewEvidence(self.snapshots, self.regions, self.hand_label, self.min_overlap,
-                                     config.camera.jpeg_quality)
+                                     config.camera.jpeg_quality, frame_at=self._frame_at)
         source = source or open_camera(config.camera)
         self.grabber = FrameGrabber(source, config.camera, self.ring, self._on_frame, on_status, self._refill)
         # Guarded by _pending_ready: the live frame prepared for the worker, the newest frame that
@@ -170,6 +171,10 @@ class VisionService:
                 snapshot_ids[seq] = self._store_snapshot(by_seq[seq])
             evidence[plate] = dataclasses.replace(evidence[plate], snapshot=snapshot_ids[seq])
         return evidence
+
+    def _frame_at(self, t: float) -> FrameRecord | None:
+        """The ring's first frame at or after `t` (the review worker's "after" picture), or None yet."""
+        return next(iter(self.ring.frames_between(t, math.inf)), None)
 
     def snapshot(self, annotate: bool = True) -> bytes:
         """The newest frame as JPEG, with plate regions and its detections drawn when `annotate`."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.hw.canvas import decode_picture
-from edge.vision.review_evidence import ReviewEvidence
+from edge.vision.review_evidence import MAX_BYTES, MAX_WINDOWS, ReviewEvidence
 from edge.vision.snapshots import SnapshotStore
 from tests.fusion.helpers import one, stage
 
@@ -21,8 +21,8 @@ def flagged_pick() -> object:
     return item
 
 
-def review(tmp_path: Path, **bounds: int) -> ReviewEvidence:
-    return ReviewEvidence(SnapshotStore(tmp_path / "snapshots"), REGIONS, "person", 0.3, 90, **bounds)
+def review(tmp_path: Path, max_windows: int = MAX_WINDOWS, max_bytes: int = MAX_BYTES) -> ReviewEvidence:
+    return ReviewEvidence(SnapshotStore(tmp_path / "snapshots"), REGIONS, "person", 0.3, 90, max_windows, max_bytes)
 
 
 def test_a_flagged_pick_gets_best_before_after_and_hand_pictures(tmp_path: Path) -> None:
@@ -107,3 +107,42 @@ def test_a_reserved_picture_is_waited_for_and_an_abandoned_one_is_none(tmp_path:
     store.abandon(given_up)
     assert store.get(given_up, wait_s=10.0) is None and store.pending() == 0
     assert snapshot_id in store.ids() and given_up not in store.ids()
+
+
+SKIN = np.array((120, 170, 225))  # review_scene's hand
+
+
+def skin_share(image: np.ndarray) -> float:
+    return float((np.abs(image.astype(int) - SKIN).sum(axis=2) < 40).mean())
+
+
+def test_the_after_picture_is_taken_a_second_after_the_change_settled_not_at_the_emission(tmp_path: Path) -> None:
+    """The node gathers the evidence when the weight event is emitted, while the hand may still be over the
+    plate: the worker takes the "after" crop from the ring's first frame 1 s after the change settled."""
+    frames = records()
+    item = flagged_pick()
+    at_emission = [f for f in frames if f.t <= item.t_end - 0.2]  # type: ignore[attr-defined]  # the hand is there
+    ring = lambda t: next((f for f in frames if f.t >= t - 1e-6), None)  # noqa: E731
+    pictures = {}
+    for name, frame_at in (("planned", None), ("later", ring)):
+        evidence = ReviewEvidence(SnapshotStore(tmp_path / name), REGIONS, "person", 0.3, 90, frame_at=frame_at)
+        evidence.remember(at_emission[0].t, at_emission[-1].t, at_emission, best_frames(at_emission))
+        plan = evidence.plan(item)  # type: ignore[arg-type]
+        assert plan is not None
+        evidence.render(plan)
+        pictures[name] = decode_picture(evidence.store.get(plan.ids["p2"]["after"] or "") or b"", name)
+    assert skin_share(pictures["planned"]) > 0.02 and skin_share(pictures["later"]) == 0.0
+
+
+def test_at_a_stop_the_worker_does_not_wait_for_a_later_frame(tmp_path: Path) -> None:
+    import time
+
+    frames = records()[:15]  # the camera stopped during the change: no frame will come after it
+    evidence = ReviewEvidence(SnapshotStore(tmp_path / "s"), REGIONS, "person", 0.3, 90, frame_at=lambda t: None)
+    evidence.remember(frames[0].t, frames[-1].t, frames, best_frames(frames))
+    plan = evidence.plan(flagged_pick())  # type: ignore[arg-type]
+    assert plan is not None
+    evidence.stop_waiting()
+    started = time.monotonic()
+    evidence.render(plan)
+    assert time.monotonic() - started < 1.0 and evidence.counts["rendered"] == 4  # the planned frames, at once
