@@ -20,7 +20,6 @@ import importlib.util
 import json
 import secrets
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -31,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 from bench.benchmark import Benchmark
 from bench.chain_rabbit import RabbitCluster, ensure_rabbitmq, publish_refused
 from bench.chain_sizes import BacklogSize, Drain, bridge_drain, broker_backlog, outbox_backlog
-from bench.fleet_hub import BrokerCounters, HubView, percentile
-from bench.fleet_nodes import REPO, Fleet, FleetNode, snapshot_head, uptime_load
+from bench.fleet_hub import BrokerCounters, HubView, percentile, wait_for
+from bench.fleet_nodes import REPO, Fleet, FleetNode, snapshot_head, stop_on_sigterm, uptime_load
 from bench.tcp_proxy import CuttableProxy
 from edge.demo.broker import LocalBroker, mosquitto_available
 
@@ -154,7 +153,7 @@ def run(stores: int = 2, nodes_per_store: int = 3, sps: float = 10.0, per_minute
         fleet.start_player()
         for node in fleet.nodes:
             fleet.start(node)
-        if not _wait(lambda: all(consumer.state(n.store, n.name)[0] > 0 for n in fleet.nodes), 240.0):
+        if not wait_for(lambda: all(consumer.state(n.store, n.name)[0] > 0 for n in fleet.nodes), 240.0, 0.25):
             raise RuntimeError(f"not every node's events reached the consumer within 240 s; see {root}")
         steady = (time.time(), time.time() + steady_s)
         time.sleep(steady_s)
@@ -208,15 +207,6 @@ def run(stores: int = 2, nodes_per_store: int = 3, sps: float = 10.0, per_minute
             shutil.rmtree(root, ignore_errors=True)
 
 
-def _wait(condition: Any, timeout: float, step: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return bool(condition())
-
-
 def _caught_up(fleet: Fleet, consumer: ChainConsumer, nodes: list[FleetNode], timeout: float = 300.0) -> float | None:
     """Seconds until the consumer holds, for each node, every seq its outbox had handed out when called."""
     began = time.monotonic()
@@ -229,7 +219,7 @@ def _caught_up(fleet: Fleet, consumer: ChainConsumer, nodes: list[FleetNode], ti
                 return False
         return True
 
-    return time.monotonic() - began if _wait(done, timeout) else None
+    return time.monotonic() - began if wait_for(done, timeout, 0.25) else None
 
 
 def _stop_cluster_node(cluster: RabbitCluster, fleet: Fleet, consumer: ChainConsumer, down_s: float) -> Fault:
@@ -269,7 +259,7 @@ def _worst(consumer: ChainConsumer, start: float, end: float) -> float:
 def _account(fleet: Fleet, consumer: ChainConsumer, timeout: float = 120.0) -> tuple[int, int]:
     """(seqs the consumer never received, events left pending) against every outbox after the stop."""
     outboxes = {(n.store, n.name): n.outbox() for n in fleet.nodes}
-    _wait(lambda: all(consumer.state(*key)[2] == box.last_seq for key, box in outboxes.items()), timeout)
+    wait_for(lambda: all(consumer.state(*key)[2] == box.last_seq for key, box in outboxes.items()), timeout, 0.25)
     missing = pending = 0
     for key, box in outboxes.items():
         _, first, last, gaps, _ = consumer.state(*key)
@@ -347,10 +337,6 @@ BENCHMARK = Benchmark(
 )
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.chain", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stores", type=int, default=2)
@@ -361,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the daemons from the working tree (default) or from a snapshot of git HEAD")
     parser.add_argument("--json", type=Path, help="write the result here too")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupted)  # the finally blocks then stop every process started
+    stop_on_sigterm()
     result = run(args.stores, args.nodes_per_store, cut_s=args.cut, workdir=args.workdir, code=args.code)
     sys.stdout.write(render_markdown(result))
     if args.json:

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -30,7 +29,17 @@ from pathlib import Path
 
 from bench.benchmark import Benchmark
 from bench.fleet_hub import BrokerCounters, HubView, percentile
-from bench.fleet_nodes import REPO, Fleet, FleetNode, ProcSample, cpu_percent, sample, snapshot_head, uptime_load
+from bench.fleet_nodes import (
+    REPO,
+    Fleet,
+    FleetNode,
+    ProcSample,
+    cpu_percent,
+    sample,
+    snapshot_head,
+    stop_on_sigterm,
+    uptime_load,
+)
 from bench.fleet_truth import MARGIN_S, WARM_S, TruthCheck, check, windows
 from edge.demo.broker import LocalBroker, mosquitto_available
 
@@ -364,10 +373,6 @@ BENCHMARK = Benchmark(
 )
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fleet", description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=100)
@@ -382,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the daemons from the working tree (default) or from a snapshot of git HEAD")
     parser.add_argument("--json", type=Path, help="write the result here too")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupted)  # the finally blocks then stop every process started
+    stop_on_sigterm()
     result = run(args.nodes, args.sps, args.per_minute, args.steady, args.outage, args.kills, tail_s=args.tail,
                  workdir=args.workdir, code=args.code)
     sys.stdout.write(render_markdown(result))

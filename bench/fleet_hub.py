@@ -84,12 +84,17 @@ class HubView:
             return [at for at in self.historical_at if start <= at <= end]
 
     def wait(self, condition: Any, timeout: float, step: float = 0.2) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(step)
-        return bool(condition())
+        return wait_for(condition, timeout, step)
+
+
+def wait_for(condition: Any, timeout: float, step: float = 0.2) -> bool:
+    """Poll `condition` every `step` s until it holds (True) or `timeout` s passed (its last answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return bool(condition())
 
 
 def unix_time(iso: str) -> float:

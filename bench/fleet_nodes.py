@@ -182,6 +182,16 @@ class Fleet:
             self._player_log = None
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM raises KeyboardInterrupt in the main thread: the run's finally blocks then stop every process it
+    started (a plain SIGTERM would leave the daemons, brokers and players running)."""
+    signal.signal(signal.SIGTERM, _interrupted)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def snapshot_head(dest: Path) -> Path:
     """The committed `edge/` package (git HEAD) extracted under `dest`: daemons run from it, so files other
     people are editing in the working tree at that moment cannot break a long run."""

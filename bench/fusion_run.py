@@ -22,9 +22,9 @@ from bench.item_scoring import (
     tag_f1,
     unit_f1,
 )
+from bench.weighing_replay import write_true_calibration  # the simulated shelf's own calibration
 from edge.config import NodeConfig, parse_config
 from edge.fusion.review import HARD_REASONS
-from edge.loadcell.recording import read_header
 from edge.model import WeightEventRef
 from edge.node.replay import Replay
 from edge.planogram import parse_planogram
@@ -54,14 +54,6 @@ node_id = "fusion1"
 port = "loop://"
 channels = {2 * PLATES}
 """ + "".join(f'[[plates]]\nname = "p{i + 1}"\nchannels = [{2 * i}, {2 * i + 1}]\n' for i in range(PLATES))
-
-
-def write_true_calibration(capture: Path, path: Path) -> None:
-    header = read_header(capture)
-    scales = [float(v) for v in header["sim_counts_per_gram"].split(",")]
-    offsets = [float(v) for v in header["sim_offsets"].split(",")]
-    channels = [{"offset": o, "counts_per_gram": s} for o, s in zip(offsets, scales, strict=True)]
-    path.write_text(json.dumps({"format": 1, "channels": channels, "plates": {}}))
 
 
 def make_model(name: str, plates: list[str], planogram: Any, settings: Any = None) -> Any:
