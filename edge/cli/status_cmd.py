@@ -95,6 +95,13 @@ def _age(seconds: Any) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
+def _look(plate: dict[str, Any]) -> str:
+    examples = ", ".join(f"{sku} {n}" for sku, n in (plate.get("examples") or {}).items())
+    verdict = "trusted" if plate.get("trusted") else (
+        "not yet" + ("" if plate.get("needed_more") is None else f", ~{plate['needed_more']} more each"))
+    return f"{plate.get('plate')} {verdict} ({examples})"
+
+
 def render_status(report: dict[str, Any], rates: dict[str, float] | None = None) -> str:
     health = report.get("health") or {}
     lines = [f"node {report.get('node')}  version {report.get('software_version')}  up {_age(report.get('uptime_s'))}"
@@ -130,6 +137,9 @@ def render_status(report: dict[str, Any], rates: dict[str, float] | None = None)
         lines.append(f"review  flagged {review.get('flagged')}  kept {review.get('records_stored')} "
                      f"(errors {review.get('record_errors')})  pictures {review.get('pictures_rendered')} "
                      f"(errors {review.get('picture_errors')})  given up {review.get('dropped')}")
+    looks = _get(parts, "gallery", "appearance")
+    if looks:  # the look-alike splitters the gallery taught (docs/gallery.md "Appearance in the daemon")
+        lines.append("looks   " + ("  ".join(_look(p) for p in looks.get("plates") or []) or "no look-alike plates"))
     mqtt, outbox = report.get("mqtt") or {}, report.get("outbox") or {}
     lines.append(f"mqtt    {'connected' if mqtt.get('connected') else 'OFFLINE'}  session {mqtt.get('session')}  "
                  f"reconnects {mqtt.get('reconnects')}  in flight {mqtt.get('inflight')}"

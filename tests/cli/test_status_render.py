@@ -52,3 +52,13 @@ def test_the_review_keepers_counters_have_their_line() -> None:
     line = next(line for line in text.splitlines() if line.startswith("review "))
     assert line == "review  flagged 7  kept 6 (errors 0)  pictures 22 (errors 2)  given up 1"
     assert not any(line.startswith("review ") for line in render_status(report()).splitlines())
+
+
+def test_the_look_alike_splitters_have_their_line() -> None:
+    looks = {"trusted_plates": ["p1"], "plates": [
+        {"plate": "p1", "skus": ["GS", "PL"], "trusted": True, "examples": {"GS": 52, "PL": 50}, "needed_more": 0},
+        {"plate": "p3", "skus": ["A", "B"], "trusted": False, "examples": {"A": 4, "B": 0}, "needed_more": 10}]}
+    text = render_status({**report(), "parts": {"gallery": {"examples": 106, "appearance": looks}}})
+    line = next(line for line in text.splitlines() if line.startswith("looks "))
+    assert line == "looks   p1 trusted (GS 52, PL 50)  p3 not yet, ~10 more each (A 4, B 0)"
+    assert not any(line.startswith("looks ") for line in render_status(report()).splitlines())
