@@ -27,55 +27,15 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from bench.benchmark import Benchmark
-from bench.fusion_report import render_markdown
+from bench.fusion_report import FusionResult, Pooled, render_markdown  # the typed result and its markdown
 from bench.fusion_run import MODELS, one_run
 
 SEEDS = {"tune": (101, 102, 103), "report": (201, 202, 203)}
-
-
-@dataclass(frozen=True, slots=True)
-class Pooled:
-    """One model's figures over every run at one sample rate (counts summed, rates recomputed)."""
-
-    f1: float
-    precision: float
-    recall: float
-    tp: int
-    fp: int
-    fn: int
-    events: int
-    flagged: int
-    unflagged: int
-    unflagged_wrong: int
-    correct: int
-    review_rate: float
-    precision_unflagged: float
-    event_accuracy: float
-    time_p95_ms: float  # fusion wall time per weight event
-    time_median_ms: float
-    cpu_p95_ms: float  # this thread's CPU time per weight event
-
-
-@dataclass(frozen=True)
-class FusionResult:
-    seeds: tuple[int, ...]
-    seed_set: str  # "tune", "report" or "custom"
-    rates: tuple[float, ...]
-    interactions: int  # asked for, per seed and rate
-    models: tuple[str, ...]
-    wall_s: float
-    runs: tuple[Mapping[str, Any], ...]  # per (seed, rate): the scorer's figures (bench.fusion_run.one_run)
-    pooled: Mapping[float, Mapping[str, Pooled]]  # rate -> model -> figures
-    mix: str = "stress"  # the interaction mix preset of these runs (edge.sim.fusion_mix.PRESETS)
-    others: tuple[FusionResult, ...] = ()  # the same seeds and rates under further mixes (run(mixes=...))
-
-    def fused(self, sps: float) -> Pooled:
-        return self.pooled[sps]["fused"]
 
 
 def pooled(runs: Sequence[Mapping[str, Any]], model: str) -> Pooled:

@@ -1,16 +1,55 @@
-"""The markdown report of the fusion benchmark (bench/fusion.py), from its FusionResult."""
+"""The fusion benchmark's typed result (FusionResult, one Pooled per model and rate) and its markdown report
+(bench/fusion.py runs it)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bench.item_scoring import Judged, reliability, risk_coverage, wilson_upper
 
-if TYPE_CHECKING:
-    from bench.fusion import FusionResult, Pooled
+
+@dataclass(frozen=True, slots=True)
+class Pooled:
+    """One model's figures over every run at one sample rate (counts summed, rates recomputed)."""
+
+    f1: float
+    precision: float
+    recall: float
+    tp: int
+    fp: int
+    fn: int
+    events: int
+    flagged: int
+    unflagged: int
+    unflagged_wrong: int
+    correct: int
+    review_rate: float
+    precision_unflagged: float
+    event_accuracy: float
+    time_p95_ms: float  # fusion wall time per weight event
+    time_median_ms: float
+    cpu_p95_ms: float  # this thread's CPU time per weight event
+
+
+@dataclass(frozen=True)
+class FusionResult:
+    seeds: tuple[int, ...]
+    seed_set: str  # "tune", "report" or "custom"
+    rates: tuple[float, ...]
+    interactions: int  # asked for, per seed and rate
+    models: tuple[str, ...]
+    wall_s: float
+    runs: tuple[Mapping[str, Any], ...]  # per (seed, rate): the scorer's figures (bench.fusion_run.one_run)
+    pooled: Mapping[float, Mapping[str, Pooled]]  # rate -> model -> figures
+    mix: str = "stress"  # the interaction mix preset of these runs (edge.sim.fusion_mix.PRESETS)
+    others: tuple[FusionResult, ...] = ()  # the same seeds and rates under further mixes (run(mixes=...))
+
+    def fused(self, sps: float) -> Pooled:
+        return self.pooled[sps]["fused"]
+
 
 RISK_POINTS = (0.5, 0.8, 0.9, 0.95, 0.97, 0.99, 1.0)
 
