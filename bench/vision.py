@@ -13,7 +13,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -23,27 +22,13 @@ from bench import machine
 from bench.benchmark import Benchmark
 from bench.vision_measure import (
     DEFAULT_MODEL,
-    IdleCpu,
-    ThroughputRow,
     decode_costs,
     full_rate_cpu,
     idle_cpu,
     throughput,
 )
-from bench.vision_report import render_markdown
+from bench.vision_report import Mode, VisionResult, render_markdown  # the typed result and its markdown
 from edge.hw.jpeg import decoder_name
-
-
-@dataclass(frozen=True, slots=True)
-class Mode:
-    rounds: int
-    bare_s: float
-    pipe_s: float
-    idle_s: float
-    settle_s: float
-    video_s: float
-    rows: tuple[tuple[int, str], ...]  # (threads, resize)
-
 
 ROWS = ((1, "linear"), (2, "linear"), (2, "area"))
 MODES = {
@@ -54,32 +39,6 @@ MODES = {
     "fine": Mode(30, 0.7, 1.0, 30.0, 1.5, 4.0, ROWS),
     "smoke": Mode(1, 0.3, 0.8, 1.0, 0.5, 0.5, ((1, "linear"), (2, "linear"))),
 }
-
-
-@dataclass(frozen=True)
-class VisionResult:
-    mode: str
-    settings: Mode
-    rows: tuple[ThroughputRow, ...]
-    decode_ms: tuple[tuple[str, float], ...]  # (decoder, ms per 640x480 frame); the first is OpenCV's, the baseline
-    idle: IdleCpu
-    active_cpu: float  # the same shelf held active: the baseline of the idle figure (nan when not measured)
-    decoder: str  # the pipeline's JPEG decoder
-    opencv: str
-    numpy: str
-
-    def row(self, threads: int, resize: str = "linear") -> ThroughputRow:
-        return next(r for r in self.rows if r.threads == threads and r.resize == resize)
-
-    @property
-    def worst_linear_ratio(self) -> float:
-        """The lowest pipeline / bare median among the default (linear resize) rows."""
-        return min(r.ratio for r in self.rows if r.resize == "linear")
-
-    @property
-    def meets_targets(self) -> bool:
-        """Pipeline >= 90 % of bare invoke, idle shelf under 5 % of one core."""
-        return self.worst_linear_ratio >= 0.9 and self.idle.cpu < 0.05
 
 
 def unavailable(model: Path = DEFAULT_MODEL) -> str | None:

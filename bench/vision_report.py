@@ -1,15 +1,51 @@
-"""The markdown of the vision benchmark (bench/vision.py), from its VisionResult."""
+"""The vision benchmark's typed result (VisionResult, with the Mode it ran in) and its markdown (bench/vision.py
+runs it)."""
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from bench.vision_measure import FULL_CORES, FULL_SPEED, OTHERS_MAX
+from bench.vision_measure import FULL_CORES, FULL_SPEED, OTHERS_MAX, IdleCpu, ThroughputRow
 
-if TYPE_CHECKING:
-    from bench.vision import VisionResult
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    rounds: int
+    bare_s: float
+    pipe_s: float
+    idle_s: float
+    settle_s: float
+    video_s: float
+    rows: tuple[tuple[int, str], ...]  # (threads, resize)
+
+
+@dataclass(frozen=True)
+class VisionResult:
+    mode: str
+    settings: Mode
+    rows: tuple[ThroughputRow, ...]
+    decode_ms: tuple[tuple[str, float], ...]  # (decoder, ms per 640x480 frame); the first is OpenCV's, the baseline
+    idle: IdleCpu
+    active_cpu: float  # the same shelf held active: the baseline of the idle figure (nan when not measured)
+    decoder: str  # the pipeline's JPEG decoder
+    opencv: str
+    numpy: str
+
+    def row(self, threads: int, resize: str = "linear") -> ThroughputRow:
+        return next(r for r in self.rows if r.threads == threads and r.resize == resize)
+
+    @property
+    def worst_linear_ratio(self) -> float:
+        """The lowest pipeline / bare median among the default (linear resize) rows."""
+        return min(r.ratio for r in self.rows if r.resize == "linear")
+
+    @property
+    def meets_targets(self) -> bool:
+        """Pipeline >= 90 % of bare invoke, idle shelf under 5 % of one core."""
+        return self.worst_linear_ratio >= 0.9 and self.idle.cpu < 0.05
+
 
 PIPELINE = (
     "Pipeline = the daemon's VisionService on an MJPG 640x480 video camera (paced at 1.3x the first bare "
