@@ -11,7 +11,7 @@ None otherwise: nothing changes). The descriptor is `CropEmbedder`'s (edge/visio
 statistics of the crop plus the detector backbone's `Conv2d_13_pointwise` pooled over the crop, from a second
 interpreter of the same model run on the crop; the same descriptor `shelf-node gallery check` and
 bench/gallery.py measure, and one that a stored crop can be given again (a full frame's feature map is not
-kept with the crop).
+kept with the crop). The second interpreter is loaded at the first crop to describe (`LazyEmbedder`).
 
 - **Refresh thread**: after `refresh_examples` new examples or review answers (or `refresh_s` after any
   change, or a new planogram), the examples of each plate's look-alike SKUs (the planogram's weight twins
@@ -37,6 +37,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -68,6 +69,27 @@ class Embedder(Protocol):
     """edge.vision.appearance_embed.CropEmbedder: `describe([crop_bgr]) -> unit float32 vector`."""
 
     def describe(self, crops: list[Any]) -> np.ndarray: ...
+
+
+class LazyEmbedder:
+    """A `CropEmbedder` of `model` loaded at its first crop: a node whose planogram has no look-alikes (or
+    whose gallery has nothing to describe yet) never pays for the second interpreter (~20 MB)."""
+
+    def __init__(self, model: Path) -> None:
+        self.model = model
+        self._embedder: Embedder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._embedder is not None
+
+    def describe(self, crops: list[Any]) -> np.ndarray:
+        if self._embedder is None:
+            from edge.vision.appearance_embed import CropEmbedder
+
+            self._embedder = CropEmbedder(self.model, threads=1)  # ModelError when it cannot be loaded
+            log.info("appearance: loaded %s a second time for crop descriptors", self.model)
+        return self._embedder.describe(crops)
 
 
 class AppearanceFeed:
@@ -109,15 +131,14 @@ class AppearanceFeed:
         if vision is None or config.detector is None or not (gallery.enabled and gallery.appearance):
             return None
         from edge.hw.runtime import sha256_of
-        from edge.vision.appearance_embed import CropEmbedder
 
         try:
-            embedder = CropEmbedder(config.detector.model, threads=1)
             digest = config.detector.model_sha256 or sha256_of(config.detector.model)
-        except (ModelError, OSError) as exc:
-            log.error("appearance: the model cannot be loaded for crop descriptors (%s); look-alikes stay in "
-                      "review", exc)
+        except OSError as exc:
+            log.error("appearance: the model %s cannot be read (%s); look-alikes stay in review",
+                      config.detector.model, exc.strerror or exc)
             return None
+        embedder = LazyEmbedder(config.detector.model)
         counters = feed.counters
         self = cls(config, vision, stage, feed.gallery, planogram, embedder, f"crop-v1:{digest[:12]}",
                    changes=lambda: counters["stored"] + counters["review_answers"])
@@ -288,8 +309,14 @@ class AppearanceFeed:
         except CameraError as exc:
             log.warning("appearance: %s", exc)
             return None
-        with self._embed_lock:
-            vector = self.embedder.describe([image])
+        try:
+            with self._embed_lock:
+                vector = self.embedder.describe([image])
+        except ModelError as exc:  # the second interpreter cannot be loaded or read: no descriptor, logged
+            self.counters["errors"] += 1
+            if self.counters["errors"] == 1 or self.counters["errors"] % 100 == 0:
+                log.error("appearance: %s (error %d); look-alikes stay in review", exc, self.counters["errors"])
+            return None
         self.counters["embedded"] += 1
         return np.asarray(vector, np.float32)
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from edge.config import NodeConfig, load_config
 from edge.demo.setup import add_camera, write_node_config
+from edge.node.appearance_feed import LazyEmbedder
 from tests.node.gallery_items import PLANOGRAM
 from tests.node.shelves import node_on_quiet_shelf
 from tests.plugins.assets import MODEL_DIR
@@ -42,6 +43,7 @@ def test_a_node_with_a_detector_runs_the_appearance_loop(tmp_path: Path, shared_
             assert [(p["plate"], p["skus"], p["examples"], p["needed_more"]) for p in part["plates"]] == \
                 [("p1", ["APPLE-GS", "APPLE-PL"], {"APPLE-GS": 0, "APPLE-PL": 0}, 10)]
             assert node.items.stage.appearance is node.appearance.splitter
+            assert not cast(LazyEmbedder, node.appearance.embedder).loaded  # nothing to describe: no 2nd interpreter
             thread = node.appearance._thread
         finally:
             node.stop()
