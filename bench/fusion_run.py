@@ -59,8 +59,8 @@ channels = {2 * PLATES}
 def make_model(name: str, plates: list[str], planogram: Any, settings: Any = None) -> Any:
     """`settings`: FusionSettings for the fused models (default: the tuned ones; bench.fusion_tune passes
     others to refit the threshold)."""
+    from bench.fusion_baselines import BASELINES
     from edge.fusion import FusionSettings, FusionStage
-    from edge.fusion.baselines import BASELINES
 
     if name in ("fused", "fused_camera_off"):
         return FusionStage(plates, planogram, settings or FusionSettings())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.fusion.baselines import BASELINES
+from bench.fusion_baselines import BASELINES
 from edge.fusion.settings import FusionSettings
 from tests.fusion.helpers import PLATES, T0, planogram, seen, weight_event
 
