@@ -20,6 +20,7 @@ from edge.weighing.trace import shifted
 log = logging.getLogger("edge.weighing.weigher")
 
 STEP_BACK_S = 0.5  # the frames' time running back this far between consecutive samples is a step
+MAX_LOST_LINES = 16  # a step is recognised across at most this many lines lost or corrupted at the moment
 
 
 class ClockSteps:
@@ -27,6 +28,12 @@ class ClockSteps:
         self.count = 0
         self.total_s = 0.0  # their sum: weighing time = frame time - total_s
         self._last: WeightFrame | None = None
+
+    def new_boot(self) -> None:
+        """An MCU info frame (a boot): numbering and clock start again, so the last frame compares with nothing.
+        Without this, a replug whose new boot had already counted past the old seq when the reader came back
+        looked like a step (two boots' mcu_ms compared)."""
+        self._last = None
 
     def weighing_time(self, frame: WeightFrame, last_t: float, outage_gap_s: float) -> float:
         """The frame's time on the weighing timeline (`last_t`: the previous frame's, NaN for none), taking
@@ -36,8 +43,8 @@ class ClockSteps:
         last, self._last = self._last, frame
         if not (gap >= outage_gap_s or gap <= -STEP_BACK_S) or last is None:
             return t
-        if frame.seq is None or last.seq is None or frame.seq <= last.seq:
-            return t  # the MCU rebooted meanwhile, or no numbering to tell
+        if frame.seq is None or last.seq is None or not 0 < frame.seq - last.seq <= MAX_LOST_LINES + 1:
+            return t  # the MCU rebooted meanwhile (its info frame may be lost too), or no numbering to tell
         if frame.mcu_ms is None or last.mcu_ms is None:
             return t
         mcu_gap = (frame.mcu_ms - last.mcu_ms) / 1000.0

@@ -330,6 +330,7 @@ class Weigher:
     def observe_board(self, uid: str, firmware: str) -> BoardChange | None:
         """Every MCU info frame (node, replay): the change while it is not the calibration's board (board.py)."""
         with self._lock:
+            self.steps.new_boot()
             seen = Board(uid, firmware)
             if self._board.observe(seen, self.calibration) == "adopt":
                 self.calibration = replace(self.calibration, board=seen)

@@ -74,3 +74,32 @@ def test_without_the_mcu_numbering_a_gap_stays_an_outage() -> None:
     weigher = Weigher(CONFIG)
     run(CONFIG, plain, weigher=weigher)
     assert weigher.status().serial_outages == 1 and weigher.status().clock_steps == 0
+
+
+def test_a_new_boot_counted_past_the_old_seq_is_an_outage_not_a_step() -> None:
+    """A replug: the reader comes back after the new boot has numbered more lines than the old one had, and its
+    clock (since boot) is near the old boot's. Two boots' mcu_ms must not be compared: that is an outage."""
+    _, mcu = _shelf()
+    start = mcu[0].t
+    cut = next(i for i, f in enumerate(mcu) if f.t - start >= 5.0)
+    back = next(i for i, f in enumerate(mcu) if f.t - start >= 10.0)
+    reboot = [WeightFrame(f.t, f.counts, seq=cut + 40 + j, mcu_ms=mcu[cut].mcu_ms + round(j * 1000 / SPS))
+              for j, f in enumerate(mcu[back:])]
+    weigher = Weigher(CONFIG)
+    run(CONFIG, mcu[:cut] + reboot, weigher=weigher)
+    assert weigher.status().clock_steps == 0 and weigher.status().serial_outages == 1
+
+
+def test_after_an_info_frame_a_gap_is_an_outage_even_when_the_numbering_seems_to_go_on() -> None:
+    """The MCU booted (its info frame arrived): its first lines cannot be compared with the old boot's."""
+    _, mcu = _shelf()
+    start = mcu[0].t
+    cut = next(i for i, f in enumerate(mcu) if f.t - start >= 5.0)
+    back = next(i for i, f in enumerate(mcu) if f.t - start >= 10.0)
+    after = [WeightFrame(f.t, f.counts, seq=cut + j, mcu_ms=mcu[cut].mcu_ms + round(j * 1000 / SPS))
+             for j, f in enumerate(mcu[back:])]
+    weigher = Weigher(CONFIG)
+    run(CONFIG, mcu[:cut], weigher=weigher)
+    weigher.observe_board("uid-1", "fw-1")
+    run(CONFIG, after, weigher=weigher)
+    assert weigher.status().clock_steps == 0 and weigher.status().serial_outages == 1
