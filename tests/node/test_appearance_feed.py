@@ -17,13 +17,17 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
+from edge.fusion import item_event_to_dict
 from edge.gallery import Crop, Gallery
 from edge.gallery.store import gallery_path
 from edge.hw.draw import encode_jpeg
 from edge.model import Detection, ItemEvent, PlateEvidence, WeightEvent
+from edge.mqtt import envelope
+from edge.mqtt.validation import problems
 from edge.node.appearance_feed import AppearanceFeed
 from edge.node.gallery_feed import GalleryFeed
 from edge.node.items import ItemStep
+from edge.outbox.store import OutboxRow
 from edge.planogram import Planogram, parse_planogram
 from edge.sim.camera.photos import TEACH, TEST, PhotoLibrary, jittered_crop
 from edge.sim.scenario import Item
@@ -147,6 +151,10 @@ def test_a_twin_pick_is_flagged_until_the_gallery_teaches_the_splitter(shelf: Sh
         assert "twin" not in settled.review_reasons
         assert cast(dict[str, Any], settled.vision["appearance"])["sku"] == sku.sku
         assert settled.confidence > early.confidence + 0.3
+        body = item_event_to_dict(settled)
+        assert body["evidence"]["vision"]["appearance"]["sku"] == sku.sku  # the vote on the wire, as the schema lets it
+        row = OutboxRow(7, str(uuid.uuid4()), "item", settled.t_end, body)
+        assert problems("event", envelope.event_payload(row, "s1", "n1", session=1, historical=False)) == []
 
     status = shelf.feed.status()
     assert status is not None
