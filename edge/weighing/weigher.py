@@ -25,18 +25,19 @@ from dataclasses import replace
 from typing import Any
 
 from edge.config import NodeConfig
-from edge.errors import CalibrationError, NotStableError, ShelfNodeError
+from edge.errors import CalibrationError, NotStableError
 from edge.loadcell.channel_faults import FAULT_HOLD_S, ChannelFaults
 from edge.loadcell.protocol import sends_grams
 from edge.model import PlateReading, WeightEvent, WeightFrame
 from edge.weighing.board import BoardWatch
-from edge.weighing.calibration import Board, Calibration, ChannelCalibration, apply_fit, check_fit, fit_plate
+from edge.weighing.board_commands import BoardCommands
+from edge.weighing.calibration import Calibration, ChannelCalibration, apply_fit, check_fit, fit_plate
 from edge.weighing.clock_steps import ClockSteps
 from edge.weighing.grouping import clusters, decide, started_with
 from edge.weighing.hold import HeavyChangeHold
 from edge.weighing.params import detector_params, grouping_params
 from edge.weighing.plate import DetectorParams, PlateDetector, Segment, State
-from edge.weighing.status import BoardChange, PlateStatus, WeigherStatus
+from edge.weighing.status import PlateStatus, WeigherStatus
 from edge.weighing.store import CalibrationStore, default_counts_per_gram
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ OUTAGE_MIN_S = 1.0  # frames this far apart mean the port was lost (a reopen alo
 OUTAGE_SAMPLES = 10  # ...or, at low rates, this many sample periods
 
 
-class Weigher:
+class Weigher(BoardCommands):
     def __init__(self, config: NodeConfig, store: CalibrationStore | None = None) -> None:
         self.config = config
         self.store = store
@@ -325,55 +326,6 @@ class Weigher:
         self.calibration = calibration
         self._board.change = None
         self._rebuild_conversion()
-
-    # ---- the board, and undoing or resetting calibration (MQTT commands, docs/weighing.md) ----------
-    def observe_board(self, uid: str, firmware: str) -> BoardChange | None:
-        """Every MCU info frame (node, replay): the change while it is not the calibration's board (board.py)."""
-        with self._lock:
-            self.steps.new_boot()
-            seen = Board(uid, firmware)
-            if self._board.observe(seen, self.calibration) == "adopt":
-                self.calibration = replace(self.calibration, board=seen)
-                if self.calibration.source != "defaults" and self.store is not None and not self.store.read_only:
-                    try:  # so that a board swapped while the node is off is seen too
-                        self.store.save(self.calibration)
-                    except ShelfNodeError as exc:
-                        log.warning("could not record the board in the calibration: %s", exc)
-            return self._board.change
-
-    def board_change(self) -> BoardChange | None:
-        """The change `observe_board` last found, or None (what status() shows as board_changed)."""
-        with self._lock:
-            return self._board.change
-
-    def confirm_board(self) -> Board:
-        """The technician confirms the calibration holds for the board now answering (saved)."""
-        with self._lock:
-            seen = self._board.seen
-            if seen is None:
-                raise CalibrationError("no MCU info frame seen yet, so there is no board to confirm; wait for the "
-                                       "board to answer (framed protocol only) and retry")
-            self._install(self.calibration, {})
-            return seen
-
-    def undo_calibration(self) -> str:
-        """Back to the calibration the last tare, calibration or reset replaced (its file is returned)."""
-        with self._lock:
-            if self.store is None:
-                raise CalibrationError("this weigher has no calibration file, so there is nothing to undo")
-            self.calibration = self.store.undo(len(self.calibration.channels), self.default_scale)
-            self._board.change = None
-            if self._board.seen is not None:
-                self._board.observe(self._board.seen, self.calibration)
-            self._restart(range(len(self.plate_names)))
-            return str(self.store.path)
-
-    def reset_calibration(self, plate: str) -> None:
-        """The plate's channels back to the defaults and its fit forgotten (saved; undo brings it back)."""
-        with self._lock:
-            index = self._index(plate)
-            self._install(self.calibration.reset_plate(plate, self._plate_channels[index], self.default_scale), {})
-            self._restart([index])
 
     def _restart(self, indices: range | list[int]) -> None:  # new detectors: warm-up, new calibration
         self._rebuild_conversion()
