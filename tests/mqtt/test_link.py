@@ -53,9 +53,8 @@ def test_broker_down_at_start_then_backlog_drains_in_order(tmp_path: Path, broke
         with live_node(tmp_path, broker.port, mqtt={"replay_rate": 500.0}) as node:
             for i in range(25):
                 node.outbox.append("weight", weight_body(i, PLATES), time.time())
-            time.sleep(0.5)
+            assert wait_until(lambda: node.link.status().connect_failures >= 1, timeout=10), node.link.status()
             assert not node.link.connected and node.outbox.depth == 25
-            assert node.link.status().connect_failures >= 1
             broker.start()
             assert hub.wait_for(lambda t: t.unique_events >= 25, timeout=15), hub.tracker.summary()
             for i in range(25, 30):  # new events keep flowing after the backlog

@@ -18,6 +18,7 @@ from edge.demo.runner import run_demo
 from edge.demo.setup import install_factory_calibration, write_node_config
 from edge.hub.watcher import HubWatcher, hub_section
 from edge.loadcell.reader import SerialReader
+from edge.outbox import open_outbox
 from edge.sim.generate import generate_scenario
 from edge.sim.layout import ShelfLayout
 from edge.sim.pty_shelf import PtyShelf
@@ -105,7 +106,14 @@ def test_kill_9_of_the_daemon_loses_no_recorded_event(tmp_path: Path) -> None:
         assert watcher.wait_for(lambda t: t.unique_events >= before + 3, timeout=60), watcher.tracker.summary()
         second.send_signal(signal.SIGTERM)
         assert second.wait(20) == 0
-        time.sleep(0.5)
+        box = open_outbox(config)  # the daemon stopped: its outbox file says the last seq it handed out
+        try:
+            last_seq = box.status().last_seq
+        finally:
+            box.close()
+        # what the daemon published just before its exit may still be on its way from the broker
+        assert watcher.wait_for(lambda t: all((n.last_seq or 0) >= last_seq for n in t.nodes.values()), timeout=10), \
+            watcher.tracker.summary()
         (node,) = watcher.tracker.nodes.values()
         assert node.invalid == 0
         assert node.missing == set(), f"seq gaps after kill -9: {sorted(node.missing)}"
