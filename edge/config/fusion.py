@@ -33,6 +33,9 @@ class FusionSection(Section):
                                      "item has no label the camera knows.")
     vision_temper: float = Field(default=1.0, gt=0, le=1, description="Exponent on the vision factor "
                                  "(frames of one event are not independent).")
+    vision_flicker_share: float = Field(default=0.4, ge=0, lt=1, description="A catalogue label seen in fewer "
+                                        "than this share of the frames of the most-seen one is a flicker and "
+                                        "ignored (0 = every seen label counts).")
     neighbour_window_s: float = Field(default=1.5, ge=0, le=10, description="Neighbouring plates' events "
                                       "settling this close may be one item across plates (an ill-fitting event "
                                       "waits this long for its neighbour).")

@@ -58,7 +58,7 @@ class FusionSettings:
     vision_background: float = 0.038        # P(a label is seen | the item has no label the camera knows)
     vision_temper: float = 1.0              # exponent on the vision factor (frames are not independent)
     vision_min_score: float = 0.5           # detections below this best score are ignored
-    vision_flicker_share: float = 0.0       # a label seen in < this x the most-seen label's frames is dropped
+    vision_flicker_share: float = 0.4       # a label seen in < this x the most-seen label's frames is dropped
     vision_disagree_score: float = 0.8      # a label this strong, foreign to the chosen SKU: vision_disagrees
     neighbour_window_s: float = 1.5         # neighbouring events settling this close may be one item
     overlap_window_s: float = 0.3           # another change on the same plate this soon before: overlap
@@ -76,5 +76,6 @@ def settings_from_config(section: FusionSection, base: FusionSettings | None = N
     """The `[fusion]` section's knobs over the tuned defaults."""
     return replace(base or FusionSettings(), auto_accept=section.auto_accept, vision_hit=section.vision_hit,
                    vision_confusion=section.vision_confusion, vision_background=section.vision_background,
-                   vision_temper=section.vision_temper, neighbour_window_s=section.neighbour_window_s,
+                   vision_temper=section.vision_temper, vision_flicker_share=section.vision_flicker_share,
+                   neighbour_window_s=section.neighbour_window_s,
                    overlap_window_s=section.overlap_window_s, misplaced_prior=section.misplaced_prior)

@@ -73,3 +73,13 @@ def test_a_twin_pick_with_a_flicker_is_settled_by_vision_and_without_the_rule_st
     assert not settled.review_required
     tied = one(stage(OFF), {"p2": -1031.0}, evidence)
     assert "twin" in tied.review_reasons
+
+
+def test_the_flicker_share_is_a_fusion_config_key() -> None:
+    from edge.config.fusion import FusionSection
+    from edge.fusion.settings import settings_from_config
+
+    assert settings_from_config(FusionSection()).vision_flicker_share == FusionSettings().vision_flicker_share
+    assert settings_from_config(FusionSection(vision_flicker_share=0.0)).vision_flicker_share == 0.0
+    with pytest.raises(ValueError, match="vision_flicker_share"):
+        FusionSection(vision_flicker_share=1.5)
