@@ -80,8 +80,9 @@ def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 8
 
 def _run_mix(seeds: Sequence[int] | str, rates: Sequence[float], interactions: int, models: Sequence[str],
              dump: Path | None, mix: str, others: tuple[FusionResult, ...], settings: Any) -> FusionResult:
-    seed_set = seeds if isinstance(seeds, str) else "custom"
     chosen = SEEDS[seeds] if isinstance(seeds, str) else tuple(seeds)
+    # seeds all from one set keep its name (the quick run's 201 is a report seed, not tuned on)
+    seed_set = next((name for name, known in SEEDS.items() if set(chosen) <= set(known)), "custom")
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
     started = time.time()

@@ -37,7 +37,7 @@ class Pooled:
 @dataclass(frozen=True)
 class FusionResult:
     seeds: tuple[int, ...]
-    seed_set: str  # "tune", "report" or "custom"
+    seed_set: str  # "tune", "report" (every seed from that set) or "custom"
     rates: tuple[float, ...]
     interactions: int  # asked for, per seed and rate
     models: tuple[str, ...]

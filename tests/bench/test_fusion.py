@@ -18,7 +18,7 @@ def result() -> fusion.FusionResult:
 
 
 def test_short_benchmark_scores_every_model(result: fusion.FusionResult) -> None:
-    assert result.models == MODELS and result.seeds == (101,) and result.seed_set == "custom"
+    assert result.models == MODELS and result.seeds == (101,) and result.seed_set == "tune"
     (run,) = result.runs
     assert run["interactions"] >= 60 and run["weight_events"] >= 50
     for name in MODELS:
@@ -42,7 +42,7 @@ def test_result_is_frozen_and_renders(result: fusion.FusionResult) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.wall_s = 0.0  # type: ignore[misc]
     text = fusion.render_markdown(result)
-    assert text.startswith("Seeds 101 (custom)") and "| fused |" in text  # renders without error, every model
+    assert text.startswith("Seeds 101 (tune)") and "| fused |" in text  # renders without error, every model
     assert fusion.as_json(result)["pooled"]["10.0"]["fused"]["f1"] == result.fused(10.0).f1
 
 
