@@ -3,7 +3,8 @@ live frames, an 8-channel shelf at 80 SPS, a private mosquitto (bench/live_node.
 an idle shelf, then a busy one (an interaction every `every_s`, picks and put-backs plate after plate, which the
 camera renders with the hands). From /proc/<daemon pid>: CPU share of one core (user + system time over the
 phase's wall time), RSS (sampled; VmHWM for the peak over the whole run, start-up included), threads and file
-descriptors. Targets on this machine: idle < 5 % of one core, busy < 1 core, RSS < 250 MB.
+descriptors. Targets on this machine: idle < 5 % of one core, busy < 1 core, RSS < 250 MB. The same-run baseline:
+then the same daemon, shelf and phases without the camera (`baseline=False` / `--no-baseline` skips it).
 
     scripts/bench resources [--quick]          .venv/bin/python -m bench.resources --idle 60 --busy 60
 """
@@ -72,6 +73,7 @@ class ResourcesResult:
     lines_lost: int  # lines the simulated MCU could not write because the node did not read in time
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
+    baseline: ResourcesResult | None = None  # the same daemon and shelf without the camera, right after
 
     def phase(self, name: str) -> Phase:
         return next(p for p in self.phases if p.name == name)
@@ -135,9 +137,18 @@ def busy_actions(start_s: float, seconds: float, every_s: float, plates: list[st
 
 
 def run(idle_s: float = 60.0, busy_s: float = 60.0, every_s: float = 5.0, sps: float = 80.0, camera: bool = True,
-        seed: int = 16, warm_s: float = WARM_S, workdir: Path | None = None) -> ResourcesResult:
+        seed: int = 16, warm_s: float = WARM_S, workdir: Path | None = None, baseline: bool = True) -> ResourcesResult:
     """`warm_s`: scenario seconds before the idle phase ends at the latest (the daemon's start and warm-up); the
-    idle phase is the last `idle_s` of it after the warm-up, then the busy phase."""
+    idle phase is the last `idle_s` of it after the warm-up, then the busy phase. `baseline` (with the camera):
+    then the same daemon, shelf and phases without the camera, the same-run baseline."""
+    result = _measure(idle_s, busy_s, every_s, sps, camera, seed, warm_s, workdir)
+    if not (camera and baseline):
+        return result
+    return dataclasses.replace(result, baseline=_measure(idle_s, busy_s, every_s, sps, False, seed, warm_s, workdir))
+
+
+def _measure(idle_s: float, busy_s: float, every_s: float, sps: float, camera: bool, seed: int, warm_s: float,
+             workdir: Path | None) -> ResourcesResult:
     if camera and not (MODEL / "detect.tflite").is_file():
         raise RigError(f"no detection model in {MODEL} (scripts/get-model), or run with camera=False")
     busy_at = warm_s + idle_s
@@ -210,6 +221,13 @@ def render_markdown(result: ResourcesResult) -> str:
         lines.append(f"| {p.name} | {p.seconds:.0f} | {100 * p.cpu_share:.1f}{verdict} | "
                      f"< {100 * TARGETS[p.name]:.0f} | {p.rss_mb_max:.0f} | {p.threads_max} | {p.fds_max} | "
                      f"{p.interactions} | {p.item_events} | {p.lines_lost} |")
+    if result.baseline is not None:
+        for p in result.baseline.phases:
+            lines.append(f"| {p.name}, baseline: no camera | {p.seconds:.0f} | {100 * p.cpu_share:.1f} | | "
+                         f"{p.rss_mb_max:.0f} | {p.threads_max} | {p.fds_max} | {p.interactions} | "
+                         f"{p.item_events} | {p.lines_lost} |")
+        lines += ["", f"Baseline: the same daemon, shelf and phases without the camera (no frames, no detector), "
+                      f"right after in the same run; its peak RSS {result.baseline.peak_rss_mb:.0f} MB."]
     return "\n".join(lines) + "\n"
 
 
@@ -233,9 +251,10 @@ def main() -> None:
     parser.add_argument("--busy", type=float, default=60.0)
     parser.add_argument("--every", type=float, default=5.0)
     parser.add_argument("--no-camera", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the same run without the camera")
     args = parser.parse_args()
     try:
-        result = run(args.idle, args.busy, args.every, camera=not args.no_camera)
+        result = run(args.idle, args.busy, args.every, camera=not args.no_camera, baseline=not args.no_baseline)
     except RigError as exc:
         raise SystemExit(f"bench resources: {exc}") from None
     print(render_markdown(result))

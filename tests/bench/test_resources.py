@@ -4,6 +4,7 @@ figures against the targets, which depend on the machine)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -42,6 +43,14 @@ def test_both_phases_are_sampled(result: resources.ResourcesResult) -> None:
 def test_the_markdown_names_every_phase(result: resources.ResourcesResult) -> None:
     text = resources.render_markdown(result)
     assert "| idle |" in text and "| busy |" in text and "no camera" in text
+
+
+def test_a_same_run_baseline_is_rendered_under_the_phases(result: resources.ResourcesResult) -> None:
+    with_baseline = dataclasses.replace(result, camera=True, baseline=result)  # the run with the camera, and without
+    text = resources.render_markdown(with_baseline)
+    assert "| idle, baseline: no camera |" in text and "| busy, baseline: no camera |" in text
+    assert f"its peak RSS {result.peak_rss_mb:.0f} MB" in text
+    assert "baseline" not in resources.render_markdown(result)
 
 
 def test_the_work_directory_is_removed(result: resources.ResourcesResult, workdir: Path) -> None:
