@@ -115,92 +115,6 @@ def test_evidence_without_on_demand_uses_only_worker_results(service: VisionServ
     assert service.status().detected_on_demand == 0
 
 
-def test_on_demand_detections_run_on_the_worker_thread_and_inline_without_it(service: VisionService) -> None:
-    import threading
-
-    assert service.detector is not None
-    invoked_on: list[str] = []
-    invoke = service.detector.invoke
-
-    def recording_invoke(tensor: np.ndarray) -> list:
-        invoked_on.append(threading.current_thread().name)
-        return invoke(tensor)
-
-    service.detector.invoke = recording_invoke  # type: ignore[method-assign]
-    image = service.ring.push(time.time(), np.zeros((348, 696, 3), np.uint8))
-    service.evidence(0, 2e9)  # not started: no worker, the caller runs the detector itself
-    assert invoked_on == [threading.current_thread().name] and image.detections is not None
-
-    invoked_on.clear()
-    service.start()
-    assert wait_until(lambda: len(service.ring) >= 4)
-    before = service.status().detected_on_demand
-    evidence = service.evidence(0, 2e9, max_on_demand=3)
-    assert invoked_on and set(invoked_on) == {"vision-detector"}
-    assert service.status().detected_on_demand - before == 3
-    assert evidence["left"].frames >= 3
-
-
-def test_evidence_waiting_on_the_worker_goes_on_when_the_service_stops(service: VisionService) -> None:
-    import threading
-
-    from edge.vision.service import ON_DEMAND_TIMEOUT_S
-
-    assert service.detector is not None
-    gate, run = threading.Event(), service.detector.run
-
-    def held_run(prepared: object, threshold: float | None = None) -> list:
-        gate.wait(10)  # the worker is busy on a live frame while evidence() queues its look-back frames
-        return run(prepared, threshold)  # type: ignore[arg-type]
-
-    service.detector.run = held_run  # type: ignore[method-assign,assignment]
-    service.start()
-    service.set_active(True)
-    assert wait_until(lambda: len(service.ring) >= 4 and service.status().detected == 0)
-    done = threading.Event()
-    caller = threading.Thread(target=lambda: (service.evidence(0, 2e9), done.set()))
-    caller.start()
-    assert wait_until(lambda: len(service._requests) > 0)
-    stopper = threading.Thread(target=service.stop)
-    stopper.start()
-    assert wait_until(lambda: service._stop.is_set())  # so the worker stops instead of taking the requests
-    started = time.monotonic()
-    gate.set()
-    assert done.wait(ON_DEMAND_TIMEOUT_S / 2), "evidence() still waiting after the worker stopped"
-    assert time.monotonic() - started < ON_DEMAND_TIMEOUT_S / 2
-    stopper.join(10)
-    caller.join(10)
-
-
-def test_evidence_that_times_out_takes_its_frames_back_from_the_worker(
-    service: VisionService, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import threading
-
-    import edge.vision.service as service_module
-
-    assert service.detector is not None
-    gate, run = threading.Event(), service.detector.run
-
-    def held_run(prepared: object, threshold: float | None = None) -> list:
-        gate.wait(10)  # a detector far slower than the events: the live frame takes "forever"
-        return run(prepared, threshold)  # type: ignore[arg-type]
-
-    service.detector.run = held_run  # type: ignore[method-assign,assignment]
-    monkeypatch.setattr(service_module, "ON_DEMAND_TIMEOUT_S", 0.3)
-    service.start()
-    service.set_active(True)
-    assert wait_until(lambda: len(service.ring) >= 4)
-    started = time.monotonic()
-    evidence = service.evidence(0, 2e9, max_on_demand=3)
-    assert time.monotonic() - started < 3.0  # gave up at the timeout instead of waiting for the worker
-    assert all(e.frames == 0 for e in evidence.values())
-    assert len(service._requests) == 0, "timed-out look-back frames still queued ahead of live frames"
-    gate.set()
-    assert wait_until(lambda: service.status().detected >= 2)
-    assert service.status().detected_on_demand == 0
-
-
 def test_status_is_typed_and_its_json_is_the_stats_payload(tmp_path: Path) -> None:
     """`status()` is a frozen record read by attribute; `to_json()` is the flat object that
     `stats.parts.vision` has always carried (same keys, same order, JSON-serialisable), plus one new counter."""
@@ -264,3 +178,18 @@ def test_a_snapshot_the_disk_refuses_leaves_the_evidence_without_a_picture(tmp_p
     assert evidence["left"].snapshot is None or vision.snapshots.get(evidence["left"].snapshot, wait_s=5) is None
     assert evidence["right"].labels == {}
     assert vision.status().snapshot_errors == 1
+
+
+# The worker-thread tests, one body each, over the real camera files and model here (the fixture above) as over
+# the fake camera and interpreter in test_service_fake.py: pytest gives an imported test this module's `service`.
+from tests.vision.test_service_fake import (  # noqa: E402
+    test_evidence_that_times_out_takes_its_frames_back_from_the_worker,
+    test_evidence_waiting_on_the_worker_goes_on_when_the_service_stops,
+    test_on_demand_detections_run_on_the_worker_thread_and_inline_without_it,
+)
+
+__all__ = [
+    "test_evidence_that_times_out_takes_its_frames_back_from_the_worker",
+    "test_evidence_waiting_on_the_worker_goes_on_when_the_service_stops",
+    "test_on_demand_detections_run_on_the_worker_thread_and_inline_without_it",
+]
