@@ -35,7 +35,7 @@ for second in range(3):
         polled = source.poll()
         if polled is not None:
             out.append([second, polled[0], time.time()])
-        time.sleep(0.01)
+        time.sleep(0.01)  # pacing of a polling consumer over a 1 s window (in the probe), not a wait
 print(json.dumps(out), flush=True)
 """
 
