@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,17 +75,18 @@ def maintenance_windows(truth: list[TruthRecord]) -> list[tuple[float, float]]:
 
 def run_models(events: list, seen: list, plates: list[str], planogram: Any,
                models: tuple[str, ...], maintenance: Sequence[tuple[float, float]] = (),
-               settings: Any = None) -> dict[str, dict[str, Any]]:
+               settings: Any = None, make: Callable[..., Any] = make_model) -> dict[str, dict[str, Any]]:
     """Every model on the same weight events and the same evidence (`seen`: the camera's, one per event);
     item events + fusion time per event. Maintenance mode is switched (where a model has it) as the clerk
-    would, around each restock."""
+    would, around each restock. `make(name, plates, planogram, settings)` builds each model (default
+    make_model; bench/fusion_learned.py passes one that gives the fused stage an appearance splitter)."""
     evidence = []
     for (t_emit, event), found in zip(events, seen, strict=True):
         on = any(t0 <= event.t_start <= t1 for t0, t1 in maintenance)
         evidence.append((t_emit, event, found, found is not None, on))
     results = {}
     for name in models:
-        model = make_model(name, plates, planogram, settings)
+        model = make(name, plates, planogram, settings)
         items: list[Any] = []
         times_ms: list[float] = []
         cpu_ms: list[float] = []
@@ -154,9 +155,12 @@ def score(items: list, truth: list[TruthRecord], labels: dict[str, frozenset[str
 
 
 def one_run(seed: int, sps: float, interactions: int, workdir: Path, models: tuple[str, ...],
-            dump: Path | None = None, mix: str = "stress", settings: Any = None) -> dict[str, Any]:
+            dump: Path | None = None, mix: str = "stress", settings: Any = None,
+            more_models: Callable[..., dict[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """`mix`: the interaction mix preset (edge.sim.fusion_mix.PRESETS: "stress" or "store"); `settings`:
-    FusionSettings for the fused models (default: the tuned ones)."""
+    FusionSettings for the fused models (default: the tuned ones). `more_models(**inputs)`: further models
+    on the same weight events and camera evidence (bench/fusion_learned.py), returning run_models' outputs
+    ({name: {items, times_ms, cpu_ms}}), scored alike."""
     config: NodeConfig = parse_config(CONFIG)
     plates = config.plate_names()
     scenario: Scenario = generate_mixed_scenario(seed, plates, interactions, preset=mix)
@@ -171,7 +175,12 @@ def one_run(seed: int, sps: float, interactions: int, workdir: Path, models: tup
     seen = [camera.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S) for _, event in events]
     camera_s = time.perf_counter() - started
     planogram = parse_planogram(json.dumps(planogram_document(scenario)), plates)
-    outputs = run_models(events, seen, plates, planogram, models, maintenance_windows(result.truth), settings)
+    maintenance = maintenance_windows(result.truth)
+    outputs = run_models(events, seen, plates, planogram, models, maintenance, settings)
+    if more_models is not None:
+        outputs.update(more_models(seed=seed, sps=sps, mix=mix, events=events, seen=seen, plates=plates,
+                                   planogram=planogram, maintenance=maintenance, settings=settings,
+                                   scenario=scenario, truth=result.truth, camera=camera))
     labels = {item.sku: frozenset(item.labels) for item in scenario.items}
     shopper = [r for r in result.truth if r.expect_event]
     mix_counts = Counter(t for r in shopper for t in r.tags)
