@@ -141,6 +141,10 @@ class ShelfState:
         return {self.skus[k]: round(math.sqrt(max(s.unit_var, self.min_unit_sigma_g ** 2)), 3)
                 for k, s in self.learned.items() if s.events >= self.learn_min_events}
 
+    def forget_picks(self, k: int, units: int) -> None:
+        """Drop `units` recent picks of SKU `k` (a reviewer's answer takes a pick back, edge/fusion/answers.py)."""
+        self._forget_returned(k, units)
+
     def _forget_returned(self, k: int, units: int) -> None:
         for _ in range(units):
             for i, (_, picked) in enumerate(self.recent_picks):

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.fusion.answers import AnswerMemory, ReviewAnswers
 from edge.fusion.appearance_factor import AppearanceSettings, AppearanceVoter, apply_appearance
 from edge.fusion.factors import seen_labels
 from edge.fusion.review import WEIGHT_EVENT_FLAG_REASONS, Review, decide
@@ -80,7 +81,7 @@ class _Segment:
         return tuple(c.plate for c in self.changes)
 
 
-class FusionStage:
+class FusionStage(ReviewAnswers):
     def __init__(self, plate_names: Sequence[str], planogram: Planogram | None,
                  settings: FusionSettings | None = None, maintenance: bool = False) -> None:
         self.plate_names = list(plate_names)
@@ -95,6 +96,7 @@ class FusionStage:
         self._reasons: dict[str, int] = {}
         self.appearance: AppearanceVoter | None = None  # per-plate look-alike splitter (docs/fusion.md)
         self.appearance_settings = AppearanceSettings()
+        self.answers = AnswerMemory()  # flagged events' effects on the state, for reviewers' answers
         # set_planogram comes from the MQTT inbound thread; an event must be scored and named with one state
         self._lock = threading.RLock()
 
@@ -276,13 +278,14 @@ class FusionStage:
         top = posterior.joints[0]
         action = self._action(segment, top)
         lines = self._lines(top, segment)
+        before = self.answers.before(state, segment.plates)
         self._update_state(segment, posterior, action, review, now)
         self._counts["item_events"] += 1
         if review.required:
             self._counts["reviews"] += 1
             for reason in review.reasons:
                 self._reasons[reason] = self._reasons.get(reason, 0) + 1
-        return ItemEvent(
+        return self.answers.note(ItemEvent(
             t_start=segment.t_start, t_end=segment.t_end, action=action, lines=lines,
             confidence=round(review.confidence, 6), misplaced=top.misplaced and not top.unknown,
             review_required=review.required, review_reasons=review.reasons,
@@ -292,7 +295,7 @@ class FusionStage:
             quality=segment.quality, flags=segment.flags,
             vision=_vision_summary(segment, seen, posterior), snapshot=_snapshot(segment),
             trace=segment.trace,
-            stock={p: s for p, s in state.stock_report().items() if p in segment.plates})
+            stock={p: s for p, s in state.stock_report().items() if p in segment.plates}), before, state)
 
     def _action(self, segment: _Segment, joint: Joint) -> ItemAction:
         if joint.unknown:
