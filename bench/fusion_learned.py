@@ -121,16 +121,17 @@ def _commit() -> str:
 
 
 def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 80.0), interactions: int = 700,
-        mixes: Sequence[str] = ("store",), examples: Sequence[int] = (50,),
+        mixes: Sequence[str] = ("store",), examples: Sequence[int] = (50,), held_out: int = HELD_OUT_POOL,
         backbone: bool = True) -> FusionLearnedResult:
     """Per mix, rate and seed one bench.fusion_run.one_run with `fused` and, through its `more_models` hook,
-    `fused_learned_N` for each N in `examples`."""
+    `fused_learned_N` for each N in `examples`. `held_out`: descriptors per photo family the events draw from;
+    `backbone` False: colour-only descriptors (no detector invoke; tests)."""
     from bench.fusion_run import one_run
 
     chosen = SEEDS[seeds] if isinstance(seeds, str) else tuple(seeds)
     seed_set = next((name for name, known in SEEDS.items() if set(chosen) <= set(known)), "custom")
     began, load = time.perf_counter(), os.getloadavg()
-    described = pools(max(examples), HELD_OUT_POOL, backbone)
+    described = pools(max(examples), held_out, backbone)
     built_before = described.build_s
     appearance = Appearance(tuple(examples), described)
     runs: list[dict[str, Any]] = []
