@@ -48,6 +48,7 @@ from edge.node.status import (
 )
 from edge.node.wiring import (
     make_appearance,
+    make_feedback,
     make_review,
     make_vision,
     node_commands,
@@ -93,6 +94,7 @@ class Node:
         self.gallery = GalleryFeed(config, self.vision, lambda: self.items.planogram)  # labelled crops (issue 15)
         self.items.on_item = self.gallery.on_item
         self.gallery.register(self.commands)
+        self.feedback = make_feedback(config, self.items, self.gallery)  # answers -> fusion's state, confidence
         # look-alike splitters learned from the gallery, for fusion (None without [detector]; docs/gallery.md)
         self.appearance = make_appearance(config, self.vision, self.items.stage, self.gallery,
                                           lambda: self.items.planogram)
@@ -334,13 +336,14 @@ class Node:
         if self.vision is None:
             return None, {}
         camera_ok = self.vision.status().camera.camera_ok
-        try:
-            evidence = self.vision.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S)
+        touched = set(event.plate_deltas)
+        try:  # plate windows count for the touched plates, as in replay
+            evidence = self.vision.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S,
+                                            plates=touched)
         except CameraError as exc:
             self.counters.evidence_errors += 1
             log.warning("no camera evidence for event at %.3f: %s", event.t_end, exc)
             return False, {}
-        touched = set(event.plate_deltas)
         return camera_ok, {plate: ev for plate, ev in evidence.items() if plate in touched}
 
     # -- status and birth (MQTT stats/birth, the control socket) ------------------------------------
@@ -353,6 +356,8 @@ class Node:
             gallery=self.gallery.status(),
             recording=None if self.recording is None else self.recording.status(),
             review=None if self.items.review is None else self.items.review.status(),
+            reliability=self.feedback.status(),
+            fusion=self.items.status(),
         )
 
     def birth(self) -> NodeBirth:

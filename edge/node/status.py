@@ -14,7 +14,9 @@ from edge.node.line_recorder import RecordingStatus
 from edge.weighing.status import BoardChange, WeigherStatus
 
 if TYPE_CHECKING:  # the vision package pulls numpy and OpenCV; a node without a camera never imports it
+    from edge.fusion.stage import FusionStatus
     from edge.gallery import GalleryStatus
+    from edge.node.answers import ReliabilityStatus
     from edge.node.review import ReviewStatus
     from edge.vision.service import VisionStatus
 
@@ -68,6 +70,8 @@ class NodeStatus:
     recording: RecordingStatus | None = None  # None unless `run --record`
     gallery: GalleryStatus | None = None  # labelled crops and review answers (docs/gallery.md)
     review: ReviewStatus | None = None  # flagged item events kept for review and their pictures (docs/vision.md)
+    reliability: ReliabilityStatus | None = None  # reviewers' answers: table per confidence bin (docs/fusion.md)
+    fusion: FusionStatus | None = None  # item events, reasons, stock and learned unit spreads (docs/fusion.md)
 
     @property
     def healthy(self) -> bool:
@@ -84,6 +88,10 @@ class NodeStatus:
             parts["gallery"] = self.gallery.to_json()
         if self.review is not None:
             parts["review"] = self.review.to_json()
+        if self.reliability is not None:
+            parts["reliability"] = self.reliability.to_json()
+        if self.fusion is not None:
+            parts["fusion"] = self.fusion.to_json()
         return parts
 
 

@@ -72,6 +72,8 @@ def test_planogram_then_a_pick_gives_a_valid_item_event_at_the_hub(tmp_path: Pat
                 CliRunner().invoke(cli, ["status", "--json", "--socket", str(tmp_path / "control.sock")]).output
             truth = shelf.pick("p2")
             assert wait_until(lambda: bool(events_of(watcher, "item")), 60, step=0.2), node_log.read_text()[-3000:]
+            answer = CliRunner().invoke(cli, ["status", "--json", "--socket", str(tmp_path / "control.sock")])
+            fusion = json.loads(answer.output)["parts"]["fusion"]  # the node's stats carry fusion's status
         finally:
             if daemon is not None:
                 daemon.terminate()
@@ -87,5 +89,8 @@ def test_planogram_then_a_pick_gives_a_valid_item_event_at_the_hub(tmp_path: Pat
     (weight,) = events_of(watcher, "weight")
     assert body["weight_events"] == [{"event_id": weight["event_id"], "seq": weight["seq"]}]
     assert body["action"] == "pick" and [line["plate"] for line in body["lines"]] == ["p2"]
+    assert fusion["item_events"] == 1 and fusion["weight_events"] == 1
+    assert fusion["planogram"]["id"] == planogram_document(quiet)["id"]
+    assert set(fusion["stock"]) >= {"p2"}
     if not body["review"]["required"]:
         assert [(line["sku"], line["count"]) for line in body["lines"]] == [(truth.sku, truth.count)]
