@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from edge.config import NodeConfig
 from edge.errors import CommandError, StateError
-from edge.gallery import Crop, Gallery, GalleryStatus, ItemRecord, Ledger
+from edge.gallery import Crop, Gallery, GalleryStatus, ItemRecord, Ledger, ReviewAnswer
 from edge.gallery.crops import Choice, choose, cut_all
 from edge.gallery.review import PARAMS, parse_answer
 from edge.model import ItemEvent
@@ -49,6 +49,7 @@ WINDOW_MARGIN_S = 1.0  # frames this long before the change began and after it s
 COUNTERS = ("auto", "restock", "pending", "remembered", "stored", "not_seen", "skipped_busy", "restock_mismatch",
             "not_admitted", "unnamed", "errors", "review_answers", "review_refused")
 Admit = Callable[[str, Crop], bool]  # (sku, crop) -> may this self-labelled crop join the gallery?
+OnAnswer = Callable[[ItemRecord, ReviewAnswer, bool], dict[str, Any]]  # (event, answer, node right) -> result parts
 
 
 class Switch(Protocol):
@@ -83,6 +84,7 @@ class GalleryFeed:
         # node): an `auto` crop its trusted plate confidently calls another SKU stays out (worker thread)
         self.admit: Admit | None = None
         self.appearance_status: Callable[[], dict[str, Any]] | None = None  # edge/node/appearance_feed.py
+        self.on_answer: OnAnswer | None = None  # an answer taken: fusion's state and calibration (edge/node/answers.py)
         self.restock_sku: str | None = None
         self.counters = dict.fromkeys(COUNTERS, 0)
         self._queue: queue.Queue[_Job | None] = queue.Queue(self.settings.queue_size)
@@ -247,6 +249,9 @@ class GalleryFeed:
             self.counters["review_refused"] += 1
             raise
         self.counters["review_answers"] += 1
+        record = self.ledger.item(answer.event_id) if self.on_answer is not None else None
+        if self.on_answer is not None and record is not None:
+            result.update(self.on_answer(record, answer, bool(result["correct"])))
         log.info("review answer for %s: node %s (%d crop(s) labelled)", answer.event_id,
                  "right" if result["correct"] else "WRONG", result["labelled_crops"])
         self._refresh()

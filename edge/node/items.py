@@ -21,6 +21,7 @@ from edge.model import ItemEvent, PlateEvidence, WeightEvent, WeightEventRef
 from edge.planogram import Planogram, load_planogram_file
 
 if TYPE_CHECKING:
+    from edge.node.answers import AnswerFeedback
     from edge.node.review import ReviewKeeper
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class ItemStep:
         self.stage = FusionStage(plates, planogram, settings_from_config(config.fusion))
         self.planogram = planogram  # the one applied last (the gallery checks SKUs against its catalogue)
         self.review: ReviewKeeper | None = None  # keeps flagged item events and their pictures (edge/node/review.py)
+        # reviewers' answers: the published confidence's correction, flagged events named to fusion (answers.py)
+        self.feedback: AnswerFeedback | None = None
         # after each item event is in the outbox, with what submit returned (the gallery feed, docs/gallery.md)
         self.on_item: Callable[[ItemEvent, Any], None] | None = None
         self.submit = submit
@@ -84,14 +87,19 @@ class ItemStep:
         return self.stage.status()
 
     def _out(self, items: list[ItemEvent]) -> list[ItemEvent]:
+        out = []
         for item in items:
-            log.info("item: %s", describe_item(item))
+            published = item if self.feedback is None else self.feedback.published(item)
+            out.append(published)
+            log.info("item: %s", describe_item(published))
             if self.submit is not None:
-                body = item_event_to_dict(item)
-                job = self.review.prepare(item, body) if self.review is not None else None
-                info = self.submit("item", body, item.t_end)
+                body = item_event_to_dict(published)
+                job = self.review.prepare(published, body) if self.review is not None else None
+                info = self.submit("item", body, published.t_end)
                 if self.review is not None:
                     self.review.submitted(job, info, self.planogram)
+                if self.feedback is not None:
+                    self.feedback.submitted(item, published, info)
                 if self.on_item is not None:
-                    self.on_item(item, info)
-        return items
+                    self.on_item(published, info)
+        return out

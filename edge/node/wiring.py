@@ -16,8 +16,10 @@ from edge.weighing.weigher import Weigher
 
 if TYPE_CHECKING:
     from edge.fusion import FusionStage
+    from edge.node.answers import AnswerFeedback
     from edge.node.appearance_feed import AppearanceFeed
     from edge.node.gallery_feed import GalleryFeed
+    from edge.node.items import ItemStep
     from edge.node.review import ReviewKeeper
     from edge.planogram import Planogram
     from edge.vision.service import VisionService
@@ -67,6 +69,17 @@ def make_review(config: NodeConfig, vision: VisionService | None) -> ReviewKeepe
     from edge.node.review import ReviewKeeper
 
     return ReviewKeeper(config.node.state_dir, None if vision is None else vision.review)
+
+
+def make_feedback(config: NodeConfig, items: ItemStep, gallery: GalleryFeed) -> AnswerFeedback:
+    """Reviewers' answers reach fusion: its shelf state follows them, their outcomes are kept in
+    state_dir/review_outcomes.json and lower the published confidence where fusion proved over-confident."""
+    from edge.node.answers import AnswerFeedback
+
+    feedback = AnswerFeedback(config.node.state_dir, items.stage)
+    items.feedback = feedback
+    gallery.on_answer = feedback.on_answer
+    return feedback
 
 
 def make_appearance(config: NodeConfig, vision: VisionService | None, stage: FusionStage, feed: GalleryFeed,

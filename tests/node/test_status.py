@@ -41,7 +41,7 @@ def running_node(tmp_path: Path) -> Iterator[Node]:
 
 def test_stats_parts_and_birth_keep_their_wire_shape(running_node: Node) -> None:
     stats = running_node.status().to_json()
-    assert set(stats) == {"node", "serial", "weighing", "gallery", "review", "fusion"}  # no [camera]: no vision part
+    assert set(stats) == {"node", "serial", "weighing", "gallery", "review", "fusion", "reliability"}  # no vision
     assert stats["fusion"]["item_events"] == 0 and stats["fusion"]["planogram"] is None  # docs/fusion.md
     assert stats["review"]["flagged"] == 0 and stats["review"]["pictures_planned"] == 0  # docs/vision.md
     assert stats["gallery"]["examples"] == 0 and stats["gallery"]["reviews"]["answered"] == 0  # docs/gallery.md
