@@ -1,5 +1,6 @@
 """`shelf-node review show EVENT_ID` and `review list`: flagged item events from the node's state, and the
-review card (one PNG) a reviewer settles them with. Works on a running or a stopped node (files only)."""
+review card (one PNG) a reviewer settles them with; `review stats`: the reviewers' answers per confidence
+bin. Works on a running or a stopped node (files only)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,40 @@ def show(event_id: str, config_path: Path, out: Path | None, as_json: bool) -> N
         fail(f"cannot write {out}: {exc.strerror or exc}; pass --out to a writable place")
     kept = sorted(kind for kind, image in pictures.items() if image is not None)
     emit({**record, "card": str(out), "pictures": kept}, as_json, _render_show)
+
+
+@review.command("stats")
+@config_option
+@json_option
+def stats_cmd(config_path: Path, as_json: bool) -> None:
+    """Reviewers' answers so far (state_dir/review_outcomes.json): per confidence bin, how often fusion
+    agreed with them, and the bins whose published confidence the node lowers (docs/fusion.md)."""
+    from edge.node.answers import STATE_FILE, file_status
+
+    config = load_or_fail(config_path)
+    path = config.node.state_dir / STATE_FILE
+    try:
+        status = file_status(path)
+    except (OSError, ValueError) as exc:
+        fail(f"{path}: {exc}; a running node moves a file like this aside at its next start and begins a "
+             f"fresh record")
+    emit(status.to_json(), as_json, render_reliability)
+
+
+def render_reliability(status: dict[str, Any]) -> str:
+    """The reliability table (`review stats`; the node's stats.parts.reliability has the same shape)."""
+    rows = [[row["bin"], row["answers"], row["agreed"], row["flagged"], row["decided"], row["decided_agreed"],
+             _probability(row["mean_confidence"]), _probability(row["accuracy_upper95"]),
+             "-" if row["cap"] is None else f"{row['cap']:.3f}"] for row in status.get("bins") or []]
+    lowered = ", ".join(status.get("lowered_bins") or []) or "none"
+    return "\n".join([
+        f"{status.get('outcomes', 0)} reviewed outcomes ({status.get('path')}); published confidence lowered in: "
+        f"{lowered}",
+        table(["confidence", "answers", "agreed", "flagged", "decided", "decided agreed", "mean conf",
+               "upper95 acc", "lowered to"], rows),
+        "decided: answers to events no hard reason flagged (their confidence decided their review); only they "
+        "can lower a bin, with >= 30 of them and the one-sided 95 % upper bound on their accuracy below their "
+        "mean confidence"])
 
 
 def _find(config: NodeConfig, event_id: str) -> dict[str, Any]:

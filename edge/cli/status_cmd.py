@@ -137,6 +137,13 @@ def render_status(report: dict[str, Any], rates: dict[str, float] | None = None)
         lines.append(f"review  flagged {review.get('flagged')}  kept {review.get('records_stored')} "
                      f"(errors {review.get('record_errors')})  pictures {review.get('pictures_rendered')} "
                      f"(errors {review.get('picture_errors')})  given up {review.get('dropped')}")
+    reliability = parts.get("reliability")
+    if reliability:  # reviewers' answers and the confidence correction (docs/fusion.md, "Reviewer answers")
+        counters = reliability.get("counters") or {}
+        lines.append(f"answers {reliability.get('outcomes')} reviewed  lowered bins: "
+                     f"{', '.join(reliability.get('lowered_bins') or []) or 'none'}  events lowered "
+                     f"{counters.get('lowered', 0)} (to review {counters.get('sent_to_review', 0)})  "
+                     f"shelf state set {counters.get('fusion_applied', 0)}")
     looks = _get(parts, "gallery", "appearance")
     if looks:  # the look-alike splitters the gallery taught (docs/gallery.md "Appearance in the daemon")
         lines.append("looks   " + ("  ".join(_look(p) for p in looks.get("plates") or []) or "no look-alike plates"))

@@ -134,26 +134,40 @@ class AnswerFeedback:
                                  len(self.stage.answers))
 
 
-def load_record(path: Path, settings: ReliabilitySettings | None = None) -> OutcomeRecord:
-    """The persisted record; a fresh one when there is none, and when the file does not parse (moved aside
-    as `<name>.corrupt-<UTC time>`, said in an error log line: nothing is lost silently)."""
+def file_status(path: Path) -> ReliabilityStatus:
+    """The record in `path` as the node's status shows it (no counters: those are the running node's)."""
+    record = read_record(path)
+    return ReliabilityStatus(str(path), len(record), record.table(), tuple(record.lowered_bins()), {})
+
+
+def read_record(path: Path, settings: ReliabilitySettings | None = None) -> OutcomeRecord:
+    """The persisted record, as it is (`shelf-node review stats`): a fresh one when there is no file;
+    ValueError naming the problem when it does not parse; OSError when it cannot be read."""
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        log.info("no review outcomes yet (%s): a fresh record", path)
-        return OutcomeRecord(settings)
-    except OSError as exc:
-        log.error("review outcomes %s cannot be read (%s): starting a fresh record in memory; the file is left "
-                  "as it is", path, exc.strerror or exc)
         return OutcomeRecord(settings)
     except UnicodeDecodeError:
-        return _aside(path, "not text: random bytes, or a damaged disk", settings)
+        raise ValueError("not text: random bytes, or a damaged disk") from None
     try:
         return OutcomeRecord.from_json(json.loads(text), settings)
     except json.JSONDecodeError as exc:
-        return _aside(path, f"not JSON: {exc.msg} at line {exc.lineno}", settings)
+        raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno}") from None
     except RecursionError:
-        return _aside(path, "nested too deeply", settings)
+        raise ValueError("nested too deeply") from None
+
+
+def load_record(path: Path, settings: ReliabilitySettings | None = None) -> OutcomeRecord:
+    """The record the node starts with; a fresh one when there is none, and when the file does not parse
+    (moved aside as `<name>.corrupt-<UTC time>`, said in an error log line: nothing is lost silently)."""
+    if not path.exists():
+        log.info("no review outcomes yet (%s): a fresh record", path)
+    try:
+        return read_record(path, settings)
+    except OSError as exc:
+        log.error("review outcomes %s cannot be read (%s): a fresh record starts; the next answer's save "
+                  "replaces the file", path, exc.strerror or exc)
+        return OutcomeRecord(settings)
     except ValueError as exc:
         return _aside(path, str(exc), settings)
 

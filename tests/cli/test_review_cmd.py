@@ -64,3 +64,26 @@ def test_an_unknown_event_says_where_it_looked_and_what_to_run(tmp_path: Path) -
     assert "no item event '0123456789' kept in" in result.output and "shelf-node review list" in result.output
     empty = CliRunner().invoke(cli, ["review", "list", "--config", str(config)])
     assert empty.exit_code == 0 and "no flagged item events kept" in empty.output
+
+
+def test_stats_prints_the_reviewed_outcomes_per_bin_and_refuses_a_damaged_file(tmp_path: Path) -> None:
+    from edge.fusion.reliability import Outcome, OutcomeRecord
+    from edge.node.answers import STATE_FILE
+
+    config = node_config(tmp_path)
+    empty = CliRunner().invoke(cli, ["review", "stats", "--config", str(config)])
+    assert empty.exit_code == 0 and "0 reviewed outcomes" in empty.output and "lowered in: none" in empty.output
+    record = OutcomeRecord()
+    for i in range(40):  # fusion said 0.975 and agreed with the reviewer 30 times
+        record.add(Outcome(f"e{i}", 0.975, i >= 10, False, False, 1.79e9 + i))
+    (tmp_path / "state" / STATE_FILE).write_text(json.dumps(record.to_json()))
+    shown = CliRunner().invoke(cli, ["review", "stats", "--config", str(config)])
+    assert shown.exit_code == 0, shown.output
+    assert "40 reviewed outcomes" in shown.output and "lowered in: 0.96-0.99" in shown.output
+    as_json = json.loads(CliRunner().invoke(cli, ["review", "stats", "--config", str(config), "--json"]).output)
+    (row,) = [r for r in as_json["bins"] if r["answers"]]
+    assert (row["bin"], row["decided"], row["decided_agreed"]) == ("0.96-0.99", 40, 30) and row["cap"] < 0.9
+    (tmp_path / "state" / STATE_FILE).write_text("{\"format\": 1, \"outcomes\": [")
+    damaged = CliRunner().invoke(cli, ["review", "stats", "--config", str(config)])
+    assert damaged.exit_code != 0 and "not JSON" in damaged.output
+    assert (tmp_path / "state" / STATE_FILE).exists()  # the command only reads: the node moves it aside

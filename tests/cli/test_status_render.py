@@ -62,3 +62,12 @@ def test_the_look_alike_splitters_have_their_line() -> None:
     line = next(line for line in text.splitlines() if line.startswith("looks "))
     assert line == "looks   p1 trusted (GS 52, PL 50)  p3 not yet, ~10 more each (A 4, B 0)"
     assert not any(line.startswith("looks ") for line in render_status(report()).splitlines())
+
+
+def test_the_reviewed_outcomes_have_their_line() -> None:
+    reliability = {"outcomes": 41, "bins": [], "lowered_bins": ["0.96-0.99"], "remembered_flagged": 3,
+                   "counters": {"lowered": 5, "sent_to_review": 4, "fusion_applied": 12}}
+    text = render_status({**report(), "parts": {"reliability": reliability}})
+    line = next(line for line in text.splitlines() if line.startswith("answers "))
+    assert line == ("answers 41 reviewed  lowered bins: 0.96-0.99  events lowered 5 (to review 4)  "
+                    "shelf state set 12")
