@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from edge.config.base import Section
+from edge.config.base import Section, problem_at
 
 OutputFormat = Literal["auto", "ssd", "yolov5", "yolov8"]
 InputRange = Literal["auto", "-1..1", "0..1", "0..255"]
@@ -52,7 +52,14 @@ class DetectorSection(Section):
         default=None, ge=1.0, le=4.0,
         description=("Also detect on a square window around each touched plate, this many times the plate's larger "
                      "side (at least the model's input), so items look larger to it; unset = whole frames only. "
-                     "Used by replay --frames; the live service detects whole frames."),
+                     "Replay --frames runs it on every touched plate, the live service on the plates being "
+                     "handled (motion in the plate, a hand over it), at most crop_max_windows per frame."),
+    )
+    crop_max_windows: int = Field(
+        default=1, ge=0, le=4,
+        description=("With crop_scale: plate windows per live frame at most, the most moved handled plates, "
+                     "each one more invoke, only while the shelf is active; 0 = the live service detects whole "
+                     "frames only (replay still runs the windows)."),
     )
 
     @field_validator("model_sha256", "labels_sha256")
@@ -64,3 +71,10 @@ class DetectorSection(Section):
         if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
             raise ValueError("must be a 64-character hex sha256 (run: sha256sum FILE)")
         return value
+
+    @model_validator(mode="after")
+    def _windows_need_a_scale(self) -> DetectorSection:
+        if "crop_max_windows" in self.model_fields_set and self.crop_scale is None and self.crop_max_windows:
+            raise problem_at("crop_max_windows", "needs crop_scale (plate windows are off without it); set "
+                             "crop_scale = 2 to run them, or remove crop_max_windows", self.crop_max_windows)
+        return self

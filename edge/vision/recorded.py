@@ -9,8 +9,9 @@ The frames go into the vision service's `FrameRing` (bounded by `buffer_s`, its 
 `buffer_max_mb`) in time order as the capture's clock reaches them, so `evidence()` sees exactly the
 frames the live ring would have held when the weight event was emitted: none newer than the clock,
 none older than the look-back. Every frame of the window not yet analysed is run through the
-`Detector` (a detector that keeps up with the active rate) and aggregated by `build_evidence`, as
-`VisionService.evidence` does. Nothing reads the wall clock, so a run is deterministic.
+`Detector` (a detector that keeps up with the active rate) and aggregated by `build_evidence`, with the
+plate windows' detections merged as `VisionService.evidence` merges them (`plate_crops.analysed_frames`).
+Nothing reads the wall clock, so a run is deterministic.
 
 A frame source here is anything with `times_ms()` (sorted unix ms) and `load(ms)` (the compressed
 frame): a `<unix ms>.jpg` directory (`FrameDirectory`) or, in the benchmark, the simulator's
@@ -31,8 +32,9 @@ import numpy as np
 
 from edge.config.camera import CameraSection
 from edge.errors import CameraError
-from edge.model import Detection, PlateEvidence, PlateRegion
-from edge.vision.evidence import AnalysedFrame, build_evidence
+from edge.model import PlateEvidence, PlateRegion
+from edge.vision.evidence import build_evidence
+from edge.vision.plate_crops import analysed_frames
 from edge.vision.ring import FrameRecord, FrameRing, Undecoded
 
 if TYPE_CHECKING:
@@ -113,8 +115,7 @@ class RecordedCamera:
         self.hand_label = hand_label
         self.min_overlap = min_overlap
         self.ring = FrameRing.for_camera(settings)
-        self.crop_scale = crop_scale  # also detect on a window around each asked-for plate (edge.vision.plate_crops)
-        self._crops: dict[tuple[int, str], tuple[Detection, ...]] = {}  # (ring seq, plate) -> window detections
+        self.crop_scale = crop_scale  # also detect on a window around each asked-for plate (FrameRecord.windows)
         self._times = frames.times_ms()
         self._next = 0  # index of the next frame to push
         self._last_t: float | None = None
@@ -163,20 +164,11 @@ class RecordedCamera:
         `crop_scale`, the detector also runs on a window around each of `plates` (the touched ones) per frame."""
         records = self.ring.frames_between(t0, t1)
         crop_regions = [r for r in self.regions if r.name in plates] if self.crop_scale else []
-        analysed = []
         for record in records:
-            if record.seq in self._corrupt:
-                continue
-            if record.detections is None or any((record.seq, r.name) not in self._crops for r in crop_regions):
+            if record.seq not in self._corrupt and (
+                    record.detections is None or any(r.name not in record.windows for r in crop_regions)):
                 self._detect(record, crop_regions)
-            if record.detections is None:
-                continue
-            extra = tuple(d for r in crop_regions for d in self._crops.get((record.seq, r.name), ()))
-            analysed.append(AnalysedFrame(record.t, record.seq, record.detections + extra))
-        if records:
-            oldest = records[0].seq
-            for key in [key for key in self._crops if key[0] < oldest]:
-                del self._crops[key]
+        analysed = analysed_frames(records, plates)
         return dict(build_evidence(analysed, self.regions, self.hand_label, self.min_overlap).evidence)
 
     def stats(self) -> RecordedCameraStats:
@@ -206,9 +198,9 @@ class RecordedCamera:
         height, width = image.shape[:2]
         side = max(detector.input_w, detector.input_h)
         for region in crop_regions:
-            if (record.seq, region.name) not in self._crops:
+            if region.name not in record.windows:
                 window = crop_window(region, width, height, self.crop_scale or 1.0, side)
-                self._crops[record.seq, region.name] = tuple(detect_in_window(detector, image, window))
+                record.windows[region.name] = tuple(detect_in_window(detector, image, window))
                 self._windows += 1
         self._decode_ns += decoded - start
         self._detect_ns += time.thread_time_ns() - decoded

@@ -25,13 +25,14 @@ class Undecoded(Protocol):
 
 
 class FrameRecord:
-    """One captured frame. `detections` is None until the detector has looked at it.
+    """One captured frame. `detections` is None until the detector has looked at it; `windows` holds the
+    detections (in frame pixels) of the plate windows it also ran on, by plate (edge.vision.plate_crops).
 
     The image may arrive undecoded: it is then decoded on first access of `image`, so frames that
     nothing looks at (the detector was busy, no evidence asked for them) never cost a decode.
     """
 
-    __slots__ = ("_image", "_undecoded", "detections", "seq", "t")
+    __slots__ = ("_image", "_undecoded", "detections", "seq", "t", "windows")
 
     def __init__(self, t: float, seq: int, image: Image | Undecoded) -> None:
         self.t = t
@@ -39,6 +40,7 @@ class FrameRecord:
         self._image: Image | None = image if isinstance(image, np.ndarray) else None
         self._undecoded: Undecoded | None = None if isinstance(image, np.ndarray) else image
         self.detections: tuple[Detection, ...] | None = None
+        self.windows: dict[str, tuple[Detection, ...]] = {}  # replaced whole by the live worker, before detections
 
     @property
     def decoded(self) -> bool:

@@ -11,6 +11,11 @@ The detector runs on a worker thread over frames worth it (active or motion), ne
 falls behind, older frames wait in the ring undetected and `evidence()` has a few of them analysed on
 demand, so look-back before `set_active` still works. Only the worker invokes the interpreter while
 the service runs (on-demand invokes from another thread measurably slowed the pipeline).
+
+With `[detector] crop_scale`, each live frame also gets up to `crop_max_windows` plate windows: the plates
+being handled (edge.vision.live_windows: motion in the plate's region, a hand box over it), cropped and prepared
+on the grabber thread with the frame, invoked by the worker after it, and merged into the evidence as replay
+merges them (edge.vision.plate_crops.analysed_frames).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,8 +34,10 @@ import numpy as np
 from edge.config.root import NodeConfig
 from edge.errors import CameraError
 from edge.model import PlateEvidence
-from edge.vision.evidence import AnalysedFrame, build_evidence
+from edge.vision.evidence import build_evidence
 from edge.vision.frame_grabber import CameraStatus, FrameGrabber, StatusCallback
+from edge.vision.live_windows import LiveWindows, PlateWindow
+from edge.vision.plate_crops import analysed_frames, merged_detections
 from edge.vision.regions import regions_from_config
 from edge.vision.review_evidence import ReviewEvidence
 from edge.vision.ring import FrameRecord, FrameRing
@@ -57,6 +65,9 @@ class VisionStatus:
     detector: bool  # a [detector] is configured
     buffered_frames: int  # frames now in the look-back ring
     snapshot_errors: int  # evidence snapshots the store could not write (disk full...); the evidence stays
+    windows: int  # plate windows the worker ran on live frames besides them ([detector] crop_scale)
+    detect_ms: float  # the worker's wall time in whole-frame runs (invoke + output decoding), all frames
+    window_ms: float  # ... in plate-window runs
 
     def to_json(self) -> dict[str, Any]:
         """The camera's fields and these counters in one flat object, as `stats` has always carried them."""
@@ -98,6 +109,12 @@ class VisionService:
         if detector is not None and detector.label_warning:
             log.warning("%s", detector.label_warning)
         self.detector = detector
+        settings = config.detector
+        # plate windows on live frames: with crop_scale, crop_max_windows > 0, regions and a detector
+        self.windows = None if settings is None or not settings.crop_scale or not settings.crop_max_windows or \
+            not self.regions or detector is None else LiveWindows(
+                detector, self.regions, settings.crop_scale, settings.crop_max_windows, self.hand_label,
+                config.camera.motion_pixel_delta, config.camera.motion_fraction)
         self.ring = FrameRing.for_camera(config.camera)
         self.snapshots = SnapshotStore(
             config.node.state_dir / "snapshots", config.camera.snapshot_max_count, config.camera.snapshot_max_bytes
@@ -111,7 +128,7 @@ class VisionService:
         self.grabber = FrameGrabber(source, config.camera, self.ring, self._on_frame, on_status, self._refill)
         # Guarded by _pending_ready: the live frame prepared for the worker, the newest frame that
         # arrived while it was still waiting, and evidence() frames the worker runs before live ones.
-        self._pending: tuple[FrameRecord, Prepared] | None = None
+        self._pending: tuple[FrameRecord, Prepared, list[PlateWindow]] | None = None
         self._newest_skipped: FrameRecord | None = None
         self._requests: deque[_OnDemand] = deque()
         self._pending_ready = threading.Condition()
@@ -119,8 +136,9 @@ class VisionService:
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._counts = dict.fromkeys(
-            ("detected", "detected_on_demand", "skipped", "detector_errors", "snapshot_errors"), 0
+            ("detected", "detected_on_demand", "skipped", "detector_errors", "snapshot_errors", "windows"), 0
         )
+        self._ms = {"detect_ms": 0.0, "window_ms": 0.0}  # written by the worker only
 
     def start(self) -> None:
         self._stop.clear()
@@ -144,23 +162,26 @@ class VisionService:
 
     def status(self) -> VisionStatus:
         return VisionStatus(
-            self.grabber.status(), **self._counts, detector=self.detector is not None, buffered_frames=len(self.ring)
+            self.grabber.status(), **self._counts, detector=self.detector is not None, buffered_frames=len(self.ring),
+            detect_ms=round(self._ms["detect_ms"], 1), window_ms=round(self._ms["window_ms"], 1),
         )
 
     def frames_between(self, t0: float, t1: float) -> list[FrameRecord]:
         """Buffered frames with t0 <= t <= t1 (unix s), oldest first; detections may still be None."""
         return self.ring.frames_between(t0, t1)
 
-    def evidence(self, t0: float, t1: float, max_on_demand: int = MAX_ON_DEMAND) -> dict[str, PlateEvidence]:
+    def evidence(self, t0: float, t1: float, max_on_demand: int = MAX_ON_DEMAND,
+                 plates: Collection[str] | None = None) -> dict[str, PlateEvidence]:
         """Per plate with an ROI: what the camera saw between t0 and t1 (unix s), best frame kept as snapshot.
 
         Runs the detector on up to `max_on_demand` not yet analysed frames of the window: the caller
         decodes them and waits while the worker invokes them ahead of live frames (about that many
-        invoke times; 0 = use only what the worker already did).
+        invoke times; 0 = use only what the worker already did); those get no plate windows. The live
+        frames' plate windows count for `plates` only when given (the event's touched plates, as replay).
         """
         records = self.ring.frames_between(t0, t1)
         self._detect_some(records, max_on_demand)
-        analysed = [AnalysedFrame(r.t, r.seq, r.detections) for r in records if r.detections is not None]
+        analysed = analysed_frames(records, plates)
         result = build_evidence(analysed, self.regions, self.hand_label, self.min_overlap)
         self.review.remember(t0, t1, records, result.best_frame)
         evidence = dict(result.evidence)
@@ -187,7 +208,7 @@ class VisionService:
         image = record.image
         if annotate:
             self._detect_some([record], 1)  # through the worker when it runs, like evidence()
-            image = draw(image, record.detections or (), self.regions, self.hand_label)
+            image = draw(image, merged_detections(record) or (), self.regions, self.hand_label)
         return encode_jpeg(image, self.camera_settings.jpeg_quality)
 
     # -- internals ---------------------------------------------------------------------------------
@@ -196,6 +217,8 @@ class VisionService:
         it as the newest one the worker could take next (see _refill)."""
         if self.detector is None:
             return
+        if not worth and self.windows is not None and record.decoded:
+            self.windows.see(record.image)  # idle frames keep the plates' motion reference fresh
         with self._pending_ready:
             if not worth:
                 self._newest_skipped = None
@@ -229,13 +252,19 @@ class VisionService:
         assert detector is not None
         image = record.image_once(self._scratch)
         prepared = detector.prepare(image)  # done with the pixels when it returns
+        windows = [] if self.windows is None else self.windows.prepare(record.t, image)
         if not record.decoded and not np.may_share_memory(image, self._scratch):
             self._scratch = image  # a fresh decode (first frame, new frame size): decode into it next time
         with self._pending_ready:
             if self._pending is not None:
                 detector.release(self._pending[1])
-            self._pending = (record, prepared)
+                self._release(self._pending[2])
+            self._pending = (record, prepared, windows)
             self._pending_ready.notify()
+
+    def _release(self, windows: Sequence[PlateWindow]) -> None:
+        if self.windows is not None:
+            self.windows.release(windows)
 
     def _detect_loop(self) -> None:
         """The only thread that invokes the interpreter while the service runs: evidence() requests
@@ -259,19 +288,37 @@ class VisionService:
                 continue
             if wake_grabber:
                 self.grabber.wake()  # prepare the newest skipped frame while this one is being invoked
-            self._run_detector(*item, "detected")
+            record, prepared, windows = item
+            self._run_detector(record, prepared, "detected", windows)
         with self._pending_ready:  # stopping: evidence() callers still waiting go on without these frames
             while self._requests:
                 self._requests.popleft().done.set()
 
-    def _run_detector(self, record: FrameRecord, prepared: Prepared, counter: str) -> None:
-        assert self.detector is not None
+    def _run_detector(self, record: FrameRecord, prepared: Prepared, counter: str,
+                      windows: Sequence[PlateWindow] = ()) -> None:
+        """The frame, then its plate windows; the windows' detections are stored before the frame's, so a
+        reader that sees the frame detected sees its windows too."""
+        detector = self.detector
+        assert detector is not None
+        started = time.perf_counter()
         try:
-            record.detections = tuple(self.detector.run(prepared))
-            self._counts[counter] += 1
+            detections = tuple(detector.run(prepared))
         except Exception:  # keep detecting; counted in status and logged with traceback
             log.exception("detector failed on frame %d", record.seq)
             self._counts["detector_errors"] += 1
+            self._release(windows)
+            return
+        ran = time.perf_counter()
+        self._ms["detect_ms"] += (ran - started) * 1000.0
+        if self.windows is not None:
+            self.windows.handled.saw_hands(record.t, detections)
+            if windows:
+                done, failed = self.windows.run(record, windows)
+                self._counts["windows"] += done
+                self._counts["detector_errors"] += failed
+                self._ms["window_ms"] += (time.perf_counter() - ran) * 1000.0
+        record.detections = detections  # after the windows (merged_detections reads them in that order)
+        self._counts[counter] += 1
 
     def _detect_some(self, records: list[FrameRecord], limit: int) -> None:
         """Analyse up to `limit` undetected frames of `records`, spread over them. The caller decodes and
@@ -327,7 +374,7 @@ class VisionService:
 
         regions, hand_label, quality = self.regions, self.hand_label, self.camera_settings.jpeg_quality
         return self.writer.submit(record.t, lambda: encode_jpeg(
-            annotate(record.image, record.detections or (), regions, hand_label), quality))
+            annotate(record.image, merged_detections(record) or (), regions, hand_label), quality))
 
     def _count(self, counter: str) -> None:
         self._counts[counter] += 1

@@ -65,3 +65,51 @@ def banana_detector(box: list[float] | None = None, score: float = 0.9) -> Any:
 
     outputs = ssd_outputs([box or [0.1, 0.1, 0.9, 0.4]], [2], [score])
     return Detector(FakeInterpreter(outputs), LABELS, DetectorSection(model=Path("fake.tflite"), labels=Path("l.txt")))
+
+
+class ColourInterpreter(FakeInterpreter):
+    """A fake 'model' that looks at what it is fed, like a real one: for each class it reports the box around
+    the input pixels of that class's RGB colour (within `tolerance` per channel), when there are at least
+    `min_pixels` of them; an object too small in the input is missed, as the SSD misses small items."""
+
+    def __init__(self, colours: dict[int, tuple[int, int, int]], min_pixels: int = 60, tolerance: int = 40,
+                 input_shape: tuple[int, ...] = (1, 100, 100, 3)) -> None:
+        self.colours = colours
+        self.min_pixels = min_pixels
+        self.tolerance = tolerance
+        slots = len(colours)
+        super().__init__(ssd_outputs([[0.0, 0.0, 0.0, 0.0]] * slots, [0] * slots, [0.0] * slots),
+                         input_shape=input_shape)
+
+    def invoke(self) -> None:
+        super().invoke()
+        assert self.fed is not None
+        pixels = self.fed[0].astype(np.int16)
+        height, width = pixels.shape[:2]
+        boxes, classes, scores = [], [], []
+        for class_id, colour in self.colours.items():
+            mask = np.all(np.abs(pixels - np.array(colour, np.int16)) <= self.tolerance, axis=2)
+            if np.count_nonzero(mask) < self.min_pixels:
+                continue
+            rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+            boxes.append([rows[0] / height, cols[0] / width, (rows[-1] + 1) / height, (cols[-1] + 1) / width])
+            classes.append(class_id)
+            scores.append(0.9)
+        slots = len(self.colours)
+        padding = slots - len(boxes)
+        self.outputs = ssd_outputs(boxes + [[0.0] * 4] * padding, classes + [0] * padding, scores + [0.0] * padding)
+        self.outputs[3] = (self.outputs[3][0], np.array([len(boxes)], np.float32))
+
+
+HAND_RGB, BANANA_RGB = (0, 0, 255), (255, 220, 0)  # a blue glove, a yellow banana
+
+
+def colour_detector(min_pixels: int = 60) -> Any:
+    """A Detector over a ColourInterpreter: blue is the hand ("person"), yellow a banana."""
+    from pathlib import Path
+
+    from edge.config.detector import DetectorSection
+    from edge.vision.detector import Detector
+
+    interpreter = ColourInterpreter({0: HAND_RGB, 2: BANANA_RGB}, min_pixels)
+    return Detector(interpreter, LABELS, DetectorSection(model=Path("fake.tflite"), labels=Path("l.txt")))

@@ -117,7 +117,7 @@ def test_evidence_without_on_demand_uses_only_worker_results(service: VisionServ
 
 def test_status_is_typed_and_its_json_is_the_stats_payload(tmp_path: Path) -> None:
     """`status()` is a frozen record read by attribute; `to_json()` is the flat object that
-    `stats.parts.vision` has always carried (same keys, same order, JSON-serialisable), plus one new counter."""
+    `stats.parts.vision` has always carried (same keys, same order, JSON-serialisable), plus the new counters."""
     import dataclasses
     import json
 
@@ -142,6 +142,7 @@ def test_status_is_typed_and_its_json_is_the_stats_payload(tmp_path: Path) -> No
         "unexpected_errors", "bad_frames", "mode", "last_frame_t",
         "detected", "detected_on_demand", "skipped", "detector_errors", "detector", "buffered_frames",
         "snapshot_errors",  # new (issue 11: a snapshot the disk refused is counted, not a lost event)
+        "windows", "detect_ms", "window_ms",  # new (issue 13: plate windows on live frames, and their cost)
     ]
     assert data["camera_ok"] is True and data["detector"] is False and data["source"] == f"frame directory {frames}"
     assert data["frames"] == status.camera.frames >= 1 and data["buffered_frames"] == status.buffered_frames
