@@ -82,7 +82,7 @@ Snapshot = dict[tuple[str, int], Entry]
 class AnswerMemory:
     def __init__(self, max_remembered: int = MAX_REMEMBERED) -> None:
         self.max_remembered = max_remembered
-        self._unnamed: deque[tuple[ItemEvent, Effect]] = deque(maxlen=MAX_UNNAMED)
+        self._unnamed: deque[tuple[ItemEvent, ShelfState, Snapshot, Snapshot]] = deque(maxlen=MAX_UNNAMED)
         self._named: OrderedDict[str, Effect] = OrderedDict()
         self.counts = dict.fromkeys(("applied", "unknown", "stale"), 0)
 
@@ -92,19 +92,19 @@ class AnswerMemory:
         return _snapshot(state, plates)
 
     def note(self, item: ItemEvent, before: Snapshot, state: ShelfState) -> ItemEvent:
-        plates = tuple(c.plate for c in sorted(item.changes, key=lambda c: -abs(c.delta_g)))
-        picks = tuple((state.index[line.sku], line.count) for line in item.lines
-                      if item.action == "pick" and line.sku in state.index)
-        self._unnamed.append((item, Effect(state, item.action, plates, _diff(before, _snapshot(state, plates)),
-                                           picks)))
+        """After the update: keep the two snapshots (the difference is taken only for a flagged event)."""
+        self._unnamed.append((item, state, before, _snapshot(state, [c.plate for c in item.changes])))
         return item
 
     def remember(self, item: ItemEvent, event_id: str) -> bool:
         """The node published `item` under `event_id` and it went to review: keep its effect for an answer."""
-        for i, (noted, effect) in enumerate(self._unnamed):
+        for i, (noted, state, before, after) in enumerate(self._unnamed):
             if noted is item:
                 del self._unnamed[i]
-                self._named[event_id] = effect
+                plates = tuple(c.plate for c in sorted(item.changes, key=lambda c: -abs(c.delta_g)))
+                picks = tuple((state.index[line.sku], line.count) for line in item.lines
+                              if item.action == "pick" and line.sku in state.index)
+                self._named[event_id] = Effect(state, item.action, plates, _diff(before, after), picks)
                 self._named.move_to_end(event_id)
                 while len(self._named) > self.max_remembered:
                     self._named.popitem(last=False)
