@@ -38,6 +38,7 @@ import numpy as np
 
 from edge.errors import CameraError
 from edge.model import Detection, ItemEvent, PlateRegion
+from edge.vision.plate_crops import merged_detections
 from edge.vision.regions import plate_of
 from edge.vision.ring import FrameRecord, Image
 from edge.vision.snapshots import SnapshotStore
@@ -191,7 +192,7 @@ class ReviewEvidence:
 
         image = record.image
         if kind == "best":
-            drawn = annotate(image, record.detections or (), self.regions, self.hand_label)
+            drawn = annotate(image, merged_detections(record) or (), self.regions, self.hand_label)
             region = next(r for r in self.regions if r.name == plate)
             return encode_jpeg(outline(drawn, region.polygon), self.jpeg_quality)
         if kind == "hand" and box is not None:
@@ -206,7 +207,7 @@ class ReviewEvidence:
         for every weight event, on the processing thread."""
         found: dict[str, tuple[FrameRecord, Detection]] = {}
         for record in records:
-            detections = record.detections or ()
+            detections = merged_detections(record) or ()  # with its plate windows': the item is often seen there
             hands = [d.box for d in detections if d.label == self.hand_label]
             if not hands:
                 continue

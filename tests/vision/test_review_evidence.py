@@ -146,3 +146,20 @@ def test_at_a_stop_the_worker_does_not_wait_for_a_later_frame(tmp_path: Path) ->
     started = time.monotonic()
     evidence.render(plan)
     assert time.monotonic() - started < 1.0 and evidence.counts["rendered"] == 4  # the planned frames, at once
+
+
+def test_the_item_in_the_hand_is_found_in_a_plate_window_too(tmp_path: Path) -> None:
+    """The live service's plate windows see held items the whole frame misses: the hand picture uses them."""
+    evidence = review(tmp_path)
+    frames = records()
+    for record in frames:
+        own = record.detections or ()
+        held = [d for d in own if d.score == 0.7]  # the apple in the hand (frames during the change)
+        record.detections = tuple(d for d in own if d not in held)
+        record.windows = {"p2": tuple(held)} if held else {}
+    evidence.remember(frames[0].t, frames[-1].t, frames, best_frames(frames))
+    plan = evidence.plan(flagged_pick())  # type: ignore[arg-type]
+    assert plan is not None and plan.ids["p2"]["hand"] is not None
+    evidence.render(plan)
+    hand = decode_picture(evidence.store.get(plan.ids["p2"]["hand"] or "") or b"", "hand")
+    assert 34 <= hand.shape[0] <= 44 and 34 <= hand.shape[1] <= 44
