@@ -14,16 +14,18 @@ import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 
 from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, table
-from edge.errors import CalibrationError, CameraError, CaptureError, ConfigError, ModelError
+from edge.errors import CalibrationError, CameraError, CaptureError, ConfigError, ModelError, StateError
 from edge.fusion import item_event_to_dict
+from edge.gallery.frozen import FrozenGallery
 from edge.model import ItemEvent
 from edge.node.items import ItemStep
 from edge.node.replay import Replay, ReplaySummary
+from edge.node.replay_appearance import ReplayAppearance
 from edge.node.replay_vision import evidence_for, recorded_camera
 from edge.planogram import load_planogram_file
 from edge.vision.recorded import RecordedCamera
@@ -47,6 +49,11 @@ from edge.weighing.store import FILE_NAME
 @click.option("--frames", "frames_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Recorded <unix ms>.jpg frames of this capture: run the [detector] on them for the item events' "
                    "camera evidence (needs --planogram; docs/vision.md, 'Replay with frames').")
+@click.option("--gallery", "gallery_path", type=click.Path(exists=True, path_type=Path),
+              help="A node's gallery (a `gallery export` directory, or its gallery.sqlite3 / state directory copied): "
+                   "the item events get the appearance factor as the daemon's (needs --frames; docs/vision.md).")
+@click.option("--state-gallery", is_flag=True,
+              help="Use the node's own gallery ([gallery] path, else state_dir/gallery.sqlite3; read-only).")
 @click.option("--skip-bad", is_flag=True,
               help="Skip damaged capture lines (no TAB, no time) and count them, instead of stopping at the first.")
 @json_option
@@ -60,6 +67,8 @@ def replay(
     as_json: bool,
     planogram_path: Path | None = None,
     frames_dir: Path | None = None,
+    gallery_path: Path | None = None,
+    state_gallery: bool = False,
 ) -> None:
     """Replay CAPTURE and write its weight events as JSON lines (stdout unless --out)."""
     config = load_or_fail(config_path)
@@ -77,13 +86,21 @@ def replay(
     camera: RecordedCamera | None = None
     if frames_dir is not None and planogram_path is None:
         fail("--frames gives camera evidence to item events: add --planogram FILE", 2)
+    if gallery_path is not None and state_gallery:
+        fail("give either --gallery PATH or --state-gallery, not both", 2)
+    if (gallery_path is not None or state_gallery) and frames_dir is None:
+        fail("--gallery / --state-gallery describe the item's crop in the recorded frames: add --frames DIR", 2)
+    appearance: ReplayAppearance | None = None
     if planogram_path is not None:
         try:
             items = ItemStep(config, planogram=load_planogram_file(planogram_path, config.plate_names()))
             camera = recorded_camera(config, frames_dir) if frames_dir is not None else None
+            if camera is not None and (gallery_path is not None or state_gallery):
+                gallery = FrozenGallery.open(gallery_path) if gallery_path else FrozenGallery.of_node(config)
+                appearance = ReplayAppearance.build(config, camera, items.stage, lambda: items.planogram, gallery)
         except ConfigError as exc:
             fail(str(exc), 2)
-        except (CameraError, ModelError) as exc:
+        except (CameraError, ModelError, StateError) as exc:
             fail(str(exc))
     show_progress = sys.stderr.isatty()
     stopped: str | None = None  # why the replay stopped before the end of the capture
@@ -100,6 +117,8 @@ def replay(
                 for index, (t_emit, event) in enumerate(run.events(), start=1):
                     if items is not None:  # without --frames the items rest on weight + planogram (camera absent)
                         camera_ok, evidence = evidence_for(camera, event, t_emit) if camera else (None, None)
+                        if appearance is not None and evidence:  # as the daemon: after the evidence, before fusion
+                            evidence = appearance.describe(event, evidence)
                         _write_items(out, items.weight_event(event, evidence, camera_ok, t_emit, None, index))
                         continue
                     record = weight_event_to_dict(event)
@@ -117,13 +136,16 @@ def replay(
     data = summary.to_json()
     if camera is not None:
         data["camera"] = camera.stats().to_json()
+    if appearance is not None:
+        data["appearance"] = appearance.summary()
+        appearance.close()
     if stopped is not None:
         data["stopped"] = stopped
     if out_path is None:
         # stdout carries the events; the summary goes to stderr so pipes stay clean
-        click.echo(_render(summary, camera), err=True)
+        click.echo(_render(summary, camera, data.get("appearance")), err=True)
     else:
-        emit(data, as_json, lambda _: _render(summary, camera))
+        emit(data, as_json, lambda _: _render(summary, camera, data.get("appearance")))
     if stopped is not None:
         fail(f"replay stopped early, {summary.events} events written: {stopped}")
 
@@ -140,7 +162,8 @@ def _refuse_overwriting(out_path: Path, inputs: dict[str, Path | None]) -> None:
             fail(f"--out {out_path} is {what}; writing the events there would erase it. Give another file")
 
 
-def _render(summary: ReplaySummary, camera: RecordedCamera | None = None) -> str:
+def _render(summary: ReplaySummary, camera: RecordedCamera | None = None,
+            appearance: dict[str, Any] | None = None) -> str:
     reading = summary.reading
     rows = [
         [name, plate.grams, plate.noise_sigma_g, plate.state, ",".join(map(str, plate.faulty_channels))]
@@ -163,4 +186,10 @@ def _render(summary: ReplaySummary, camera: RecordedCamera | None = None) -> str
         invokes = stats.detected + stats.windows
         head += (f"\nframes: {stats.frames_pushed} read, {stats.detected} detected (+ {stats.windows} plate windows, "
                  f"{stats.detect_ms / max(1, invokes):.1f} ms per invoke), {stats.bad_frames} bad")
+    if appearance is not None:
+        plates = ", ".join(f"{p['plate']} {'trusted' if p['trusted'] else 'not trusted'} "
+                           f"({', '.join(f'{k} {v}' for k, v in p['examples'].items())})" for p in appearance["plates"])
+        counters = appearance["counters"]
+        head += (f"\nappearance: gallery {appearance['gallery']}: {plates or 'no plate with look-alikes'}; "
+                 f"{counters['described']} crops described, {counters['not_seen']} not seen")
     return head + "\n" + table(["plate", "grams", "noise_g", "state", "faulty_ch"], rows)

@@ -1,8 +1,9 @@
 """`shelf-node gallery check`: per plate with look-alikes, is the appearance splitter trusted yet and how many
 more examples it needs.
 
-Look-alikes are the planogram's weight twins the camera's labels cannot split (edge.fusion.lint: same label,
-or no label). For each such plate, the gallery's examples of those SKUs taken on that plate are described
+Look-alikes are the planogram's weight twins (edge.fusion.lint), those the camera's labels cannot split (same
+label, or no label) and those with distinct labels alike: a label the detector rarely sees splits nothing. For
+each such plate, the gallery's examples of those SKUs taken on that plate are described
 (edge.vision.appearance_embed.CropEmbedder: colour statistics, plus the detector backbone's pooled features
 when the node has a [detector] model) and handed to the plate's splitter, whose leave-one-out check
 (edge.vision.appearance_splitter.PlateSplitter) says whether it is trusted and, if not, how many more
@@ -42,11 +43,12 @@ class PlateCheck:
 
 
 def look_alikes(planogram: Planogram) -> dict[str, tuple[str, ...]]:
-    """Plate -> its SKUs that are weight twins the camera's labels cannot split, sorted."""
+    """Plate -> its SKUs that are weight twins, sorted: those the camera's labels cannot split (same label, or
+    none) and also those whose labels differ, since a label the detector rarely sees (a 1 L carton's "bottle")
+    splits nothing on the events it is not seen on (docs/gallery.md "Appearance in the daemon")."""
     found: dict[str, set[str]] = {}
     for twin in weight_twins(planogram):
-        if not twin.camera_can_split:
-            found.setdefault(twin.plate, set()).update((twin.first, twin.second))
+        found.setdefault(twin.plate, set()).update((twin.first, twin.second))
     return {plate: tuple(sorted(skus)) for plate, skus in sorted(found.items())}
 
 

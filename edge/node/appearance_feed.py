@@ -36,18 +36,19 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from edge.config import NodeConfig
+from edge.config.detector import DetectorSection
 from edge.errors import CameraError, ModelError, StateError
-from edge.gallery import Crop, Gallery
+from edge.gallery import Crop, GalleryExample
 from edge.gallery.check import look_alikes
-from edge.gallery.crops import choose, cut_all
-from edge.model import PlateEvidence, WeightEvent
+from edge.gallery.crops import Frame, choose, cut_all
+from edge.model import PlateEvidence, PlateRegion, WeightEvent
 from edge.planogram import Planogram
 from edge.vision.appearance_splitter import AppearanceSplitter, SplitterSettings
 
@@ -69,6 +70,37 @@ class Embedder(Protocol):
     """edge.vision.appearance_embed.CropEmbedder: `describe([crop_bgr]) -> unit float32 vector`."""
 
     def describe(self, crops: list[Any]) -> np.ndarray: ...
+
+
+class Frames(Protocol):
+    """What the loop reads of the camera: the vision service's look-back ring, plate regions, hand label and
+    overlap (VisionService; in replay, the recorded frames' ring: edge/node/replay_appearance.py)."""
+
+    @property
+    def regions(self) -> Sequence[PlateRegion]: ...
+    @property
+    def hand_label(self) -> str: ...
+    @property
+    def min_overlap(self) -> float: ...
+    def frames_between(self, t0: float, t1: float) -> Sequence[Frame]: ...
+
+
+class Examples(Protocol):
+    """What the loop reads of the gallery (edge.gallery.Gallery; in replay a read-only copy,
+    edge/gallery/frozen.py): labelled examples, their JPEGs, the descriptor cache."""
+
+    def examples(self, skus: Iterable[str] | None = None, plate: str | None = None) -> list[GalleryExample]: ...
+    def image(self, example_id: int) -> bytes | None: ...
+    def descriptors(self, kind: str, skus: Iterable[str] | None = None) -> dict[str, list[tuple[int, Any]]]: ...
+    def put_descriptor(self, example_id: int, kind: str, vector: Any) -> None: ...
+
+
+def descriptor_kind(detector: DetectorSection) -> str:
+    """The descriptor cache's kind: the embedder and the model it ran (a new model describes them again).
+    OSError when the model file cannot be read."""
+    from edge.hw.runtime import sha256_of
+
+    return f"crop-v1:{(detector.model_sha256 or sha256_of(detector.model))[:12]}"
 
 
 class LazyEmbedder:
@@ -93,7 +125,7 @@ class LazyEmbedder:
 
 
 class AppearanceFeed:
-    def __init__(self, config: NodeConfig, vision: VisionService, stage: FusionStage, gallery: Gallery,
+    def __init__(self, config: NodeConfig, vision: Frames, stage: FusionStage, gallery: Examples,
                  planogram: Callable[[], Planogram | None], embedder: Embedder, kind: str,
                  changes: Callable[[], int] = lambda: 0) -> None:
         """`changes`: a number that grows with every new example or review answer (the gallery feed's counters)."""
@@ -130,17 +162,15 @@ class AppearanceFeed:
         gallery = config.gallery
         if vision is None or config.detector is None or not (gallery.enabled and gallery.appearance):
             return None
-        from edge.hw.runtime import sha256_of
-
         try:
-            digest = config.detector.model_sha256 or sha256_of(config.detector.model)
+            kind = descriptor_kind(config.detector)
         except OSError as exc:
             log.error("appearance: the model %s cannot be read (%s); look-alikes stay in review",
                       config.detector.model, exc.strerror or exc)
             return None
         embedder = LazyEmbedder(config.detector.model)
         counters = feed.counters
-        self = cls(config, vision, stage, feed.gallery, planogram, embedder, f"crop-v1:{digest[:12]}",
+        self = cls(config, vision, stage, feed.gallery, planogram, embedder, kind,
                    changes=lambda: counters["stored"] + counters["review_answers"])
         feed.admit = self.admits
         feed.appearance_status = self.status
