@@ -105,3 +105,21 @@ def test_an_item_fusion_did_not_make_is_not_remembered() -> None:
     fusion = stage()
     other = one(stage(), {"p2": -1031.0}, camera_ok=None)
     assert not fusion.remember_flagged(other, "e-x") and len(fusion.answers) == 0
+
+
+def test_nothing_moved_leaves_the_state_as_if_fusion_had_never_seen_the_event() -> None:
+    answered, never = stage(document=_document()), stage(document=_document())
+    flagged = one(answered, {"p2": -1031.0}, camera_ok=None)
+    put = one(answered, {"p5": 1001.0}, seen("p5", carton=0.7), t=5.0)
+    assert flagged.review_required and put.review_required
+    assert answered.remember_flagged(flagged, "e-pick") and answered.remember_flagged(put, "e-put")
+    for fusion in (answered, never):  # later events the reviewer says nothing about
+        one(fusion, {"p1": -1040.0}, seen("p1", bottle=0.8), t=20.0)
+        one(fusion, {"p2": -1028.0}, seen("p2", apple=0.8), t=40.0)
+    assert answered.status().stock != never.status().stock
+    assert answered.apply_review_answer("e-pick", [], 0.0).applied
+    assert answered.apply_review_answer("e-put", [], 0.0).applied
+    assert answered.status().stock == never.status().stock
+    a, b = answered._state, never._state
+    assert {p: v for p, v in a.visitors.items() if v} == {p: v for p, v in b.visitors.items() if v}
+    assert a.contents == b.contents and list(a.recent_picks) == list(b.recent_picks)
