@@ -44,8 +44,9 @@ class GallerySection(Section):
                                  "[mqtt] allow_state_commands does not guard it.")
     queue_size: int = Field(default=64, ge=1, le=10_000, description="Item events waiting for the gallery "
                             "worker; past it new crops are skipped (counted), the weighing never waits.")
-    appearance: bool = Field(default=True, description="Split same-label look-alikes by their look: a "
-                             "per-plate splitter learned from these crops votes in fusion (needs a [detector]).")
+    appearance: bool = Field(default=True, description="Split weight twins by their look (same-label ones, and "
+                             "label-distinct ones whose label the camera misses): a per-plate splitter learned "
+                             "from these crops votes in fusion (needs a [detector]).")
     min_accuracy: float = Field(default=0.98, gt=0.5, le=1, description="Leave-one-out accuracy (Laplace "
                                 "smoothed) a plate's splitter needs on its own examples before it votes.")
     min_examples: int = Field(default=10, ge=2, le=10_000, description="Examples per look-alike SKU on a "
