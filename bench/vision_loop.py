@@ -4,35 +4,41 @@ weight + planogram only and the statistical camera, on the same weight events in
 Per seed: a shelf with label-distinct weight twins (an orange and a large apple of the same weight on one plate;
 a 1 L juice and a 1 kg bag of carrots on another) and three plates of other SKUs; interactions from the fusion
 mix (edge.sim.fusion_mix), the capture replayed through the node's parser + Weigher (true calibration), and for
-every weight event three kinds of evidence for the same FusionStage:
+every weight event each kind of evidence for its own FusionStage:
 
 * `weight_planogram`: no camera (`camera_ok` None: the items rest on weight and planogram);
 * `statistical`: the statistical camera (edge.sim.stat_camera, rates measured on the photos' measure half);
 * `rendered`: the rendered camera's frames (edge.sim.camera, photos of the **held-out** half) through the real
   detector, the vision ring and evidence, as `replay --frames` runs them (edge.node.replay_vision), on the
-  capture's clock.
+  capture's clock;
+* `rendered_crop`: the same, also detecting on a window around each touched plate (`[detector] crop_scale` 2);
+* `rendered_crop_appearance`: rendered_crop plus the node's learned appearance, as `replay --frames --gallery`
+  runs it (edge.node.replay_appearance: the daemon's AppearanceFeed, splitters built once from a gallery). The
+  gallery is taught first (bench/vision_loop_teach.py) on the tuning seeds rendered with the **measure**
+  photos, through the same detector and replay code, its crops labelled as the node and its reviewer would.
 
-Seeds: `tune` (301, 302) for choosing anything; `report` (401, 402) are the documented figures.
+Seeds: `tune` (301, 302) for choosing anything and for the teach phase; `report` (401, 402) are the documented
+figures (held-out photos; nothing is chosen on them).
 
     scripts/bench vision_loop [--quick]
-    .venv/bin/python -m bench.vision_loop --seeds tune --interactions 160
+    .venv/bin/python -m bench.vision_loop --seeds tune --interactions 160     # no teach phase then
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.benchmark import Benchmark
-from bench.fusion_run import maintenance_windows, write_true_calibration
+from bench.fusion_run import maintenance_windows
 from bench.item_scoring import judge, match_items, review_summary, unit_f1
 from bench.vision_loop_rates import (
     RATES_FILE,
@@ -47,104 +53,29 @@ from bench.vision_loop_report import (
     MODES,
     PI4_FACTOR,
     SEEDS,
+    AppearanceScore,
     ModeScore,
     SeedRun,
     TwinScore,
     VisionLoopResult,
     render_markdown,
 )
-from edge.config import NodeConfig, parse_config
+from bench.vision_loop_teach import TeachResult, teach
+from bench.vision_loop_world import PLATES, RenderedFrames, node_config, seed_world, twin_shelf
+from edge.gallery.frozen import FrozenGallery
 from edge.model import WeightEventRef
-from edge.node.replay import Replay
+from edge.node.appearance_feed import Embedder, LazyEmbedder
+from edge.node.replay_appearance import ReplayAppearance
 from edge.node.replay_vision import evidence_for
-from edge.planogram import parse_planogram
-from edge.sim.camera import camera_for
-from edge.sim.camera.renderer import RenderedCamera
-from edge.sim.camera.view import ShelfView
-from edge.sim.catalogue import STORE, by_sku
-from edge.sim.fusion_mix import generate_mixed_scenario
-from edge.sim.offline import simulate_to_capture
-from edge.sim.planogram_doc import planogram_document
-from edge.sim.scenario import Item, Scenario, Slot
 from edge.sim.stat_camera import CameraRates, StatisticalCamera
-from edge.vision.recorded import RecordedCamera
-from edge.weighing import CalibrationStore
 
 REPO = Path(__file__).resolve().parents[1]
 IMAGES = REPO.parent / "shared" / "images"
 MODEL = REPO.parent / "shared" / "models" / "coco_ssd_mobilenet_v1_1.0_quant"
-PLATES = ("p1", "p2", "p3", "p4", "p5")
 CROP_SCALE = 2.0  # [detector] crop_scale of the rendered_crop mode (chosen on the tuning seed 301, measure photos)
-NOMINAL_FRAME_BYTES = 40_000  # a rendered frame's size counted by the ring before it is rendered (bounds never bind)
-__all__ = ["CAMERA_MODES", "MODES", "SEEDS", "VisionLoopResult", "render_markdown", "run", "twin_shelf"]
-
-
-def twin_shelf() -> tuple[list[Item], list[Slot]]:
-    """Label-distinct weight twins on p1 (orange / large apple, loose fruit) and p2 (1 L juice / 1 kg carrots);
-    p3 bananas, p4 pasta + coffee (no label), p5 cans; three SKUs from elsewhere for misplaced put-backs."""
-    store = by_sku(STORE)
-    items = [
-        Item(sku="orange", name="orange, loose", unit_g=205.0, variation=0.04, labels=["orange"], look="Orange"),
-        Item(sku="apple-large", name="large apple, loose", unit_g=207.0, variation=0.04, labels=["apple"],
-             look="Granny-Smith"),
-        Item(sku="juice-1l", name="orange juice 1 L", unit_g=1038.0, variation=0.008, labels=["bottle"],
-             look="Bravo-Orange-Juice"),
-        Item(sku="carrots-1kg", name="carrots 1 kg", unit_g=1035.0, variation=0.008, labels=["carrot"],
-             look="Carrots"),
-        store["banana-bunch"], store["pasta-500"], store["coffee-250"], store["cola-330"],
-        store["water-500"], store["rice-1kg"], store["granny-smith-1kg"],
-    ]  # fmt: skip
-    slots = [
-        Slot(plate="p1", sku="orange", stock=14), Slot(plate="p1", sku="apple-large", stock=14),
-        Slot(plate="p2", sku="juice-1l", stock=6), Slot(plate="p2", sku="carrots-1kg", stock=6),
-        Slot(plate="p3", sku="banana-bunch", stock=6),
-        Slot(plate="p4", sku="pasta-500", stock=6), Slot(plate="p4", sku="coffee-250", stock=8),
-        Slot(plate="p5", sku="cola-330", stock=12),
-    ]  # fmt: skip
-    return items, slots
-
-
-def node_config(model: Path) -> NodeConfig:
-    view = ShelfView.grid(list(PLATES))
-    text = (f'[node]\nstore_id = "bench"\nnode_id = "vision1"\n[serial]\nport = "loop://"\n'
-            f'channels = {2 * len(PLATES)}\n[camera]\nsource = "rendered"\n[detector]\n'
-            f'model = "{model / "detect.tflite"}"\nlabels = "{model / "coco_labels.txt"}"\n')
-    for i, plate in enumerate(view.plates):
-        roi = [list(xy) for xy in plate.roi()]
-        text += f'[[plates]]\nname = "{plate.name}"\nchannels = [{2 * i}, {2 * i + 1}]\nroi = {roi}\n'
-    return parse_config(text)
-
-
-class _RenderedFrame:
-    """A frame of the rendered camera, rendered and decoded only when something looks at it."""
-
-    __slots__ = ("camera", "ms")
-
-    def __init__(self, camera: RenderedCamera, ms: int) -> None:
-        self.camera, self.ms = camera, ms
-
-    @property
-    def nbytes(self) -> int:
-        return NOMINAL_FRAME_BYTES
-
-    def decode(self, into: np.ndarray | None = None) -> np.ndarray:
-        from edge.hw.jpeg import decode_jpeg
-
-        return decode_jpeg(np.frombuffer(self.camera.jpeg(self.ms), np.uint8), f"{self.ms}.jpg", into)
-
-
-class RenderedFrames:
-    """The rendered camera as RecordedFrames (edge.vision.recorded): its frame times over [t0, t1]."""
-
-    def __init__(self, camera: RenderedCamera, t0: float, t1: float) -> None:
-        self.camera = camera
-        self._times = camera.frame_times(t0, t1)
-
-    def times_ms(self) -> Sequence[int]:
-        return self._times
-
-    def load(self, ms: int) -> _RenderedFrame:
-        return _RenderedFrame(self.camera, ms)
+APPEARANCE_MODE = "rendered_crop_appearance"
+__all__ = ["CAMERA_MODES", "MODES", "PLATES", "SEEDS", "RenderedFrames", "VisionLoopResult", "node_config",
+           "render_markdown", "run", "twin_shelf"]
 
 
 def _twin_truth_ids(judged: Sequence[Any], labels: Mapping[str, frozenset[str]]) -> set[int]:
@@ -161,42 +92,48 @@ def _twin_truth_ids(judged: Sequence[Any], labels: Mapping[str, frozenset[str]])
     return ids
 
 
-SeedOutput = tuple[SeedRun, dict[str, list[Any]], list[Any], dict[str, frozenset[str]]]
+@dataclass
+class AppearanceTally:
+    """What the appearance mode did on one seed: describe() costs, item events that carry a vote."""
+
+    wall_ms: list[float] = field(default_factory=list)  # per event with a trusted touched plate
+    cpu_ms: list[float] = field(default_factory=list)
+    untouched_ms: list[float] = field(default_factory=list)  # per event without one (nothing to describe)
+    trusted: tuple[str, ...] = ()
+    plates: tuple[Any, ...] = ()  # (plate, look-alike SKUs, examples per SKU, trusted, LOO accuracy, needed more)
+    described: int = 0
+    not_seen: int = 0
+
+
+SeedOutput = tuple[SeedRun, dict[str, list[Any]], list[Any], dict[str, frozenset[str]], AppearanceTally]
 
 
 def one_seed(seed: int, interactions: int, workdir: Path, model: Path, images: Path, split: str, sps: float,
-             rendered_rates: CameraRates, crop_scale: float = CROP_SCALE) -> SeedOutput:
-    """Item events of every mode on one simulated shelf (plus its truth and the SKUs' labels)."""
+             rendered_rates: CameraRates, crop_scale: float = CROP_SCALE, gallery: FrozenGallery | None = None,
+             embedder: Embedder | None = None) -> SeedOutput:
+    """Item events of every mode on one simulated shelf (plus its truth, the SKUs' labels and what the appearance
+    mode did). Without `gallery` the appearance mode is rendered_crop's events again (no splitter)."""
     from edge.fusion import FusionSettings, FusionStage
 
     started = time.perf_counter()
-    config = node_config(model)
-    plates = config.plate_names()
-    items, slots = twin_shelf()
-    roles = {"p1": "mixed", "p2": "mixed"}
-    scenario: Scenario = generate_mixed_scenario(seed, plates, interactions, items=items, slots=slots, roles=roles,
-                                                 name=f"vision-loop-{seed}")
-    capture, truth_path = workdir / f"{seed}.cap", workdir / f"{seed}.jsonl"
-    result = simulate_to_capture(scenario, capture, truth_path, sps=sps, config=config)
-    calibration = workdir / f"{seed}.calibration.json"
-    write_true_calibration(capture, calibration)
-    events = list(Replay(config, capture, CalibrationStore(calibration, read_only=True)).events())
-    rendered = camera_for(scenario, result.truth, config.plates, images=images, split=split)  # type: ignore[arg-type]
-    t_first, t_last = result.truth[0].t_start - 5.0, max(r.t_settled for r in result.truth) + 10.0
-    assert config.camera is not None and config.detector is not None
-    from edge.vision.detector import Detector
-
-    recorded = RecordedCamera(RenderedFrames(rendered, t_first, t_last), config.camera, Detector.load(config.detector),
-                              _regions(config), config.detector.hand_label, config.detector.roi_min_overlap,
-                              crop_scale)  # as replay_vision.recorded_camera with [detector] crop_scale
-    statistical = StatisticalCamera(result.truth, scenario.items, plates, seed)
-    restated = StatisticalCamera(result.truth, scenario.items, plates, seed, rendered_rates)
-    planogram = parse_planogram(json.dumps(planogram_document(scenario)), plates)
-    stages = {mode: FusionStage(plates, planogram, FusionSettings()) for mode in MODES}
+    world = seed_world(seed, interactions, workdir, model, images, split, sps, crop_scale)
+    plates, recorded, truth = world.plates, world.recorded, world.truth
+    statistical = StatisticalCamera(truth, world.scenario.items, plates, seed)
+    restated = StatisticalCamera(truth, world.scenario.items, plates, seed, rendered_rates)
+    stages = {mode: FusionStage(plates, world.planogram, FusionSettings()) for mode in MODES}
+    appearance = None
+    tally = AppearanceTally()
+    if gallery is not None:  # replay --gallery's code: the splitters built once from the teach gallery
+        appearance = ReplayAppearance.build(world.config, recorded, stages[APPEARANCE_MODE], lambda: world.planogram,
+                                            gallery, embedder)
+        accuracy = {r.plate: r.accuracy for r in appearance.feed.splitter.reports()}
+        tally.plates = tuple((p["plate"], tuple(p["skus"]), dict(p["examples"]), bool(p["trusted"]),
+                              accuracy.get(p["plate"]), p["needed_more"]) for p in appearance.feed.status()["plates"])
+        tally.trusted = tuple(p[0] for p in tally.plates if p[3])
     outputs: dict[str, list[Any]] = {mode: [] for mode in MODES}
-    maintenance = maintenance_windows(result.truth)
+    maintenance = maintenance_windows(truth)
     with_frames = down = 0
-    for index, (t_emit, event) in enumerate(events):
+    for index, (t_emit, event) in enumerate(world.events):
         on = any(t0 <= event.t_start <= t1 for t0, t1 in maintenance)
         found = statistical.evidence(event.t_start - 1.0, event.t_end + 1.0)
         found_again = restated.evidence(event.t_start - 1.0, event.t_end + 1.0)
@@ -205,9 +142,11 @@ def one_seed(seed: int, interactions: int, workdir: Path, model: Path, images: P
                  if p in event.plate_deltas} if camera_ok else {}  # the same frames' whole-frame detections
         with_frames += bool(whole and any(ev.frames for ev in whole.values()))
         down += not camera_ok
+        described = _describe(appearance, event, cropped, tally) if appearance is not None and cropped else cropped
         inputs = {"weight_planogram": (None, None), "statistical": (found, found is not None),
                   "statistical_rendered_rates": (found_again, found_again is not None),
-                  "rendered": (whole, camera_ok), "rendered_crop": (cropped, camera_ok)}
+                  "rendered": (whole, camera_ok), "rendered_crop": (cropped, camera_ok),
+                  APPEARANCE_MODE: (described, camera_ok)}
         for mode, stage in stages.items():
             stage.set_maintenance(on)
             evidence, ok = inputs[mode]
@@ -215,23 +154,34 @@ def one_seed(seed: int, interactions: int, workdir: Path, model: Path, images: P
             outputs[mode] += stage.poll(t_emit)
     for mode, stage in stages.items():
         outputs[mode] += stage.flush()
+    if appearance is not None:
+        counters = appearance.feed.counters
+        tally.described, tally.not_seen = counters["described"], counters["not_seen"]
     stats = recorded.stats()
-    shopper = sum(r.expect_event for r in result.truth)
-    run = SeedRun(seed, shopper, len(events), stats.detected, stats.windows, stats.detect_ms, stats.decode_ms,
-                  with_frames, down,
-                  time.perf_counter() - started)
-    labels = {item.sku: frozenset(item.labels) for item in scenario.items}
-    return run, outputs, list(result.truth), labels
+    shopper = sum(r.expect_event for r in truth)
+    run = SeedRun(seed, shopper, len(world.events), stats.detected, stats.windows, stats.detect_ms, stats.decode_ms,
+                  with_frames, down, time.perf_counter() - started)
+    return run, outputs, truth, world.labels(), tally
 
 
-def _regions(config: NodeConfig) -> list[Any]:
-    from edge.vision.regions import regions_from_config
-
-    return regions_from_config(config.plates)
+def _describe(appearance: ReplayAppearance, event: Any, evidence: dict[str, Any], tally: AppearanceTally) -> Any:
+    """The daemon's describe, timed (wall and this thread's CPU): only events on a trusted plate do any work."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    out = appearance.describe(event, evidence)
+    wall_ms, cpu_ms = (time.perf_counter() - wall) * 1000.0, (time.thread_time() - cpu) * 1000.0
+    if any(p in tally.trusted for p in evidence):
+        tally.wall_ms.append(wall_ms)
+        tally.cpu_ms.append(cpu_ms)
+    else:
+        tally.untouched_ms.append(wall_ms)
+    return out
 
 
 def run(seeds: Sequence[int] = SEEDS["report"], interactions: int = 160, sps: float = 80.0, split: str = "held_out",
-        model: Path = MODEL, images: Path = IMAGES, crop_scale: float = CROP_SCALE) -> VisionLoopResult:
+        model: Path = MODEL, images: Path = IMAGES, crop_scale: float = CROP_SCALE,
+        teach_seeds: Sequence[int] = SEEDS["tune"], teach_interactions: int | None = None) -> VisionLoopResult:
+    """`teach_seeds`: the seeds (measure photos) whose events teach the gallery of the appearance mode; () for
+    none (that mode then equals rendered_crop). `teach_interactions`: per teach seed (default `interactions`)."""
     from bench.machine import load_average
 
     load = load_average()
@@ -243,11 +193,27 @@ def run(seeds: Sequence[int] = SEEDS["report"], interactions: int = 160, sps: fl
     settled = dict.fromkeys(MODES, 0)
     settled_up = dict.fromkeys(MODES, 0)
     wrong = dict.fromkeys(MODES, 0)
+    tallies: list[AppearanceTally] = []
+    votes = votes_untrusted = 0
+    taught: TeachResult | None = None
     with tempfile.TemporaryDirectory(prefix="vision-loop-") as tmp:
+        gallery = embedder = None
+        if teach_seeds:
+            if set(teach_seeds) & set(seeds):
+                raise ValueError(f"teach seeds {list(teach_seeds)} overlap the scored seeds {list(seeds)}")
+            path, taught = teach(teach_seeds, teach_interactions or interactions, Path(tmp), model, images, sps,
+                                 crop_scale)
+            gallery, embedder = FrozenGallery.from_file(path), LazyEmbedder(model / "detect.tflite")
         for seed in seeds:
-            one, outputs, truth, labels = one_seed(seed, interactions, Path(tmp), model, images, split, sps,
-                                                   rendered_rates, crop_scale)
+            one, outputs, truth, labels, tally = one_seed(seed, interactions, Path(tmp), model, images, split, sps,
+                                                          rendered_rates, crop_scale, gallery, embedder)
             runs.append(one)
+            tallies.append(tally)
+            for item in outputs[APPEARANCE_MODE]:
+                vote = item.vision.get("appearance")
+                if vote:
+                    votes += 1
+                    votes_untrusted += vote["plate"] not in tally.trusted
             by_truth: dict[str, dict[int, Any]] = {}
             for mode in MODES:
                 groups = match_items(outputs[mode], truth)
@@ -266,9 +232,29 @@ def run(seeds: Sequence[int] = SEEDS["report"], interactions: int = 160, sps: fl
                         settled[mode] += j.correct
                         settled_up[mode] += j.correct and truth_id in up
                         wrong[mode] += not j.correct
+        if gallery is not None:
+            gallery.close()
     modes = {m: ModeScore(unit_f1(groups_by_mode[m]), review_summary(judged_by_mode[m])) for m in MODES}
     twins = TwinScore(twins_events, settled, wrong, twins_up, settled_up)
-    return VisionLoopResult(tuple(seeds), split, tuple(runs), modes, twins, PI4_FACTOR, load, crop_scale)
+    score = _appearance_score(taught, tallies, votes, votes_untrusted, load_average())
+    return VisionLoopResult(tuple(seeds), split, tuple(runs), modes, twins, PI4_FACTOR, load, crop_scale, score)
+
+
+def _appearance_score(taught: TeachResult | None, tallies: Sequence[AppearanceTally], votes: int,
+                      untrusted: int, load_end: tuple[float, float, float]) -> AppearanceScore:
+    wall = [ms for t in tallies for ms in t.wall_ms]
+    cpu = [ms for t in tallies for ms in t.cpu_ms]
+    idle = [ms for t in tallies for ms in t.untouched_ms]
+    return AppearanceScore(
+        teach=taught, plates=tallies[0].plates if tallies else (), votes=votes, votes_untrusted=untrusted,
+        described=sum(t.described for t in tallies), not_seen=sum(t.not_seen for t in tallies),
+        events_described=len(wall),
+        wall_ms=(_pct(wall, 50), _pct(wall, 95)), cpu_ms=(_pct(cpu, 50), _pct(cpu, 95)),
+        untouched_ms=_pct(idle, 50), load_end=load_end)
+
+
+def _pct(values: Sequence[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
 
 
 def _unavailable() -> str | None:
@@ -284,7 +270,7 @@ BENCHMARK = Benchmark(
     title="Vision in the loop: rendered frames through the real detector vs weight only and the statistical camera",
     run=run,
     render=render_markdown,
-    quick={"seeds": (401,), "interactions": 40},
+    quick={"seeds": (401,), "interactions": 40, "teach_seeds": (301,)},
     full={"seeds": SEEDS["report"], "interactions": 160},
     unavailable=_unavailable,
 )
@@ -297,6 +283,9 @@ def main() -> int:
     parser.add_argument("--split", choices=["held_out", "measure"], default="held_out")
     parser.add_argument("--sps", type=float, default=80.0)
     parser.add_argument("--crop-scale", type=float, default=CROP_SCALE)
+    parser.add_argument("--teach-interactions", type=int, default=None,
+                        help="interactions per teach seed (301, 302; default --interactions)")
+    parser.add_argument("--no-teach", action="store_true", help="no teach phase (the appearance mode = rendered_crop)")
     parser.add_argument("--measure-rates", action="store_true",
                         help=f"re-measure the statistical camera's rates on rendered frames into {RATES_FILE.name}")
     args = parser.parse_args()
@@ -306,7 +295,9 @@ def main() -> int:
                             crop_scale=args.crop_scale, view=f"{len(PLATES)} plates")
         print(f"wrote {RATES_FILE}")
         return 0
-    result = run(SEEDS[args.seeds], args.interactions, args.sps, args.split, crop_scale=args.crop_scale)
+    teach_seeds = () if args.no_teach or args.seeds == "tune" else SEEDS["tune"]  # never teach on scored seeds
+    result = run(SEEDS[args.seeds], args.interactions, args.sps, args.split, crop_scale=args.crop_scale,
+                 teach_seeds=teach_seeds, teach_interactions=args.teach_interactions)
     print(render_markdown(result))
     return 0
 

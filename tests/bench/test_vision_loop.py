@@ -43,11 +43,50 @@ def test_re_measured_rates_round_trip_and_keep_what_was_not_measured(tmp_path: P
 
 @pytest.mark.slow
 def test_a_tiny_run_scores_every_mode_on_the_same_events(shared_model_dir: Path, shared_images_dir: Path) -> None:
-    result = vision_loop.run(seeds=(401,), interactions=3, model=shared_model_dir, images=shared_images_dir)
+    """With a teach phase too small for any splitter to be trusted, the appearance mode is rendered_crop's events
+    again (an untrusted gallery changes nothing), and the teach phase labelled its crops on the tuning seed."""
+    result = vision_loop.run(seeds=(401,), interactions=3, model=shared_model_dir, images=shared_images_dir,
+                             teach_seeds=(301,), teach_interactions=6)
     (run,) = result.runs
     assert run.interactions >= 3 and run.weight_events >= 2 and run.frames > 0 and run.windows > 0
     events = {mode: score.review["events"] for mode, score in result.modes.items()}
     assert set(events) == set(vision_loop.MODES) and len(set(events.values())) == 1, events
     assert result.modes["weight_planogram"].review_rate >= result.modes["statistical"].review_rate - 1e-9
+    crop, appearance = result.modes["rendered_crop"], result.modes["rendered_crop_appearance"]
+    assert appearance.units == crop.units and appearance.review == crop.review
+    score = result.appearance
+    assert score is not None and score.teach is not None
+    assert score.teach.seeds == (301,) and score.teach.split == "measure" and score.teach.item_events >= 4
+    assert sum(score.teach.labelled.values()) == sum(score.teach.examples.values())
+    assert score.votes == score.votes_untrusted == 0 and not any(trusted for _, _, _, trusted, _, _ in score.plates)
+    assert {plate for plate, *_ in score.plates} == {"p1", "p2"}  # the two plates of weight twins
     text = vision_loop.render_markdown(result)
     assert all(f"| {mode} |" in text for mode in vision_loop.MODES) and "Pi 4" in text
+    assert "judged on **rendered_crop**" in text and "Teach phase: tuning seeds 301" in text
+
+
+def test_teaching_on_a_scored_seed_is_refused() -> None:
+    with pytest.raises(ValueError, match="overlap"):
+        vision_loop.run(seeds=(401,), teach_seeds=(401,))
+
+
+def test_the_report_shows_the_appearance_mode_beside_the_target_row() -> None:
+    from bench.vision_loop_report import AppearanceScore, ModeScore, SeedRun, TwinScore, VisionLoopResult
+    from bench.vision_loop_teach import TeachResult
+
+    units = {"tp": 9, "fp": 1, "fn": 1, "precision": 0.9, "recall": 0.9, "f1": 0.9}
+    review = {"events": 10, "review_rate": 0.2, "precision_unflagged": 1.0, "unflagged": 8, "unflagged_wrong": 0}
+    modes = {m: ModeScore(units, review) for m in vision_loop.MODES}
+    settled = dict.fromkeys(vision_loop.MODES, 5) | {"rendered_crop_appearance": 8}
+    twins = TwinScore(10, settled, dict.fromkeys(vision_loop.MODES, 0), 10, settled)
+    teach = TeachResult((301, 302), "measure", 320, 330, {"auto": 100, "review": 40}, 1, 7,
+                        {"orange": 30, "apple-large": 28}, 400.0)
+    score = AppearanceScore(teach, (("p1", ("apple-large", "orange"), {"apple-large": 28, "orange": 30}, True, 1.0,
+                                     0),), 4, 0, 6, 1, 5, (21.0, 30.0), (18.0, 25.0), 0.01, (2.0, 2.0, 2.0))
+    result = VisionLoopResult((401, 402), "held_out", (SeedRun(401, 10, 10, 100, 100, 1000.0, 10.0, 10, 0, 1.0),),
+                              modes, twins, 5.0, (1.0, 1.0, 1.0), 2.0, score)
+    text = vision_loop.render_markdown(result)
+    assert "judged on **rendered_crop** (COCO labels, the detector alone): twins settled 50%" in text
+    assert "**rendered_crop_appearance**" in text and "twins settled 80% (+3 events" in text
+    assert "| p1 | apple-large / orange | apple-large 28, orange 30 | yes | 1.000 | 0 |" in text
+    assert "100 `auto`" in text and "40 `review`" in text and "median 21.0 ms, p95 30.0 ms wall" in text
