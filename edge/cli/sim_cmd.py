@@ -11,11 +11,21 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from edge.cli.common import fail, load_or_fail
-from edge.cli.sim_frames_cmd import frames, frames_options, rendered_camera, start_live_frames, write_capture_frames
+from edge.cli.sim_frames_cmd import (
+    camera_mjpeg_option,
+    frames,
+    frames_options,
+    rendered_camera,
+    start_live_frames,
+    start_live_stream,
+    write_capture_frames,
+)
 from edge.cli.sim_options import duration_option, interactions_option, mixed_option, scenario_option, seed_option
 
 if TYPE_CHECKING:
     from edge.config import NodeConfig
+    from edge.sim.camera import LiveFrames
+    from edge.sim.camera.mjpeg import MjpegStream
     from edge.sim.layout import ShelfLayout
     from edge.sim.pty_shelf import PtyShelf
     from edge.sim.scenario import Scenario
@@ -65,6 +75,7 @@ sim.add_command(frames)  # the rendered camera (edge/cli/sim_frames_cmd.py)
     help="Also write the scenario's catalogue + planogram as a planogram v2 JSON file (for the node / replay).",
 )
 @frames_options
+@camera_mjpeg_option
 def run(
     config_path: Path | None,
     scenario_path: Path | None,
@@ -80,13 +91,21 @@ def run(
     frames_dir: Path | None,
     images_dir: Path | None,
     photos: str,
+    camera_mjpeg: str | None,
 ) -> None:
     """Play a scenario on a pty; prints the pty path (and link) on the first line, runs until Ctrl-C or the end.
 
     With --interactive it keeps running after the scenario (an idle shelf) and takes commands on stdin,
     one per line (`pick p1`, `put p2 cola-330`, `unplug`, `replug`, `status`), answering each on stdout.
+    With --camera-mjpeg it says on stderr the URL of the camera's stream.
     """
     from edge.sim.pty_shelf import PtyShelf
+
+    if frames_dir is not None and camera_mjpeg is not None:
+        fail(
+            "give --frames DIR or --camera-mjpeg HOST:PORT, not both (`shelf-node serial record --frames DIR` "
+            "records the stream's frames)"
+        )
 
     scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration)
     config = load_or_fail(config_path) if config_path else None
@@ -105,7 +124,15 @@ def run(
         shelf.start()
     except OSError as exc:
         fail(f"cannot start the simulated shelf: {exc}; check that the --link and --truth directories exist")
-    live = start_live_frames(shelf, scenario, frames_dir, config, images_dir, photos) if frames_dir else None
+    live: LiveFrames | MjpegStream | None = None
+    try:
+        if frames_dir is not None:
+            live = start_live_frames(shelf, scenario, frames_dir, config, images_dir, photos)
+        elif camera_mjpeg is not None:
+            live = start_live_stream(shelf, scenario, camera_mjpeg, config, images_dir, photos)
+    except SystemExit:  # the camera could not start (a port in use, ...): the shelf stops too
+        shelf.stop()
+        raise
     click.echo(f"{shelf.slave_path}" + (f" {link}" if link else ""))
     sys.stdout.flush()
     signal.signal(signal.SIGTERM, lambda *_: shelf.request_stop())

@@ -1,5 +1,6 @@
 """The rendered camera on the command line: `shelf-node sim frames`, and the `--frames DIR` options of
-`sim capture` (offline, next to the capture) and `sim run` (live, at the scenario's pace).
+`sim capture` (offline, next to the capture) and `sim run` (live, at the scenario's pace), and
+`sim run --camera-mjpeg HOST:PORT` (live, as an MJPEG stream over HTTP).
 Registered on the `sim` group by edge/cli/sim_cmd.py."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from edge.cli.sim_options import (
 if TYPE_CHECKING:
     from edge.config import NodeConfig
     from edge.sim.camera import LiveFrames, RenderedCamera
+    from edge.sim.camera.mjpeg import MjpegStream
     from edge.sim.pty_shelf import PtyShelf
     from edge.sim.scenario import Scenario
     from edge.sim.truth import TruthRecord
@@ -76,6 +78,28 @@ def write_capture_frames(camera: RenderedCamera, directory: Path, t0: float, t1:
     return f"{directory}: {written.frames} frames, {written.bytes / 1e6:.1f} MB"
 
 
+def camera_mjpeg_option(func: F) -> F:
+    """--camera-mjpeg HOST:PORT: the live camera as an MJPEG stream (sim run)."""
+    return click.option(
+        "--camera-mjpeg",
+        "camera_mjpeg",
+        metavar="HOST:PORT",
+        default=None,
+        help="Serve the camera live as an MJPEG stream on http://HOST:PORT/camera.mjpg (a [camera] source, "
+        "read as an IP camera is); PORT alone = loopback, port 0 = a free one. Not with --frames.",
+    )(func)
+
+
+def live_camera(
+    shelf: PtyShelf, scenario: Scenario, config: NodeConfig | None, images_dir: Path | None, photos: str
+) -> tuple[RenderedCamera, float]:
+    """The camera of a live shelf, on its wall clock (the truth shifted by its start time and speed), and
+    the wall-clock time its scenario ends."""
+    truth = [r.shifted(shelf.start_time, shelf.speed) for r in shelf.sim.truth]
+    camera = rendered_camera(scenario, truth, shelf.sim.layout.plate_names(), config, images_dir, photos)
+    return camera, shelf.start_time + scenario.end_s() / shelf.speed
+
+
 def start_live_frames(
     shelf: PtyShelf,
     scenario: Scenario,
@@ -84,17 +108,40 @@ def start_live_frames(
     images_dir: Path | None,
     photos: str,
 ) -> LiveFrames:
-    """Frames of a live shelf, on its wall clock (the truth shifted by its start time and speed)."""
+    """Frames of a live shelf written into `directory` at their wall-clock times."""
     from edge.errors import CameraError
     from edge.sim.camera import LiveFrames
 
-    truth = [r.shifted(shelf.start_time, shelf.speed) for r in shelf.sim.truth]
-    camera = rendered_camera(scenario, truth, shelf.sim.layout.plate_names(), config, images_dir, photos)
-    until = shelf.start_time + scenario.end_s() / shelf.speed
+    camera, until = live_camera(shelf, scenario, config, images_dir, photos)
     try:
         return LiveFrames(camera, directory, until).start()
     except CameraError as exc:
         fail(str(exc))
+
+
+def start_live_stream(
+    shelf: PtyShelf,
+    scenario: Scenario,
+    address: str,
+    config: NodeConfig | None,
+    images_dir: Path | None,
+    photos: str,
+) -> MjpegStream:
+    """The same frames served as an MJPEG stream; says on stderr the URL to give [camera] source."""
+    from edge.errors import CameraError
+    from edge.sim.camera.mjpeg import MjpegStream, parse_address
+
+    try:
+        host, port = parse_address(address)
+    except ValueError as exc:
+        fail(f"--camera-mjpeg {exc}")
+    camera, until = live_camera(shelf, scenario, config, images_dir, photos)
+    try:
+        stream = MjpegStream(camera, until, host, port).start()
+    except CameraError as exc:
+        fail(str(exc))
+    click.echo(f'shelf-node: camera stream on {stream.url} (node config: [camera] source = "{stream.url}")', err=True)
+    return stream
 
 
 @click.command("frames")

@@ -7,6 +7,7 @@ edge/hw (OpenCV).
     camera = camera_for(scenario, truth, plates)        # truth: records in unix time (a capture's)
     write_frames(camera, Path("run.frames"), t0, t1)    # offline
     LiveFrames(camera, Path("/tmp/frames"), until).start()   # live, for [camera] source = /tmp/frames
+    MjpegStream(camera, until, "127.0.0.1", 8081).start()     # live, for [camera] source = its .url
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.sim.camera.output import FramesWritten, LiveFrames, write_frames
+from edge.sim.camera.mjpeg import MjpegStream
+from edge.sim.camera.output import FramesWritten, LiveFrames, LivePlayer, write_frames
 from edge.sim.camera.photos import DEFAULT_IMAGES, PhotoLibrary, Split
 from edge.sim.camera.renderer import RenderedCamera
 from edge.sim.camera.timeline import Nuisances
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = [
     "FramesWritten",
     "LiveFrames",
+    "LivePlayer",
+    "MjpegStream",
     "Nuisances",
     "PhotoLibrary",
     "RenderedCamera",

@@ -1,6 +1,7 @@
 """The rendered camera's two outputs: a frame directory written offline (next to a capture), and the
 same directory filled live at the scenario's pace, for the daemon's `[camera] source = DIR`
-(edge.hw.camera_files.FrameDirSource reads both).
+(edge.hw.camera_files.FrameDirSource reads both). `LivePlayer` is the live pace itself, which the
+MJPEG stream (edge.sim.camera.mjpeg) shares.
 
 Frames are `<unix ms>.jpg`. Each is written as a hidden temporary file and renamed into place, so a
 reader never sees half a frame (FrameDirSource ignores hidden files).
@@ -14,6 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from edge.atomic_file import replace_atomically
 from edge.errors import CameraError
@@ -63,48 +65,85 @@ def _prepare(directory: Path) -> None:
         raise CameraError(f"{directory}: cannot create the frame directory ({exc.strerror or exc})") from None
 
 
-class LiveFrames:
-    """A thread writing each frame into `directory` when the wall clock reaches its time (the truth's
-    times must be wall-clock unix seconds, as a live PtyShelf's are). Keeps the newest `keep` frames
-    so that a demo running for hours does not fill the disk."""
+class LivePlayer:
+    """A thread handing each frame of `camera` to `deliver(ms, jpeg)` when the wall clock reaches its time
+    (the truth's times must be wall-clock unix seconds, as a live PtyShelf's are), until `until`. A frame
+    the renderer could not make in time (more than LATE_S behind the clock) is skipped, as a camera drops
+    it. The live outputs (LiveFrames, a directory; edge.sim.camera.mjpeg, a stream) differ only in
+    `deliver`, so both play the same frames."""
 
-    def __init__(self, camera: RenderedCamera, directory: Path, until: float, keep: int = 3000) -> None:
-        _prepare(directory)
+    LATE_S = 0.5
+
+    def __init__(self, camera: RenderedCamera, until: float, name: str = "sim-camera") -> None:
         self.camera = camera
-        self.directory = directory
         self.until = until
-        self.keep = keep
-        self.frames_written = 0
+        self.frames_played = 0
         self.frames_late = 0  # rendering fell behind the clock: skipped, as a camera drops them
         self.error: str | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sim-camera", daemon=True)
-        self._written: deque[Path] = deque()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def start(self) -> LiveFrames:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5.0)
+        if self._thread.ident is not None:
+            self._thread.join(timeout=5.0)
+
+    def playing(self) -> bool:
+        """False once every frame up to `until` has been played (or stop() / an error ended it)."""
+        return self._thread.is_alive()
+
+    def deliver(self, ms: int, data: bytes) -> None:
+        raise NotImplementedError
+
+    def describe(self, exc: OSError) -> str:
+        return f"cannot deliver frames ({exc.strerror or exc})"
+
+    def ended(self) -> None:
+        """Called on the player's thread when it stops, for whatever reason."""
 
     def _run(self) -> None:
         try:
-            now = time.time()
-            for ms in self.camera.frame_times(now, self.until):
+            for ms in self.camera.frame_times(time.time(), self.until):
                 wait = ms / 1000 - time.time()
                 if wait > 0 and self._stop.wait(wait):
                     return
                 if self._stop.is_set():
                     return
-                if time.time() - ms / 1000 > 0.5:
+                if time.time() - ms / 1000 > self.LATE_S:
                     self.frames_late += 1
                     continue
-                self._written.append(write_frame(self.directory, ms, self.camera.jpeg(ms)))
-                self.frames_written += 1
-                while len(self._written) > self.keep:
-                    self._written.popleft().unlink(missing_ok=True)
+                self.deliver(ms, self.camera.jpeg(ms))
+                self.frames_played += 1
         except OSError as exc:
-            self.error = f"{self.directory}: cannot write frames ({exc.strerror or exc})"
+            self.error = self.describe(exc)
             log.error("simulated camera stopped: %s", self.error)
+        finally:
+            self.ended()
+
+
+class LiveFrames(LivePlayer):
+    """The live frame directory: each frame written into `directory` at its time. Keeps the newest `keep`
+    frames so that a demo running for hours does not fill the disk."""
+
+    def __init__(self, camera: RenderedCamera, directory: Path, until: float, keep: int = 3000) -> None:
+        _prepare(directory)
+        super().__init__(camera, until)
+        self.directory = directory
+        self.keep = keep
+        self._written: deque[Path] = deque()
+
+    @property
+    def frames_written(self) -> int:
+        return self.frames_played
+
+    def deliver(self, ms: int, data: bytes) -> None:
+        self._written.append(write_frame(self.directory, ms, data))
+        while len(self._written) > self.keep:
+            self._written.popleft().unlink(missing_ok=True)
+
+    def describe(self, exc: OSError) -> str:
+        return f"{self.directory}: cannot write frames ({exc.strerror or exc})"
