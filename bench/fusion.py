@@ -50,6 +50,8 @@ def pooled(runs: Sequence[Mapping[str, Any]], model: str) -> Pooled:
     r = units["tp"] / max(1, units["tp"] + units["fn"])
     times = sorted(t for run in runs for t in run["models"][model]["times_ms"])
     cpu = sorted(t for run in runs for t in run["models"][model]["cpu_ms"])
+    scoring = sorted(t for run in runs for t in run["models"][model].get("scoring_times_ms", ()))
+    loads = [run["models"][model]["timing_load"] for run in runs if "timing_load" in run["models"][model]]
     return Pooled(
         f1=2 * p * r / (p + r) if p + r else 0.0, precision=p, recall=r,
         tp=units["tp"], fp=units["fp"], fn=units["fn"],
@@ -59,6 +61,9 @@ def pooled(runs: Sequence[Mapping[str, Any]], model: str) -> Pooled:
         precision_unflagged=1 - review["unflagged_wrong"] / max(1, review["unflagged"]),
         event_accuracy=review["correct"] / max(1, review["events"]),
         time_p95_ms=_p95(times), time_median_ms=statistics.median(times) if times else 0.0, cpu_p95_ms=_p95(cpu),
+        scoring_p95_ms=_p95(scoring),
+        timing_load=(min((min(a, b) for a, b, _ in loads), default=0.0),
+                     max((max(a, b) for a, b, _ in loads), default=0.0), max((c for *_, c in loads), default=1)),
     )  # fmt: skip
 
 

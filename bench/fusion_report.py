@@ -29,9 +29,11 @@ class Pooled:
     review_rate: float
     precision_unflagged: float
     event_accuracy: float
-    time_p95_ms: float  # fusion wall time per weight event
+    time_p95_ms: float  # fusion wall time per weight event (the timing pass: median of its passes per event)
     time_median_ms: float
-    cpu_p95_ms: float  # this thread's CPU time per weight event
+    cpu_p95_ms: float  # this thread's CPU time per weight event (the timing pass)
+    scoring_p95_ms: float = 0.0  # wall time per event measured once, while scoring (other work interleaved)
+    timing_load: tuple[float, float, int] = (0.0, 0.0, 1)  # lowest, highest 1-min load average; cores
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def _render_mix(result: FusionResult) -> list[str]:
         lines += [f"### {mix} mix, {float(sps):g} SPS: {interactions} interactions over {len(subset)} planograms",
                   ""]
         lines += ["| model | unit F1 | unit precision | unit recall | events | event accuracy | review rate "
-                  "| precision unflagged | wrong unflagged | ECE | fusion p95 ms (wall / CPU) |",
+                  "| precision unflagged | wrong unflagged | ECE | fusion p95 ms (wall / CPU, timing pass) |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for name, p in models.items():
             _, ece = _pooled_bins(subset, name)
@@ -192,6 +194,14 @@ def _render_mix(result: FusionResult) -> list[str]:
                      f"{_f(m['units']['f1'])} | {_f(m['review']['review_rate'])} | "
                      f"{_f(m['review']['precision_unflagged'])} | {_f(m['ece'])} |")  # fmt: skip
     camera = max(r["camera_ms_per_event"] for r in runs)
+    fused = result.pooled[runs[0]["sps"]].get("fused") if runs else None
+    if fused is not None:
+        low, high, cores = fused.timing_load
+        lines += ["", f"Fusion time per event: a timing pass of its own after scoring (bench.fusion_run.time_models): "
+                  f"every model on the same events again, each event to every model in turn, "
+                  f"{runs[0]['models']['fused'].get('timing_passes', 1)} passes, per event the median; "
+                  f"1-minute load average {low:g}-{high:g} on {cores} cores during the passes. The same events "
+                  f"timed once while scoring: fused p95 {fused.scoring_p95_ms:.3f} ms wall."]
     lines += ["", f"Statistical camera: at most {camera:.3f} ms per weight event (set-up included), wall clock."]
     shown = [f"seed {r['seed']}: {r['planogram']}" for r in runs if r["sps"] == runs[0]["sps"]]
     lines += ["", "Planograms: " + "; ".join(shown), ""]

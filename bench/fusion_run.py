@@ -4,7 +4,10 @@ the runs."""
 
 from __future__ import annotations
 
+import gc
 import json
+import os
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -45,7 +48,10 @@ EVIDENCE_MARGIN_S = 1.0  # as edge.node.node: look this far before the change an
 MODELS = ("fused", "aim3s", "autocheckout2020", "weight_planogram", "vision_only", "fused_camera_off")
 # fused_camera_off: the fused model with the camera down for the whole run (camera_ok False, no evidence)
 # Fusion time per event: wall clock (perf_counter) and this thread's CPU time (thread_time), so a
-# host shared with other jobs shows as wall > CPU; the target is judged on wall time.
+# host shared with other jobs shows as wall > CPU; the target is judged on wall time. It is measured in a
+# timing pass of its own after scoring (time_models): TIMING_PASSES passes over the same events with fresh
+# models, every model timed on each event in turn (the order rotating), per event the median of the passes.
+TIMING_PASSES = 3
 CONFIG = f"""
 [node]
 store_id = "bench"
@@ -77,34 +83,69 @@ def run_models(events: list, seen: list, plates: list[str], planogram: Any,
                models: tuple[str, ...], maintenance: Sequence[tuple[float, float]] = (),
                settings: Any = None, make: Callable[..., Any] = make_model) -> dict[str, dict[str, Any]]:
     """Every model on the same weight events and the same evidence (`seen`: the camera's, one per event);
-    item events + fusion time per event. Maintenance mode is switched (where a model has it) as the clerk
-    would, around each restock. `make(name, plates, planogram, settings)` builds each model (default
+    item events + fusion time per event (from the separate timing pass, time_models; the scoring pass's own
+    wall times per event are kept as `scoring_times_ms`). Maintenance mode is switched (where a model has it)
+    as the clerk would, around each restock. `make(name, plates, planogram, settings)` builds each model (default
     make_model; bench/fusion_learned.py passes one that gives the fused stage an appearance splitter)."""
     evidence = []
     for (t_emit, event), found in zip(events, seen, strict=True):
         on = any(t0 <= event.t_start <= t1 for t0, t1 in maintenance)
         evidence.append((t_emit, event, found, found is not None, on))
-    results = {}
+    results: dict[str, dict[str, Any]] = {}
     for name in models:
         model = make(name, plates, planogram, settings)
         items: list[Any] = []
         times_ms: list[float] = []
-        cpu_ms: list[float] = []
-        switch = getattr(model, "set_maintenance", None)
-        blind = name.endswith("_camera_off")
-        for index, (t_emit, event, found, camera_ok, on) in enumerate(evidence):
-            if blind:
-                found, camera_ok = None, False
-            if switch is not None:
-                switch(on)
-            start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-            items += model.on_weight_event(event, found, camera_ok, t_emit, WeightEventRef(None, index))
-            items += model.poll(t_emit)
-            cpu_ms.append((time.thread_time_ns() - start_cpu) / 1e6)
+        for index, step in enumerate(evidence):
+            start = time.perf_counter_ns()
+            items += _feed(model, name, index, step)
             times_ms.append((time.perf_counter_ns() - start) / 1e6)
         items += model.flush()
-        results[name] = {"items": items, "times_ms": times_ms, "cpu_ms": cpu_ms}
+        results[name] = {"items": items, "scoring_times_ms": times_ms}
+    timing = time_models(evidence, plates, planogram, models, settings, make)
+    for name in models:
+        results[name].update(timing[name])
     return results
+
+
+def _feed(model: Any, name: str, index: int, step: tuple[float, Any, Any, bool, bool]) -> list[Any]:
+    """One weight event into one model, as the node would give it (maintenance switched, camera as seen)."""
+    t_emit, event, found, camera_ok, on = step
+    if name.endswith("_camera_off"):
+        found, camera_ok = None, False
+    switch = getattr(model, "set_maintenance", None)
+    if switch is not None:
+        switch(on)
+    return [*model.on_weight_event(event, found, camera_ok, t_emit, WeightEventRef(None, index)), *model.poll(t_emit)]
+
+
+def time_models(evidence: Sequence[tuple[float, Any, Any, bool, bool]], plates: list[str], planogram: Any,
+                models: tuple[str, ...], settings: Any = None, make: Callable[..., Any] = make_model,
+                passes: int = TIMING_PASSES) -> dict[str, dict[str, Any]]:
+    """The timing pass, after scoring and apart from it: fresh models on the same events; each event goes to
+    every model in turn (the order rotating per event and pass), so the fused model and the comparators are
+    timed under the same load at the same moment; `passes` passes, per event and model the median wall and
+    thread CPU time (a pass another job preempted at that moment is outvoted, a slow event is slow in every
+    pass). The 1-minute load average before and after goes with it."""
+    wall = {name: [[0.0] * len(evidence) for _ in range(passes)] for name in models}
+    cpu = {name: [[0.0] * len(evidence) for _ in range(passes)] for name in models}
+    load_before = os.getloadavg()[0]
+    for run in range(passes):
+        built = {name: make(name, plates, planogram, settings) for name in models}
+        gc.collect()
+        for index, step in enumerate(evidence):
+            turn = (index + run) % len(models)
+            for name in (*models[turn:], *models[:turn]):
+                start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
+                _feed(built[name], name, index, step)
+                cpu[name][run][index] = (time.thread_time_ns() - start_cpu) / 1e6
+                wall[name][run][index] = (time.perf_counter_ns() - start) / 1e6
+        for model in built.values():
+            model.flush()
+    load = (round(load_before, 2), round(os.getloadavg()[0], 2), os.cpu_count() or 1)
+    return {name: {"times_ms": [statistics.median(t) for t in zip(*wall[name], strict=True)],
+                   "cpu_ms": [statistics.median(t) for t in zip(*cpu[name], strict=True)],
+                   "timing_load": load, "timing_passes": passes} for name in models}
 
 
 def dump_judged(path: Path, judged: list) -> None:
@@ -194,5 +235,7 @@ def one_run(seed: int, sps: float, interactions: int, workdir: Path, models: tup
         "kinds": dict(Counter(r.kind for r in result.truth)),
         "models": {name: {**score(out["items"], result.truth, labels,
                                   dump / f"{name}-{stem}.jsonl" if dump else None),
-                          "times_ms": out["times_ms"], "cpu_ms": out["cpu_ms"]} for name, out in outputs.items()},
+                          "times_ms": out["times_ms"], "cpu_ms": out["cpu_ms"],
+                          **{k: out[k] for k in ("scoring_times_ms", "timing_load", "timing_passes") if k in out}}
+                   for name, out in outputs.items()},
     }  # fmt: skip

@@ -68,3 +68,21 @@ def test_both_mixes_run_and_render() -> None:
     assert fusion.as_json(result)["others"][0]["mix"] == "stress"
     with pytest.raises(ValueError, match="mix preset 'shop' unknown"):
         fusion.run(seeds=(101,), rates=(10.0,), interactions=5, models=("fused",), mixes=("shop",))
+
+
+def test_fusion_time_comes_from_its_own_timing_pass(result: fusion.FusionResult) -> None:
+    # scored in one pass, timed in another (bench.fusion_run.time_models): every model on every event again,
+    # in turn, TIMING_PASSES times; the load average during the passes goes with the figure
+    from bench.fusion_run import TIMING_PASSES
+
+    (run,) = result.runs
+    for name in MODELS:
+        scored = run["models"][name]
+        assert scored["timing_passes"] == TIMING_PASSES >= 3
+        events = run["weight_events"]
+        assert len(scored["times_ms"]) == len(scored["cpu_ms"]) == len(scored["scoring_times_ms"]) == events
+        low, high, cores = scored["timing_load"]
+        assert min(low, high) >= 0.0 and cores >= 1
+    fused = result.fused(10.0)
+    assert fused.scoring_p95_ms > 0 and fused.cpu_p95_ms > 0 and fused.timing_load[2] >= 1
+    assert "a timing pass of its own after scoring" in fusion.render_markdown(result)
