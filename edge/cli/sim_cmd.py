@@ -12,6 +12,7 @@ import click
 
 from edge.cli.common import fail, load_or_fail
 from edge.cli.sim_frames_cmd import (
+    bind_stream,
     camera_mjpeg_option,
     frames,
     frames_options,
@@ -119,19 +120,24 @@ def run(
             planogram_out.write_text(json.dumps(planogram_document(scenario), indent=1) + "\n", encoding="utf-8")
         except OSError as exc:
             fail(f"cannot write {planogram_out}: {exc.strerror or exc}")
+    stream = bind_stream(camera_mjpeg) if camera_mjpeg is not None else None
     shelf = PtyShelf(scenario, layout, sps, protocol, speed, link, truth_path, units, endless=interactive)  # type: ignore[arg-type]
     try:
         shelf.start()
     except OSError as exc:
+        if stream is not None:
+            stream.stop()
         fail(f"cannot start the simulated shelf: {exc}; check that the --link and --truth directories exist")
     live: LiveFrames | MjpegStream | None = None
     try:
         if frames_dir is not None:
             live = start_live_frames(shelf, scenario, frames_dir, config, images_dir, photos)
-        elif camera_mjpeg is not None:
-            live = start_live_stream(shelf, scenario, camera_mjpeg, config, images_dir, photos)
-    except SystemExit:  # the camera could not start (a port in use, ...): the shelf stops too
+        elif stream is not None:
+            live = start_live_stream(stream, shelf, scenario, config, images_dir, photos)
+    except SystemExit:  # the camera could not start (no photos, a frame directory not writable): nor the shelf
         shelf.stop()
+        if stream is not None:
+            stream.stop()
         raise
     click.echo(f"{shelf.slave_path}" + (f" {link}" if link else ""))
     sys.stdout.flush()

@@ -119,15 +119,9 @@ def start_live_frames(
         fail(str(exc))
 
 
-def start_live_stream(
-    shelf: PtyShelf,
-    scenario: Scenario,
-    address: str,
-    config: NodeConfig | None,
-    images_dir: Path | None,
-    photos: str,
-) -> MjpegStream:
-    """The same frames served as an MJPEG stream; says on stderr the URL to give [camera] source."""
+def bind_stream(address: str) -> MjpegStream:
+    """The MJPEG stream's server on --camera-mjpeg HOST:PORT, bound (not yet serving): checked before the
+    shelf starts, so a port in use stops nothing."""
     from edge.errors import CameraError
     from edge.sim.camera.mjpeg import MjpegStream, parse_address
 
@@ -135,11 +129,23 @@ def start_live_stream(
         host, port = parse_address(address)
     except ValueError as exc:
         fail(f"--camera-mjpeg {exc}")
-    camera, until = live_camera(shelf, scenario, config, images_dir, photos)
     try:
-        stream = MjpegStream(camera, until, host, port).start()
+        return MjpegStream(host, port)
     except CameraError as exc:
         fail(str(exc))
+
+
+def start_live_stream(
+    stream: MjpegStream,
+    shelf: PtyShelf,
+    scenario: Scenario,
+    config: NodeConfig | None,
+    images_dir: Path | None,
+    photos: str,
+) -> MjpegStream:
+    """The live shelf's frames served on `stream`; says on stderr the URL to give [camera] source."""
+    camera, until = live_camera(shelf, scenario, config, images_dir, photos)
+    stream.start(camera, until)
     click.echo(f'shelf-node: camera stream on {stream.url} (node config: [camera] source = "{stream.url}")', err=True)
     return stream
 

@@ -56,7 +56,7 @@ def renderer_like(camera: RenderedCamera, seed: int | None = None) -> RenderedCa
 
 @pytest.fixture
 def stream() -> Iterator[MjpegStream]:
-    served = MjpegStream(wall_clock_camera(), time.time() + 30.0).start()
+    served = MjpegStream().start(wall_clock_camera(), time.time() + 30.0)
     yield served
     served.stop()
 
@@ -189,7 +189,7 @@ def test_a_client_that_does_not_read_skips_frames_and_never_holds_up_the_rendere
 
 def test_while_the_camera_is_lost_streams_close_and_new_ones_are_refused() -> None:
     camera = wall_clock_camera(pick_in_s=-14.0)  # the camera_down (scenario 20-26 s) starts 3 s from now
-    served = MjpegStream(camera, time.time() + 30.0).start()
+    served = MjpegStream().start(camera, time.time() + 30.0)
     source = StreamSource(served.url)
 
     def read_on() -> bool:
@@ -215,7 +215,7 @@ def test_a_port_in_use_is_named_with_the_fix() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(CameraError, match=f"port {port} is in use.*--camera-mjpeg 127.0.0.1:0"):
-            MjpegStream(wall_clock_camera(), time.time() + 5.0, "127.0.0.1", port)
+            MjpegStream("127.0.0.1", port)
         result = CliRunner().invoke(cli, ["sim", "run", "--duration", "5", "--images", "none",
                                           "--camera-mjpeg", f"127.0.0.1:{port}"])  # fmt: skip
     assert result.exit_code == 1 and f"port {port} is in use" in result.output, result.output

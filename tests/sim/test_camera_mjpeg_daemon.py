@@ -46,7 +46,7 @@ def test_the_daemon_reads_the_simulated_camera_stream(tmp_path: Path, broker: Br
     with PtyShelf(scenario, layout, sps=80, link_path=tmp_path / "shelf-tty") as shelf:
         truth = [r.shifted(shelf.start_time, shelf.speed) for r in shelf.sim.truth]
         camera = camera_for(scenario, truth, layout.plate_names(), images=None)
-        stream = MjpegStream(camera, shelf.start_time + scenario.end_s()).start()
+        stream = MjpegStream().start(camera, shelf.start_time + scenario.end_s())
         with config_path.open("a", encoding="utf-8") as toml:
             toml.write(f'\n[camera]\nsource = "{stream.url}"\nidle_fps = 2.0\nactive_fps = 10.0\n')
         with out.open("wb") as log:

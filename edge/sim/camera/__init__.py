@@ -7,7 +7,7 @@ edge/hw (OpenCV).
     camera = camera_for(scenario, truth, plates)        # truth: records in unix time (a capture's)
     write_frames(camera, Path("run.frames"), t0, t1)    # offline
     LiveFrames(camera, Path("/tmp/frames"), until).start()   # live, for [camera] source = /tmp/frames
-    MjpegStream(camera, until, "127.0.0.1", 8081).start()     # live, for [camera] source = its .url
+    MjpegStream("127.0.0.1", 8081).start(camera, until)     # live, for [camera] source = its .url
 """
 
 from __future__ import annotations

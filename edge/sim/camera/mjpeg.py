@@ -10,8 +10,9 @@ holding up the renderer, and a client that goes away mid-part ends only its own 
 While the simulated camera is lost (a `camera_down` action) the server behaves as an IP camera that
 went off the network: open streams are closed and new ones refused (503) until it is back.
 
-    stream = MjpegStream(camera, until, "127.0.0.1", 8081).start()
-    print(stream.url)        # http://127.0.0.1:8081/camera.mjpg
+    stream = MjpegStream("127.0.0.1", 8081)     # binds: CameraError if the port is in use
+    print(stream.url)                           # http://127.0.0.1:8081/camera.mjpg
+    stream.start(camera, until)
     stream.stop()
 """
 
@@ -187,18 +188,18 @@ class _StreamHandler(BaseHTTPRequestHandler):
 
 class MjpegStream:
     """The rendered camera served live on http://HOST:PORT/camera.mjpg (port 0: a free one). Binds on
-    construction, so a port in use is a CameraError here, before anything starts."""
+    construction, so a port in use is a CameraError there, before anything else starts (and the URL is
+    known before the camera: a node config can name it); `start(camera, until)` plays the frames."""
 
-    def __init__(self, camera: RenderedCamera, until: float, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.camera = camera
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.slot = FrameSlot()
-        self.fresh_s = 1.5 / camera.idle_fps  # a frame this young is still "the current frame"
+        self.fresh_s = 1.5  # a frame this young is still "the current frame" (1.5 idle periods, from start())
         self.clients = 0  # connected now
         self.clients_served = 0
         self.frames_sent = 0  # parts written, over all clients
         self.frames_skipped = 0  # frames a slow client did not get (it got a newer one)
         self._counts = threading.Lock()
-        self._player = _Player(camera, until, self.slot)
+        self._player: _Player | None = None
         try:
             self._server = _Server((host, port), self)
         except OSError as exc:
@@ -212,27 +213,39 @@ class MjpegStream:
         return f"http://{shown}:{port}{STREAM_PATH}"
 
     @property
+    def camera(self) -> RenderedCamera:
+        if self._player is None:
+            raise RuntimeError("the stream has no camera before start()")
+        return self._player.camera
+
+    @property
     def frames_played(self) -> int:
-        return self._player.frames_played
+        return self._player.frames_played if self._player else 0
 
     @property
     def frames_late(self) -> int:
-        return self._player.frames_late
+        return self._player.frames_late if self._player else 0
 
     @property
     def error(self) -> str | None:
-        return self._player.error
+        return self._player.error if self._player else None
 
-    def start(self) -> Self:
+    def start(self, camera: RenderedCamera, until: float) -> Self:
+        """Serve `camera`'s frames (its truth on the wall clock) as the clock reaches them, until `until`."""
+        if self._player is not None:
+            raise RuntimeError("the stream is already started")
+        self.fresh_s = 1.5 / camera.idle_fps
+        self._player = _Player(camera, until, self.slot)
         self._thread.start()
         self._player.start()
         return self
 
     def playing(self) -> bool:
-        return self._player.playing()
+        return self._player is not None and self._player.playing()
 
     def stop(self) -> None:
-        self._player.stop()
+        if self._player is not None:
+            self._player.stop()
         self.slot.close()
         if self._thread.ident is not None:
             self._server.shutdown()
@@ -241,7 +254,7 @@ class MjpegStream:
 
     def lost(self) -> bool:
         """The simulated camera is in an outage now (wall clock)."""
-        return self.camera.timeline.camera_lost(time.time())
+        return self._player is not None and self._player.camera.timeline.camera_lost(time.time())
 
     def client_joined(self) -> None:
         with self._counts:
