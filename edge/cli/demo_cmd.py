@@ -22,16 +22,19 @@ from edge.cli.common import config_option, load_or_fail, run_guarded
               help="Also render the shelf camera (photos from ../shared/images) into WORKDIR/frames and give the "
                    "daemon a [camera] on it (with the detector from ../shared/models when there): flagged item "
                    "events carry review pictures (shelf-node review list --config WORKDIR/node.toml).")
+@click.option("--camera-mjpeg", "camera_stream", is_flag=True,
+              help="As --camera, but the camera is an MJPEG stream on a free loopback port (shown), which the "
+                   "daemon reads as an IP camera.")
 @click.pass_context
 def demo(ctx: click.Context, workdir: Path, seed: int, duration: float | None, sps: float, plain: bool,
-         camera: bool) -> None:
+         camera: bool, camera_stream: bool) -> None:
     """Simulated shelf -> daemon -> local mosquitto -> events as the hub sees them. Ctrl-C stops everything."""
     if ctx.invoked_subcommand is not None:
         return
     from edge.demo.runner import run_demo
 
     result = run_demo(workdir.resolve(), seed, duration, sys.stdout, live=sys.stdout.isatty() and not plain, sps=sps,
-                      camera=camera)
+                      camera=camera, camera_stream=camera_stream)
     ok = result.invalid == 0 and result.daemon_exit == 0
     raise SystemExit(0 if ok else 1)
 

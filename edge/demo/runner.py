@@ -32,7 +32,7 @@ from edge.sim.scenario import Scenario
 from edge.sim.truth import TruthRecord
 
 if TYPE_CHECKING:
-    from edge.sim.camera import LiveFrames
+    from edge.sim.camera import LiveFrames, MjpegStream, RenderedCamera
 
 SCENARIO_S = 4 * 3600.0  # generated ahead; a demo left running longer ends its scenario quietly
 
@@ -49,9 +49,12 @@ class DemoResult:
 def run_demo(
     workdir: Path, seed: int, duration: float | None, out: TextIO, live: bool, sps: float = 80.0,
     camera: bool = False,
+    camera_stream: bool = False,
 ) -> DemoResult:
     """`camera`: also render the shelf camera live into workdir/frames and give the daemon a [camera] on it
-    (and a [detector] when the shared model is there): flagged item events then carry review pictures."""
+    (and a [detector] when the shared model is there): flagged item events then carry review pictures.
+    `camera_stream`: the same camera served as an MJPEG stream on a free loopback port instead (the
+    daemon reads it as an IP camera)."""
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -63,6 +66,7 @@ def run_demo(
     daemon: subprocess.Popen[bytes] | None = None
     view: DemoView | None = None
     frames: LiveFrames | None = None
+    stream: MjpegStream | None = None
     try:
         _say(out, f"starting a private mosquitto in {broker.workdir}")
         broker.start()
@@ -72,14 +76,27 @@ def run_demo(
         scenario = generate_scenario(seed, SCENARIO_S, layout)
         _give_planogram(config_path, workdir, scenario)
         _give_mock_gpio(config_path)
-        if camera:
+        if camera_stream:
+            from edge.sim.camera import MjpegStream
+
+            stream = MjpegStream()  # bound now, so that the config can name its URL; it plays once the shelf runs
+            config = add_camera(config_path, stream.url)
+        elif camera:
             config = add_camera(config_path, workdir / "frames")
         shelf = PtyShelf(scenario, layout, sps=sps, link_path=workdir / "shelf-tty",
                          truth_path=workdir / "truth.jsonl").start()
         _say(out, f"simulated shelf MCU on {shelf.slave_path} (link {shelf.link_path}), {sps:g} SPS, seed {seed}")
-        if camera:
-            frames = _start_camera(shelf, scenario, config, workdir / "frames")
-            _say(out, f"simulated camera: frames in {workdir / 'frames'}, detector "
+        if camera or stream is not None:
+            from edge.sim.camera import LiveFrames
+
+            rendered, until = _rendered_camera(shelf, scenario, config)
+            if stream is not None:
+                stream.start(rendered, until)
+                where = f"MJPEG stream {stream.url}"
+            else:
+                frames = LiveFrames(rendered, workdir / "frames", until).start()
+                where = f"frames in {workdir / 'frames'}"
+            _say(out, f"simulated camera: {where}, detector "
                       f"{'on' if config.detector is not None else 'off (no model in ../shared/models)'}; "
                       f"review: shelf-node review list --config {config_path}")
         header = (f"shelf-node demo | broker 127.0.0.1:{broker.port} | node {config.node.store_id}/"
@@ -110,6 +127,8 @@ def run_demo(
         daemon_exit = _stop_daemon(daemon)
         if frames is not None:
             frames.stop()
+        if stream is not None:
+            stream.stop()
         if watcher is not None:
             watcher.stop()
         if shelf is not None:
@@ -134,15 +153,16 @@ def _give_planogram(config_path: Path, workdir: Path, scenario: Scenario) -> Non
         config.write(f'\n[fusion]\nplanogram = "{path}"\n')
 
 
-def _start_camera(shelf: PtyShelf, scenario: Scenario, config: NodeConfig, directory: Path) -> LiveFrames:
-    """The simulator's rendered camera, live: each frame of the scenario written at its wall-clock time (product
-    photos from ../shared/images, plain packs without them), as `shelf-node sim run --frames DIR` does."""
-    from edge.sim.camera import DEFAULT_IMAGES, LiveFrames, camera_for
+def _rendered_camera(shelf: PtyShelf, scenario: Scenario, config: NodeConfig) -> tuple[RenderedCamera, float]:
+    """The simulator's rendered camera of the live shelf (product photos from ../shared/images, plain packs
+    without them) and the wall-clock end of its scenario, played live (each frame at its wall-clock time) as
+    `shelf-node sim run --frames DIR` or `--camera-mjpeg HOST:PORT` does."""
+    from edge.sim.camera import DEFAULT_IMAGES, camera_for
 
     truth = [r.shifted(shelf.start_time, shelf.speed) for r in shelf.sim.truth]
     images = DEFAULT_IMAGES if DEFAULT_IMAGES.is_dir() else None
     rendered = camera_for(scenario, truth, config.plates, images, "all")
-    return LiveFrames(rendered, directory, shelf.start_time + scenario.end_s() / shelf.speed).start()
+    return rendered, shelf.start_time + scenario.end_s() / shelf.speed
 
 
 def _give_mock_gpio(config_path: Path) -> None:

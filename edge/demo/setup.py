@@ -45,8 +45,9 @@ def install_factory_calibration(config: NodeConfig, layout: ShelfLayout) -> Path
     return store.path
 
 
-def add_camera(config_path: Path, frames: Path, model_dir: Path | None = DEFAULT_MODEL) -> NodeConfig:
-    """Give the node config a `[camera]` on the frame directory the simulator's rendered camera fills live, each
+def add_camera(config_path: Path, frames: Path | str, model_dir: Path | None = DEFAULT_MODEL) -> NodeConfig:
+    """Give the node config a `[camera]` on the frame directory the simulator's rendered camera fills live (or
+    on the URL of its MJPEG stream, a str), each
     plate's `roi` in that rendered view (what `shelf-node sim frames --print-roi` prints), and a `[detector]`
     when `model_dir` holds detect.tflite and coco_labels.txt (without one the camera still gives the review
     pictures, but no labels)."""
@@ -62,6 +63,7 @@ def add_camera(config_path: Path, frames: Path, model_dir: Path | None = DEFAULT
     text += f'\n[camera]\nsource = "{frames}"\nidle_fps = 2.0\nactive_fps = 10.0\n'
     if model_dir is not None and (model_dir / "detect.tflite").is_file() and (model_dir / "coco_labels.txt").is_file():
         text += f'\n[detector]\nmodel = "{model_dir / "detect.tflite"}"\nlabels = "{model_dir / "coco_labels.txt"}"\n'
-    frames.mkdir(parents=True, exist_ok=True)
+    if isinstance(frames, Path):
+        frames.mkdir(parents=True, exist_ok=True)
     config_path.write_text(text, encoding="utf-8")
     return load_config(config_path)

@@ -28,3 +28,12 @@ def test_the_detector_is_configured_when_the_model_is_there(tmp_path: Path) -> N
     config_path, _ = write_node_config(tmp_path, 1883)
     config = add_camera(config_path, tmp_path / "frames", model_dir=models)
     assert config.detector is not None and config.detector.model == models / "detect.tflite"
+
+
+def test_the_camera_can_be_the_simulators_mjpeg_stream(tmp_path: Path) -> None:
+    config_path, _ = write_node_config(tmp_path, 1883)
+    url = "http://127.0.0.1:8081/camera.mjpg"
+    config = add_camera(config_path, url, model_dir=tmp_path / "no-model")
+    assert config.camera is not None and config.camera.source == url  # a URL, not made into a directory
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("http")]
+    assert all(plate.roi is not None for plate in config.plates)

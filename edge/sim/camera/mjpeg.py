@@ -143,7 +143,7 @@ class _StreamHandler(BaseHTTPRequestHandler):
             else:
                 self._stream()
         except (ConnectionError, TimeoutError) as exc:  # the client went away or stopped reading
-            log.info("simulated camera: client %s gone (%s)", self.client_address[0], exc)
+            log.debug("simulated camera: client %s gone (%s)", self.client_address[0], exc)
 
     def _reply(self, code: int, kind: str, body: bytes) -> None:
         self.send_response(code)
