@@ -103,6 +103,8 @@ class AppearanceTally:
     plates: tuple[Any, ...] = ()  # (plate, look-alike SKUs, examples per SKU, trusted, LOO accuracy, needed more)
     described: int = 0
     not_seen: int = 0
+    look_alikes: tuple[str, ...] = ()
+    probe_ms: list[tuple[float, float, float]] = field(default_factory=list)  # (wall, CPU, embed wall) ms
 
 
 SeedOutput = tuple[SeedRun, dict[str, list[Any]], list[Any], dict[str, frozenset[str]], AppearanceTally]
@@ -130,6 +132,7 @@ def one_seed(seed: int, interactions: int, workdir: Path, model: Path, images: P
         tally.plates = tuple((p["plate"], tuple(p["skus"]), dict(p["examples"]), bool(p["trusted"]),
                               accuracy.get(p["plate"]), p["needed_more"]) for p in appearance.feed.status()["plates"])
         tally.trusted = tuple(p[0] for p in tally.plates if p[3])
+        tally.look_alikes = tuple(p[0] for p in tally.plates)
     outputs: dict[str, list[Any]] = {mode: [] for mode in MODES}
     maintenance = maintenance_windows(truth)
     with_frames = down = 0
@@ -174,7 +177,38 @@ def _describe(appearance: ReplayAppearance, event: Any, evidence: dict[str, Any]
         tally.cpu_ms.append(cpu_ms)
     else:
         tally.untouched_ms.append(wall_ms)
+        waiting = sorted(p for p in evidence if p in tally.look_alikes)  # not trusted yet: what it will cost
+        if waiting:
+            tally.probe_ms += _probe(appearance, event, waiting)
     return out
+
+
+def _probe(appearance: ReplayAppearance, event: Any, plates: list[str]) -> list[tuple[float, float, float]]:
+    """(wall, CPU, wall of the embedding alone) ms of what describe() does for these plates once trusted (the
+    crop chosen, cut, decoded, described by the same embedder); measured only: the result is dropped."""
+    from edge.gallery.crops import choose, cut_all
+    from edge.hw.jpeg import decode_jpeg
+
+    feed = appearance.feed
+    if isinstance(feed.embedder, LazyEmbedder) and not feed.embedder.loaded:  # its one-off load is not per event
+        feed.embedder.describe([np.zeros((64, 64, 3), np.uint8)])
+    wall, cpu = time.perf_counter(), time.thread_time()
+    frames = feed.vision.frames_between(event.t_start - 1.0, event.t_end + 1.0)
+    planogram = feed.planogram()
+    labels: dict[str, tuple[str, ...]] = {}  # as describe(): the labels of the plate's SKUs are preferred
+    for plate in plates:
+        skus = [slot.sku for slot in planogram.plates.get(plate, [])] if planogram is not None else []
+        labels[plate] = tuple(dict.fromkeys(label for sku in skus for label in planogram.item(sku).labels)) \
+            if planogram is not None else ()
+    crops = cut_all(choose(frames, feed.vision.regions, plates, labels, feed.vision.hand_label,
+                           feed.vision.min_overlap), feed.settings)
+    cut_wall = time.perf_counter()
+    for crop in crops:
+        feed.embedder.describe([decode_jpeg(np.frombuffer(crop.jpeg, np.uint8), "probe")])
+    if not crops:
+        return []
+    end = time.perf_counter()
+    return [((end - wall) * 1000.0, (time.thread_time() - cpu) * 1000.0, (end - cut_wall) * 1000.0)]
 
 
 def run(seeds: Sequence[int] = SEEDS["report"], interactions: int = 160, sps: float = 80.0, split: str = "held_out",
@@ -245,12 +279,16 @@ def _appearance_score(taught: TeachResult | None, tallies: Sequence[AppearanceTa
     wall = [ms for t in tallies for ms in t.wall_ms]
     cpu = [ms for t in tallies for ms in t.cpu_ms]
     idle = [ms for t in tallies for ms in t.untouched_ms]
+    probe = [pair for t in tallies for pair in t.probe_ms]
     return AppearanceScore(
         teach=taught, plates=tallies[0].plates if tallies else (), votes=votes, votes_untrusted=untrusted,
         described=sum(t.described for t in tallies), not_seen=sum(t.not_seen for t in tallies),
         events_described=len(wall),
         wall_ms=(_pct(wall, 50), _pct(wall, 95)), cpu_ms=(_pct(cpu, 50), _pct(cpu, 95)),
-        untouched_ms=_pct(idle, 50), load_end=load_end)
+        untouched_ms=_pct(idle, 50), load_end=load_end,
+        probe_events=len(probe), probe_ms=(_pct([p[0] for p in probe], 50), _pct([p[0] for p in probe], 95)),
+        probe_cpu_ms=(_pct([p[1] for p in probe], 50), _pct([p[1] for p in probe], 95)),
+        probe_embed_ms=(_pct([p[2] for p in probe], 50), _pct([p[2] for p in probe], 95)))
 
 
 def _pct(values: Sequence[float], q: float) -> float | None:

@@ -85,6 +85,10 @@ class AppearanceScore:
     cpu_ms: tuple[float | None, float | None]  # the same, this thread's CPU
     untouched_ms: float | None  # describe() median for every other event (nothing to do)
     load_end: tuple[float, float, float]  # load average at the end of the run
+    probe_events: int = 0  # events on a look-alike plate not trusted yet, whose describing was timed (dropped)
+    probe_ms: tuple[float | None, float | None] = (None, None)  # its median / p95, wall
+    probe_cpu_ms: tuple[float | None, float | None] = (None, None)  # and CPU
+    probe_embed_ms: tuple[float | None, float | None] = (None, None)  # of it, decoding + describing the crop (wall)
 
 
 @dataclass(frozen=True)
@@ -236,8 +240,13 @@ def _appearance_lines(a: AppearanceScore) -> list[str]:
         f"{a.votes_untrusted} (must be 0). Crops described: {a.described} ({a.not_seen} trusted plates of an event "
         f"had no crop). Cost of the daemon's describe() per weight event on a trusted plate ({a.events_described} "
         f"events): median {_ms(a.wall_ms[0])} ms, p95 {_ms(a.wall_ms[1])} ms wall ({_ms(a.cpu_ms[0])} / "
-        f"{_ms(a.cpu_ms[1])} ms CPU of its thread: choose, decode the frame, cut, one invoke of the second "
-        f"interpreter on the crop); any other event {_ms(a.untouched_ms)} ms. Load average at the end: {load} "
-        "(2 cores, shared).",
+        f"{_ms(a.cpu_ms[1])} ms CPU of its thread: choose, render + decode the frame, cut, one invoke of the "
+        f"second interpreter on the crop); any other event {_ms(a.untouched_ms)} ms. What describing will cost once a "
+        f"plate is trusted, timed on the {a.probe_events} events with a crop on a look-alike plate not trusted yet "
+        f"(the same steps, result dropped): median {_ms(a.probe_ms[0])} ms, p95 {_ms(a.probe_ms[1])} ms wall "
+        f"({_ms(a.probe_cpu_ms[0])} / {_ms(a.probe_cpu_ms[1])} ms CPU), of which the crop's decoding and "
+        f"description {_ms(a.probe_embed_ms[0])} / {_ms(a.probe_embed_ms[1])} ms (the rest is choosing and cutting, "
+        "which here includes rendering the simulated frame again: a simulator cost a camera JPEG does not have). "
+        f"Load average at the end: {load} (2 cores, shared).",
     ]
     return lines
