@@ -11,6 +11,8 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,6 +167,11 @@ def test_late_client_starts_at_the_current_frame_and_a_rude_one_harms_nobody(
     finally:
         late.close()
     assert wait_until(lambda: stream.clients == 0, 5)
+    with pytest.raises(urllib.error.HTTPError) as wrong:
+        urllib.request.urlopen(stream.url.replace("/camera.mjpg", "/video"), timeout=5)
+    assert wrong.value.code == 404 and b"/camera.mjpg" in wrong.value.read()
+    with urllib.request.urlopen(stream.url.replace("/camera.mjpg", "/"), timeout=5) as page:
+        assert b'<img src="/camera.mjpg">' in page.read()  # a browser's view of the stream
     assert stream.playing() and stream.error is None
     assert "Traceback" not in capfd.readouterr().err
 
