@@ -66,8 +66,8 @@ class VisionStatus:
     buffered_frames: int  # frames now in the look-back ring
     snapshot_errors: int  # evidence snapshots the store could not write (disk full...); the evidence stays
     windows: int  # plate windows the worker ran on live frames besides them ([detector] crop_scale)
-    detect_ms: float  # the worker's wall time in whole-frame runs (invoke + output decoding), all frames
-    window_ms: float  # ... in plate-window runs
+    detect_ms: float  # wall time of whole-frame runs (invoke + output decoding), live and on demand, summed
+    window_ms: float  # ... of plate-window runs
 
     def to_json(self) -> dict[str, Any]:
         """The camera's fields and these counters in one flat object, as `stats` has always carried them."""
