@@ -99,8 +99,9 @@ def descriptor_kind(detector: DetectorSection) -> str:
     """The descriptor cache's kind: the embedder and the model it ran (a new model describes them again).
     OSError when the model file cannot be read."""
     from edge.hw.runtime import sha256_of
+    from edge.vision.appearance_embed import DESCRIPTOR_KIND
 
-    return f"crop-v1:{(detector.model_sha256 or sha256_of(detector.model))[:12]}"
+    return f"{DESCRIPTOR_KIND}:{(detector.model_sha256 or sha256_of(detector.model))[:12]}"
 
 
 class LazyEmbedder:

@@ -1,19 +1,25 @@
 """Appearance descriptors of an item crop, for telling same-label look-alikes apart (pure numpy).
 
-Two descriptors, each a float32 vector of unit L2 norm, both deterministic functions of their input:
+Each descriptor is a float32 vector of unit L2 norm, a deterministic function of its input:
 
-- `colour_descriptor(crop)`: HSV statistics of the crop's pixels. A 2-D hue x saturation histogram
-  of the coloured pixels (saturation and value above a floor, where hue means something) plus a
-  value (brightness) histogram of all pixels, each square-rooted (Hellinger) so a few dominant
-  colours do not swamp the rest. Lighting changes move value more than hue, so the value part gets a
-  smaller weight.
+- `colour_descriptor(crop)` (the current one, in `crop-v2`): a hue x saturation histogram of the clearly
+  coloured pixels (saturation >= 0.3), normalised over those pixels and raised to the power 0.25, plus a
+  value (brightness) histogram of all pixels with the grey and coloured shares, square-rooted, at half
+  weight. The power 0.25 (instead of the square root) makes a small but constant patch of colour (the green
+  band of one carton, missing on its red twin) count against a large but variable one (the hand, the shelf
+  behind); normalising over the coloured pixels makes the colour part independent of how much white or
+  grey the crop shows, which the value part carries on its own.
+- `colour_descriptor_v1(crop)` (`crop-v1`, kept to compare and to read old caches): an 18 x 4 hue x
+  saturation histogram of the pixels with saturation >= 0.15 as a share of all pixels, a value histogram
+  and the grey share, square-rooted.
 - `pooled_descriptor(feature_map, box)`: the detector's own backbone features (the COCO SSD
   MobileNet v1's `Conv2d_13_pointwise` activations, read through edge.hw.features) averaged under the
-  item's box, square-rooted and normalised. The detector already ran on the frame, so this costs a
-  pooling, not a second network.
+  item's box (cells weighted by how much of them the box covers), square-rooted and normalised. The
+  detector already ran on the frame, so this costs a pooling, not a second network.
 
 `combine` concatenates weighted parts and renormalises: distance between two combined descriptors is
 a weighted mix of the parts' distances. The splitter (edge.vision.appearance_splitter) compares them.
+How the parameters were chosen (the teach photos only): docs/vision.md "Appearance".
 """
 
 from __future__ import annotations
@@ -24,13 +30,17 @@ import numpy as np
 import numpy.typing as npt
 
 Descriptor = npt.NDArray[np.float32]
-HUE_BINS = 18       # 20 degrees each
-SAT_BINS = 4
-VALUE_BINS = 8
-MIN_SATURATION = 0.15  # below this (greys, white, black) hue is noise: those pixels go to the value part only
+HUE_BINS = 36          # 10 degrees each
+SAT_BINS = 2
+MIN_SATURATION = 0.30  # below this (greys, white, washed-out skin and glare) a pixel counts for the value part only
 MIN_VALUE = 0.12
-VALUE_WEIGHT = 0.5     # the brightness histogram counts half as much as the colour histogram
-COLOUR_SIZE = HUE_BINS * SAT_BINS + VALUE_BINS + 1
+HUE_POWER = 0.25       # on the coloured pixels' shares: a small constant patch of colour counts
+VALUE_BINS = 8
+VALUE_WEIGHT = 0.5     # the brightness part counts half as much as the colour part
+COLOUR_SIZE = HUE_BINS * SAT_BINS + VALUE_BINS + 2
+
+V1_HUE_BINS, V1_SAT_BINS, V1_MIN_SATURATION = 18, 4, 0.15  # crop-v1's colour_descriptor_v1
+V1_COLOUR_SIZE = V1_HUE_BINS * V1_SAT_BINS + VALUE_BINS + 1
 
 
 def hsv(crop_bgr: npt.NDArray[np.uint8]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -50,22 +60,47 @@ def hsv(crop_bgr: npt.NDArray[np.uint8]) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def colour_descriptor(crop_bgr: npt.NDArray[np.uint8]) -> Descriptor:
-    """Hue x saturation histogram of the coloured pixels, value histogram of all, plus the grey share;
-    square-rooted, weighted, unit norm. A crop with no pixels is refused (ValueError)."""
-    if crop_bgr.size == 0:
-        raise ValueError("empty crop: the item's box has no pixels")
-    hue, saturation, value = hsv(crop_bgr)
-    total = float(hue.size)
+    """The coloured pixels' hue x saturation shares to the power HUE_POWER (unit norm), and at VALUE_WEIGHT
+    the value histogram of all pixels with the grey and coloured shares, square-rooted (unit norm); together
+    unit norm. A crop with no pixels is refused (ValueError)."""
+    hue, saturation, value = _checked_hsv(crop_bgr)
     coloured = (saturation >= MIN_SATURATION) & (value >= MIN_VALUE)
-    h_bin = np.minimum((hue[coloured] * HUE_BINS).astype(np.int64), HUE_BINS - 1)
-    s_scaled = (saturation[coloured] - MIN_SATURATION) / (1.0 - MIN_SATURATION)
-    s_bin = np.minimum((s_scaled * SAT_BINS).astype(np.int64), SAT_BINS - 1)
-    hue_sat = np.bincount(h_bin * SAT_BINS + s_bin, minlength=HUE_BINS * SAT_BINS) / total
+    counts = _hue_sat_counts(hue[coloured], saturation[coloured], HUE_BINS, SAT_BINS, MIN_SATURATION)
+    shares = counts / max(float(counts.sum()), 1.0)
+    v_bin = np.minimum((value * VALUE_BINS).astype(np.int64), VALUE_BINS - 1)
+    values = np.bincount(v_bin, minlength=VALUE_BINS) / float(value.size)
+    share = float(coloured.mean())
+    brightness = np.sqrt(np.concatenate([values, [1.0 - share, share]]))
+    return combine([_unit(shares ** HUE_POWER), _unit(brightness)], [1.0, VALUE_WEIGHT])
+
+
+def colour_descriptor_v1(crop_bgr: npt.NDArray[np.uint8]) -> Descriptor:
+    """crop-v1's colour part: hue x saturation histogram of the coloured pixels (as shares of all pixels),
+    value histogram of all, plus the grey share; square-rooted, the value part at VALUE_WEIGHT, unit norm."""
+    hue, saturation, value = _checked_hsv(crop_bgr)
+    total = float(hue.size)
+    coloured = (saturation >= V1_MIN_SATURATION) & (value >= MIN_VALUE)
+    hue_sat = _hue_sat_counts(hue[coloured], saturation[coloured], V1_HUE_BINS, V1_SAT_BINS,
+                              V1_MIN_SATURATION) / total
     v_bin = np.minimum((value * VALUE_BINS).astype(np.int64), VALUE_BINS - 1)
     values = np.bincount(v_bin, minlength=VALUE_BINS) / total
     grey_share = np.array([1.0 - coloured.mean()])
     parts = np.concatenate([np.sqrt(hue_sat), VALUE_WEIGHT * np.sqrt(values), np.sqrt(grey_share)])
     return _unit(parts)
+
+
+def _checked_hsv(crop_bgr: npt.NDArray[np.uint8]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if crop_bgr.size == 0:
+        raise ValueError("empty crop: the item's box has no pixels")
+    return hsv(crop_bgr)
+
+
+def _hue_sat_counts(hue: np.ndarray, saturation: np.ndarray, hue_bins: int, sat_bins: int,
+                    min_saturation: float) -> np.ndarray:
+    h_bin = np.minimum((hue * hue_bins).astype(np.int64), hue_bins - 1)
+    s_scaled = (saturation - min_saturation) / (1.0 - min_saturation)
+    s_bin = np.clip((s_scaled * sat_bins).astype(np.int64), 0, sat_bins - 1)
+    return np.bincount(h_bin * sat_bins + s_bin, minlength=hue_bins * sat_bins).astype(np.float64)
 
 
 def pooled_descriptor(feature_map: npt.NDArray[np.floating], box: tuple[float, float, float, float]
