@@ -36,9 +36,11 @@ from bench.gallery_world import (
     Looks,
     Outcome,
     day_order,
+    describe_cost,
     run_fusion,
 )
 from edge.sim.camera.photos import TEACH, TEST
+from edge.vision.appearance_embed import DESCRIPTOR_KIND
 from edge.vision.appearance_splitter import AppearanceSplitter, SplitterSettings
 
 CHECKPOINTS = (0, 10, 25, 50, 100)
@@ -98,10 +100,12 @@ class GalleryResult:
     trusted_after: tuple[tuple[str, int | None], ...]  # plate -> examples per SKU when first trusted
     poison: tuple[PoisonRow, ...]
     embed_ms_per_crop: float
+    describe_ms: tuple[tuple[str, float], ...]  # per descriptor kind, ms per crop on the same crops, interleaved
     vote_ms: float
     fusion_cpu_ms: tuple[tuple[float, float], tuple[float, float]]  # (median, p95) without / with the factor
     gallery_mb_per_100: float            # 100 examples per SKU, all SKUs: crops (JPEG) + descriptors
     descriptor_floats: int
+    descriptor: str
     load: tuple[float, float, float]
     elapsed_s: float
 
@@ -177,10 +181,10 @@ def _point(n: int, outcomes: Sequence[Outcome], splitter: AppearanceSplitter | N
 
 
 def run(seed: int = 301, per_sku: int = 100, eval_per_sku: int = 40, crops_per_event: int = 2,
-        poison: float = 0.02, backbone: bool = True) -> GalleryResult:
+        poison: float = 0.02, backbone: bool = True, descriptor: str = DESCRIPTOR_KIND) -> GalleryResult:
     began = time.perf_counter()
     load = os.getloadavg()
-    looks = Looks(IMAGES, MODEL if backbone else None, crops_per_event)
+    looks = Looks(IMAGES, MODEL if backbone else None, crops_per_event, descriptor)
     gallery, day, _, _, _ = simulate_day(looks, per_sku, seed, 0.0, True)
     tests = {item.sku: looks.examples(item, TEST, eval_per_sku, seed + 1000) for item in ITEMS}
     eval_order = day_order(tests, seed + 1000)
@@ -214,6 +218,7 @@ def run(seed: int = 301, per_sku: int = 100, eval_per_sku: int = 40, crops_per_e
     for _ in range(200):
         final.vote("p1", probe, (ITEMS[0].sku, ITEMS[1].sku))
     vote_ms = (time.perf_counter() - start) / 200 * 1000
+    costs = describe_cost(looks)
     bytes_100 = sum(e.jpeg_bytes + e.descriptor.nbytes for v in gallery.values() for e in v[:100])
     scale = 100 / max(1, min(len(v) for v in gallery.values()))
     accepted = [o for o in day if not o.review]
@@ -221,9 +226,9 @@ def run(seed: int = 301, per_sku: int = 100, eval_per_sku: int = 40, crops_per_e
         seed, crops_per_event, eval_per_sku, looks.backbone, len(day),
         sum(o.review for o in day) / len(day),
         None if not accepted else 1 - sum(not o.correct for o in accepted) / len(accepted),
-        tuple(curve), tuple(trusted_after), tuple(poison_rows), statistics.median(looks.embed_ms), vote_ms,
-        (fusion_ms[0], fusion_ms[max(fusion_ms)]), bytes_100 * scale / 1e6,
-        int(probe.size), load, time.perf_counter() - began)
+        tuple(curve), tuple(trusted_after), tuple(poison_rows), statistics.median(looks.embed_ms),
+        tuple(sorted(costs.items())), vote_ms, (fusion_ms[0], fusion_ms[max(fusion_ms)]), bytes_100 * scale / 1e6,
+        int(probe.size), descriptor, load, time.perf_counter() - began)
 
 
 def _pct(value: float | None) -> str:
@@ -233,8 +238,8 @@ def _pct(value: float | None) -> str:
 def render_markdown(r: GalleryResult) -> str:
     lines = [
         f"Seed {r.seed}; {r.day_events} day events (teach photos), {r.eval_per_sku} test-photo twin events per SKU "
-        f"per point, {r.crops_per_event} crops per event, descriptor {r.descriptor_floats} floats "
-        f"({'colour + backbone' if r.backbone else 'colour only'}). Fast in-process path (no daemon). "
+        f"per point, {r.crops_per_event} crops per event, descriptor {r.descriptor} ({r.descriptor_floats} floats, "
+        f"{'colour + backbone' if r.backbone else 'colour only'}). Fast in-process path (no daemon). "
         f"Load average at the start {' / '.join(f'{v:.2f}' for v in r.load)}; {r.elapsed_s:.0f} s.", "",
         "| examples per SKU | twin review rate | accepted | wrong | precision (accepted) | votes | votes on "
         "untrusted plates | trusted plates |", "|---|---|---|---|---|---|---|---|"]
@@ -260,8 +265,10 @@ def render_markdown(r: GalleryResult) -> str:
         lines.append(f"| {row.run} | {row.wrong_labels} | {row.refused} ({row.refused_right}) | {row.cleaned} | "
                      f"{row.examples} | "
                      f"{_pct(row.held_out_accuracy)} | {_pct(row.held_out_all)} | {', '.join(row.trusted) or 'none'} |")
+    same = ", ".join(f"{kind} {ms:.1f} ms" for kind, ms in r.describe_ms)
     lines += ["", f"Cost: {r.embed_ms_per_crop:.1f} ms per crop to describe (colour + one detector invoke on the "
-              f"crop), x{r.crops_per_event} per event; the vote {r.vote_ms:.3f} ms; fusion CPU time per event "
+              f"crop), x{r.crops_per_event} per event (the kinds on the same crops, interleaved, median per crop: "
+              f"{same}); the vote {r.vote_ms:.3f} ms; fusion CPU time per event "
               f"(median / p95) {r.fusion_cpu_ms[0][0]:.2f} / {r.fusion_cpu_ms[0][1]:.2f} ms without the appearance "
               f"factor, {r.fusion_cpu_ms[1][0]:.2f} / {r.fusion_cpu_ms[1][1]:.2f} ms with it (same events); "
               f"gallery {r.gallery_mb_per_100:.1f} MB for 100 examples of each of {len(ITEMS)} SKUs "

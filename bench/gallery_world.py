@@ -28,7 +28,7 @@ from edge.sim.scenario import Item
 from edge.sim.stat_camera import StatisticalCamera
 from edge.sim.truth import TruthRecord
 from edge.vision.appearance import Descriptor
-from edge.vision.appearance_embed import CropEmbedder
+from edge.vision.appearance_embed import DESCRIPTOR_KIND, DESCRIPTOR_KINDS, CropEmbedder
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 MODEL = SHARED / "models" / "coco_ssd_mobilenet_v1_1.0_quant" / "detect.tflite"
@@ -99,10 +99,12 @@ def planogram() -> Planogram:
 class Looks:
     """Crops of each SKU's teach or test photos, jittered per event, and their descriptors (cached)."""
 
-    def __init__(self, images: Path = IMAGES, model: Path | None = MODEL, crops_per_event: int = 2) -> None:
+    def __init__(self, images: Path = IMAGES, model: Path | None = MODEL, crops_per_event: int = 2,
+                 descriptor: str = DESCRIPTOR_KIND) -> None:
         self.libraries = {TEACH: PhotoLibrary(images, TEACH), TEST: PhotoLibrary(images, TEST)}
         self.backbone = model is not None and model.is_file()
-        self.embedder = CropEmbedder(model if self.backbone else None)
+        self.model = model if self.backbone else None
+        self.embedder = CropEmbedder(self.model, descriptor=descriptor)
         self.crops_per_event = crops_per_event
         self.embed_ms: list[float] = []
         self._cache: dict[tuple[str, str, int, int], list[Example]] = {}
@@ -131,6 +133,23 @@ class Looks:
             self.embed_ms.append((time.perf_counter() - start) * 1000 / len(crops))
             out.append(Example(item.sku, descriptor, photo.file, len(encode_jpeg(crops[0], 85))))
         return out
+
+
+def describe_cost(looks: Looks, rounds: int = 40, seed: int = 7) -> dict[str, float]:
+    """Median ms per crop to describe the same teach crops with each descriptor kind, interleaved (one
+    embedder per kind, loaded before timing), so a shared machine's load weighs on each alike."""
+    embedders = {kind: CropEmbedder(looks.model, descriptor=kind) for kind in DESCRIPTOR_KINDS}
+    library = looks.libraries[TEACH]
+    rng = np.random.default_rng([seed, 0xC057])
+    photos = [p for item in ITEMS for p in library.photos_for(item)]
+    times: dict[str, list[float]] = {kind: [] for kind in embedders}
+    for n in range(rounds):
+        crop = jittered_crop(library.image(photos[n % len(photos)]), rng)
+        for kind in (DESCRIPTOR_KINDS if n % 2 else DESCRIPTOR_KINDS[::-1]):
+            start = time.perf_counter()
+            embedders[kind].describe([crop])
+            times[kind].append((time.perf_counter() - start) * 1000)
+    return {kind: float(np.median(t)) for kind, t in times.items()}
 
 
 def day_order(per_sku: dict[str, list[Example]], seed: int) -> list[Interaction]:
