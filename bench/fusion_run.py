@@ -213,7 +213,7 @@ def one_run(seed: int, sps: float, interactions: int, workdir: Path, models: tup
     events = list(Replay(config, capture, CalibrationStore(calibration, read_only=True)).events())
     started = time.perf_counter()
     camera = StatisticalCamera(result.truth, scenario.items, plates, seed)
-    seen = [camera.evidence(event.t_start - EVIDENCE_MARGIN_S, event.t_end + EVIDENCE_MARGIN_S) for _, event in events]
+    seen = [camera.event_evidence(event, EVIDENCE_MARGIN_S) for _, event in events]  # as replay --stat-camera
     camera_s = time.perf_counter() - started
     planogram = parse_planogram(json.dumps(planogram_document(scenario)), plates)
     maintenance = maintenance_windows(result.truth)

@@ -19,6 +19,7 @@ from typing import IO, Any
 import click
 
 from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, table
+from edge.cli.replay_statcam import StatCameraReplay, stat_camera_options, stat_camera_replay
 from edge.errors import CalibrationError, CameraError, CaptureError, ConfigError, ModelError, StateError
 from edge.fusion import item_event_to_dict
 from edge.gallery.frozen import FrozenGallery
@@ -54,6 +55,7 @@ from edge.weighing.store import FILE_NAME
                    "the item events get the appearance factor as the daemon's (needs --frames; docs/vision.md).")
 @click.option("--state-gallery", is_flag=True,
               help="Use the node's own gallery ([gallery] path, else state_dir/gallery.sqlite3; read-only).")
+@stat_camera_options
 @click.option("--skip-bad", is_flag=True,
               help="Skip damaged capture lines (no TAB, no time) and count them, instead of stopping at the first.")
 @json_option
@@ -69,6 +71,9 @@ def replay(
     frames_dir: Path | None = None,
     gallery_path: Path | None = None,
     state_gallery: bool = False,
+    stat_truth: Path | None = None,
+    stat_scenario: Path | None = None,
+    camera_seed: int | None = None,
 ) -> None:
     """Replay CAPTURE and write its weight events as JSON lines (stdout unless --out)."""
     config = load_or_fail(config_path)
@@ -76,7 +81,8 @@ def replay(
         fail("give either --calibration FILE or --state-calibration, not both")
     if out_path is not None:
         _refuse_overwriting(out_path, {"the capture": capture, "the --calibration file": calibration_path,
-                                       "the config": config_path, "the --planogram file": planogram_path})
+                                       "the config": config_path, "the --planogram file": planogram_path,
+                                       "the --stat-camera truth": stat_truth, "the --scenario file": stat_scenario})
     store = None
     if calibration_path:
         store = CalibrationStore(calibration_path, read_only=True)
@@ -90,11 +96,21 @@ def replay(
         fail("give either --gallery PATH or --state-gallery, not both", 2)
     if (gallery_path is not None or state_gallery) and frames_dir is None:
         fail("--gallery / --state-gallery describe the item's crop in the recorded frames: add --frames DIR", 2)
+    if stat_truth is not None and frames_dir is not None:
+        fail("give --frames DIR (recorded frames) or --stat-camera TRUTH (the simulator's statistical camera) for the "
+             "item events' camera evidence, not both", 2)
+    if stat_truth is not None and planogram_path is None:
+        fail("--stat-camera gives camera evidence to item events: add --planogram FILE", 2)
+    if (stat_scenario is not None or camera_seed is not None) and stat_truth is None:
+        fail("--scenario / --camera-seed set up the statistical camera: add --stat-camera TRUTH", 2)
     appearance: ReplayAppearance | None = None
+    statcam: StatCameraReplay | None = None
     if planogram_path is not None:
         try:
             items = ItemStep(config, planogram=load_planogram_file(planogram_path, config.plate_names()))
             camera = recorded_camera(config, frames_dir) if frames_dir is not None else None
+            if stat_truth is not None:
+                statcam = stat_camera_replay(config, capture, items.planogram, stat_truth, stat_scenario, camera_seed)
             if camera is not None and (gallery_path is not None or state_gallery):
                 gallery = FrozenGallery.open(gallery_path) if gallery_path else FrozenGallery.of_node(config)
                 appearance = ReplayAppearance.build(config, camera, items.stage, lambda: items.planogram, gallery)
@@ -117,6 +133,8 @@ def replay(
                 for index, (t_emit, event) in enumerate(run.events(), start=1):
                     if items is not None:  # without --frames the items rest on weight + planogram (camera absent)
                         camera_ok, evidence = evidence_for(camera, event, t_emit) if camera else (None, None)
+                        if statcam is not None:  # the statistical camera instead of frames (edge/cli/replay_statcam.py)
+                            camera_ok, evidence = statcam.evidence_for(event, t_emit)
                         if appearance is not None and evidence:  # as the daemon: after the evidence, before fusion
                             evidence = appearance.describe(event, evidence)
                         _write_items(out, items.weight_event(event, evidence, camera_ok, t_emit, None, index))
@@ -139,13 +157,16 @@ def replay(
     if appearance is not None:
         data["appearance"] = appearance.summary()
         appearance.close()
+    if statcam is not None:
+        data["stat_camera"] = statcam.summary()
     if stopped is not None:
         data["stopped"] = stopped
+    text = _render(summary, camera, data.get("appearance")) + (f"\n{statcam.render()}" if statcam else "")
     if out_path is None:
         # stdout carries the events; the summary goes to stderr so pipes stay clean
-        click.echo(_render(summary, camera, data.get("appearance")), err=True)
+        click.echo(text, err=True)
     else:
-        emit(data, as_json, lambda _: _render(summary, camera, data.get("appearance")))
+        emit(data, as_json, lambda _: text)
     if stopped is not None:
         fail(f"replay stopped early, {summary.events} events written: {stopped}")
 

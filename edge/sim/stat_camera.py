@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.model import PlateEvidence
+from edge.model import PlateEvidence, WeightEvent
 from edge.sim.catalogue import STORE
 from edge.sim.scenario import Item
 from edge.sim.truth import TruthRecord, read_truth
@@ -181,6 +181,12 @@ class StatisticalCamera:
                                           label_frames=seen_in_frames)
         return result
 
+    def event_evidence(self, event: WeightEvent, margin_s: float) -> dict[str, PlateEvidence] | None:
+        """What the camera gives for one weight event: `evidence()` over its change, `margin_s` before it began
+        and after it settled (the node's EVIDENCE_MARGIN_S). The one draw the fusion benchmark
+        (bench/fusion_run.py) and `replay --stat-camera` both make."""
+        return self.evidence(event.t_start - margin_s, event.t_end + margin_s)
+
     def _false(self, plate: int, t0: float, t1: float) -> list[tuple[str, tuple[float, float], bool]]:
         """False detections and hand boxes on one plate in [t0, t1], fixed per 10 s bucket."""
         found = []
@@ -203,10 +209,14 @@ def camera_for_replay(
     """The statistical camera of a simulated capture, for `replay`: its truth file, the planogram's
     catalogue (entries with `sku`, `unit_weight_g`, `labels`) and the seed from the capture header
     (`source: sim seed=N`). A SKU of the simulator's store catalogue keeps its look; others get none."""
+    return StatisticalCamera(list(read_truth(truth_path)), catalogue_items(catalogue), plates, seed)
+
+
+def catalogue_items(catalogue: Iterable[Any]) -> list[Item]:
+    """The simulator's items for a planogram's catalogue (entries with `sku`, `unit_weight_g`, `labels`): a SKU
+    of the store catalogue (edge.sim.catalogue.STORE) keeps its look, others get none."""
     store = {item.sku: item for item in STORE}
-    items = [
-        store.get(entry.sku)
-        or Item(sku=entry.sku, unit_g=float(entry.unit_weight_g), labels=list(entry.labels))
+    return [
+        store.get(entry.sku) or Item(sku=entry.sku, unit_g=float(entry.unit_weight_g), labels=list(entry.labels))
         for entry in catalogue
     ]
-    return StatisticalCamera(list(read_truth(truth_path)), items, plates, seed)

@@ -81,15 +81,27 @@ def write_truth(file: IO[str], record: TruthRecord) -> None:
 
 def read_truth(path: str | Path) -> Iterator[TruthRecord]:
     """Yield the records of a truth file; a malformed line raises CaptureError naming it."""
-    with Path(path).open(encoding="utf-8") as file:
-        for number, line in enumerate(file, start=1):
+    for _, record in read_truth_lines(path):
+        yield record
+
+
+def read_truth_lines(path: str | Path) -> Iterator[tuple[int, TruthRecord]]:
+    """(line number, record) for each record of a truth file; a malformed line, or bytes that are not
+    UTF-8 text, raise CaptureError naming the line."""
+    with Path(path).open("rb") as file:
+        for number, data in enumerate(file, start=1):
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise CaptureError(f"{path}:{number}: not UTF-8 text, so not a truth file; give the JSON-lines "
+                                   "truth file shelf-node sim wrote (--truth)") from None
             if not line.strip():
                 continue
             try:
                 raw = json.loads(line)
                 if raw["kind"] not in KINDS:
                     raise ValueError(f"unknown kind {raw['kind']!r}")
-                yield TruthRecord(
+                yield number, TruthRecord(
                     id=int(raw["id"]),
                     kind=raw["kind"],
                     t_start=float(raw["t_start"]),
@@ -102,7 +114,7 @@ def read_truth(path: str | Path) -> Iterator[TruthRecord]:
                     misplaced=bool(raw.get("misplaced", False)),
                     tags=tuple(str(tag) for tag in raw.get("tags", ())),
                 )
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 raise CaptureError(
                     f"{path}:{number}: not a truth record ({exc}); regenerate it with shelf-node sim"
                 ) from None

@@ -14,7 +14,7 @@ from edge.sim.generate import generate_scenario
 from edge.sim.offline import simulate_to_capture
 from edge.sim.resolve import Resolver
 from edge.sim.scenario import load_scenario
-from edge.sim.truth import read_truth
+from edge.sim.truth import TruthRecord, read_truth
 from tests.sim.helpers import layout, quiet_scenario, render_all, stacked
 
 REPO = Path(__file__).resolve().parents[2]
@@ -173,6 +173,13 @@ def test_malformed_truth_line_is_named(tmp_path: Path) -> None:
     path.write_text('{"id": 0, "kind": "pick"}\n')
     with pytest.raises(CaptureError, match=r"t.jsonl:1: not a truth record"):
         list(read_truth(path))
+    first = TruthRecord(0, "pick", 1.0, 2.0, {"p1": -352.0}, "cola", 1, True, "").to_json().encode() + b"\n"
+    path.write_bytes(first)
+    assert [r.sku for r in read_truth(path)] == ["cola"]
+    for number, garbage in ((2, b"\xff\xfe\x81 binary\n"), (3, b"[" * 100_000 + b"\n")):  # bytes; deep nesting
+        path.write_bytes(first + b"\n" * (number - 2) + garbage)
+        with pytest.raises(CaptureError, match=rf"t.jsonl:{number}: not (UTF-8 text|a truth record)"):
+            list(read_truth(path))
 
 
 def test_fixed_calibration_from_the_scenario(tmp_path: Path) -> None:
