@@ -42,13 +42,14 @@ HOW = "give the --truth file `shelf-node sim capture` wrote with this capture"
 
 def stat_camera_options(func: F) -> F:
     """--stat-camera TRUTH, --scenario FILE, --camera-seed N (on `replay`)."""
-    func = click.option("--camera-seed", type=int, default=None,
+    func = click.option("--camera-seed", type=int, default=None, metavar="N",
                         help="Seed of the statistical camera (default: the capture header's `source: sim seed=N`, "
                              "else the --scenario's seed).")(func)
     func = click.option("--scenario", "stat_scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                         help="With --stat-camera: the scenario TOML the capture was simulated from, for the items' "
                              "labels and photo families (default: the planogram's catalogue).")(func)
-    return click.option("--stat-camera", "stat_truth", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    return click.option("--stat-camera", "stat_truth", metavar="TRUTH",
+                        type=click.Path(exists=True, dir_okay=False, path_type=Path),
                         help="The capture's simulator truth (JSON lines): the statistical camera draws the item "
                              "events' camera evidence from it (needs --planogram; docs/fusion.md).")(func)
 
