@@ -7,6 +7,12 @@ Events with the camera down or absent keep their own, stricter threshold (`auto_
 
     .venv/bin/python -m bench.fusion_tune                      # both mixes, 10 + 80 SPS, 700 interactions
     .venv/bin/python -m bench.fusion_tune --mixes store --interactions 200
+    .venv/bin/python -m bench.fusion_tune --fit-calibration    # first refit the map (identity run), then the above
+
+`--fit-calibration` runs the tuning seeds with the identity map (raw posteriors) and no threshold, fits the
+isotonic map of raw posterior -> correct over every item event of every mix and rate
+(edge.fusion.confidence.fit_calibration) and prints it for TUNED_CALIBRATION, with the thresholds that map
+would give on the same events.
 
 It prints the choice and what it accepts; it writes nothing (the chosen value goes into
 edge/fusion/settings.py by hand, with the figures in its comment).
@@ -23,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.fusion import run
-from edge.fusion.confidence import Threshold, choose_threshold, wilson_upper
-from edge.fusion.settings import FusionSettings
+from edge.fusion.confidence import Threshold, choose_threshold, fit_calibration, wilson_upper
+from edge.fusion.review import calibrate
+from edge.fusion.settings import TUNED_AUTO_ACCEPT, FusionSettings
 
 Row = tuple[float, bool, bool, bool]  # calibrated confidence, correct, hard-flagged, camera up
 
@@ -58,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                         "camera up) here as JSON, to try thresholds without rerunning")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a FusionSettings knob (float) to try, on the tuning seeds only")
+    parser.add_argument("--fit-calibration", action="store_true",
+                        help="refit the confidence map on an identity-map run first and print it")
     args = parser.parse_args(argv)
     base = FusionSettings()
     for item in args.set:
@@ -68,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         base = replace(base, **knobs)
     open_settings = replace(base, auto_accept=0.0, auto_accept_without_camera=0.0)
     rates = tuple(float(r) for r in args.rates.split(","))
+    if args.fit_calibration:
+        return fit_map(replace(open_settings, calibration=()), rates, args.interactions, tuple(args.mixes.split(",")))
     result = run("tune", rates, args.interactions, ("fused",), None, tuple(args.mixes.split(",")), open_settings)
     results = [result, *result.others]
     pooled = [row for r in results for row in rows_of(r.runs)]
@@ -94,6 +105,32 @@ def main(argv: list[str] | None = None) -> int:
                 n, wrong = accepted(rows, threshold, base.auto_accept_without_camera)
                 print(f"  at {threshold:.3f}: {r.mix} {sps:g} SPS: {n}/{len(rows)} accepted "
                       f"(review {1 - n / max(1, len(rows)):.3f}), {wrong} wrong, upper {wilson_upper(wrong, n):.4f}")
+    return 0
+
+
+def fit_map(identity: FusionSettings, rates: tuple[float, ...], interactions: int, mixes: tuple[str, ...]) -> int:
+    """Step 1 of docs/fusion.md "How the threshold was chosen": the map from an identity-map run, pooled over
+    every mix and rate; then step 2 on the same events through the new map (camera up, no hard reason)."""
+    result = run("tune", rates, interactions, ("fused",), None, mixes, identity)
+    results = [result, *result.others]
+    merged: dict[tuple[str, float], list[Row]] = {}
+    for r in results:
+        for one in r.runs:
+            merged.setdefault((r.mix, one["sps"]), []).extend(rows_of([one]))
+    pooled = [row for rows in merged.values() for row in rows]
+    points = fit_calibration([(raw, ok) for raw, ok, _, _ in pooled])
+    print(f"tuning seeds {result.seeds}, mixes {list(mixes)}, rates {rates}: {len(pooled)} item events")
+    print(f"TUNED_CALIBRATION = {points}")
+    mapped = {key: [(calibrate(raw, points), ok, hard, camera) for raw, ok, hard, camera in rows]
+              for key, rows in merged.items()}
+    choice = choose([row for rows in mapped.values() for row in rows])
+    print(f"with it, auto_accept (camera up, pooled): {choice.threshold:.4f} ({choice.accepted} accepted, "
+          f"{choice.errors} wrong, upper {choice.error_upper95:.4f})")
+    for (mix, sps), rows in sorted(mapped.items()):
+        own = choose(rows)
+        n, wrong = accepted(rows, TUNED_AUTO_ACCEPT, FusionSettings().auto_accept_without_camera)
+        print(f"  {mix} {sps:g} SPS: its own threshold {own.threshold:.4f}; at {TUNED_AUTO_ACCEPT}: {n}/{len(rows)} "
+              f"accepted, {wrong} wrong, upper {wilson_upper(wrong, n):.4f}")
     return 0
 
 
