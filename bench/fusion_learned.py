@@ -89,6 +89,7 @@ def figures(runs: Sequence[Mapping[str, Any]], model: str) -> ModelFigures:
                                                 "votes_cross_plate")})
             same.update(extra["same_label"])
     twin = sum(m["reasons"].get("twin", 0) for m in scored)
+    first = [t for m in scored for t in m.get("scoring_times_ms", m["times_ms"])]
     return ModelFigures(
         model=model, f1=2 * p * r / (p + r) if p + r else 0.0, precision=p, recall=r,
         events=review["events"], flagged=review["flagged"], review_rate=review["flagged"] / max(1, review["events"]),
@@ -108,6 +109,7 @@ def figures(runs: Sequence[Mapping[str, Any]], model: str) -> ModelFigures:
         same_label_split_wrong=same["unflagged_wrong"],
         time_p95_ms=_p95([t for m in scored for t in m["times_ms"]]),
         cpu_p95_ms=_p95([t for m in scored for t in m["cpu_ms"]]),
+        first_p95_ms=_p95(first), first_max_ms=max(first, default=0.0),
     )  # fmt: skip
 
 
@@ -158,7 +160,7 @@ def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 8
                                 tuple(sorted(counts.items()))))
     return FusionLearnedResult(
         seeds=tuple(chosen), seed_set=seed_set, rates=tuple(rates), interactions=interactions, mixes=tuple(mixes),
-        examples=tuple(examples), backbone=described.looks.backbone, blocks=tuple(blocks),
+        examples=tuple(examples), backbone=described.looks.backbone, descriptor=described.kind(), blocks=tuple(blocks),
         planograms=tuple((r["seed"], r["mix_preset"], tuple((p, tuple(s)) for p, s in r["planogram"].items()))
                          for r in runs if r["sps"] == rates[0]),
         trusted=tuple((r["seed"], r["mix_preset"], m, tuple(r["learned"][m]["trusted_plates"]))

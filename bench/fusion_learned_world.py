@@ -42,6 +42,7 @@ from edge.sim.scenario import Item, Scenario
 from edge.sim.stat_camera import StatisticalCamera
 from edge.sim.truth import TruthRecord
 from edge.vision.appearance import Descriptor
+from edge.vision.appearance_embed import DESCRIPTOR_KIND
 from edge.vision.appearance_splitter import AppearanceSplitter, PlateSplitter, SplitterSettings
 
 POOL_SEED = 15  # the pools' jitter: fixed, neither a tuning nor a report seed of the fusion benchmark
@@ -83,6 +84,11 @@ class Pools:
 
     def held_out(self, look: str | None) -> list[Descriptor]:
         return self._pool(look, TEST, self.held_out_size) if look else []
+
+    def kind(self) -> str:
+        """The descriptor's kind (edge.vision.appearance_embed) and length, from a pool already described."""
+        size = next((len(pool[0]) for pool in self._pools.values() if pool), 0)
+        return f"{DESCRIPTOR_KIND}, {size} floats" if self.looks.backbone else f"colour only, {size} floats"
 
     def embed_ms(self) -> float:
         """Median milliseconds to describe one crop (colour + one detector invoke on the crop)."""
@@ -130,6 +136,7 @@ class Appearance:
     settings: SplitterSettings = field(default_factory=SplitterSettings)
     stats: dict[tuple[str, float, int], dict[str, Any]] = field(default_factory=dict)  # (mix, sps, seed) -> ...
     split_ms: list[float] = field(default_factory=list)
+    _pairs: dict[tuple[tuple[str, int], ...], bool] = field(default_factory=dict)
 
     def galleries(self, scenario: Scenario, plates: Sequence[str], n: int) -> dict[str, dict[str, list[Descriptor]]]:
         items = {item.sku: item for item in scenario.items}
@@ -238,14 +245,19 @@ class Appearance:
 
     def _pair_trusted(self, splitter: AppearanceSplitter, plate: str, a: str, b: str) -> bool:
         """The leave-one-out check of the pair a vote across plates rested on, rebuilt here (as the splitter
-        builds it: each SKU's examples from this plate's gallery, else from wherever it has them)."""
+        builds it: each SKU's examples from this plate's gallery, else from wherever it has them). A SKU lives
+        on one plate and its N examples are its pool's first N, so the check depends only on the two SKUs and
+        their examples: kept per (SKUs, example counts) for the run."""
         own = splitter.plates[plate].gallery
         anywhere: dict[str, list[Descriptor]] = {}
         for s in splitter.plates.values():
             for sku, examples in s.gallery.items():
                 anywhere.setdefault(sku, []).extend(examples)
-        pair = {sku: list(own[sku]) if sku in own else anywhere.get(sku, []) for sku in (a, b)}
-        return PlateSplitter(plate, pair, self.settings).report.trusted
+        pair = {sku: list(own[sku]) if sku in own else anywhere.get(sku, []) for sku in sorted((a, b))}
+        key = tuple((sku, len(examples)) for sku, examples in pair.items())
+        if key not in self._pairs:
+            self._pairs[key] = PlateSplitter(plate, pair, self.settings).report.trusted
+        return self._pairs[key]
 
 
 def _overlap(h: Handled, t0: float, t1: float) -> float:
