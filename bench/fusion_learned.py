@@ -124,10 +124,11 @@ def _commit() -> str:
 
 def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 80.0), interactions: int = 700,
         mixes: Sequence[str] = ("store",), examples: Sequence[int] = (50,), held_out: int = HELD_OUT_POOL,
-        backbone: bool = True) -> FusionLearnedResult:
+        backbone: bool = True, dump: str | None = None) -> FusionLearnedResult:
     """Per mix, rate and seed one bench.fusion_run.one_run with `fused` and, through its `more_models` hook,
     `fused_learned_N` for each N in `examples`. `held_out`: descriptors per photo family the events draw from;
-    `backbone` False: colour-only descriptors (no detector invoke; tests)."""
+    `backbone` False: colour-only descriptors (no detector invoke; tests). `dump`: a directory for every judged
+    item event of every model and run (bench.fusion_run.dump_judged, JSON lines `MODEL-SEED-SPS[-MIX].jsonl`)."""
     from bench.fusion_run import one_run
 
     chosen = SEEDS[seeds] if isinstance(seeds, str) else tuple(seeds)
@@ -137,12 +138,14 @@ def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 8
     built_before = described.build_s
     appearance = Appearance(tuple(examples), described)
     runs: list[dict[str, Any]] = []
+    if dump is not None:
+        Path(dump).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-fusion-learned-") as tmp:
         for mix in mixes:
             for sps in rates:
                 for seed in chosen:
-                    one = one_run(seed, sps, interactions, Path(tmp), ("fused",), None, mix, None,
-                                  more_models=appearance.models)
+                    one = one_run(seed, sps, interactions, Path(tmp), ("fused",), Path(dump) if dump else None,
+                                  mix, None, more_models=appearance.models)
                     stats = appearance.stats[(mix, sps, seed)]
                     one["learned"] = stats["models"]
                     one["appearance"] = stats["appearance"]
@@ -186,6 +189,7 @@ BENCHMARK = Benchmark(
     quick={"seeds": (201,), "rates": (10.0,), "interactions": 200, "mixes": ("store",), "examples": (50,)},
     full={"seeds": "report", "rates": (10.0, 80.0), "interactions": 700, "mixes": ("store", "stress"),
           "examples": (25, 50, 100)},
+    opt_in=True,  # the full run: 49 min at load 8-14 on the 2 shared cores (12 runs of 700 interactions, 4 models)
     detail="bench/fusion-learned.md",
     unavailable=unavailable,
 )
