@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,39 +33,6 @@ class Review:
     reasons: tuple[str, ...]
 
 
-@dataclass(slots=True)
-class Suspects:
-    """Foreign SKUs that may lie on a plate though fusion's answers say otherwise: the plausible foreign
-    rivals (p >= same_label_floor) of a put-back that went to review. A later pick's same-label rival is a
-    twin only if it could lie there (it lives on the plate, or is one of these); a foreign SKU with no such
-    evidence is an unseen put-back at its small prior, which the confidence already carries. A suspect's
-    posterior rests on that generic prior, which understates it: it is a twin at any probability. It stays
-    until a pick is answered as it: a pick of its weight takes it only with the share of the plate it is,
-    so the first such pick cannot clear it (a reviewer's answer to the put-back can)."""
-
-    plates: dict[str, set[str]] = field(default_factory=dict)  # by SKU id: a new planogram renumbers SKUs
-
-    def of(self, plates: Iterable[str], state: ShelfState) -> frozenset[int]:
-        names = set().union(*(self.plates.get(p, set()) for p in plates))
-        return frozenset(state.index[sku] for sku in names if sku in state.index)
-
-    def note(self, posterior: Posterior, review: Review, state: ShelfState, plates: tuple[str, ...],
-             settings: FusionSettings, put: bool, pick: bool) -> None:
-        """After each item event: a flagged put-back leaves its plausible foreign rivals as suspects on its
-        plates; a pick answered as one of them takes it."""
-        top = posterior.joints[0]
-        chosen = {state.skus[k] for k, _ in top.sku_lines()}
-        if put and review.required:
-            rivals = {state.skus[k] for joint, p in zip(posterior.joints[1:], posterior.probabilities[1:], strict=True)
-                      if p >= settings.same_label_floor and not joint.unknown
-                      for part in joint.parts for k, _ in part.candidate.lines if part.candidate.misplaced}
-            for plate in plates:
-                self.plates.setdefault(plate, set()).update(rivals - chosen)
-        elif pick:
-            for plate in plates:
-                self.plates.get(plate, set()).difference_update(chosen)
-
-
 def calibrate(raw: float, points: tuple[tuple[float, float], ...]) -> float:
     """Piecewise-linear map fitted on the tuning seeds (identity when there are no points). Above the last
     knot it stays at that knot's value: the tuning events cannot vouch for more than that."""
@@ -77,10 +44,8 @@ def calibrate(raw: float, points: tuple[tuple[float, float], ...]) -> float:
 
 
 def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], camera_usable: bool,
-           event_reasons: Iterable[str], settings: FusionSettings, put: bool = False,
-           suspects: frozenset[int] | None = None) -> Review:
-    """`put`: a positive change outside maintenance mode (a restock there is expected to be large).
-    `suspects`: foreign SKUs that may lie on the event's plates (Suspects.of); None: every foreign SKU may."""
+           event_reasons: Iterable[str], settings: FusionSettings, put: bool = False) -> Review:
+    """`put`: a positive change outside maintenance mode (a restock there is expected to be large)."""
     top = posterior.joints[0]
     confidence = calibrate(float(posterior.probabilities[0]), settings.calibration)
     # Without the camera the map (fitted mostly on events with one) is optimistic: a stricter threshold.
@@ -94,7 +59,7 @@ def decide(posterior: Posterior, state: ShelfState, seen: Mapping[str, float], c
             hard.append("no_fit")
     elif max(p.z for p in top.parts) > settings.no_fit_sigmas:
         hard.append("no_fit")
-    if not top.unknown and _same_label_rival(posterior, state, settings, suspects):
+    if not top.unknown and _same_label_rival(posterior, state, settings):
         hard.append("twin")
     runner, _ = _runner_up(posterior)
     if runner is not None and not top.unknown and "twin" not in hard:
@@ -125,37 +90,20 @@ def _runner_up(posterior: Posterior) -> tuple[Joint | None, float]:
     return None, 0.0
 
 
-def _same_label_rival(posterior: Posterior, state: ShelfState, settings: FusionSettings,
-                      suspects: frozenset[int] | None) -> bool:
+def _same_label_rival(posterior: Posterior, state: ShelfState, settings: FusionSettings) -> bool:
     """Any other answer at p >= same_label_floor that the weight cannot tell from the chosen one and whose
-    SKUs carry the same labels, and that could be what lies on the plate: the camera can never split it,
-    whatever the confidence says. A pick of a foreign SKU nothing says is there (not a suspect) only lowers
-    the confidence."""
+    SKUs carry the same labels: the camera can never split it, whatever the confidence says."""
     top = posterior.joints[0]
     labels = _labels(state, top)
     for joint, p in zip(posterior.joints[1:], posterior.probabilities[1:], strict=True):
-        if p < settings.same_label_floor and not (suspects and _suspect_pick(joint, suspects)):
-            continue
-        if joint.unknown or joint.sku_lines() == top.sku_lines() or not _could_lie_there(joint, suspects):
+        if p < settings.same_label_floor:
+            break  # best first: the rest are less likely still
+        if joint.unknown or joint.sku_lines() == top.sku_lines():
             continue
         if top.log_weight - joint.log_weight < math.log(settings.twin_ratio) and _labels(state, joint) == labels \
                 and top.log_vision - joint.log_vision < math.log(settings.twin_ratio):  # appearance did not split
             return True
     return False
-
-
-def _could_lie_there(joint: Joint, suspects: frozenset[int] | None) -> bool:
-    """Whether every SKU of `joint` lives on its plates, is put back there, or may lie there (a suspect)."""
-    if suspects is None:
-        return True
-    return all(not part.candidate.misplaced or part.candidate.mean_g > 0 or k in suspects
-               for part in joint.parts for k, _ in part.candidate.lines)
-
-
-def _suspect_pick(joint: Joint, suspects: frozenset[int]) -> bool:
-    """A pick of a foreign SKU a flagged put-back may have left on the plate."""
-    return not joint.unknown and any(part.candidate.misplaced and part.candidate.mean_g < 0 for part in joint.parts) \
-        and all(k in suspects for part in joint.parts if part.candidate.misplaced for k, _ in part.candidate.lines)
 
 
 def _best_known_z(posterior: Posterior) -> float:

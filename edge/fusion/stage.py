@@ -16,7 +16,7 @@ from typing import Any
 from edge.fusion.answers import AnswerMemory, ReviewAnswers
 from edge.fusion.appearance_factor import AppearanceSettings, AppearanceVoter, apply_appearance
 from edge.fusion.factors import seen_labels
-from edge.fusion.review import WEIGHT_EVENT_FLAG_REASONS, Review, Suspects, decide
+from edge.fusion.review import WEIGHT_EVENT_FLAG_REASONS, Review, decide
 from edge.fusion.scoring import Joint, Posterior, score_segment
 from edge.fusion.settings import FusionSettings
 from edge.fusion.shelf_state import ShelfState
@@ -97,7 +97,6 @@ class FusionStage(ReviewAnswers):
         self.appearance: AppearanceVoter | None = None  # per-plate look-alike splitter (docs/fusion.md)
         self.appearance_settings = AppearanceSettings()
         self.answers = AnswerMemory()  # flagged events' effects on the state, for reviewers' answers
-        self.suspects = Suspects()  # foreign SKUs a flagged put-back may have left (review.Suspects)
         # set_planogram comes from the MQTT inbound thread; an event must be scored and named with one state
         self._lock = threading.RLock()
 
@@ -274,10 +273,8 @@ class FusionStage(ReviewAnswers):
         camera_usable = bool(segment.camera_ok)
         seen = seen_labels(segment.evidence, segment.plates, vocabulary, self.settings.vision_min_score,
                            self.settings.vision_flicker_share) if camera_usable else {}
-        put = segment.sign > 0 and not segment.restock
-        review = decide(posterior, state, seen, camera_usable, segment.reasons, self.settings, put,
-                        self.suspects.of(segment.plates, state))
-        self.suspects.note(posterior, review, state, segment.plates, self.settings, put, segment.sign < 0)
+        review = decide(posterior, state, seen, camera_usable, segment.reasons, self.settings,
+                        put=segment.sign > 0 and not segment.restock)
         top = posterior.joints[0]
         action = self._action(segment, top)
         lines = self._lines(top, segment)

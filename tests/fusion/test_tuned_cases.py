@@ -25,14 +25,13 @@ def _with_foreign_twin() -> dict[str, Any]:
 def test_a_pick_of_a_sku_that_does_not_live_on_the_plate_is_a_rare_alternative() -> None:
     # Nothing ever put JUICE-OTHER on p4, so a pick of it needs an unseen put-back first (foreign_pick_prior
     # 0.002, was 0.02): it stays named as the alternative a reviewer sees (the camera cannot split the two),
-    # at well under 1 %, and only lowers the confidence: it is no hard twin, since nothing says it lies on p4
-    # (tests/fusion/test_look_alikes.py has the cases where something does).
+    # at well under 1 %.
     item = one(stage(document=_with_foreign_twin()), {"p4": -1001.0}, seen("p4", carton=0.7))
     assert skus(item) == [("JUICE", 1)]
     first = item.alternatives[0]
     assert [(line.sku, line.count) for line in first.lines] == [("JUICE-OTHER", 1)] and first.misplaced
     assert first.probability < 0.01
-    assert "twin" not in item.review_reasons
+    assert item.review_required and "twin" in item.review_reasons
 
 
 def test_a_put_back_of_a_same_label_look_alike_from_elsewhere_still_goes_to_review() -> None:
