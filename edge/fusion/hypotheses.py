@@ -35,7 +35,7 @@ def plate_candidates(state: ShelfState, plates: tuple[str, ...], delta_g: float,
     """Every hypothesis for a change of `delta_g` on `plates` (one plate, or several carrying one item)."""
     sign = -1.0 if delta_g < 0 else 1.0
     unit_var = state.unit_var()
-    own = _own_weights(state, plates, sign, settings, now, restock)
+    own = _own_weights(state, plates, sign, settings, now)
     candidates: list[Candidate] = []
     max_count = settings.max_restock_count if restock else settings.max_count
     counts = settings.count_weights(max_count)
@@ -57,15 +57,12 @@ def plate_candidates(state: ShelfState, plates: tuple[str, ...], delta_g: float,
 
 
 def _own_weights(state: ShelfState, plates: tuple[str, ...], sign: float, settings: FusionSettings,
-                 now: float, restock: bool = False) -> dict[int, float]:
-    """Relative prior of the SKUs living on `plates`: picks follow stock; put-backs favour recent picks. A
-    restock (maintenance mode) brings the plate's own SKUs: a visitor a shopper left there is not restocked."""
+                 now: float) -> dict[int, float]:
+    """Relative prior of the SKUs living on `plates`: picks follow stock; put-backs favour recent picks."""
     weights: dict[int, float] = {}
     recent = state.recent_counts(now, settings.recent_pick_window_s) if sign > 0 else {}
     for plate in plates:
         for k, w in state.pick_weights(plate).items():
-            if restock and state.is_visitor(plate, k):
-                continue
             if sign < 0:  # a visitor (left by a put-back) has no unseen stock behind it
                 w = w + (0.0 if state.is_visitor(plate, k) else settings.stock_pseudo_count)
             else:
@@ -89,18 +86,9 @@ def _pairs(state: ShelfState, plates: tuple[str, ...], own: dict[int, float], to
     every pair and count at once with numpy."""
     skus = np.array(sorted(own), dtype=int)
     first, second = np.triu_indices(len(skus), k=1)
-    possible = np.array([_two_units_possible(state, plates, int(a), int(b)) for a, b in
-                         zip(skus[first], skus[second], strict=True)], dtype=bool)
-    k1, k2 = skus[first][possible], skus[second][possible]
-    if k1.size == 0:
-        return []
+    k1, k2 = skus[first], skus[second]
     counts = settings.count_weights(settings.pair_max_count)
-    # which two SKUs a two-handed grab takes follows the plate as one SKU's pick does: in proportion
-    # to each one's weight (stock, or recent picks for a put-back), not evenly over the pairs
-    mass = np.array([own[int(a)] * own[int(b)] for a, b in zip(k1, k2, strict=True)])
-    if mass.sum() <= 0:
-        return []
-    shares = settings.pair_prior * mass / mass.sum()
+    share = settings.pair_prior / len(k1)
     n = np.arange(1, settings.pair_max_count + 1, dtype=float)
     rows, cols = n[None, :, None], n[None, None, :]  # pair x count of the first x count of the second
     means = rows * state.unit_mean[k1][:, None, None] + cols * state.unit_mean[k2][:, None, None]
@@ -111,17 +99,9 @@ def _pairs(state: ShelfState, plates: tuple[str, ...], own: dict[int, float], to
         if max(a + 1 - _pick_limit(state, plates, int(k1[p]), sign),
                b + 1 - _pick_limit(state, plates, int(k2[p]), sign)) > 0:
             continue  # more units of a visitor than it came with
-        if shares[p] <= 0:
-            continue
         out.append(Candidate(((int(k1[p]), int(a) + 1), (int(k2[p]), int(b) + 1)), float(sign * means[p, a, b]),
-                             float(var[p, a, b]), math.log(shares[p] * counts[a] * counts[b])))
+                             float(var[p, a, b]), math.log(share * counts[a] * counts[b])))
     return out
-
-
-def _two_units_possible(state: ShelfState, plates: tuple[str, ...], a: int, b: int) -> bool:
-    """Two members of one look-alike group are one put-back unit of unknown identity: never both at once."""
-    return not any(state.is_visitor(plate, a) and state.is_visitor(plate, b)
-                   and state.visitors[plate][a] == state.visitors[plate][b] for plate in plates)
 
 
 def _misplaced(state: ShelfState, plates: tuple[str, ...], delta_g: float, sigma_g: float, unit_var: np.ndarray,
