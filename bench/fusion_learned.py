@@ -114,12 +114,16 @@ def figures(runs: Sequence[Mapping[str, Any]], model: str) -> ModelFigures:
 
 
 def _commit() -> str:
+    """HEAD when the run starts (the code it imports), "+ local changes" when bench/ or edge/ differ from it."""
+    repo = Path(__file__).resolve().parents[1]
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
-                             timeout=10, cwd=Path(__file__).resolve().parents[1])
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
+                              timeout=10, cwd=repo).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "bench", "edge"], capture_output=True,
+                               text=True, check=False, timeout=10, cwd=repo).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    return out.stdout.strip() or "unknown"
+    return (head or "unknown") + (" + local changes in bench/ or edge/" if dirty else "")
 
 
 def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 80.0), interactions: int = 700,
@@ -133,7 +137,7 @@ def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 8
 
     chosen = SEEDS[seeds] if isinstance(seeds, str) else tuple(seeds)
     seed_set = next((name for name, known in SEEDS.items() if set(chosen) <= set(known)), "custom")
-    began, load = time.perf_counter(), os.getloadavg()
+    began, load, commit = time.perf_counter(), os.getloadavg(), _commit()
     described = pools(max(examples), held_out, backbone)
     built_before = described.build_s
     appearance = Appearance(tuple(examples), described)
@@ -171,7 +175,7 @@ def run(seeds: Sequence[int] | str = "report", rates: Sequence[float] = (10.0, 8
         families=tuple(described.families), teach_pool=described.teach_size, held_out_pool=described.held_out_size,
         pool_build_s=round(described.build_s - built_before, 1), embed_ms=described.embed_ms(),
         splitter_build_ms=statistics.median(appearance.split_ms) if appearance.split_ms else 0.0,
-        load=load, load_end=os.getloadavg(), wall_s=round(time.perf_counter() - began, 1), commit=_commit(),
+        load=load, load_end=os.getloadavg(), wall_s=round(time.perf_counter() - began, 1), commit=commit,
     )  # fmt: skip
 
 
