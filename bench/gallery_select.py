@@ -9,9 +9,12 @@ events. A pair's figure is the share of events right. Pairs: every two families 
 (76: 21 of apples, 55 of cartons), the four plates of bench/gallery.py and p3's rivals from p4 (fusion lets
 a milk carton put back on the yoghurt plate compete there).
 
-The test (held-out) photos are not read here. Run (3-5 min; not a registered benchmark):
+The test (held-out) photos are not read, except with `--held-out`: then, for the old and the chosen
+descriptor only, each pair's centres are made of all its teach events and the test photos' events (jittered
+with seed 79) are classified; run once, after the choice. Run (3-5 min on an idle machine; not a registered
+benchmark):
 
-    .venv/bin/python -m bench.gallery_select [--events 6] [--seed 77]
+    .venv/bin/python -m bench.gallery_select [--events 6] [--seed 77] [--held-out]
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 from bench.gallery_world import IMAGES, MODEL
 from edge.hw import pixels
 from edge.hw.features import find_tap
-from edge.sim.camera.photos import TEACH, PhotoLibrary, jittered_crop
+from edge.sim.camera.photos import TEACH, TEST, PhotoLibrary, Split, jittered_crop
 from edge.sim.photo_rates import FAMILY_LABEL
 from edge.vision.appearance import colour_descriptor, colour_descriptor_v1, hsv
 
@@ -127,11 +130,12 @@ CANDIDATES: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = (
 )
 
 
-def crops_and_features(events: int, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, list[str]]:
+def crops_and_features(events: int, seed: int, split: Split = TEACH
+                       ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, list[str]]:
     """Per crop: every part (unit norm), its family index and photo index (events x 2 crops per photo)."""
     from edge.hw.runtime import load_interpreter
 
-    library = PhotoLibrary(IMAGES, TEACH)
+    library = PhotoLibrary(IMAGES, split)
     families = sorted(f for f in (IMAGES / "sku-photos").iterdir() if f.is_dir() and f.name in FAMILY_LABEL)
     names = [f.name for f in families]
     interpreter = load_interpreter(MODEL, threads=1, keep_intermediates=True)
@@ -169,11 +173,37 @@ def _centre(rows: np.ndarray, trim: float = 0.8) -> np.ndarray:
     return np.asarray(_unit(rows[nearest].mean(axis=0)))
 
 
-def evaluate(parts: dict[str, np.ndarray], family: np.ndarray, photo: np.ndarray, names: Sequence[str],
-             name: str, spec: Sequence[tuple[str, float]]) -> Row:
+def _events(parts: dict[str, np.ndarray], spec: Sequence[tuple[str, float]]) -> np.ndarray:
     total = sum(w for _, w in spec)
     crops = _unit(np.concatenate([np.sqrt(w / total) * parts[p] for p, w in spec], axis=1))
-    events = _unit(crops[0::2] + crops[1::2])  # an event: its two crops' mean, renormalised
+    return np.asarray(_unit(crops[0::2] + crops[1::2]))  # an event: its two crops' mean, renormalised
+
+
+def held_out(teach: tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, list[str]],
+             test: tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, list[str]], name: str,
+             spec: Sequence[tuple[str, float]]) -> Row:
+    """Centres from every teach event of a pair, the test photos' events classified between them."""
+    (tp, tf, _, names), (sp, sf, _, _) = teach, test
+    train, check = _events(tp, spec), _events(sp, spec)
+    tf, sf = tf[0::2], sf[0::2]
+    labels = [FAMILY_LABEL[n] for n in names]
+    score: dict[frozenset[str], float] = {}
+    for a, b in itertools.combinations(range(len(names)), 2):
+        if labels[a] != labels[b]:
+            continue
+        ca, cb = _centre(train[tf == a]), _centre(train[tf == b])
+        right = [*(np.linalg.norm(check[sf == a] - ca, axis=1) < np.linalg.norm(check[sf == a] - cb, axis=1)),
+                 *(np.linalg.norm(check[sf == b] - cb, axis=1) < np.linalg.norm(check[sf == b] - ca, axis=1))]
+        score[frozenset((names[a], names[b]))] = float(np.mean(right))
+    values = np.array(list(score.values()))
+    plates = tuple(score[frozenset(PLATES[p])] for p in ("p1", "p2", "p3", "p4"))
+    return Row(name, train.shape[1], plates, min(score[frozenset(r)] for r in RIVALS),  # type: ignore[arg-type]
+               float(values.mean()), float(values.min()), int((values >= 0.98).sum()))
+
+
+def evaluate(parts: dict[str, np.ndarray], family: np.ndarray, photo: np.ndarray, names: Sequence[str],
+             name: str, spec: Sequence[tuple[str, float]]) -> Row:
+    events = _events(parts, spec)
     ef, ep = family[0::2], photo[0::2]
     labels = [FAMILY_LABEL[n] for n in names]
     pairs = [(a, b) for a, b in itertools.combinations(range(len(names)), 2) if labels[a] == labels[b]]
@@ -189,7 +219,7 @@ def evaluate(parts: dict[str, np.ndarray], family: np.ndarray, photo: np.ndarray
         score[frozenset((names[a], names[b]))] = float(np.mean(right))
     values = np.array(list(score.values()))
     plates = tuple(score[frozenset(PLATES[p])] for p in ("p1", "p2", "p3", "p4"))
-    return Row(name, crops.shape[1], plates, min(score[frozenset(r)] for r in RIVALS),  # type: ignore[arg-type]
+    return Row(name, events.shape[1], plates, min(score[frozenset(r)] for r in RIVALS),  # type: ignore[arg-type]
                float(values.mean()), float(values.min()), int((values >= 0.98).sum()))
 
 
@@ -208,10 +238,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=6, help="events per teach photo (2 crops each)")
     parser.add_argument("--seed", type=int, default=77, help="jitter seed")
+    parser.add_argument("--held-out", action="store_true", help="also the old and chosen descriptor on the test photos")
     args = parser.parse_args(argv)
-    parts, family, photo, names = crops_and_features(args.events, args.seed)
-    rows = [evaluate(parts, family, photo, names, name, spec) for name, spec in CANDIDATES]
+    teach = crops_and_features(args.events, args.seed)
+    rows = [evaluate(*teach, name, spec) for name, spec in CANDIDATES]
     print(render(rows, args.events, args.seed))
+    if args.held_out:
+        test = crops_and_features(args.events, 79, TEST)
+        chosen = [CANDIDATES[0], next(c for c in CANDIDATES if c[0].startswith("crop-v2"))]
+        print("\nHeld out (test photos, jitter seed 79; centres from every teach event):\n")
+        print("\n".join(render([held_out(teach, test, name, spec) for name, spec in chosen], args.events,
+                                args.seed).splitlines()[2:]))
 
 
 if __name__ == "__main__":

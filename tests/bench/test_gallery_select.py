@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.gallery_select import PLATES, _grid_pool, evaluate
+from bench.gallery_select import PLATES, _grid_pool, evaluate, held_out
 
 NAMES = sorted({f for pair in PLATES.values() for f in pair} | {"Granny-Smith"})
 
@@ -46,3 +46,14 @@ def test_grid_pooling_of_the_whole_box() -> None:
     assert np.allclose(_grid_pool(fmap, 1), fmap.reshape(-1, 2).mean(axis=0))
     quads = _grid_pool(fmap, 2).reshape(2, 2, 2)
     assert np.allclose(quads[1, 0], fmap[5:, :5].reshape(-1, 2).mean(axis=0))
+
+
+def test_held_out_classifies_the_test_events_by_the_teach_centres() -> None:
+    teach, test = _parts(3), _parts(4)
+    row = held_out((*teach, NAMES), (*test, NAMES), "telling", [("telling", 1.0)])
+    assert row.plates == (1.0, 1.0, 1.0, 1.0) and row.passing == 18
+    swapped = (dict(test[0]), test[1], test[2])
+    milk, other = NAMES.index("Arla-Medium-Fat-Milk"), NAMES.index("Arla-Standard-Milk")
+    swapped[0]["telling"] = swapped[0]["telling"].copy()
+    swapped[0]["telling"][test[1] == milk] = test[0]["telling"][test[1] == other]  # milks that look like the twin
+    assert held_out((*teach, NAMES), (*swapped, NAMES), "telling", [("telling", 1.0)]).plates[3] == 0.5
