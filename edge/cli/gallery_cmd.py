@@ -74,14 +74,15 @@ def export_cmd(config_path: Path, as_json: bool, directory: Path) -> None:
 @json_option
 @click.option("--planogram", "planogram_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Planogram file [default: the one the node holds, else [fusion] planogram].")
-@click.option("--min-accuracy", type=click.FloatRange(0.5, 1.0), default=0.98, show_default=True,
-              help="Leave-one-out accuracy a plate's splitter needs to be trusted.")
+@click.option("--min-accuracy", type=click.FloatRange(0.5, 1.0), default=None,
+              help="Leave-one-out accuracy a plate's splitter needs to be trusted [default: [gallery] min_accuracy, "
+                   "as the daemon uses it].")
 @click.option("--colour-only", is_flag=True, help="Colour descriptors only, without the detector's backbone "
                                                    "features (no model needed; faster).")
-def check_cmd(config_path: Path, as_json: bool, planogram_path: Path | None, min_accuracy: float,
+def check_cmd(config_path: Path, as_json: bool, planogram_path: Path | None, min_accuracy: float | None,
               colour_only: bool) -> None:
-    """Per plate with look-alikes (weight twins the camera's labels cannot split): is the splitter trusted, and
-    how many more examples per SKU it needs."""
+    """Per plate with look-alikes (weight twins: same labels, or labels the camera may not see): is the splitter
+    trusted, and how many more examples per SKU it needs."""
     from edge.gallery.check import check_gallery
     from edge.vision.appearance_embed import CropEmbedder
 
@@ -91,8 +92,9 @@ def check_cmd(config_path: Path, as_json: bool, planogram_path: Path | None, min
     embedder: CropEmbedder = run_guarded(lambda: CropEmbedder(model))
     box = _open(config)
     try:
+        accuracy = config.gallery.min_accuracy if min_accuracy is None else min_accuracy
         checks = run_guarded(lambda: check_gallery(box, planogram, lambda crop: embedder.embed(crop).combined(),
-                                                   min_accuracy))
+                                                   accuracy, config.gallery.min_examples))
     finally:
         box.close()
     emit([c.to_json() for c in checks], as_json, _render_checks)
@@ -115,7 +117,7 @@ def _planogram(config: NodeConfig, path: Path | None) -> Planogram:
 
 def _render_checks(checks: list[dict[str, Any]]) -> str:
     if not checks:
-        return "no plate has look-alikes (weight twins the camera's labels cannot split): nothing to check"
+        return "no plate has look-alikes (weight twins on one plate): nothing to check"
     rows = [[c["plate"], ", ".join(f"{s} {c['examples'][s]}" for s in c["skus"]), "yes" if c["trusted"] else "no",
              c["accuracy"], "-" if c["needed_more"] is None else c["needed_more"], c["reason"]] for c in checks]
     return table(["plate", "crops per look-alike", "trusted", "loo accuracy", "more per sku", "why"], rows)

@@ -52,11 +52,13 @@ def look_alikes(planogram: Planogram) -> dict[str, tuple[str, ...]]:
     return {plate: tuple(sorted(skus)) for plate, skus in sorted(found.items())}
 
 
-def check_gallery(gallery: Gallery, planogram: Planogram, embed: Embed, min_accuracy: float = 0.98) -> list[PlateCheck]:
-    """`embed`: the descriptor of one crop, e.g. `CropEmbedder(model).embed(crop).combined()`."""
+def check_gallery(gallery: Gallery, planogram: Planogram, embed: Embed, min_accuracy: float = 0.98,
+                  min_examples: int = 10) -> list[PlateCheck]:
+    """`embed`: the descriptor of one crop, e.g. `CropEmbedder(model).embed(crop).combined()`; `min_accuracy` and
+    `min_examples` as the daemon's splitter takes them from `[gallery]` (edge/node/appearance_feed.py)."""
     from edge.vision.appearance_splitter import PlateSplitter, SplitterSettings
 
-    settings = SplitterSettings(min_accuracy=min_accuracy)
+    settings = SplitterSettings(min_accuracy=min_accuracy, min_examples=min_examples)
     checks = []
     for plate, skus in look_alikes(planogram).items():
         per_sku = {sku: _descriptors(gallery, sku, plate, embed) for sku in skus}

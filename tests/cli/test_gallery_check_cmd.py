@@ -70,3 +70,19 @@ def test_check_with_the_detector_backbone_on_real_photos(tmp_path: Path, shared_
     (plate,) = json.loads(result.output)
     assert plate["examples"] == {"APPLE-GS": per_sku, "APPLE-PL": per_sku}
     assert plate["trusted"] is trusted, plate
+
+
+def test_check_reads_the_trust_settings_the_daemon_reads(tmp_path: Path) -> None:
+    """`[gallery] min_examples` (and min_accuracy) reach `gallery check` as they reach the daemon's splitter
+    (edge/node/appearance_feed.py): 30 examples per SKU pass the default but not a node that asks for 40."""
+    from tests.node.gallery_items import CONFIG
+
+    path = fill(tmp_path, 30)
+    path.write_text(CONFIG.format(state=tmp_path / "state", extra="[gallery]\nmin_examples = 40\n"))
+    planogram_file = tmp_path / "planogram.json"
+    planogram_file.write_text(json.dumps(PLANOGRAM))
+    result = CliRunner().invoke(cli, ["gallery", "check", "--config", str(path), "--planogram",
+                                      str(planogram_file), "--json"])
+    assert result.exit_code == 0, result.output
+    (plate,) = json.loads(result.output)
+    assert plate["trusted"] is False and plate["needed_more"] == 10
