@@ -193,7 +193,7 @@ BENCHMARK = Benchmark(
     quick={"seeds": (201,), "rates": (10.0,), "interactions": 200, "mixes": ("store",), "examples": (50,)},
     full={"seeds": "report", "rates": (10.0, 80.0), "interactions": 700, "mixes": ("store", "stress"),
           "examples": (25, 50, 100)},
-    opt_in=True,  # the full run: 49 min at load 8-14 on the 2 shared cores (12 runs of 700 interactions, 4 models)
+    opt_in=True,  # the full run: 646 s at load 2-4, 49 min at load 8-14 on the 2 shared cores (12 runs, 4 models)
     detail="bench/fusion-learned.md",
     unavailable=unavailable,
 )
