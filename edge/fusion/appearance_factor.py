@@ -12,7 +12,10 @@ accuracy on votes of that margin, capped at `max_accuracy`), the vote is read as
 P(vote v | truth v) = a and P(vote v | truth s) = (1 - a) / (K - 1): every hypothesis whose SKUs are all
 voted candidates other than v gets `temper * log((1 - a) / ((K - 1) a))` added to its vision log factor;
 hypotheses containing v, SKUs the splitter did not vote on (it cannot speak against them) and "none
-fits" get 0. Pure, no I/O.
+fits" get 0. **Open-set guard**: the vote is not applied at all when a hypothesis the weight left plausible
+(p >= same_label_floor before the vote) lacks v and has a SKU the splitter could not compare (no examples
+anywhere, e.g. a foreign SKU put back unseen): the crop may show that SKU, and the vote would lift v over an
+answer it cannot rule out. Pure, no I/O.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ def apply_appearance(posterior: Posterior, state: ShelfState, evidence: Mapping[
     voted = tuple(c for c in vote.candidates if c in candidates) if vote is not None else ()
     if vote is None or vote.sku not in voted or len(voted) < 2:
         return posterior
+    if _open_rival(posterior, state, plate, vote.sku, frozenset(voted), settings.same_label_floor):
+        return posterior  # the open-set guard: an answer it could not compare stays as likely as the winner
     accuracy = min(max(vote.accuracy, 1.0 / len(voted)), appearance.max_accuracy)
     penalty = appearance.temper * math.log((1.0 - accuracy) / ((len(voted) - 1) * accuracy))
     against = frozenset(voted) - {vote.sku}
@@ -95,6 +100,22 @@ def _plausible(posterior: Posterior, state: ShelfState, plate: str, floor: float
             continue
         found.update(state.skus[k] for k, _ in joint.sku_lines())
     return tuple(sorted(found))
+
+
+def _open_rival(posterior: Posterior, state: ShelfState, plate: str, winner: str, voted: frozenset[str],
+                floor: float) -> bool:
+    """A hypothesis on `plate` the weight left at p >= floor without the winner and with a SKU the vote did not
+    compare (no examples anywhere): the crop may show that SKU, and the vote, by removing the compared
+    rivals only, would lift the winner over an answer it cannot rule out."""
+    for joint, p in zip(posterior.joints, posterior.probabilities, strict=True):
+        if p < floor:
+            break  # best first
+        if joint.unknown or any(part.plates != (plate,) for part in joint.parts):
+            continue
+        skus = {state.skus[k] for k, _ in joint.sku_lines()}
+        if winner not in skus and skus - voted:
+            return True
+    return False
 
 
 def _only(joint: Joint, state: ShelfState, against: frozenset[str]) -> bool:

@@ -87,3 +87,42 @@ def test_the_vote_never_overrules_the_weight_on_other_plates() -> None:
     fusion = _fusion(60)
     item = one(fusion, {"p3": -32.1}, {"p3": PlateEvidence("p3", {}, 20, True, None, tuple(_looks(1, 1, 5)[0]))})
     assert skus(item) == [("GUM", 1)] and "appearance" not in item.vision
+
+
+def _with_rival(sku: str, grams: float, labels: list[str], plate: str | None) -> Any:
+    """The trusted GALA/PINK splitter of p5 on a shelf with one more SKU that has no examples anywhere."""
+    document = _document()
+    document["catalogue"].append(catalogue_item(sku, grams, 1.5, labels))
+    if plate is not None:
+        document["plates"][plate].append({"sku": sku, "stock": 20})
+    fusion = stage(document=document)
+    fusion.appearance = AppearanceSplitter({"p5": {"GALA": _looks(0, 60, 1), "PINK": _looks(1, 60, 2)}})
+    return fusion
+
+
+def test_an_example_less_same_label_rival_keeps_the_twin() -> None:
+    # FUJI looks like the others to the labels and the weight, but the splitter has never seen it: its vote
+    # between GALA and PINK cannot say the crop is not a FUJI, so it is not applied at all.
+    item = one(_with_rival("FUJI", 182.0, ["apple"], "p5"), {"p5": -182.2}, _evidence(1))
+    assert item.review_required and "twin" in item.review_reasons
+    assert "appearance" not in item.vision
+
+
+def test_an_example_less_foreign_rival_keeps_the_event_in_review() -> None:
+    # The open-set miss of the learned-node benchmark: a foreign SKU put back unseen, with other labels and
+    # no examples, stays plausible by weight (the camera saw no label). Voting GALA against PINK alone
+    # would accept PINK at ~0.97 over an answer the splitter cannot rule out.
+    evidence = {"p5": PlateEvidence("p5", {}, 20, True, "snap", _evidence(1)["p5"].appearance)}
+    item = one(_with_rival("RADISH", 182.0, ["carrot"], None), {"p5": -182.2}, evidence)
+    assert any(a.lines and a.lines[0].sku == "RADISH" for a in item.alternatives)
+    assert item.review_required and "twin" in item.review_reasons
+    assert "appearance" not in item.vision
+
+
+def test_an_example_less_sku_the_weight_rules_out_does_not_stop_the_vote() -> None:
+    evidence = {"p5": PlateEvidence("p5", {}, 20, True, "snap", _evidence(1)["p5"].appearance)}
+    item = one(_with_rival("RADISH", 300.0, ["carrot"], None), {"p5": -182.2}, evidence)
+    assert skus(item) == [("PINK", 1)]
+    assert not item.review_required, item.review_reasons
+    vote: Any = item.vision["appearance"]
+    assert vote["candidates"] == ["GALA", "PINK"]
