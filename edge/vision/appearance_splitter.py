@@ -27,7 +27,7 @@ vote contradicts. How the guard holds up with 2 % wrong labels: bench/gallery.py
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,10 @@ from edge.vision.appearance import Descriptor
 CLEAN_K = 7      # neighbours looked at when cleaning
 MIN_COVERAGE = 0.5  # a vote margin raised past the LOO errors must still keep this share of the LOO votes
 CLEAN_AGREE = 6  # of them carrying one other SKU make an example a likely wrong label (two wrong ones may be close)
+RIVAL_SIGMAS = 6.0    # AppearanceSplitter.pairs: n units of one SKU this close to m of another are rivals
+RIVAL_NOISE_G = 2.0   # the plate's own noise in that sigma, grams
+RIVAL_MAX_COUNT = 6   # fusion's max_count
+PREPARE_LIMIT = 64    # pair checks one prepare() builds at most (~0.6 s each at 100 examples per SKU)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +167,8 @@ class AppearanceSplitter:
     unseen put-back, is plausible by weight), the vote is between the candidates with examples anywhere (the
     others' from their plates' galleries), one pair at a time: the answer is the candidate that wins its
     pair against every other, each pair judged by its own splitter and leave-one-out check (built once per
-    pair); if none does (a pair abstains or is lost), the vote abstains. Its reliability is
+    pair, at its first vote unless `prepare` built it before); if none does (a pair abstains or is lost), the
+    vote abstains. Its reliability is
     1 - (K - 1)(1 - a), a the weakest pair's: the chance that none of the K - 1 comparisons went wrong.
     Candidates with no examples at all are left out of the vote (fusion then cannot rule them out)."""
 
@@ -175,7 +180,9 @@ class AppearanceSplitter:
         for gallery in galleries.values():
             for sku, examples in gallery.items():
                 self._by_sku.setdefault(sku, []).extend(examples)
-        self._pairs: dict[tuple[str, str, str], PlateSplitter] = {}
+        self._pairs: dict[tuple[str, str, str], PlateSplitter] = {}  # (plate, a, b) -> its pair's check
+        self._checks: dict[tuple[str, str | None, str, str | None], PlateSplitter] = {}  # by examples' source
+        self.pair_builds = 0  # pair checks built (by prepare, or lazily by a vote)
 
     def vote(self, plate: str, descriptor: Descriptor, candidates: Sequence[str]) -> Vote | None:
         splitter = self.plates.get(plate)
@@ -196,13 +203,67 @@ class AppearanceSplitter:
                 return Vote(plate, winner, known, accuracy, min(v.margin for v in won))
         return None
 
+    def pairs(self, unit_weights: Mapping[str, tuple[float, float]] | None = None) -> list[tuple[str, str, str]]:
+        """Every (plate, a, b), a < b, a vote may judge one pair at a time: per plate, two SKUs with examples
+        (on it or anywhere). With `unit_weights` ({sku: (unit grams, unit sigma)}, the catalogue's), only the
+        plausible rivals, nearest first: some n units of one within RIVAL_SIGMAS of m of the other (n, m up to
+        RIVAL_MAX_COUNT, fusion's max_count); others are never both plausible by weight in one event. A SKU
+        without a weight is kept against any."""
+        skus = sorted(s for s, examples in self._by_sku.items() if examples)
+        gaps = {(a, b): _rivalry(unit_weights, a, b) for i, a in enumerate(skus) for b in skus[i + 1:]}
+        found = [(gap, plate, a, b) for plate in sorted(self.plates) for (a, b), gap in gaps.items()
+                 if gap < RIVAL_SIGMAS]
+        return [(plate, a, b) for _, plate, a, b in sorted(found)]
+
+    def prepare(self, pairs: Iterable[tuple[str, str, str]] | None = None, limit: int = PREPARE_LIMIT,
+                cancelled: Callable[[], bool] = lambda: False) -> int:
+        """Build the checks of `pairs` (default: all of `pairs()`) now, at most `limit` new ones, so that a
+        vote on them builds nothing (a pair at 100 examples per SKU costs ~0.6 s, on the event's thread when
+        built lazily). Returns how many were built. Votes are the same whether a pair was prepared or not.
+
+        Not thread safe (nor is `vote`, which builds lazily what was not prepared): prepare a splitter before
+        handing it to the thread that votes, then only that thread may use it (edge/node/appearance_feed.py)."""
+        built = self.pair_builds
+        for plate, a, b in self.pairs() if pairs is None else pairs:
+            if self.pair_builds - built >= limit or cancelled():
+                break
+            if plate in self.plates and self._by_sku.get(a) and self._by_sku.get(b) and a != b:
+                self._pair(plate, *sorted((a, b)))
+        return self.pair_builds - built
+
     def _pair(self, plate: str, a: str, b: str) -> PlateSplitter:
         key = (plate, a, b)
         if key not in self._pairs:
-            own = self.plates[plate].gallery
-            self._pairs[key] = PlateSplitter(plate, {sku: own[sku] if sku in own else self._by_sku[sku]
-                                                     for sku in (a, b)}, self.settings)
+            self._pairs[key] = self._check_of(plate, a, b)
         return self._pairs[key]
+
+    def _check_of(self, plate: str, a: str, b: str) -> PlateSplitter:
+        """The pair's check: each SKU's examples from `plate`'s gallery, else from wherever it has them. Built
+        once per such source (the same examples give the same check, whichever plate asks); the plate's own
+        splitter when that is a plate of exactly these two SKUs."""
+        (sa, sb) = sources = (self._source(plate, a), self._source(plate, b))
+        key = (a, sa, b, sb)
+        if key not in self._checks:
+            home = self.plates.get(sa) if sa is not None and sa == sb else None
+            if home is not None and home._skus == (a, b):
+                self._checks[key] = home
+            else:
+                self._checks[key] = PlateSplitter(plate, {sku: self._examples(sku, source)
+                                                          for sku, source in zip((a, b), sources, strict=True)},
+                                                  self.settings)
+                self.pair_builds += 1
+        return self._checks[key]
+
+    def _source(self, plate: str, sku: str) -> str | None:
+        """Where a pair on `plate` takes `sku`'s examples: the plate's gallery when it lists the SKU, else the
+        one plate holding examples of it, else None (all of them, in the galleries' order)."""
+        if sku in self.plates[plate].gallery:
+            return plate
+        holders = [p for p, s in self.plates.items() if len(s.gallery.get(sku, ()))]
+        return holders[0] if len(holders) == 1 else None
+
+    def _examples(self, sku: str, source: str | None) -> Sequence[Descriptor]:
+        return self._by_sku[sku] if source is None else self.plates[source].gallery[sku]
 
     def reports(self) -> list[TrustReport]:
         return [self.plates[p].report for p in sorted(self.plates)]
@@ -293,6 +354,17 @@ def _needed_more(kept: dict[str, np.ndarray], skus: tuple[str, ...], settings: S
     slope = math.log(err_h / err_n) / math.log(n / half)
     total = n * (err_n / target) ** (1.0 / slope)
     return math.ceil(max(total - n, 1))
+
+
+def _rivalry(unit_weights: Mapping[str, tuple[float, float]] | None, a: str, b: str) -> float:
+    """How far apart, in sigmas, the nearest counts of two SKUs weigh (0 when a weight is not known)."""
+    if unit_weights is None or a not in unit_weights or b not in unit_weights:
+        return 0.0
+    (wa, sa), (wb, sb) = unit_weights[a], unit_weights[b]
+    n = np.arange(1, RIVAL_MAX_COUNT + 1, dtype=float)
+    gap = np.abs(n[:, None] * wa - n[None, :] * wb)
+    sd = np.sqrt(n[:, None] * sa ** 2 + n[None, :] * sb ** 2 + RIVAL_NOISE_G ** 2)
+    return float((gap / sd).min())
 
 
 def _round(value: float | None) -> float | None:

@@ -129,3 +129,104 @@ def test_a_candidate_from_another_plate_is_voted_on_with_its_own_examples() -> N
     partial = splitter.vote("p1", _probe(1), ["A", "B", "NEVER-SEEN"])  # no examples anywhere: left out
     assert partial is not None and partial.sku == "B" and partial.candidates == ("A", "B")
     assert splitter.vote("p1", _probe(1), ["A", "NEVER-SEEN"]) is None
+
+
+def _shelf() -> dict[str, dict[str, list[np.ndarray]]]:
+    """Three plates; A lives on p1 and p3 (its examples from both), B's p1 examples are few, C is on p2 only."""
+    return {"p1": {"A": _cloud(0, 30, 0.1, 1), "B": _cloud(1, 30, 0.1, 2)},
+            "p2": {"C": _cloud(2, 30, 0.1, 3), "D": _cloud(3, 30, 0.25, 4), "E": _cloud(4, 26, 0.1, 5)},
+            "p3": {"A": _cloud(0, 12, 0.15, 6), "F": _cloud(5, 30, 0.1, 7), "G": []}}
+
+
+def _reference_vote(galleries: dict[str, dict[str, list[np.ndarray]]], plate: str, descriptor: np.ndarray,
+                    candidates: tuple[str, ...]) -> tuple[str, float, float] | None:
+    """The cross-plate vote as documented, each pair's check built afresh (the plate's examples of a SKU, else
+    all of its examples)."""
+    anywhere: dict[str, list[np.ndarray]] = {}
+    for gallery in galleries.values():
+        for sku, rows in gallery.items():
+            anywhere.setdefault(sku, []).extend(rows)
+    own = galleries[plate]
+    known = sorted({c for c in candidates if anywhere.get(c)})
+    for winner in known:
+        duels = [PlateSplitter(plate, {s: own[s] if s in own else anywhere[s] for s in sorted((winner, other))})
+                 .vote(descriptor, (winner, other)) for other in known if other != winner]
+        won = [v for v in duels if v is not None and v.sku == winner]
+        if len(known) >= 2 and len(won) == len(duels):
+            accuracy = max(1.0 - (len(known) - 1) * (1.0 - min(v.accuracy for v in won)), 1.0 / len(known))
+            return winner, accuracy, min(v.margin for v in won)
+    return None
+
+
+def _asks() -> list[tuple[str, np.ndarray, tuple[str, ...]]]:
+    rng = np.random.default_rng(11)
+    candidate_sets = [("A", "B", "C"), ("A", "C"), ("C", "F"), ("A", "B", "NEVER"), ("B", "D", "E"),
+                      ("A", "F", "G"), ("A", "B", "C", "D", "E", "F")]
+    asks = []
+    for plate in ("p1", "p2", "p3"):
+        for candidates in candidate_sets:
+            for centre in range(6):
+                asks.append((plate, _probe(centre, seed=int(rng.integers(1000))), candidates))
+            mixed = _probe(0) + _probe(2)  # between two looks: pairs abstain on margin
+            asks.append((plate, mixed / np.linalg.norm(mixed), candidates))
+    return asks
+
+
+def test_prepared_and_lazy_pairs_give_the_same_votes() -> None:
+    galleries = _shelf()
+    lazy, prepared = AppearanceSplitter(galleries), AppearanceSplitter(galleries)
+    assert prepared.prepare() > 0
+    voted = 0
+    for plate, descriptor, candidates in _asks():
+        a, b = lazy.vote(plate, descriptor, candidates), prepared.vote(plate, descriptor, candidates)
+        assert a == b, (plate, candidates)
+        if set(candidates) <= set(galleries[plate]):
+            continue  # the plate's own splitter, not a pair vote
+        expected = _reference_vote(galleries, plate, descriptor, candidates)
+        assert (None if a is None else (a.sku, a.accuracy, a.margin)) == expected, (plate, candidates)
+        voted += a is not None
+    assert voted > 20  # the comparison covered real votes, not only abstentions
+
+
+def test_after_prepare_a_vote_builds_nothing() -> None:
+    splitter = AppearanceSplitter(_shelf())
+    built = splitter.prepare()
+    assert built == splitter.pair_builds > 0
+    assert splitter.prepare() == 0  # all built already
+    for plate, descriptor, candidates in _asks():
+        splitter.vote(plate, descriptor, candidates)
+    assert splitter.pair_builds == built
+    fresh = AppearanceSplitter(_shelf())  # without prepare the first votes build them
+    fresh.vote("p1", _probe(2), ("A", "B", "C"))
+    assert fresh.pair_builds > 0
+    # the same examples give one check whichever plate asks: C against F, from p1, p2 or p3
+    for plate in ("p1", "p2", "p3"):
+        fresh.vote(plate, _probe(5), ("C", "F"))
+    assert fresh._pair("p1", "C", "F") is fresh._pair("p2", "C", "F") is fresh._pair("p3", "C", "F")
+
+
+def test_prepare_is_bounded_and_can_be_cancelled() -> None:
+    splitter = AppearanceSplitter(_shelf())
+    assert splitter.prepare(limit=2) == 2 and splitter.pair_builds == 2
+    assert splitter.prepare(cancelled=lambda: True) == 0
+    other = AppearanceSplitter(_shelf())  # pairs no vote can ask for are passed over
+    assert other.prepare([("p1", "A", "C"), ("p9", "A", "C"), ("p1", "A", "NEVER"), ("p1", "A", "A")]) == 1
+    assert other.prepare([("p1", "C", "A")]) == 0  # either order names the same pair
+
+
+def test_pairs_are_the_plausible_rivals_by_unit_weight_nearest_first() -> None:
+    splitter = AppearanceSplitter(_shelf())
+    everything = splitter.pairs()
+    assert ("p1", "A", "C") in everything and ("p2", "A", "F") in everything
+    assert not any("G" in pair for pair in everything)  # no examples anywhere: never in a vote
+    weights = {"A": (182.0, 2.0), "B": (185.0, 2.0), "C": (183.0, 2.0), "D": (91.0, 1.5), "E": (1030.0, 5.0),
+               "F": (500.0, 3.0)}
+    rivals = splitter.pairs(weights)
+    assert ("p1", "A", "C") in rivals and ("p3", "A", "D") in rivals  # two D weigh one A
+    assert not any({"A", "E"} <= set(pair) or {"A", "F"} <= set(pair) for pair in rivals)
+    assert rivals.index(("p1", "A", "C")) < rivals.index(("p1", "B", "C"))  # 1 g apart before 2 g apart
+    splitter.prepare(rivals)
+    assert splitter.vote("p1", _probe(2), ("A", "B", "C")) is not None
+    built = splitter.pair_builds
+    splitter.vote("p1", _probe(5), ("A", "F"))  # not a rival by weight: still built, lazily
+    assert splitter.pair_builds == built + 1
