@@ -219,8 +219,8 @@ def test_pairs_are_the_plausible_rivals_by_unit_weight_nearest_first() -> None:
     everything = splitter.pairs()
     assert ("p1", "A", "C") in everything and ("p2", "A", "F") in everything
     assert not any("G" in pair for pair in everything)  # no examples anywhere: never in a vote
-    weights = {"A": (182.0, 2.0), "B": (185.0, 2.0), "C": (183.0, 2.0), "D": (91.0, 1.5), "E": (1030.0, 5.0),
-               "F": (500.0, 3.0)}
+    weights = {"A": (182.0, 2.0), "B": (185.0, 2.0), "C": (183.0, 2.0), "D": (91.0, 1.5), "E": (3000.0, 5.0),
+               "F": (5000.0, 3.0)}  # six A weigh 1092 g at most
     rivals = splitter.pairs(weights)
     assert ("p1", "A", "C") in rivals and ("p3", "A", "D") in rivals  # two D weigh one A
     assert not any({"A", "E"} <= set(pair) or {"A", "F"} <= set(pair) for pair in rivals)
