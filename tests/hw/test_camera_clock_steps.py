@@ -19,23 +19,32 @@ from tests.vision.frames import write_frames, write_video
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = """
-import json, sys, time
+import json, queue, sys, time
 from pathlib import Path
+from edge.config.camera import CameraSection
 from edge.hw.camera import FrameDirSource, VideoFileSource
+from edge.vision.frame_grabber import FrameGrabber
 kind, path = sys.argv[1], Path(sys.argv[2])
 source = FrameDirSource(path) if kind == "dir" else VideoFileSource(path, loop=True)
-source.open()
+arrived = queue.Queue()  # (frame t, wall) as the daemon's grabber thread hands each frame on
+grabber = FrameGrabber(source, CameraSection(source=str(path), idle_fps=50, active_fps=50),
+                       on_frame=lambda record, active: arrived.put((record.t, time.time())))
+grabber.start()
 out = []
 for second in range(3):
     if second:  # the test steps the wall clock, then answers
         print("step", flush=True)
         sys.stdin.readline()
+        while not arrived.empty():  # frames of the step itself belong to no window
+            arrived.get_nowait()
     deadline = time.monotonic() + 1.0
-    while time.monotonic() < deadline:
-        polled = source.poll()
-        if polled is not None:
-            out.append([second, polled[0], time.time()])
-        time.sleep(0.01)  # pacing of a polling consumer over a 1 s window (in the probe), not a wait
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            t, wall = arrived.get(timeout=left)
+        except queue.Empty:
+            break
+        out.append([second, t, wall])
+grabber.stop()
 print(json.dumps(out), flush=True)
 """
 
@@ -43,8 +52,8 @@ needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None and shutil.which("cc"
 
 
 def _frames_across_steps(tmp_path: Path, kind: str, source: Path) -> list[list[float]]:
-    """[second, frame t, wall] per frame polled over three seconds of the probe's polling, the wall clock
-    stepped back 10 min after the first and forward an hour after the second."""
+    """[second, frame t, wall] per frame the daemon's frame grabber handed on, over three one-second windows,
+    the wall clock stepped back 10 min after the first and forward an hour after the second."""
     shift = WallClockShift(tmp_path / "clock")
     probe = subprocess.Popen([sys.executable, "-c", PROBE, kind, str(source)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True, env={**os.environ, **shift.env(),
@@ -72,7 +81,7 @@ def _per_second(frames: list[list[float]]) -> list[int]:
 def test_a_frame_directory_keeps_its_pace_across_wall_clock_steps(tmp_path: Path) -> None:
     directory = tmp_path / "frames"
     directory.mkdir()
-    write_frames(directory, 40, step_s=0.1)  # 4 s of frames at 10 fps
+    write_frames(directory, 60, step_s=0.1)  # 6 s of frames at 10 fps: the grabber goes on reading during the steps
     frames = _frames_across_steps(tmp_path, "dir", directory)
     counts = _per_second(frames)
     # about 10 a second before the steps, after the step back (no stall) and after the step forward (no flush)
