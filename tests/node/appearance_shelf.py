@@ -14,6 +14,7 @@ from edge.gallery import Crop, Gallery
 from edge.hw.draw import encode_jpeg
 from edge.sim.camera.photos import TEACH, PhotoLibrary, jittered_crop
 from edge.sim.scenario import Item, Scenario
+from tests.node.frames_shelf import twin_plate_scenario
 
 PINK, GOLDEN = "apple-pink-lady", "apple-golden"
 LOOKS = {PINK: "Pink-Lady", GOLDEN: "Golden-Delicious"}
@@ -21,23 +22,10 @@ T0 = 1_700_000_000.0
 
 
 def twin_apples(actions: list[dict[str, object]], seed: int = 3) -> Scenario:
-    return Scenario.model_validate({
-        "seed": seed,
-        "duration_s": 30.0,
-        "items": [
-            {"sku": PINK, "unit_g": 1012.0, "variation": 0.008, "labels": ["apple"], "look": LOOKS[PINK]},
-            {"sku": GOLDEN, "unit_g": 1013.0, "variation": 0.008, "labels": ["apple"], "look": LOOKS[GOLDEN]},
-            {"sku": "pasta-500", "unit_g": 508.0},
-        ],
-        "planogram": [
-            {"plate": "p1", "sku": "pasta-500", "stock": 6},
-            {"plate": "p2", "sku": PINK, "stock": 5},
-            {"plate": "p2", "sku": GOLDEN, "stock": 5},
-            {"plate": "p3", "sku": "pasta-500", "stock": 6},
-            {"plate": "p4", "sku": "pasta-500", "stock": 6},
-        ],
-        "actions": actions,
-    })  # fmt: skip
+    return twin_plate_scenario(
+        ({"sku": PINK, "unit_g": 1012.0, "variation": 0.008, "labels": ["apple"], "look": LOOKS[PINK]},
+         {"sku": GOLDEN, "unit_g": 1013.0, "variation": 0.008, "labels": ["apple"], "look": LOOKS[GOLDEN]}),
+        actions, seed)  # fmt: skip
 
 
 def fill_gallery(path: Path, images: Path, per_sku: int, seed: int = 15) -> None:

@@ -18,24 +18,31 @@ PLATES = ["p1", "p2", "p3", "p4"]
 ORANGE, APPLE = "orange-net-1kg", "apple-large-1kg"
 
 
-def twin_scenario(actions: list[dict[str, object]], seed: int = 1) -> Scenario:
+def twin_plate_scenario(twins: tuple[dict[str, object], dict[str, object]], actions: list[dict[str, object]],
+                        seed: int) -> Scenario:
+    """Plate p2 holds the two `twins` (Item fields), five of each; p1, p3 and p4 hold pasta."""
+    first, second = (str(item["sku"]) for item in twins)
     return Scenario.model_validate({
         "seed": seed,
         "duration_s": 30.0,
-        "items": [
-            {"sku": ORANGE, "unit_g": 1012.0, "variation": 0.008, "labels": ["orange"], "look": "Orange"},
-            {"sku": APPLE, "unit_g": 1016.0, "variation": 0.008, "labels": ["apple"], "look": "Granny-Smith"},
-            {"sku": "pasta-500", "unit_g": 508.0},
-        ],
+        "items": [*twins, {"sku": "pasta-500", "unit_g": 508.0}],
         "planogram": [
             {"plate": "p1", "sku": "pasta-500", "stock": 6},
-            {"plate": "p2", "sku": ORANGE, "stock": 5},
-            {"plate": "p2", "sku": APPLE, "stock": 5},
+            {"plate": "p2", "sku": first, "stock": 5},
+            {"plate": "p2", "sku": second, "stock": 5},
             {"plate": "p3", "sku": "pasta-500", "stock": 6},
             {"plate": "p4", "sku": "pasta-500", "stock": 6},
         ],
         "actions": actions,
     })  # fmt: skip
+
+
+def twin_scenario(actions: list[dict[str, object]], seed: int = 1) -> Scenario:
+    """An orange and a large apple of about one weight on p2 (label-distinct weight twins)."""
+    return twin_plate_scenario(
+        ({"sku": ORANGE, "unit_g": 1012.0, "variation": 0.008, "labels": ["orange"], "look": "Orange"},
+         {"sku": APPLE, "unit_g": 1016.0, "variation": 0.008, "labels": ["apple"], "look": "Granny-Smith"}),
+        actions, seed)  # fmt: skip
 
 
 def node_config(root: Path, model_dir: Path | None) -> str:
