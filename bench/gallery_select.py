@@ -32,6 +32,7 @@ from edge.hw.features import find_tap
 from edge.sim.camera.photos import TEACH, TEST, PhotoLibrary, Split, jittered_crop
 from edge.sim.photo_rates import FAMILY_LABEL
 from edge.vision.appearance import colour_descriptor, colour_descriptor_v1, hsv
+from edge.vision.appearance_splitter import SplitterSettings, robust_centre
 
 PLATES = {"p1": ("Golden-Delicious", "Pink-Lady"), "p2": ("Bravo-Apple-Juice", "God-Morgon-Orange-Juice"),
           "p3": ("Arla-Natural-Yoghurt", "Yoggi-Strawberry-Yoghurt"),
@@ -166,11 +167,9 @@ def crops_and_features(events: int, seed: int, split: Split = TEACH
     return {k: _unit(np.asarray(v, np.float64)) for k, v in parts.items()}, np.array(family), np.array(photo), names
 
 
-def _centre(rows: np.ndarray, trim: float = 0.8) -> np.ndarray:
-    median = np.median(rows, axis=0)
-    keep = max(1, int(np.ceil(trim * len(rows))))
-    nearest = np.argsort(((rows - median) ** 2).sum(axis=1), kind="stable")[:keep]
-    return np.asarray(_unit(rows[nearest].mean(axis=0)))
+def _centre(rows: np.ndarray) -> np.ndarray:
+    """A SKU's centre as the splitter makes it (its trim)."""
+    return robust_centre(rows, SplitterSettings().trim)
 
 
 def _events(parts: dict[str, np.ndarray], spec: Sequence[tuple[str, float]]) -> np.ndarray:

@@ -105,7 +105,7 @@ class PlateSplitter:
         self._skus = tuple(sorted(s for s, examples in self.gallery.items() if len(examples)))
         examples = {s: _stack(self.gallery[s], self.settings.max_examples) for s in self._skus}
         kept, cleaned = _clean(examples, self.settings) if self.settings.clean else (examples, {})
-        self._centres = np.stack([_centre(kept[s], self.settings.trim) for s in self._skus]) if self._skus \
+        self._centres = np.stack([robust_centre(kept[s], self.settings.trim) for s in self._skus]) if self._skus \
             else np.zeros((0, 1), np.float32)
         self.report = self._check(kept, cleaned)
 
@@ -281,7 +281,8 @@ def _stack(examples: Sequence[Descriptor], limit: int) -> np.ndarray:
     return rows
 
 
-def _centre(rows: np.ndarray, trim: float) -> np.ndarray:
+def robust_centre(rows: np.ndarray, trim: float) -> np.ndarray:
+    """The unit mean of the `trim` share of `rows` nearest their coordinate-wise median."""
     median = np.median(rows, axis=0)
     keep = max(1, math.ceil(trim * len(rows)))
     nearest = np.argsort(((rows - median) ** 2).sum(axis=1), kind="stable")[:keep]
@@ -319,13 +320,13 @@ def _clean(examples: dict[str, np.ndarray], settings: SplitterSettings) -> tuple
 
 def _leave_one_out(kept: dict[str, np.ndarray], skus: tuple[str, ...], trim: float) -> tuple[np.ndarray, np.ndarray]:
     """Per example: classified right by the centres without it, and its vote's relative margin."""
-    centres = np.stack([_centre(kept[s], trim) for s in skus])
+    centres = np.stack([robust_centre(kept[s], trim) for s in skus])
     correct: list[bool] = []
     margins: list[float] = []
     for i, sku in enumerate(skus):
         rows = kept[sku]
         for j in range(len(rows)):
-            own = _centre(np.delete(rows, j, axis=0), trim)
+            own = robust_centre(np.delete(rows, j, axis=0), trim)
             trial = centres.copy()
             trial[i] = own
             best, margin = _nearest(rows[j], trial)
