@@ -22,14 +22,13 @@ from edge.cli.sim_frames_cmd import (
     write_capture_frames,
 )
 from edge.cli.sim_options import duration_option, interactions_option, mixed_option, scenario_option, seed_option
+from edge.cli.sim_scenario import scenario_and_layout
 
 if TYPE_CHECKING:
     from edge.config import NodeConfig
     from edge.sim.camera import LiveFrames
     from edge.sim.camera.mjpeg import MjpegStream
-    from edge.sim.layout import ShelfLayout
     from edge.sim.pty_shelf import PtyShelf
-    from edge.sim.scenario import Scenario
 
 _config = click.option(
     "--config",
@@ -108,7 +107,7 @@ def run(
             "records the stream's frames)"
         )
 
-    scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration)
+    scenario, layout = scenario_and_layout(config_path, scenario_path, seed, duration)
     config = load_or_fail(config_path) if config_path else None
     protocol = protocol or (config.serial.protocol if config else "framed")
     units = config.serial.plain_units if config else "counts"
@@ -224,7 +223,7 @@ def capture(
 
     if scenario_path is None and interactions is None and duration is None:
         interactions = 2000
-    scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration, interactions, mixed)
+    scenario, layout = scenario_and_layout(config_path, scenario_path, seed, duration, interactions, mixed)
     config = load_or_fail(config_path) if config_path else None
     node = config.node.node_id if config else None
     _warn_bandwidth(config, layout.channels, sps, protocol or (config.serial.protocol if config else "framed"))
@@ -294,7 +293,7 @@ def generate(
             interactions = 100
         else:
             duration = 120.0
-    scenario, _ = _scenario_and_layout(config_path, None, seed, duration, interactions, mixed)
+    scenario, _ = scenario_and_layout(config_path, None, seed, duration, interactions, mixed)
     text = scenario_to_toml(scenario)
     if output is None:
         click.echo(text, nl=False)
@@ -319,44 +318,3 @@ def _warn_bandwidth(config: NodeConfig | None, channels: int, sps: float, protoc
             f"{config.serial.baudrate} baud carries {have / 1000:.1f} kB/s; lower --sps or raise serial.baudrate",
             err=True,
         )
-
-
-def _scenario_and_layout(
-    config_path: Path | None,
-    scenario_path: Path | None,
-    seed: int | None,
-    duration: float | None,
-    interactions: int | None = None,
-    mixed: bool = False,
-) -> tuple[Scenario, ShelfLayout]:
-    from edge.errors import ConfigError
-    from edge.sim.engine import layout_for
-    from edge.sim.generate import generate_scenario
-    from edge.sim.layout import ShelfLayout
-    from edge.sim.scenario import load_scenario
-
-    if scenario_path is not None and seed is not None:
-        fail("give --scenario FILE or --seed N, not both")
-    config: NodeConfig | None = load_or_fail(config_path) if config_path else None
-    try:
-        if scenario_path is not None:
-            scenario = load_scenario(scenario_path)
-            return scenario, layout_for(scenario, config)
-        seed = seed or 0
-        layout = ShelfLayout.from_config(config, seed) if config else ShelfLayout.default(seed=seed)
-        if mixed:
-            from edge.sim.fusion_mix import generate_mixed_scenario
-
-            if interactions is None:
-                fail("--mixed generates by --interactions N, not by --duration")
-            try:
-                scenario = generate_mixed_scenario(seed, layout.plate_names(), interactions)
-            except ValueError as exc:
-                fail(f"{exc}; a mixed shelf needs a config with at least 4 plates")
-            return scenario, layout_for(scenario, config)
-        scenario = generate_scenario(seed, duration, layout, interactions=interactions)
-        return scenario, layout
-    except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"shelf-node: {problem}", err=True)
-        sys.exit(2)

@@ -193,7 +193,7 @@ def frames(
     """Render the shelf camera's frames of a scenario: the same seed and options as `sim capture` give
     the frames of that capture (same clock), byte-identical every time."""
     from edge.cli.common import load_or_fail
-    from edge.cli.sim_cmd import _scenario_and_layout
+    from edge.cli.sim_scenario import scenario_and_layout
     from edge.sim.engine import Simulation
     from edge.sim.offline import DEFAULT_START
 
@@ -202,7 +202,7 @@ def frames(
     if scenario_path is None and interactions is None and duration is None:
         interactions = 100 if mixed else None
         duration = None if mixed else 120.0
-    scenario, layout = _scenario_and_layout(config_path, scenario_path, seed, duration, interactions, mixed)
+    scenario, layout = scenario_and_layout(config_path, scenario_path, seed, duration, interactions, mixed)
     config = load_or_fail(config_path) if config_path else None
     start = start_time if start_time is not None else DEFAULT_START
     truth = [r.shifted(start) for r in Simulation(scenario, layout, 10.0).truth]
