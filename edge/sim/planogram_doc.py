@@ -1,18 +1,15 @@
-"""A scenario's catalogue and planogram as a planogram v2 document, and back.
+"""A scenario's catalogue and planogram as a planogram v2 document.
 
 The node (fusion) gets the planogram the simulated shelf was stocked from; a scenario may also
-be stocked *from* a planogram file (`planogram_file = "FILE.json"` in the scenario TOML), so one
-document drives both the shelf and the node. The document format is edge/planogram.py's (v2,
-docs/planogram.md); this module reads only the fields the simulator needs.
+be stocked *from* a planogram file (`planogram_file = "FILE.json"` in the scenario TOML, read by
+edge/sim/planogram_file.py), so one document drives both the shelf and the node. The document
+format is edge/planogram.py's (v2, docs/planogram.md).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-from edge.errors import ConfigError
 from edge.sim.scenario import Scenario
 
 SPREAD_FLOOR_G = 0.5  # a unit spread of 0 g would make the node's weight likelihood a spike
@@ -34,39 +31,3 @@ def planogram_document(scenario: Scenario, version: int = 1) -> dict[str, Any]:
         for item in scenario.items
     ]
     return {"format": 2, "id": scenario.planogram_id, "version": version, "catalogue": catalogue, "plates": plates}
-
-
-def merge_planogram_file(raw: dict[str, Any], scenario_path: Path) -> dict[str, Any]:
-    """Replace `planogram_file` in a raw scenario table by the [[items]] / [[planogram]] it names."""
-    name = raw.pop("planogram_file", None)
-    if name is None:
-        return raw
-    if "items" in raw or "planogram" in raw:
-        raise ConfigError(f"{scenario_path}: give planogram_file or [[items]] + [[planogram]], not both")
-    path = (scenario_path.parent / str(name)).resolve()
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        catalogue, plates = document["catalogue"], document["plates"]
-        items = [
-            {
-                "sku": entry["sku"],
-                "unit_g": float(entry["unit_weight_g"]),
-                "variation": float(entry.get("unit_sigma_g", 0.0)) / float(entry["unit_weight_g"]),
-                "name": entry.get("name"),
-                "labels": list(entry.get("labels", [])),
-            }
-            for entry in catalogue
-        ]
-        slots = [
-            {"plate": plate, "sku": entry["sku"], **({"stock": int(entry["stock"])} if "stock" in entry else {})}
-            for plate, entries in plates.items()
-            for entry in entries
-        ]
-    except FileNotFoundError:
-        raise ConfigError(f"{scenario_path}: planogram_file {path} not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ConfigError(
-            f"{scenario_path}: planogram_file {path} is not a planogram v2 document ({exc!r}); "
-            "check it with `shelf-node planogram check FILE`"
-        ) from None
-    return {**raw, "items": items, "planogram": slots, "planogram_id": str(document.get("id", raw.get("name", "sim")))}

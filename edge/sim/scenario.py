@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from edge.config.loader import describe_validation_error
 from edge.errors import ConfigError
 from edge.sim.physics import Physics
+from edge.sim.planogram_file import merge_planogram_file
 
 ActionKind = Literal[
     "pick", "put", "restock", "bump", "lean", "glitch", "dropout", "drop_lines", "corrupt", "reboot", "camera_down"
@@ -178,9 +179,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario TOML file; every problem is reported with its key path (ConfigError).
 
     `planogram_file = "FILE.json"` (relative to the scenario) takes the catalogue and planogram
-    from a planogram v2 document instead of [[items]] / [[planogram]] (edge.sim.planogram_doc)."""
-    from edge.sim.planogram_doc import merge_planogram_file
-
+    from a planogram v2 document instead of [[items]] / [[planogram]] (edge.sim.planogram_file)."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
