@@ -8,7 +8,8 @@ module depend on the imported one. The rules:
 - `edge/hw` is a leaf: it imports only the base records (model, errors, config);
 - pure packages import no I/O module;
 - pyserial, OpenCV, LiteRT / tflite-runtime and gpiozero are imported only by backend modules, and lazily;
-- the benchmarks (`bench/`, not shipped) may import edge/; nothing in edge/ imports bench/.
+- the benchmarks (`bench/`, not shipped) may import edge/; nothing in edge/ imports bench/;
+- no two modules of edge/ import each other, directly or round a longer circle.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Import:
     imported: str  # dotted module name as written
     lazy: bool  # inside a function
     where: str  # file:line
+    names: tuple[str, ...] = ()  # `from X import a, b`: a, b (a name may be a submodule of X)
 
 
 def module_name(path: Path) -> str:
@@ -83,14 +85,16 @@ def imports_of(path: Path) -> list[Import]:
                 found.extend(Import(importer, alias.name, in_function, f"{where}:{child.lineno}")
                              for alias in child.names)
             elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
-                found.append(Import(importer, child.module, in_function, f"{where}:{child.lineno}"))
+                names = tuple(alias.name for alias in child.names)
+                found.append(Import(importer, child.module, in_function, f"{where}:{child.lineno}", names))
             elif isinstance(child, ast.ImportFrom) and child.level > 0:
                 base = importer.split(".")
                 if path.name != "__init__.py":
                     base = base[:-1]
                 base = base[: len(base) - (child.level - 1)]
                 target = ".".join(base + ([child.module] if child.module else []))
-                found.append(Import(importer, target, in_function, f"{where}:{child.lineno}"))
+                names = tuple(alias.name for alias in child.names)
+                found.append(Import(importer, target, in_function, f"{where}:{child.lineno}", names))
             visit(child, nested)
 
     visit(tree, in_function=False)
@@ -193,6 +197,86 @@ def test_backend_libraries_are_imported_lazily_by_backends_only() -> None:
             offenders.append(f"{imp.where}: {imp.importer} imports {imp.imported}"
                              f"{'' if imp.lazy else ' at module level'}")
     assert not offenders, "hardware libraries outside lazy backend imports:\n" + "\n".join(offenders)
+
+
+EDGE_MODULES = {module_name(p) for p in EDGE.rglob("*.py")}
+
+
+def modules_named(imp: Import) -> set[str]:
+    """The edge/ modules an import makes its importer depend on: `from edge.sim import camera` names the module
+    edge.sim.camera, `from edge.sim.scenario import Scenario` the module edge.sim.scenario. (The parent packages
+    every import runs are left out: they would put each package's __init__ in a circle with its modules.)"""
+    submodules = {f"{imp.imported}.{name}" for name in imp.names} & EDGE_MODULES
+    named = set(submodules)
+    if imp.imported in EDGE_MODULES and (not imp.names or len(submodules) < len(imp.names)):
+        named.add(imp.imported)
+    return named
+
+
+def import_graph(imports: list[Import]) -> dict[str, dict[str, str]]:
+    """importer -> {imported module: where (file:line of the first such import)}, edge/ modules only."""
+    graph: dict[str, dict[str, str]] = {}
+    for imp in imports:
+        for target in sorted(modules_named(imp) - {imp.importer}):
+            graph.setdefault(imp.importer, {}).setdefault(target, imp.where)
+    return graph
+
+
+def import_cycles(graph: dict[str, dict[str, str]]) -> list[list[tuple[str, str]]]:
+    """One shortest circle per group of modules that reach each other by imports, as (module, where it imports
+    the next) steps from the group's first module round to it again."""
+    reach: dict[str, set[str]] = {}
+    for start in graph:
+        seen, todo = set(), [start]
+        while todo:
+            for target in graph.get(todo.pop(), {}):
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        reach[start] = seen
+    cycles, done = [], set()
+    for start in sorted(graph):
+        if start in done or start not in reach[start]:
+            continue
+        done |= {m for m in reach[start] if start in reach.get(m, set())}
+        came_from: dict[str, str] = {}  # breadth first from start: the shortest way back to it
+        frontier = [start]
+        while start not in came_from:
+            following = []
+            for module in frontier:
+                for target in graph.get(module, {}):
+                    if target not in came_from:
+                        came_from[target] = module
+                        following.append(target)
+            frontier = following
+        backwards, at = [], came_from[start]
+        while at != start:
+            backwards.append(at)
+            at = came_from[at]
+        circle = [start, *reversed(backwards)]
+        cycles.append([(m, graph[m][circle[(i + 1) % len(circle)]]) for i, m in enumerate(circle)])
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    """Two modules that import each other (at module level, in a function or for types only) are one module in
+    two files: neither can be read, tested or moved alone. Break the circle one way: move what both need to a
+    module both import, or the function to the module that uses it."""
+    circles = [" -> ".join(f"{m} ({where})" for m, where in cycle) + f" -> {cycle[0][0]}"
+               for cycle in import_cycles(import_graph(ALL_IMPORTS))]
+    assert not circles, "modules of edge/ import each other:\n" + "\n".join(circles)
+
+
+def test_the_cycle_finder_finds_a_circle() -> None:
+    graph = {"a": {"b": "a.py:1"}, "b": {"c": "b.py:2"}, "c": {"a": "c.py:3", "d": "c.py:4"}, "d": {},
+             "e": {"a": "e.py:5"}}
+    assert import_cycles(graph) == [[("a", "a.py:1"), ("b", "b.py:2"), ("c", "c.py:3")]]
+    assert import_cycles({"a": {"b": "a.py:1"}, "b": {}}) == []
+    assert modules_named(Import("edge.cli.x", "edge.sim", True, "x.py:9", ("camera",))) == {"edge.sim.camera"}
+    both = Import("edge.cli.x", "edge.sim", True, "x.py:9", ("camera", "not_a_module"))
+    assert modules_named(both) == {"edge.sim.camera", "edge.sim"}
+    by_name = Import("edge.cli.x", "edge.sim.camera", False, "x.py:9", ("LiveFrames",))
+    assert modules_named(by_name) == {"edge.sim.camera"}
 
 
 def test_the_checker_sees_lazy_imports() -> None:
