@@ -95,46 +95,60 @@ class LiveSource:
             self._capture = None
 
 
+# A network stream's bounds (OpenCV's own defaults are 30 s each). A server that accepts the connection but never
+# answers fails open() after OPEN_TIMEOUT_S; a stream that then sends nothing for READ_TIMEOUT_S (the default
+# [camera] dropout_s) ends, and poll() raises the CameraError the frame grabber's drop-out and reconnect handle.
+OPEN_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 5.0
+# poll() waits at most this long for a grab in progress (which holds the capture until the stream's next frame
+# comes), then says "no new frame": a poll never waits on a stalled stream.
+POLL_WAIT_S = 0.2
+CLOSE_WAIT_S = 1.0  # close() waits this long for the grab thread; a grab still waiting ends by the read timeout
+# Should OpenCV's read timeout not end a grab (a protocol whose reads ignore it), poll() says the stream is lost
+# once it has sent nothing for READ_TIMEOUT_S + this.
+READ_GRACE_S = 1.0
+
+
 class StreamSource:
     """A network stream (rtsp://, http://). A grabber thread keeps up with the stream, because
     H.264 frames cannot be skipped undecoded and FFmpeg would otherwise hand out stale buffered
-    frames; read() converts only the newest grabbed frame. Frame t = host time at grab."""
+    frames; read() converts only the newest grabbed frame. Frame t = host time at grab.
 
-    def __init__(self, url: str) -> None:
+    poll() never blocks for long (POLL_WAIT_S); a connected stream that sends nothing for `read_timeout_s`
+    is lost (CameraError), and one whose server never answers fails open() after `open_timeout_s`."""
+
+    def __init__(
+        self, url: str, open_timeout_s: float = OPEN_TIMEOUT_S, read_timeout_s: float = READ_TIMEOUT_S
+    ) -> None:
         self.url = url
         self.description = f"stream {url}"
-        self._capture: Any = None
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._grabbed_at: float | None = None  # newest grabbed, not yet returned frame
-        self._ended = False
+        self.open_timeout_s = open_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self._stream: _Grabbing | None = None
 
     def open(self) -> None:
         import cv2
 
-        capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG)
+        self.close()
+        params = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            round(self.open_timeout_s * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            round(self.read_timeout_s * 1000),
+        ]
+        capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
-            raise CameraError(f"{self.description}: cannot open (wrong URL, credentials or network?)")
-        self._capture = capture
-        self._ended = False
-        self._grabbed_at = None
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._grab_forever, name="camera-stream-grab", daemon=True)
-        self._thread.start()
+            raise CameraError(
+                f"{self.description}: cannot open (wrong URL, credentials or network, or no answer within "
+                f"{self.open_timeout_s:g} s?)"
+            )
+        self._stream = _Grabbing(capture, self.description, self.read_timeout_s)
 
     def read(self) -> Frame | None:
-        with self._lock:
-            if self._ended or self._capture is None:
-                raise CameraError(f"{self.description}: stream ended or lost")
-            if self._grabbed_at is None:
-                return None
-            t, self._grabbed_at = self._grabbed_at, None
-            ok, image = self._capture.retrieve()
-        if not ok:
-            raise CameraError(f"{self.description}: frame could not be decoded")
-        return t, image
+        if self._stream is None:
+            raise CameraError(f"{self.description}: stream ended or lost (not open)")
+        return self._stream.take()
 
     def poll(self) -> PolledFrame | None:
         return self.read()
@@ -143,21 +157,64 @@ class StreamSource:
         return None  # its errors say what went wrong
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
-            self._thread = None
-        with self._lock:
-            if self._capture is not None:
-                self._capture.release()
-                self._capture = None
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.stop()
+
+
+class _Grabbing:
+    """One opened stream: its capture, which the grab thread owns and releases when it ends (so closing never
+    waits on a grab stuck on a silent stream), and the time of the newest grabbed, not yet taken frame."""
+
+    def __init__(self, capture: Any, description: str, read_timeout_s: float) -> None:
+        self._capture = capture
+        self._description = description
+        self._read_timeout_s = read_timeout_s
+        self._lock = threading.Lock()  # grab() and retrieve() never overlap (a capture is not thread-safe)
+        self._stopping = threading.Event()
+        self._grabbed_at: float | None = None
+        self._last_grab = time.monotonic()  # when the last grab() returned a frame (or the stream opened)
+        self._ended: str | None = None  # why, once the stream has ended
+        self._thread = threading.Thread(target=self._grab_forever, name="camera-stream-grab", daemon=True)
+        self._thread.start()
+
+    def take(self) -> Frame | None:
+        if not self._lock.acquire(timeout=POLL_WAIT_S):  # a grab waits for the stream's next frame
+            silent = time.monotonic() - self._last_grab
+            if silent > self._read_timeout_s + READ_GRACE_S:  # OpenCV's read timeout did not end that grab
+                raise CameraError(f"{self._description}: stream ended or lost (sent nothing for {silent:.1f} s)")
+            return None
+        try:
+            if self._ended is not None:
+                raise CameraError(f"{self._description}: stream ended or lost{self._ended}")
+            if self._grabbed_at is None:
+                return None
+            t, self._grabbed_at = self._grabbed_at, None
+            ok, image = self._capture.retrieve()
+        finally:
+            self._lock.release()
+        if not ok:
+            raise CameraError(f"{self._description}: frame could not be decoded")
+        return t, image
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(CLOSE_WAIT_S)
 
     def _grab_forever(self) -> None:
-        while not self._stop.is_set():
+        try:
+            while not self._stopping.is_set():
+                with self._lock:
+                    if not self._capture.grab():
+                        silent = time.monotonic() - self._last_grab
+                        late = silent >= 0.9 * self._read_timeout_s  # not a stream that closed
+                        self._ended = f" (sent nothing for {silent:.1f} s)" if late else ""
+                        return
+                    self._last_grab = time.monotonic()
+                    self._grabbed_at = time.time()
+                time.sleep(0)  # let take() have the lock between grabs
+        finally:
             with self._lock:
-                ok = self._capture is not None and self._capture.grab()
-                if not ok:
-                    self._ended = True
-                    return
-                self._grabbed_at = time.time()
-            time.sleep(0)  # let read() take the lock between grabs
+                if self._ended is None:
+                    self._ended = " (closed)" if self._stopping.is_set() else " (the grab failed)"
+                self._capture.release()
