@@ -230,6 +230,10 @@ def test_sim_frames_and_capture_frames_on_the_command_line(tmp_path: Path) -> No
 
 
 def test_live_frames_arrive_on_the_wall_clock(tmp_path: Path) -> None:
+    """Each frame of the camera's grid is written at its own time, never ahead of it, or skipped and counted as
+    late (LATE_S behind the clock, as a camera drops it), or was due before the player's thread started; none is
+    lost otherwise. Asserted on the frames' own stamps and write times, so a loaded machine (late frames, a late
+    thread start) changes how many are written, never whether the check holds."""
     from edge.sim.camera import LiveFrames
 
     scenario = shelf_scenario(PICK_AND_PUT)
@@ -239,20 +243,34 @@ def test_live_frames_arrive_on_the_wall_clock(tmp_path: Path) -> None:
                             nuisances=Nuisances(drop_frame=0.0))  # fmt: skip
     live = LiveFrames(camera, tmp_path, until=now + 1.2).start()  # the pick starts 0.5 s from now
     try:
-        # A point on the wall clock, not a wait: what is asserted is an absence (no frame stamped ahead of the
-        # clock), looked at 0.6 s in, while frames up to `until` (1.2 s) are still to come; no event marks it.
-        time.sleep(0.6)
-        early = {p.name for p in tmp_path.iterdir()}
-        assert wait_until(lambda: not live._thread.is_alive(), 5)  # every frame up to `until` written
+        assert wait_until(lambda: not live.playing(), 30)  # every frame up to `until` played or skipped
     finally:
         live.stop()
     names = sorted(p.name for p in tmp_path.iterdir())
-    stamps = [int(n[:-4]) for n in names]
-    assert all(ms / 1000 <= now + 0.7 for ms in map(int, (n[:-4] for n in early)))  # none ahead of the clock
+    assert not [n for n in names if n.startswith(".")] and live.error is None and live.frames_written == len(names)
+    written = {int(n[:-4]): (tmp_path / n).stat().st_mtime for n in names}
+    # Not ahead of the clock: a frame's file is written (then renamed into place) no earlier than its stamp. The
+    # slack is the file system's coarse clock (one kernel tick behind time.time()).
+    ahead = {ms: round(ms / 1000 - mtime, 3) for ms, mtime in written.items() if mtime < ms / 1000 - 0.02}
+    assert not ahead, f"frames written before their time (s ahead): {ahead}"
     expected = camera.frame_times(now, now + 1.2)
-    assert set(stamps) <= set(expected) and len(stamps) >= len(expected) - 2 >= 8  # a late one may be skipped
-    assert live.error is None and live.frames_written == len(names)
-    assert not [n for n in names if n.startswith(".")]
+    assert set(written) <= set(expected) and len(expected) >= 10  # the pick's active rate, on the camera's grid
+    # Accounted for: written, or counted late, or due before the thread began (a prefix of the grid, before the
+    # first frame written).
+    before_start = len(expected) - len(written) - live.frames_late
+    assert written, f"no frame written: {live.frames_late} late, {before_start} due before the player started"
+    assert before_start >= 0, f"{len(written)} written + {live.frames_late} late > {len(expected)} frames"
+    unseen = expected[:before_start]
+    assert not set(unseen) & set(written) and all(ms / 1000 < min(written.values()) for ms in unseen)
+    # What lets it keep the pace on a free core, whatever the load here: a frame takes less CPU than the active
+    # frame interval (timed on this thread's CPU clock, a second renderer from cold caches, the same frames).
+    again = RenderedCamera(truth, scenario.items, ShelfView.grid(PLATES), scenario.seed, None,
+                           nuisances=Nuisances(drop_frame=0.0))  # fmt: skip
+    cpu = time.thread_time()
+    frames = {ms: again.jpeg(ms) for ms in expected}
+    per_frame = (time.thread_time() - cpu) / len(expected)
+    assert per_frame < 1 / camera.active_fps, f"{per_frame * 1000:.0f} ms of CPU a frame at {camera.active_fps} fps"
+    assert all(frames[ms] == (tmp_path / f"{ms}.jpg").read_bytes() for ms in written)  # the camera's own frames
 
 
 def test_an_item_across_two_plates_is_handled_between_them_and_units_are_shown() -> None:
