@@ -262,14 +262,11 @@ def test_live_frames_arrive_on_the_wall_clock(tmp_path: Path) -> None:
     assert before_start >= 0, f"{len(written)} written + {live.frames_late} late > {len(expected)} frames"
     unseen = expected[:before_start]
     assert not set(unseen) & set(written) and all(ms / 1000 < min(written.values()) for ms in unseen)
-    # What lets it keep the pace on a free core, whatever the load here: a frame takes less CPU than the active
-    # frame interval (timed on this thread's CPU clock, a second renderer from cold caches, the same frames).
+    # The written bytes are the camera's own frames (a second renderer, the same frames). How fast a frame is
+    # rendered is a benchmark's figure (scripts/bench rendered_camera), not this test's.
     again = RenderedCamera(truth, scenario.items, ShelfView.grid(PLATES), scenario.seed, None,
                            nuisances=Nuisances(drop_frame=0.0))  # fmt: skip
-    cpu = time.thread_time()
     frames = {ms: again.jpeg(ms) for ms in expected}
-    per_frame = (time.thread_time() - cpu) / len(expected)
-    assert per_frame < 1 / camera.active_fps, f"{per_frame * 1000:.0f} ms of CPU a frame at {camera.active_fps} fps"
     assert all(frames[ms] == (tmp_path / f"{ms}.jpg").read_bytes() for ms in written)  # the camera's own frames
 
 
