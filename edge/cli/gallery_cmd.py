@@ -57,7 +57,8 @@ def _render_status(status: dict[str, Any]) -> str:
 @json_option
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export_cmd(config_path: Path, as_json: bool, directory: Path) -> None:
-    """Write the crops as DIRECTORY/images/<sku>/<id>.jpg and DIRECTORY/labels.csv (a new or empty directory)."""
+    """Write the crops as DIRECTORY/images/<sku>/<id>.jpg, their labels as DIRECTORY/labels.csv and the reviewed
+    outcomes as DIRECTORY/outcomes.csv (a new or empty directory)."""
     from edge.gallery.export import export_dataset
 
     box = _open(load_or_fail(config_path))
@@ -66,7 +67,7 @@ def export_cmd(config_path: Path, as_json: bool, directory: Path) -> None:
     finally:
         box.close()
     emit(result.to_json(), as_json, lambda r: f"exported {r['images']} crop(s) of {r['skus']} SKU(s), "
-                                               f"{_kb(r['bytes'])}, to {r['directory']} (labels.csv)")
+                                               f"{_kb(r['bytes'])}, to {r['directory']} (labels.csv, outcomes.csv)")
 
 
 @gallery.command("check")
