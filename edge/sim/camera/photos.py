@@ -23,6 +23,7 @@ from edge.sim.photo_rates import FAMILY_LABEL, family_of, split_photos
 from edge.sim.scenario import Item
 
 Split = Literal["measure", "held_out", "all"]
+Float32 = npt.NDArray[np.float32]
 DEFAULT_IMAGES = Path(__file__).resolve().parents[3].parent / "shared" / "images"
 CROP = 0.84  # keep the central share of a photo: the product, less of the store around it
 
@@ -118,11 +119,8 @@ def jittered_crop(image: npt.NDArray[np.float32], rng: np.random.Generator, size
     # output pixel -> source pixel: rotate about the centre, scale by the photo/crop ratio over the zoom
     grid = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
     gx, gy = np.meshgrid(grid, grid)
-    cos, sin = np.cos(angle), np.sin(angle)
-    span = min(h, w) / scale
-    sx = (cos * gx - sin * gy) * span + w / 2 + shift[0]
-    sy = (sin * gx + cos * gy) * span + h / 2 + shift[1]
-    out = _bilinear(image, sx, sy)
+    sx, sy = turned_points(gx, gy, angle, min(h, w) / scale, (w / 2, h / 2), (shift[0], shift[1]))
+    out = sample(image, sx, sy)
     cast = 1.0 + rng.uniform(-jitter.colour_cast, jitter.colour_cast, 3)
     out = out * (rng.uniform(*jitter.gain) * cast).astype(np.float32)
     radius = int(rng.integers(jitter.blur_px[0], jitter.blur_px[1] + 1))
@@ -133,6 +131,23 @@ def jittered_crop(image: npt.NDArray[np.float32], rng: np.random.Generator, size
         out = _hand(out, share, rng)
     out = out + rng.normal(0.0, jitter.noise, out.shape).astype(np.float32)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def turned_points(gx: np.ndarray, gy: np.ndarray, angle: float, span: float, centre: tuple[float, float],
+                  shift: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+    """Where output points (gx, gy), in units of `span` about the output's centre, fall in the source
+    image: turned by `angle` (radians; the content shows turned counter-clockwise on screen), about
+    `centre` (+ `shift`), in source pixels. Sample there with `sample` (the renderer's item in the hand
+    and `jittered_crop` turn photos with this one pair)."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    sx = (cos * gx - sin * gy) * span + centre[0] + shift[0]
+    sy = (sin * gx + cos * gy) * span + centre[1] + shift[1]
+    return sx, sy
+
+
+def sample(image: npt.NDArray[np.float32], sx: np.ndarray, sy: np.ndarray) -> npt.NDArray[np.float32]:
+    """`image` (h x w x channels) at source pixel points (sx, sy), bilinear, mirrored outside."""
+    return _bilinear(image, sx, sy)
 
 
 def _bilinear(image: npt.NDArray[np.float32], sx: np.ndarray, sy: np.ndarray) -> npt.NDArray[np.float32]:
@@ -164,18 +179,37 @@ def _box_blur(image: npt.NDArray[np.float32], radius: int) -> npt.NDArray[np.flo
     return blurred
 
 
+LEFT, TOP, RIGHT, BOTTOM = 0, 1, 2, 3  # the edge a hand covers an item from (`hand_cover`)
+
+
+def hand_cover(u: np.ndarray, v: np.ndarray, share: float, edge: int, centre: float) -> tuple[Float32, Float32]:
+    """A hand over an item, from one edge: (mask, across) at the item's own coordinates (u, v) in 0..1
+    (u to the right, v down). The mask (0..1) is a soft ellipse centred on `edge` at `centre` along it
+    (0..1), half of it inside; of a square item it covers `share` of the area (the ellipse's inner half,
+    pi/2 x 2 share x 0.35 = 1.10 share, less its soft rim: 0.99-1.01 share, measured on a 400 px grid).
+    `across` (0..1 along the edge) shades the hand's skin (`skin_shade`)."""
+    along, across = [(u, v), (v, u), (1 - u, v), (1 - v, u)][edge]
+    depth = 2.0 * share  # the ellipse's centre sits on the edge: half of it is inside
+    inside = (along / max(depth, 1e-3)) ** 2 + ((across - centre) / 0.35) ** 2
+    mask: Float32 = np.clip((1.0 - inside) * 6.0, 0.0, 1.0).astype(np.float32)
+    return mask, across
+
+
+def skin_shade(across: np.ndarray) -> np.ndarray:
+    """The light on a hand across an item: 0.85 at one side of it, 1.0 at the other."""
+    return 0.85 + 0.15 * across[..., None]
+
+
 def _hand(image: npt.NDArray[np.float32], share: float, rng: np.random.Generator) -> npt.NDArray[np.float32]:
     """A soft skin-coloured ellipse entering from one edge, covering about `share` of the crop."""
     size = image.shape[0]
     edge = int(rng.integers(4))
     t = (np.arange(size, dtype=np.float32) + 0.5) / size
     gx, gy = np.meshgrid(t, t)
-    along, across = [(gx, gy), (gy, gx), (1 - gx, gy), (1 - gy, gx)][edge]
     centre = rng.uniform(0.3, 0.7)
-    depth = 2.0 * share  # the ellipse's centre sits on the edge: half of it is inside
-    inside = (along / max(depth, 1e-3)) ** 2 + ((across - centre) / 0.35) ** 2
-    mask = np.clip((1.0 - inside) * 6.0, 0.0, 1.0)[..., None].astype(np.float32)
+    cover, across = hand_cover(gx, gy, share, edge, centre)
+    mask = cover[..., None]
     skin = SKIN * rng.uniform(0.7, 1.15) + rng.normal(0, 6, 3).astype(np.float32)
-    shade = 0.85 + 0.15 * across[..., None]
+    shade = skin_shade(across)
     blended: npt.NDArray[np.float32] = image * (1 - mask) + (skin * shade).astype(np.float32) * mask
     return blended

@@ -12,14 +12,16 @@ while it is lost (truth kind "camera"). Times are the truth's (unix seconds for 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from edge.sim.camera.held import HeldItem, held_item
 from edge.sim.camera.paint import Float, Layer, soft_ellipse
-from edge.sim.camera.photos import PhotoLibrary, resized
+from edge.sim.camera.photos import Photo, PhotoLibrary, resized
 from edge.sim.camera.timeline import Handling, Nuisances, Occlusion, Timeline, build_timeline
 from edge.sim.camera.view import ShelfView, sku_colour
 from edge.sim.scenario import Item
@@ -28,6 +30,7 @@ from edge.sim.truth import TruthRecord
 Image = npt.NDArray[np.uint8]
 BUSY_MARGIN_S = 1.0  # active rate this long before a hand comes in and after it left
 EXPOSURE_S = 1 / 30  # the blur of a moving hand is its path during this time
+HELD_CACHE = 16  # items in the hand kept ready to paste (<= 3.5 MB each): the frames at the plate reuse them
 ARM_PX = 190.0  # the scale of an arm and hand near the shelf (forearm 0.12 x this in radius)
 
 
@@ -53,6 +56,8 @@ class RenderedCamera:
     nuisances: Nuisances = field(default_factory=Nuisances)
     timeline: Timeline = field(init=False)
     _background: Float = field(init=False, repr=False)
+    _held: dict[tuple[object, ...], HeldItem] = field(init=False, repr=False, default_factory=dict)
+    _held_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if not (0 < self.idle_fps <= self.active_fps <= 100):
@@ -124,8 +129,9 @@ class RenderedCamera:
         depth = 1.0 + 0.35 * max(0.0, (hand[1] - h.target[1]) / max(1.0, self.view.height - h.target[1]))
         size = h.item_px * depth
         pad = 30 + int(abs(dx) + abs(dy))
-        x0 = int(min(hand[0], h.entry[0]) - size - pad)
-        x1 = int(max(hand[0], h.entry[0]) + size + pad)
+        reach = size * max(1.0, 0.71 + 0.225 * (len(h.photos) - 1))  # a turned item (x sqrt 2), units beside
+        x0 = int(min(hand[0], h.entry[0]) - reach - pad)
+        x1 = int(max(hand[0], h.entry[0]) + reach + pad)
         layer = Layer((x0, int(hand[1] - size - pad), x1, self.view.height), self.view.width, self.view.height)
         elbow = (hand[0] + 0.45 * (h.entry[0] - hand[0]), hand[1] + 0.55 * (h.entry[1] - hand[1]))
         layer.capsule(h.entry, elbow, 0.16 * ARM_PX * depth, h.sleeve)
@@ -133,24 +139,39 @@ class RenderedCamera:
         palm = (hand[0], hand[1] + 0.12 * size)
         layer.ellipse(palm, (0.22 * ARM_PX * depth, 0.18 * ARM_PX * depth), h.skin)
         if h.holds_item(t) and h.photos:
+            turn = round(2.0 * h.turn_at(t)) / 2.0  # half degrees: a held item's look is reused (the cache)
             for index, photo in enumerate(h.photos):
                 offset = (index - (len(h.photos) - 1) / 2) * 0.45 * size
-                self._draw_item(layer, photo, h, (hand[0] + offset, hand[1] - 0.1 * size), size)
-            layer.ellipse((hand[0] - 0.18 * size, hand[1] + 0.28 * size), (0.1 * size, 0.07 * size), h.skin)
+                held = self.held_item(h, photo, size, turn)
+                centre = (hand[0] + offset, hand[1] - 0.1 * size)
+                layer.paste(held.rgb, held.alpha, (round(centre[0] - held.side / 2), round(centre[1] - held.side / 2)))
         layer.motion_blur(dx, dy)
         layer.onto(image)
 
-    def _draw_item(self, layer: Layer, photo: object, h: Handling, centre: tuple[float, float], size: float) -> None:
+    def held_item(self, h: Handling, photo: Photo | None, size: float, turn_deg: float) -> HeldItem:
+        """The item as pasted at `size` px, turned by `turn_deg` and covered by the grip's hand. Cached per
+        (interaction, photo, side, turn): the same inputs give the same pixels, cached or not."""
         side = max(8, round(size))
-        corner = (round(centre[0] - side / 2), round(centre[1] - side / 2))
+        key = (h.record_id, photo.file if photo is not None else None, side, turn_deg)
+        with self._held_lock:
+            cached = self._held.get(key)
+        if cached is not None:
+            return cached
         if photo is None or self.photos is None:
             patch = _plain_pack(h.sku or "", side)
             alpha = np.ones((side, side), np.float32)
             alpha[:, : side // 6] = alpha[:, -(side // 6) :] = 0.0  # a pack is narrower than tall
+            extent = ((side // 6) / side, 0.0, 1.0 - (side // 6) / side, 1.0)
         else:
-            patch = resized(self.photos.image(photo), (side, side))  # type: ignore[arg-type]
+            patch = resized(self.photos.image(photo), (side, side))
             alpha = _photo_alpha(side)
-        layer.paste(patch, alpha, corner)
+            extent = (0.0, 0.0, 1.0, 1.0)
+        item = held_item(patch, alpha, turn_deg, h.grip, h.skin, extent)
+        with self._held_lock:  # a camera may render from two threads (a live player, a test)
+            if len(self._held) >= HELD_CACHE:
+                self._held.pop(next(iter(self._held)))  # oldest out
+            self._held[key] = item
+        return item
 
     def _draw_occlusion(self, image: Float, o: Occlusion, t: float) -> None:
         """A shopper seen from behind (shoulders, neck, hair) in front of the shelf, out of focus.

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from edge.sim.camera.photos import Photo, PhotoLibrary
+from edge.sim.camera.photos import BOTTOM, LEFT, RIGHT, Jitter, Photo, PhotoLibrary
 from edge.sim.camera.view import ShelfView
 from edge.sim.scenario import Item
 from edge.sim.truth import TruthRecord
 
 Point = tuple[float, float]
 SHOPPER = frozenset({"pick", "put", "restock"})
+JITTER = Jitter()  # the photos' per-event jitter: the rendered camera turns and covers items as it does
 SKIN = ((120.0, 150.0, 205.0), (95.0, 125.0, 180.0), (70.0, 95.0, 140.0), (50.0, 70.0, 105.0), (140.0, 170.0, 220.0))
 
 
@@ -38,6 +39,33 @@ class Nuisances:
     drop_frame: float = 0.02  # a frame the camera never delivers
     light_change_per_s: float = 0.003  # the light dims or brightens for a while (a lamp, a cloud)
     item_scale: float = 2.0  # item side in the picture / plate width (tuned on the measure photos)
+    item_turn_deg: float = JITTER.rotation_deg  # +- turn of the item in the hand, one per interaction
+    item_drift_deg: float = 6.0  # +- further turn on the way between the plate and the aisle
+    hand_cover: tuple[float, float] = JITTER.occlusion  # share of the item the hand covers, per interaction
+
+
+@dataclass(frozen=True, slots=True)
+class Grip:
+    """How one interaction's item sits in the hand (drawn per interaction from the seed): turned by
+    `turn_deg` (+ up to `drift_deg` along the hand's path), a `cover` share of it under the hand, which
+    comes over it from `edge` (photos.LEFT / RIGHT / BOTTOM) at `at` (0..1) along that edge."""
+
+    turn_deg: float = 0.0
+    drift_deg: float = 0.0
+    cover: float = 0.0
+    edge: int = BOTTOM
+    at: float = 0.5
+
+
+def draw_grip(seed: int, record_id: int, nuisances: Nuisances) -> Grip:
+    """The grip of an interaction: its own stream ([seed, 0x6219, id]), so that turning and covering
+    the item change no other draw of the timeline."""
+    rng = np.random.default_rng([seed, 0x6219, record_id])
+    turn = float(rng.uniform(-nuisances.item_turn_deg, nuisances.item_turn_deg))
+    drift = float(rng.uniform(-nuisances.item_drift_deg, nuisances.item_drift_deg))
+    cover = float(rng.uniform(*nuisances.hand_cover))
+    edge = (LEFT, RIGHT, BOTTOM)[int(rng.integers(3))]  # never from the top: the arm comes from the aisle
+    return Grip(turn, drift, cover, edge, float(rng.uniform(0.3, 0.7)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +86,7 @@ class Handling:
     item_px: float  # side of the item in the picture, at the plate
     skin: tuple[float, float, float]
     sleeve: tuple[float, float, float]
+    grip: Grip = Grip()  # how the item sits in the hand (default: upright, uncovered)
 
     @property
     def carries_in(self) -> bool:
@@ -78,6 +107,17 @@ class Handling:
             return self.target[0] + wobble, self.target[1] + 0.5 * wobble
         exit_point = (self.entry[0] + 0.3 * (self.target[0] - self.entry[0]), self.entry[1])
         return _between(self.target, exit_point, _ease((t - self.t_leave) / (self.t_out - self.t_leave)))
+
+    def turn_at(self, t: float) -> float:
+        """The item's turn (degrees, counter-clockwise on screen) at t: the grip's at the plate, drifting
+        by up to its `drift_deg` on the way in or out, as the hand moves."""
+        if t < self.t_touch:
+            away = 1.0 - _ease((t - self.t_in) / (self.t_touch - self.t_in))
+        elif t <= self.t_leave:
+            away = 0.0
+        else:
+            away = _ease((t - self.t_leave) / (self.t_out - self.t_leave))
+        return self.grip.turn_deg + self.grip.drift_deg * away
 
     def holds_item(self, t: float) -> bool:
         if self.carries_in:
@@ -142,6 +182,8 @@ def build_timeline(
         if record.kind in SHOPPER or record.kind == "lean":
             handling = _handling(record, items, view, photos, rng, nuisances.item_scale)
             if handling is not None:
+                if handling.photos:
+                    handling = replace(handling, grip=draw_grip(seed, record.id, nuisances))
                 handlings.append(handling)
                 if record.kind in SHOPPER and rng.random() < nuisances.occluded_interaction:
                     t0 = handling.t_in - float(rng.uniform(0.0, 0.5))
