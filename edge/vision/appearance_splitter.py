@@ -13,7 +13,8 @@ the splitter does not depend on how the gallery is stored (edge/gallery). Per pl
    computed without it. The plate is trusted when every SKU has `min_examples` and the Laplace-smoothed LOO
    accuracy (right + 1) / (trials + 2) is at least `min_accuracy` (0.98): a few lucky trials cannot pass it
    (0.98 needs 49 trials without an error, 25 examples per SKU on a plate of two);
-4. **votes** on an event only when trusted, only between the candidate SKUs fusion names (those the
+4. **votes** on an event only when trusted (a vote across plates, below, needs the plate's own check too),
+   only between the candidate SKUs fusion names (those the
    weight left plausible) and only when the crop's relative margin between the two nearest centres is at
    least the plate's vote margin: above `min_margin` and above the margin of every wrong LOO vote, as long
    as that keeps half the LOO votes (else `min_margin`); otherwise it abstains (None). The vote's
@@ -165,12 +166,16 @@ class AppearanceSplitter:
     """Every plate's splitter, built from `{plate: {sku: [descriptor, ...]}}`; what fusion's appearance
     factor calls (edge.fusion.appearance_factor.AppearanceVoter).
 
+    It never votes on a plate whose own leave-one-out check has not passed (issue 15), whatever the
+    candidates: a plate with one SKU with examples, or with too few, or failing its check, abstains.
+
     When the candidates of an event are not all SKUs of the plate (a SKU from another plate, picked after an
-    unseen put-back, is plausible by weight), the vote is between the candidates with examples anywhere (the
-    others' from their plates' galleries), one pair at a time: the answer is the candidate that wins its
-    pair against every other, each pair judged by its own splitter and leave-one-out check (built once per
-    pair, at its first vote unless `prepare` built it before); if none does (a pair abstains or is lost), the
-    vote abstains. Its reliability is
+    unseen put-back, is plausible by weight), the vote on a trusted plate is between the candidates with
+    examples anywhere (the others' from their plates' galleries), one pair at a time: the answer is the
+    candidate that wins its pair against every other, each pair judged by its own splitter and leave-one-out
+    check (built once per pair, at its first vote unless `prepare` built it before); if none does (a pair
+    abstains or is lost), the vote abstains. So such a vote needs the plate's own check and every pair's.
+    Its reliability is
     1 - (K - 1)(1 - a), a the weakest pair's: the chance that none of the K - 1 comparisons went wrong.
     Candidates with no examples at all are left out of the vote (fusion then cannot rule them out)."""
 
@@ -188,8 +193,8 @@ class AppearanceSplitter:
 
     def vote(self, plate: str, descriptor: Descriptor, candidates: Sequence[str]) -> Vote | None:
         splitter = self.plates.get(plate)
-        if splitter is None:
-            return None
+        if splitter is None or not splitter.report.trusted:
+            return None  # the plate's own check first, whatever the candidates (pairs below add theirs)
         known = tuple(sorted({c for c in candidates if self._by_sku.get(c)}))
         if set(known) <= set(splitter.gallery) and len(known) == len(set(candidates)):
             return splitter.vote(descriptor, known)
@@ -206,15 +211,15 @@ class AppearanceSplitter:
         return None
 
     def pairs(self, unit_weights: Mapping[str, tuple[float, float]] | None = None) -> list[tuple[str, str, str]]:
-        """Every (plate, a, b), a < b, a vote may judge one pair at a time: per plate, two SKUs with examples
-        (on it or anywhere). With `unit_weights` ({sku: (unit grams, unit sigma)}, the catalogue's), only the
-        plausible rivals, nearest first: some n units of one within RIVAL_SIGMAS of m of the other (n, m up to
-        RIVAL_MAX_COUNT, fusion's max_count); others are never both plausible by weight in one event. A SKU
-        without a weight is kept against any."""
+        """Every (plate, a, b), a < b, a vote may judge one pair at a time: per plate whose own check passed
+        (no vote is cast elsewhere), two SKUs with examples (on it or anywhere). With `unit_weights` ({sku:
+        (unit grams, unit sigma)}, the catalogue's), only the plausible rivals, nearest first: some n units of
+        one within RIVAL_SIGMAS of m of the other (n, m up to RIVAL_MAX_COUNT, fusion's max_count); others are
+        never both plausible by weight in one event. A SKU without a weight is kept against any."""
         skus = sorted(s for s, examples in self._by_sku.items() if examples)
         gaps = {(a, b): _rivalry(unit_weights, a, b) for i, a in enumerate(skus) for b in skus[i + 1:]}
-        found = [(gap, plate, a, b) for plate in sorted(self.plates) for (a, b), gap in gaps.items()
-                 if gap < RIVAL_SIGMAS]
+        trusted = sorted(plate for plate, splitter in self.plates.items() if splitter.report.trusted)
+        found = [(gap, plate, a, b) for plate in trusted for (a, b), gap in gaps.items() if gap < RIVAL_SIGMAS]
         return [(plate, a, b) for _, plate, a, b in sorted(found)]
 
     def prepare(self, pairs: Iterable[tuple[str, str, str]] | None = None, limit: int = PREPARE_LIMIT,
@@ -229,7 +234,9 @@ class AppearanceSplitter:
         for plate, a, b in self.pairs() if pairs is None else pairs:
             if self.pair_builds - built >= limit or cancelled():
                 break
-            if plate in self.plates and self._by_sku.get(a) and self._by_sku.get(b) and a != b:
+            splitter = self.plates.get(plate)
+            if splitter is not None and splitter.report.trusted and self._by_sku.get(a) and self._by_sku.get(b) \
+                    and a != b:
                 self._pair(plate, *sorted((a, b)))
         return self.pair_builds - built
 

@@ -131,6 +131,25 @@ def test_a_candidate_from_another_plate_is_voted_on_with_its_own_examples() -> N
     assert splitter.vote("p1", _probe(1), ["A", "NEVER-SEEN"]) is None
 
 
+def test_no_vote_on_a_plate_whose_own_check_failed_even_with_a_trusted_pair() -> None:
+    same = _cloud(0, 60, 0.3, 5)  # p1: A and B look alike, its own check fails
+    a, c, d = same[:30], _cloud(2, 30, 0.1, 3), _cloud(3, 30, 0.1, 4)
+    galleries = {"p1": {"A": a, "B": same[30:]}, "p2": {"C": c, "D": d}, "p3": {"A": _cloud(0, 30, 0.1, 6)}}
+    splitter = AppearanceSplitter(galleries)
+    assert not splitter.plates["p1"].report.trusted and splitter.plates["p2"].report.trusted
+    assert not splitter.plates["p3"].report.trusted  # one SKU only: nothing of its own to check
+    probe = _probe(2)  # a C put back unseen on p1 (or on p3), plausible by weight against A
+    pair = PlateSplitter("p1", {"A": a, "C": c})  # the pair's own check passes and it would vote C
+    assert pair.report.trusted and pair.vote(probe, ("A", "C")) is not None
+    assert {plate for plate, _, _ in splitter.pairs()} == {"p2"}  # nothing to prepare for p1, p3
+    for plate, candidates in (("p1", ("A", "C")), ("p1", ("A", "B", "C")), ("p1", ("A", "B")),
+                              ("p3", ("A", "C")), ("p3", ("A", "C", "D"))):
+        assert splitter.vote(plate, probe, candidates) is None, (plate, candidates)
+    assert splitter.pair_builds == 0  # nor did the refused votes build their pairs
+    on_trusted = splitter.vote("p2", _probe(0), ("A", "C", "D"))  # the same foreign rival on a trusted plate
+    assert on_trusted is not None and on_trusted.sku == "A"
+
+
 def _shelf() -> dict[str, dict[str, list[np.ndarray]]]:
     """Three plates; A lives on p1 and p3 (its examples from both), B's p1 examples are few, C is on p2 only."""
     return {"p1": {"A": _cloud(0, 30, 0.1, 1), "B": _cloud(1, 30, 0.1, 2)},
@@ -147,6 +166,8 @@ def _reference_vote(galleries: dict[str, dict[str, list[np.ndarray]]], plate: st
         for sku, rows in gallery.items():
             anywhere.setdefault(sku, []).extend(rows)
     own = galleries[plate]
+    if not PlateSplitter(plate, own).report.trusted:
+        return None  # never a vote on a plate whose own check did not pass
     known = sorted({c for c in candidates if anywhere.get(c)})
     for winner in known:
         duels = [PlateSplitter(plate, {s: own[s] if s in own else anywhere[s] for s in sorted((winner, other))})
@@ -222,7 +243,8 @@ def test_pairs_are_the_plausible_rivals_by_unit_weight_nearest_first() -> None:
     weights = {"A": (182.0, 2.0), "B": (185.0, 2.0), "C": (183.0, 2.0), "D": (91.0, 1.5), "E": (3000.0, 5.0),
                "F": (5000.0, 3.0)}  # six A weigh 1092 g at most
     rivals = splitter.pairs(weights)
-    assert ("p1", "A", "C") in rivals and ("p3", "A", "D") in rivals  # two D weigh one A
+    assert ("p1", "A", "C") in rivals and ("p1", "A", "D") in rivals  # two D weigh one A
+    assert not any(plate == "p3" for plate, _, _ in rivals)  # p3's own check fails: no vote there to prepare
     assert not any({"A", "E"} <= set(pair) or {"A", "F"} <= set(pair) for pair in rivals)
     assert rivals.index(("p1", "A", "C")) < rivals.index(("p1", "B", "C"))  # 1 g apart before 2 g apart
     splitter.prepare(rivals)
