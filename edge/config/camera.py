@@ -21,7 +21,16 @@ class CameraSection(Section):
     active_hold_s: float = Field(
         default=3.0, ge=0, description="Stay at the active rate this long after activity or motion ends."
     )
-    buffer_s: float = Field(default=4.0, gt=0, le=30, description="Seconds of frames kept for look-back.")
+    buffer_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=30,
+        description=(
+            "Seconds of frames kept for look-back. The evidence of a weight event is read when it is emitted, "
+            "which for a put held by [weighing] hold_s (7 s) comes that long after the change: the ring must "
+            "hold the change, the hold and a second either side."
+        ),
+    )
     buffer_max_mb: float = Field(
         default=64.0,
         gt=0,

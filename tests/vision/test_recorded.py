@@ -12,6 +12,7 @@ import pytest
 
 from edge.config.camera import CameraSection
 from edge.config.detector import DetectorSection
+from edge.config.weighing import WeighingSection
 from edge.errors import CameraError
 from edge.hw.draw import encode_jpeg
 from edge.hw.frames import JpegFrame
@@ -66,6 +67,18 @@ def test_only_frames_up_to_the_clock_and_within_the_look_back_are_used() -> None
     assert interpreter.invokes == 41
     rec.evidence(T0 / 1000, (T0 + 9_000) / 1000)
     assert interpreter.invokes == 41  # frames already analysed keep their detections, as in the ring
+
+
+def test_the_default_ring_still_holds_a_heavy_put_when_the_weigher_emits_it_after_its_hold() -> None:
+    # A put above [weighing] hold_above_g is emitted hold_s after it settled (docs/weighing.md); its evidence
+    # window (a second either side of a 6 s restock) must still be in the ring then. A 4 s ring held none of it.
+    hold_s = WeighingSection().hold_s
+    rec, _, _ = camera(range(T0, T0 + 30_000, 100))  # every [camera] default
+    t_start, t_end = T0 / 1000 + 2.0, T0 / 1000 + 8.0
+    rec.advance(t_end + hold_s + 0.4)
+    evidence = rec.evidence(t_start - 1.0, t_end + 1.0)
+    assert evidence["p1"].frames == 81  # 1.0 .. 9.0 s at 10 fps: every frame of the window
+    assert evidence["p1"].labels == {"orange": (0.8, pytest.approx(0.8))}
 
 
 def test_the_ring_is_also_bounded_by_frame_count_and_bytes() -> None:
