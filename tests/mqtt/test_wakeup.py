@@ -60,4 +60,6 @@ def test_a_stored_event_wakes_the_link_and_reaches_the_hub(tmp_path: Path, broke
         info = node.outbox.append("weight", {"delta_g": -5.0, "plates": ["p1"]}, produced_at=1.0)
         assert wait_until(lambda: any(r.payload and r.payload.get("seq") == info.seq
                                       for r in records(watcher, "event")), 10)
-        assert node.link._loop.wakeups > woken
+        # The append wakes the loop after its commit; the network thread may already have published the row on a
+        # plain timeout in between, and takes the pending wake-up on its next iteration: wait for that one
+        assert wait_until(lambda: node.link._loop.wakeups > woken, 10)
