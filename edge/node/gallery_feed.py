@@ -157,9 +157,8 @@ class GalleryFeed:
                 self.counters["restock_mismatch"] += 1
                 return None, ""
             return declared, "restock"
-        if item.action not in ("pick", "put") or len(skus) != 1 or item.confidence < self.settings.min_confidence:
-            return None, ""
-        return next(iter(skus)), "auto"
+        label = auto_label(item, self.settings.min_confidence)
+        return (None, "") if label is None else (label, "auto")
 
     def _declared(self) -> str | None:
         if self.maintenance is None or not self.maintenance.on:
@@ -294,6 +293,18 @@ class GalleryFeed:
         status = self.gallery.status()
         with self._status_lock:
             self._status = status
+
+
+def auto_label(item: ItemEvent, min_confidence: float) -> str | None:
+    """The SKU an item event labels its crops with by itself (route `auto`), or None: an event fusion accepted
+    (not flagged), a pick or put of one SKU, at calibrated confidence >= `min_confidence` ([gallery]
+    min_confidence). Whether the camera saw the item is the caller's to check."""
+    skus = {line.sku for line in item.lines}
+    if item.review_required or item.action not in ("pick", "put") or len(skus) != 1:
+        return None
+    if item.confidence < min_confidence:
+        return None
+    return next(iter(skus))
 
 
 def _record_of(item: ItemEvent, event_id: str, seq: int | None) -> ItemRecord:
