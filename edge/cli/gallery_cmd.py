@@ -13,6 +13,7 @@ import click
 
 from edge.cli.common import config_option, emit, fail, json_option, load_or_fail, run_guarded, table
 from edge.config import NodeConfig
+from edge.config.gallery import ExamplesFrom
 from edge.gallery import Gallery
 from edge.planogram import Planogram, PlanogramStore, load_planogram_file
 
@@ -78,10 +79,13 @@ def export_cmd(config_path: Path, as_json: bool, directory: Path) -> None:
 @click.option("--min-accuracy", type=click.FloatRange(0.5, 1.0), default=None,
               help="Leave-one-out accuracy a plate's splitter needs to be trusted [default: [gallery] min_accuracy, "
                    "as the daemon uses it].")
+@click.option("--examples-from", type=click.Choice(["plate", "any_plate"]), default=None,
+              help="A look-alike plate's splitter learns from its SKUs' crops taken on that plate, or on any plate "
+                   "[default: [gallery] examples_from, as the daemon uses it].")
 @click.option("--colour-only", is_flag=True, help="Colour descriptors only, without the detector's backbone "
                                                    "features (no model needed; faster).")
 def check_cmd(config_path: Path, as_json: bool, planogram_path: Path | None, min_accuracy: float | None,
-              colour_only: bool) -> None:
+              examples_from: ExamplesFrom | None, colour_only: bool) -> None:
     """Per plate with look-alikes (weight twins: same labels, or labels the camera may not see): is the splitter
     trusted, and how many more examples per SKU it needs."""
     from edge.gallery.check import check_gallery
@@ -94,11 +98,12 @@ def check_cmd(config_path: Path, as_json: bool, planogram_path: Path | None, min
     box = _open(config)
     try:
         accuracy = config.gallery.min_accuracy if min_accuracy is None else min_accuracy
+        scope = examples_from or config.gallery.examples_from
         checks = run_guarded(lambda: check_gallery(box, planogram, lambda crop: embedder.embed(crop).combined(),
-                                                   accuracy, config.gallery.min_examples))
+                                                   accuracy, config.gallery.min_examples, scope))
     finally:
         box.close()
-    emit([c.to_json() for c in checks], as_json, _render_checks)
+    emit([c.to_json() for c in checks], as_json, lambda rows: _render_checks(rows, scope))
 
 
 def _planogram(config: NodeConfig, path: Path | None) -> Planogram:
@@ -116,12 +121,14 @@ def _planogram(config: NodeConfig, path: Path | None) -> Planogram:
     fail("no planogram: the node holds none yet and [fusion] planogram is unset; give one with --planogram FILE")
 
 
-def _render_checks(checks: list[dict[str, Any]]) -> str:
+def _render_checks(checks: list[dict[str, Any]], examples_from: str) -> str:
     if not checks:
         return "no plate has look-alikes (weight twins on one plate): nothing to check"
+    where = "that plate" if examples_from == "plate" else "any plate of the node"
     rows = [[c["plate"], ", ".join(f"{s} {c['examples'][s]}" for s in c["skus"]), "yes" if c["trusted"] else "no",
              c["accuracy"], "-" if c["needed_more"] is None else c["needed_more"], c["reason"]] for c in checks]
-    return table(["plate", "crops per look-alike", "trusted", "loo accuracy", "more per sku", "why"], rows)
+    return (table(["plate", "crops per look-alike", "trusted", "loo accuracy", "more per sku", "why"], rows)
+            + f"\ncrops taken on {where} ([gallery] examples_from = {examples_from})")
 
 
 def _kb(size: int) -> str:

@@ -8,10 +8,13 @@ answers (`cmd/review_answer`). Never from a flagged event's own guess.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
 from edge.config.base import Section, problem_at
+
+ExamplesFrom = Literal["plate", "any_plate"]  # where a look-alike plate's splitter takes its examples
 
 
 class GallerySection(Section):
@@ -49,8 +52,13 @@ class GallerySection(Section):
                              "from these crops votes in fusion (needs a [detector]).")
     min_accuracy: float = Field(default=0.98, gt=0.5, le=1, description="Leave-one-out accuracy (Laplace "
                                 "smoothed) a plate's splitter needs on its own examples before it votes.")
-    min_examples: int = Field(default=10, ge=2, le=10_000, description="Examples per look-alike SKU on a "
-                              "plate before its splitter checks itself at all.")
+    min_examples: int = Field(default=10, ge=2, le=10_000, description="Examples per look-alike SKU a "
+                              "plate's splitter holds (see examples_from) before it checks itself at all.")
+    examples_from: ExamplesFrom = Field(default="plate", description="Where a look-alike plate's splitter takes "
+                                        "its examples: `plate`, the crops taken on that plate; `any_plate`, its SKUs' "
+                                        "crops taken on any plate of this node (their other facings, labelled there by "
+                                        "accepted picks, restocks or reviewers). The daemon, `gallery check` and "
+                                        "replay alike.")
     refresh_examples: int = Field(default=10, ge=1, le=100_000, description="The splitter is rebuilt (on its "
                                   "own thread) after this many new examples or review answers.")
     refresh_s: float = Field(default=300.0, ge=1, le=86_400, description="The splitter is rebuilt at latest "

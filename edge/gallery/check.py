@@ -3,7 +3,8 @@ more examples it needs.
 
 Look-alikes are the planogram's weight twins (edge.fusion.lint), those the camera's labels cannot split (same
 label, or no label) and those with distinct labels alike: a label the detector rarely sees splits nothing. For
-each such plate, the gallery's examples of those SKUs taken on that plate are described
+each such plate, the gallery's examples of those SKUs taken on that plate (or on any plate, `[gallery]
+examples_from = "any_plate"`: the daemon's selection, edge/gallery/scope.py) are described, each once
 (edge.vision.appearance_embed.CropEmbedder: colour statistics, plus the detector backbone's pooled features
 when the node has a [detector] model) and handed to the plate's splitter, whose leave-one-out check
 (edge.vision.appearance_splitter.PlateSplitter) says whether it is trusted and, if not, how many more
@@ -18,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from edge.config.gallery import ExamplesFrom
 from edge.errors import CameraError
 from edge.fusion.lint import weight_twins
+from edge.gallery.scope import plate_examples
 from edge.gallery.store import Gallery
 from edge.planogram import Planogram
 
@@ -30,16 +33,18 @@ Embed = Callable[[Any], Any]  # BGR crop -> descriptor (a unit float32 vector)
 class PlateCheck:
     plate: str
     skus: tuple[str, ...]  # the plate's look-alike SKUs
-    examples: dict[str, int]  # per SKU, on this plate
+    examples: dict[str, int]  # per SKU, those that teach this plate's splitter (examples_from)
     trusted: bool
     accuracy: float | None  # leave-one-out accuracy (None: too few examples to check)
     needed_more: int | None  # more examples per SKU likely needed (0 when trusted; None: unknown)
     reason: str
+    examples_from: ExamplesFrom = "plate"  # where the examples were taken: on this plate, or on any plate
 
     def to_json(self) -> dict[str, Any]:
         return {"plate": self.plate, "skus": list(self.skus), "examples": dict(self.examples),
                 "trusted": self.trusted, "accuracy": None if self.accuracy is None else round(self.accuracy, 4),
-                "needed_more": self.needed_more, "reason": self.reason}
+                "needed_more": self.needed_more, "reason": self.reason,
+                "examples_from": self.examples_from}
 
 
 def look_alikes(planogram: Planogram) -> dict[str, tuple[str, ...]]:
@@ -53,37 +58,42 @@ def look_alikes(planogram: Planogram) -> dict[str, tuple[str, ...]]:
 
 
 def check_gallery(gallery: Gallery, planogram: Planogram, embed: Embed, min_accuracy: float = 0.98,
-                  min_examples: int = 10) -> list[PlateCheck]:
-    """`embed`: the descriptor of one crop, e.g. `CropEmbedder(model).embed(crop).combined()`; `min_accuracy` and
-    `min_examples` as the daemon's splitter takes them from `[gallery]` (edge/node/appearance_feed.py)."""
+                  min_examples: int = 10, examples_from: ExamplesFrom = "plate") -> list[PlateCheck]:
+    """`embed`: the descriptor of one crop, e.g. `CropEmbedder(model).embed(crop).combined()`; `min_accuracy`,
+    `min_examples` and `examples_from` as the daemon's splitter takes them from `[gallery]`
+    (edge/node/appearance_feed.py). An example that teaches two plates is described once."""
     from edge.vision.appearance_splitter import PlateSplitter, SplitterSettings
 
     settings = SplitterSettings(min_accuracy=min_accuracy, min_examples=min_examples)
+    described: dict[int, Any] = {}  # example id -> its descriptor (None: no picture)
     checks = []
     for plate, skus in look_alikes(planogram).items():
-        per_sku = {sku: _descriptors(gallery, sku, plate, embed) for sku in skus}
+        per_sku: dict[str, list[Any]] = {sku: [] for sku in skus}
+        for example in plate_examples(gallery, plate, skus, examples_from):
+            if example.id not in described:
+                described[example.id] = _descriptor(gallery, example.id, embed)
+            if described[example.id] is not None:
+                per_sku[example.sku].append(described[example.id])
         report = PlateSplitter(plate, per_sku, settings).report
         counts = {sku: len(per_sku[sku]) for sku in skus}
         needed = report.needed_more
         fewest = min(counts.values(), default=0)
         if needed is None and fewest < settings.min_examples:  # a SKU without examples: the splitter cannot say
             needed = settings.min_examples - fewest
-        checks.append(PlateCheck(plate, skus, counts, report.trusted, report.accuracy, needed, report.reason))
+        checks.append(PlateCheck(plate, skus, counts, report.trusted, report.accuracy, needed, report.reason,
+                                 examples_from))
     return checks
 
 
-def _descriptors(gallery: Gallery, sku: str, plate: str, embed: Embed) -> list[Any]:
-    """The descriptors of the SKU's examples on the plate, oldest first."""
+def _descriptor(gallery: Gallery, example_id: int, embed: Embed) -> Any:
+    """The example's descriptor, or None when its crop is gone (dropped by the running node meanwhile) or unreadable."""
     from edge.hw.jpeg import decode_jpeg
 
-    out = []
-    for example in gallery.examples([sku], plate=plate):
-        jpeg = gallery.image(example.id)
-        if jpeg is None:  # dropped by the running node meanwhile
-            continue
-        try:
-            image = decode_jpeg(np.frombuffer(jpeg, np.uint8), f"gallery example {example.id}")
-        except CameraError:
-            continue
-        out.append(embed(image))
-    return out
+    jpeg = gallery.image(example_id)
+    if jpeg is None:
+        return None
+    try:
+        image = decode_jpeg(np.frombuffer(jpeg, np.uint8), f"gallery example {example_id}")
+    except CameraError:
+        return None
+    return embed(image)

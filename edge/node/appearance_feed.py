@@ -15,8 +15,9 @@ kept with the crop). The second interpreter is loaded at the first crop to descr
 
 - **Refresh thread**: after `refresh_examples` new examples or review answers (or `refresh_s` after any
   change, or a new planogram), the examples of each plate's look-alike SKUs (the planogram's weight twins
-  the camera's labels cannot split, as `gallery check` lists them) are described, each once (cached in the
-  gallery: `put_descriptor`), a new `AppearanceSplitter` is built, its cross-plate pair checks prepared
+  the camera's labels cannot split, as `gallery check` lists them) taken on that plate, or on any plate
+  (`[gallery] examples_from`: edge/gallery/scope.py), are described, each once (cached in the gallery:
+  `put_descriptor`), a new `AppearanceSplitter` is built, its cross-plate pair checks prepared
   (`AppearanceSplitter.prepare`: here, not at an event's first vote), and set as `stage.appearance` in one
   assignment (fusion reads the old one or the new one, never a half-built one). After the hand-over only
   fusion's votes (processing thread) change it, building a pair not prepared; other threads only read its
@@ -25,8 +26,9 @@ kept with the crop). The second interpreter is loaded at the first crop to descr
   touched plates whose current splitter is *trusted* (elsewhere the vote would abstain), one crop per plate
   over the event's window (the gallery's choice: the detection box, else the hand region), cut as the
   gallery cuts it, described: one invoke of ~20-30 ms per such plate, nothing for any other event.
-- **admits** (gallery worker thread): an `auto` crop for a trusted plate is described and refused when the
-  plate's confident vote calls it another SKU (`PlateSplitter.admits`); its descriptor is kept for the refresh.
+- **admits** (gallery worker thread): an `auto` crop that will teach a trusted plate (its own, or with
+  `any_plate` every plate where its SKU is a look-alike) is described and refused when one such plate's
+  confident vote calls it another SKU (`PlateSplitter.admits`); its descriptor is kept for the refresh.
 
 One lock serialises the embedder's interpreter; the refresh takes it per crop, so `describe` waits at most
 one crop's invoke for it.
@@ -51,6 +53,7 @@ from edge.errors import CameraError, ModelError, StateError
 from edge.gallery import Crop, GalleryExample
 from edge.gallery.check import look_alikes
 from edge.gallery.crops import Frame, choose, cut_all
+from edge.gallery.scope import plate_examples, plates_taught
 from edge.model import PlateEvidence, PlateRegion, WeightEvent
 from edge.planogram import Planogram
 from edge.vision.appearance_splitter import AppearanceSplitter, SplitterSettings
@@ -249,9 +252,13 @@ class AppearanceFeed:
 
     # -- gallery worker thread -------------------------------------------------------------------------
     def admits(self, sku: str, crop: Crop) -> bool:
-        """GalleryFeed.admit: False when the crop's trusted plate confidently calls it another SKU."""
-        plate = self.splitter.plates.get(crop.plate)
-        if plate is None or not plate.report.trusted or sku not in plate.report.skus:
+        """GalleryFeed.admit: False when a trusted plate the crop will teach (its own, or with `examples_from =
+        "any_plate"` any plate where the SKU is a look-alike: `plates_taught`) confidently calls it another SKU."""
+        splitter = self.splitter  # one snapshot: the refresh thread may hand over a new one meanwhile
+        taught = plates_taught(sku, crop.plate, {p: s.report.skus for p, s in splitter.plates.items()},
+                               self.settings.examples_from)
+        judges = [splitter.plates[p] for p in taught if splitter.plates[p].report.trusted]
+        if not judges:
             return True
         self.counters["admit_checks"] += 1
         vector = self._embed(crop.jpeg, f"a new {sku} crop")
@@ -261,7 +268,7 @@ class AppearanceFeed:
             self._cache[(crop.plate, crop.t, tuple(crop.box))] = vector
             while len(self._cache) > CACHE:
                 self._cache.popitem(last=False)
-        admitted = plate.admits(sku, vector)
+        admitted = all(judge.admits(sku, vector) for judge in judges)
         self.counters["refused"] += not admitted
         return admitted
 
@@ -300,8 +307,9 @@ class AppearanceFeed:
         changes, planogram = self.changes(), self.planogram()
         galleries: dict[str, dict[str, list[np.ndarray]]] = {}
         plates = {} if planogram is None else look_alikes(planogram)
+        vectors = self._cached({sku for skus in plates.values() for sku in skus})
         for plate, skus in plates.items():
-            galleries[plate] = self._plate_gallery(plate, skus)
+            galleries[plate] = self._plate_gallery(plate, skus, vectors)
         splitter = AppearanceSplitter(galleries, self.splitter_settings)
         self._prepare(splitter, planogram)
         self.splitter, self._look_alikes = splitter, plates
@@ -329,14 +337,20 @@ class AppearanceFeed:
         log.info("appearance: %d pair check(s) built for %d plausible pair(s) across plates in %.0f ms", built,
                  len(pairs), (time.perf_counter() - started) * 1000.0)
 
-    def _plate_gallery(self, plate: str, skus: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
-        cached = {example_id: vector for rows in self.gallery.descriptors(self.kind, skus).values()
-                  for example_id, vector in rows}
+    def _cached(self, skus: set[str]) -> dict[int, np.ndarray]:
+        """Example id -> its cached descriptor, for the SKUs' examples (one read per refresh)."""
+        rows = self.gallery.descriptors(self.kind, sorted(skus)).values() if skus else ()
+        return {example_id: vector for found in rows for example_id, vector in found}
+
+    def _plate_gallery(self, plate: str, skus: tuple[str, ...],
+                       vectors: dict[int, np.ndarray]) -> dict[str, list[np.ndarray]]:
+        """The plate's splitter's examples (`[gallery] examples_from`), described; `vectors` (this refresh's
+        descriptors by example id) gains the new ones, so an example teaching two plates is described once."""
         out: dict[str, list[np.ndarray]] = {sku: [] for sku in skus}
-        for example in self.gallery.examples(skus, plate=plate):
+        for example in plate_examples(self.gallery, plate, skus, self.settings.examples_from):
             if self._stop.is_set():
                 break
-            vector = cached.get(example.id)
+            vector = vectors.get(example.id)
             if vector is None:
                 with self._cache_lock:
                     vector = self._cache.pop((example.plate, example.t, tuple(example.box)), None)
@@ -346,6 +360,7 @@ class AppearanceFeed:
                 if vector is None:
                     continue
                 self.gallery.put_descriptor(example.id, self.kind, vector)
+                vectors[example.id] = vector
             out[example.sku].append(vector)
         return out
 

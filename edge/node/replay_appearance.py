@@ -8,7 +8,8 @@
 The daemon's loop (edge/node/appearance_feed.py `AppearanceFeed`) over a replay: the per-plate splitters are
 built once, before the first event, from a gallery that is never written (edge/gallery/frozen.py: a copy or
 export of a node's gallery, or the node's own file read-only), by the same `refresh` the daemon's thread
-runs (the cross-plate pair checks prepared there too, so no event pays for them); each item event's crop
+runs (the examples chosen by the config's `[gallery] examples_from` as there, edge/gallery/scope.py; the
+cross-plate pair checks prepared there too, so no event pays for them); each item event's crop
 is chosen, cut and described by the same `describe`, from the frames the recorded ring holds
 (`RecordedCamera`), on the whole-frame detections the evidence ran (as the live ring's).
 The splitter does not learn during the replay (no crop of the replayed events joins it), so the answers

@@ -86,3 +86,41 @@ def test_check_reads_the_trust_settings_the_daemon_reads(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     (plate,) = json.loads(result.output)
     assert plate["trusted"] is False and plate["needed_more"] == 10
+
+
+def test_check_reads_where_the_daemon_takes_a_plate_s_examples(tmp_path: Path) -> None:
+    """Crops of the two look-alikes taken on their solo plates (p2, p3) teach the twin plate p1 only with
+    `[gallery] examples_from = "any_plate"`, as they teach the daemon's splitter; --examples-from overrides it."""
+    from edge.gallery import Gallery
+    from edge.gallery.store import gallery_path
+    from tests.cli.test_gallery_cmd import apple
+    from tests.node.solo_plates import GOLDEN, PINK, config_text, document, node_config
+
+    gallery = Gallery(gallery_path(node_config(tmp_path)))
+    for n in range(30):
+        gallery.add(GOLDEN, apple((40, 190, 190), n, "p2"), "auto", 0.9995)  # yellow, on its solo plate
+        gallery.add(PINK, apple((90, 70, 210), 1000 + n, "p3"), "auto", 0.9995)  # pink-red, on its own
+    gallery.close()
+    planogram_file = tmp_path / "planogram.json"
+    planogram_file.write_text(json.dumps(document()))
+
+    def check(examples_from: str | None, *extra: str) -> dict[str, object]:
+        path = tmp_path / "node.toml"
+        path.write_text(config_text(tmp_path, examples_from))
+        result = CliRunner().invoke(cli, ["gallery", "check", "--config", str(path), "--planogram",
+                                          str(planogram_file), "--json", *extra])
+        assert result.exit_code == 0, result.output
+        (plate,) = json.loads(result.output)
+        assert plate["plate"] == "p1"
+        return dict(plate)
+
+    own = check(None)
+    assert own["examples"] == {GOLDEN: 0, PINK: 0} and own["trusted"] is False and own["examples_from"] == "plate"
+    anywhere = check("any_plate")
+    assert anywhere["examples"] == {GOLDEN: 30, PINK: 30} and anywhere["trusted"] is True
+    assert anywhere["examples_from"] == "any_plate"
+    assert check("any_plate", "--examples-from", "plate")["examples"] == {GOLDEN: 0, PINK: 0}
+    assert check(None, "--examples-from", "any_plate")["trusted"] is True
+    human = CliRunner().invoke(cli, ["gallery", "check", "--config", str(tmp_path / "node.toml"), "--planogram",
+                                     str(planogram_file), "--examples-from", "any_plate"])
+    assert "yes" in human.output and "taken on any plate of the node" in human.output, human.output

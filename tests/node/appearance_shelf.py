@@ -28,8 +28,10 @@ def twin_apples(actions: list[dict[str, object]], seed: int = 3) -> Scenario:
         actions, seed)  # fmt: skip
 
 
-def fill_gallery(path: Path, images: Path, per_sku: int, seed: int = 15) -> None:
-    """`per_sku` labelled crops of each apple on p2, as a node stores accepted picks' crops."""
+def fill_gallery(path: Path, images: Path, per_sku: int, seed: int = 15,
+                 plates: dict[str, str] | None = None) -> None:
+    """`per_sku` labelled crops of each apple, as a node stores accepted picks' crops: on p2 (the twin plate),
+    or on `plates` ({sku: plate}: the plate each SKU's crops were taken on)."""
     library = PhotoLibrary(images, TEACH)
     rng = np.random.default_rng(seed)
     gallery = Gallery(path)
@@ -38,7 +40,8 @@ def fill_gallery(path: Path, images: Path, per_sku: int, seed: int = 15) -> None
             for sku, look in LOOKS.items():
                 photos = library.photos_for(Item(sku=sku, unit_g=1012.0, labels=["apple"], look=look))
                 crop = jittered_crop(library.image(photos[n % len(photos)]), rng)
-                gallery.add(sku, Crop("p2", T0 + n, "detection", "apple", (0, 0, 128, 128), encode_jpeg(crop, 90)),
+                plate = (plates or {}).get(sku, "p2")
+                gallery.add(sku, Crop(plate, T0 + n, "detection", "apple", (0, 0, 128, 128), encode_jpeg(crop, 90)),
                             "auto", 0.9995, f"{sku}-{n}")
     finally:
         gallery.close()

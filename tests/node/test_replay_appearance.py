@@ -101,3 +101,25 @@ def test_gallery_options_need_frames_and_one_source(tmp_path: Path) -> None:
     assert done.exit_code == 2 and "add --frames DIR" in done.output, done.output
     done = CliRunner().invoke(cli, [*base, "--frames", str(tmp_path), "--gallery", str(tmp_path), "--state-gallery"])
     assert done.exit_code == 2 and "not both" in done.output, done.output
+
+
+def test_replay_takes_a_plate_s_examples_where_the_config_says(shelf: dict[str, Path], tmp_path: Path,
+                                                               shared_images_dir: Path) -> None:
+    """A gallery whose apple crops were all taken on other plates (p1, p3): with the config's `[gallery]
+    examples_from = "any_plate"` they teach p2's splitter, as in the daemon, and the pick is split; with the
+    default `plate` they teach nothing and the output is the replay's without a gallery."""
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    fill_gallery(elsewhere, shared_images_dir, 30, plates={GOLDEN: "p1", PINK: "p3"})
+    (none,), _ = replay(shelf, tmp_path / "none.jsonl")
+    (_,), own = replay(shelf, tmp_path / "plate.jsonl", "--gallery", str(elsewhere))
+    assert (tmp_path / "plate.jsonl").read_bytes() == (tmp_path / "none.jsonl").read_bytes()
+    assert own["appearance"]["trusted_plates"] == [] and own["appearance"]["plates"][0]["examples"] == {GOLDEN: 0,
+                                                                                                       PINK: 0}
+    config = tmp_path / "any_plate.toml"
+    config.write_text(shelf["config"].read_text() + '[gallery]\nexamples_from = "any_plate"\n')
+    (split,), anywhere = replay({**shelf, "config": config}, tmp_path / "any.jsonl", "--gallery", str(elsewhere))
+    assert anywhere["appearance"]["trusted_plates"] == ["p2"], anywhere["appearance"]
+    assert anywhere["appearance"]["plates"][0]["examples"] == {GOLDEN: 30, PINK: 30}
+    assert split["evidence"]["vision"]["appearance"]["sku"] == PINK
+    assert [line["sku"] for line in split["lines"]] == [PINK]
+    assert "twin" not in split["review"]["reasons"] and "twin" in none["review"]["reasons"]
