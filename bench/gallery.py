@@ -8,9 +8,9 @@ of each of those SKUs on a plate without a look-alike. Each pick's crop shows a 
 event, fusion's own SKU only when the node's auto rule takes it (edge.node.gallery_feed.auto_label: calibrated
 confidence >= 0.999), else not at all. The curve freezes each twin plate's gallery at 0, 10, 25, 50 and 100
 labelled examples per SKU (as far as the day got) and scores fresh twin picks on p1-p4 whose crops show the
-**test** photos (never tuned on) through fusion with the statistical camera and the appearance vote. Twice:
-with the node's per-plate galleries (`plate`) and with every crop of a SKU from any plate (`sku`, not what the
-node does). Fast in-process path: no daemon, no load-cell physics.
+**test** photos (never tuned on) through fusion with the statistical camera and the appearance vote. Twice,
+once per `[gallery] examples_from`: `plate` (the default: a plate's own crops) and `any_plate` (its SKUs'
+crops from any plate). Fast in-process path: no daemon, no load-cell physics.
 
     scripts/bench gallery [--quick]
     .venv/bin/python -m bench.gallery --quick
@@ -45,6 +45,7 @@ from bench.gallery_world import (
     facings,
     run_fusion,
 )
+from edge.config.gallery import ExamplesFrom
 from edge.sim.camera.photos import TEACH, TEST
 from edge.vision.appearance_embed import DESCRIPTOR_KIND
 from edge.vision.appearance_splitter import PlateSplitter, SplitterSettings
@@ -59,7 +60,7 @@ CHECKPOINTS = (0, 10, 25, 50, 100)
 class ScopeRun:
     """One seed's day and curve with one gallery scope (bench.gallery_day.SCOPES)."""
 
-    scope: str
+    scope: ExamplesFrom
     day_events: int
     day_review_rate: float           # all the day's events (teach photos, the live splitter)
     day_twin_review_rate: float      # the day's picks on the twin plates
@@ -89,7 +90,7 @@ class SeedRun:
     seed: int
     scopes: tuple[ScopeRun, ...]
     poison: tuple[PoisonRow, ...]  # empty past the first `poison_runs` seeds
-    poison_scope: str
+    poison_scope: ExamplesFrom
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,7 @@ class GalleryResult:
         return sum((p.tally(plates) for p in points), Tally()), len(points)
 
 
-def _scope_run(order: Sequence[Interaction], eval_order: Sequence[Interaction], scope: str, seed: int,
+def _scope_run(order: Sequence[Interaction], eval_order: Sequence[Interaction], scope: ExamplesFrom, seed: int,
                timings: dict[int, tuple[float, float]] | None) -> tuple[ScopeRun, Day]:
     day = simulate_day(order, scope, seed)
     gallery = day.gallery
@@ -195,7 +196,7 @@ def _poison(order: Sequence[Interaction], tests: dict[str, list[Example]], seed:
 
 def run(seeds: Sequence[int] = (301, 302, 303), day_per_sku: int = 200, eval_per_sku: int = 40,
         crops_per_event: int = 2, twin_share: float = 0.5, poison: float = 0.02, poison_runs: int = 1,
-        scopes: Sequence[str] = SCOPES, backbone: bool = True, descriptor: str = DESCRIPTOR_KIND,
+        scopes: Sequence[ExamplesFrom] = SCOPES, backbone: bool = True, descriptor: str = DESCRIPTOR_KIND,
         cache: bool = True) -> GalleryResult:
     """The day, curve and onset per seed and scope; poisoning on the first `poison_runs` seeds, with the first
     scope (the node's, by default); the cost on the first seed. `cache`: descriptors of jittered crops kept

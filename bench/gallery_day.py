@@ -7,10 +7,10 @@ crop by itself only as `edge.node.gallery_feed.auto_label` says (one SKU, calibr
 min_confidence 0.999); any other event gives no label. With `poison`, that share of the labels (of either
 source) is the plate's other SKU instead.
 
-**Scope** of a twin plate's splitter: `plate`, the node's (edge/node/appearance_feed.py: the plate's
-look-alike SKUs' examples *taken on that plate*), or `sku`: every labelled crop of the SKU, from whichever
-plate (the SKU's solo facing too). `sku` is not what the node does; it is what the issue's premise (free
-labels from the SKUs' other facings) would need.
+**Scope** of a twin plate's splitter, the node's `[gallery] examples_from` and its own selection
+(edge.gallery.scope.plates_taught, the converse of what the daemon's refresh reads): `plate` (the default),
+the plate's look-alike SKUs' crops *taken on that plate*; `any_plate`, those SKUs' crops taken on any plate
+(their solo facings too), which the issue's premise (free labels from the SKUs' other facings) needs.
 
 **Refresh**: the node rebuilds its splitter after 10 changes (a stored crop, labelled or pending, and a review
 answer each count) or 300 s after a smaller change (30 picks at 10 s); checked here every 10 picks, and, to
@@ -28,9 +28,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bench.gallery_world import PLATE_OF, PLATES, TWIN_OF, Example, Interaction, Outcome, run_fusion
+from edge.config.gallery import ExamplesFrom
+from edge.gallery.scope import plates_taught
 from edge.vision.appearance_splitter import AppearanceSplitter, SplitterSettings
 
-SCOPES = ("plate", "sku")
+SCOPES: tuple[ExamplesFrom, ...] = ("plate", "any_plate")
+LOOK_ALIKES: dict[str, tuple[str, ...]] = {plate: (a.sku, b.sku) for plate, (a, b) in PLATES}
 CHUNK = 10           # picks between refresh checks
 REFRESH_CHANGES = 10  # [gallery] refresh_examples
 REFRESH_PICKS = 30    # [gallery] refresh_s 300 s at a pick every 10 s
@@ -54,7 +57,7 @@ Gallery = dict[str, list[Labelled]]  # label -> crops, oldest first
 
 @dataclass(frozen=True, slots=True)
 class Day:
-    scope: str
+    scope: ExamplesFrom
     gallery: Gallery
     outcomes: tuple[Outcome, ...]
     wrong: int          # labels admitted that are not the SKU picked
@@ -73,14 +76,15 @@ def day_label(outcome: Outcome) -> tuple[str | None, str]:
     return None, ""
 
 
-def usable(gallery: Gallery, sku: str, plate: str, scope: str) -> list[Labelled]:
-    """The crops of `sku` the splitter of `plate` is built from, oldest first."""
+def usable(gallery: Gallery, sku: str, plate: str, scope: ExamplesFrom) -> list[Labelled]:
+    """The crops of `sku` the splitter of `plate` is built from, oldest first: those the node's selection says
+    teach it (edge.gallery.scope.plates_taught)."""
     if scope not in SCOPES:
         raise ValueError(f"scope {scope!r}: one of {', '.join(SCOPES)}")
-    return [c for c in gallery.get(sku, []) if scope == "sku" or c.plate == plate]
+    return [c for c in gallery.get(sku, []) if plate in plates_taught(sku, c.plate, LOOK_ALIKES, scope)]
 
 
-def splitter_of(gallery: Gallery, n: int | None, scope: str, settings: SplitterSettings) -> AppearanceSplitter:
+def splitter_of(gallery: Gallery, n: int | None, scope: ExamplesFrom, settings: SplitterSettings) -> AppearanceSplitter:
     """Every twin plate's splitter from the first `n` (None: all) usable crops of each of its SKUs."""
     by_plate: dict[str, dict[str, list[np.ndarray]]] = {}
     for plate, pair in PLATES:
@@ -89,17 +93,17 @@ def splitter_of(gallery: Gallery, n: int | None, scope: str, settings: SplitterS
     return AppearanceSplitter(by_plate, settings)
 
 
-def _twin_counts(gallery: Gallery, scope: str) -> tuple[int, ...]:
+def _twin_counts(gallery: Gallery, scope: ExamplesFrom) -> tuple[int, ...]:
     return tuple(len(usable(gallery, item.sku, plate, scope)) for plate, pair in PLATES for item in pair)
 
 
-def simulate_day(order: Sequence[Interaction], scope: str, seed: int, poison: float = 0.0,
+def simulate_day(order: Sequence[Interaction], scope: ExamplesFrom, seed: int, poison: float = 0.0,
                  guard: bool = True) -> Day:
     """The day: picks in chunks of CHUNK through fusion with the splitter of the gallery so far, rebuilt by the
     node's refresh rule; each crop labelled by `day_label`, replaced by the twin with probability `poison`.
-    With `guard`, an `auto` crop for a trusted plate that its confident vote calls another SKU is refused
-    (GalleryFeed.admit -> PlateSplitter.admits; reviewer labels are never filtered) and the splitter cleans
-    and trims its gallery; without, neither."""
+    With `guard`, an `auto` crop that a trusted splitter it will teach confidently calls another SKU is refused
+    (GalleryFeed.admit -> AppearanceFeed.admits: every plate `plates_taught` names; reviewer labels are never
+    filtered) and the splitter cleans and trims its gallery; without, neither."""
     settings = SplitterSettings() if guard else SplitterSettings(clean=False, trim=1.0)
     rng = np.random.default_rng([seed, 0xBAD])
     gallery: Gallery = {sku: [] for sku in PLATE_OF}
@@ -127,9 +131,10 @@ def simulate_day(order: Sequence[Interaction], scope: str, seed: int, poison: fl
             first_change = start if first_change is None else first_change
             if rng.random() < poison:
                 label = TWIN_OF[label]
-            plate = splitter.plates.get(interaction.where)
-            if guard and source == "auto" and plate is not None and plate.report.trusted \
-                    and not plate.admits(label, interaction.example.descriptor):
+            judges = [splitter.plates[p] for p in plates_taught(label, interaction.where, LOOK_ALIKES, scope)
+                      if splitter.plates[p].report.trusted]
+            if guard and source == "auto" and not all(j.admits(label, interaction.example.descriptor)
+                                                      for j in judges):
                 refused += 1
                 refused_right += label == interaction.sku
                 continue

@@ -8,8 +8,10 @@ from bench.gallery_tally import CurvePoint, Tally
 from bench.gallery_world import ITEMS, PLATES, SOLO
 
 SCOPE_TITLE = {
-    "plate": "**plate** (the node: a twin plate's splitter learns from the crops taken on that plate)",
-    "sku": "**sku** (every labelled crop of the SKU, from any of its plates; not what the node does)",
+    "plate": "**plate** (`[gallery] examples_from = \"plate\"`, the node's default: a twin plate's splitter learns "
+             "from the crops taken on that plate)",
+    "any_plate": "**any_plate** (`[gallery] examples_from = \"any_plate\"`: a twin plate's splitter also learns from "
+                 "its SKUs' crops taken on their other facings)",
 }
 THREE = ("p1", "p2", "p3")
 
