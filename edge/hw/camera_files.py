@@ -34,7 +34,10 @@ class FrameDirSource:
     """JPEG frames named by unix time in ms, replayed at their recorded pace (speed 1.0 = real time).
 
     New files appearing later are picked up, so a directory written by another process works as a
-    live camera. Frames that are overdue when read are skipped without being decoded.
+    live camera. Frames that are overdue when read are skipped without being decoded. A frame that appears
+    after the first scan is due by its recorded pace or, at the latest, once the wall clock reaches its
+    name: a live writer's frames are never held behind the backlog found at open (the pace anchors on its
+    oldest frame, so a daemon started 5 s after the writer would otherwise lag it by 5 s for good).
     """
 
     def __init__(self, directory: Path, speed: float = 1.0) -> None:
@@ -45,6 +48,7 @@ class FrameDirSource:
         self._last_t = float("-inf")
         self._dir_mtime = -1
         self._anchor: tuple[float, float] | None = None  # (first frame t, monotonic time it was shown)
+        self._backlog_t = float("inf")  # the newest frame at the first scan; later ones are a live writer's
         self._ignored: dict[str, str] = {}  # frame file name -> why it was skipped (bounded, newest last)
         self._misnamed: list[str] = []  # at the last scan: a few names that are not <unix ms>.jpg
         self._misnamed_count = 0
@@ -57,6 +61,7 @@ class FrameDirSource:
             raise CameraError(f"{self.description}: not found; create it or fix [camera] source")
         self._dir_mtime = -1
         self._anchor = None
+        self._backlog_t = float("inf")
         self._pending = []
 
     def why_silent(self) -> str | None:
@@ -91,14 +96,16 @@ class FrameDirSource:
             return None
         now = time.monotonic()  # pacing: a step of the wall clock must neither stall nor flush the frames
         if self._anchor is None:
-            self._anchor = (self._pending[0][0], now)
+            self._anchor, self._backlog_t = (self._pending[0][0], now), self._pending[-1][0]
         first_t, shown_at = self._anchor
         elapsed = (now - shown_at) * self.speed if self.speed > 0 else float("inf")
-        due = [item for item in self._pending if item[0] - first_t <= elapsed]
+        wall = time.time()
+        due = [i for i, (t, _) in enumerate(self._pending)
+               if t - first_t <= elapsed or self._backlog_t < t <= wall]
         if not due:
             return None
-        t, name = due[-1]
-        self._pending = self._pending[len(due) :]
+        t, name = self._pending[due[-1]]
+        self._pending = self._pending[due[-1] + 1 :]  # the earlier ones are overdue: skipped
         self._last_t = t
         path = self.directory / name
         if path.suffix.lower() != ".png":

@@ -120,6 +120,9 @@ class ReviewEvidence:
         with self._lock:
             windows = [w for w in self._windows if w.t0 <= item.t_end and w.t1 >= item.t_start]
         if not plates or not windows:
+            if plates:  # a camera sees them, but it had no frame of the item's time (down, or behind)
+                log.warning("flagged item %.3f..%.3f on %s: no review pictures, no camera frame in its window",
+                            item.t_start, item.t_end, ",".join(plates))
             return None
         plan = ReviewPlan({}, t_after=item.t_end + AFTER_S)
         for plate in plates:

@@ -122,6 +122,10 @@ def test_a_flagged_twin_reaches_the_hub_with_its_pictures_and_review_show_draws_
 
     # the pictures, as the hub received them: JPEGs; the plate crops are the size of p2's region (+ margins)
     assert {"best", "before", "after"} <= {kind for kind, sid in ids.items() if sid is not None}
+    # ... of the pick: "best" (no label to see) is a frame from during the change (an id starts with its frame's
+    # unix ms; when the frames reached the node seconds late, all three were one frame from before the pick)
+    best_s = int(str(ids["best"]).split("-")[0]) / 1000
+    assert body["t_start_unix"] <= best_s <= body["t_end_unix"], (best_s, body["t_start_unix"], body["t_end_unix"])
     answers = snapshot_answers(watcher)
     for kind in ("best", "before", "after"):
         answer = answers[kind]

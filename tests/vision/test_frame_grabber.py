@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -56,6 +57,23 @@ def test_ring_forgets_frames_older_than_its_span(tmp_path: Path, captures: list[
     start(captures, capture)
     assert wait_until(lambda: capture.ring.latest() is not None and capture.ring.latest().t == times[-1])
     assert min(r.t for r in capture.ring.frames_between(0, 2e9)) >= times[-1] - 0.5
+
+
+def test_a_live_writers_new_frame_is_not_held_behind_the_backlog_found_at_open(
+    tmp_path: Path, captures: list[FrameGrabber]
+) -> None:
+    """A daemon started after the camera's writer (`shelf-node demo --camera`; under load, seconds later) finds a
+    backlog: paced from its oldest frame, every new frame came that much late, and an event's window held no frame
+    yet when its evidence was taken (the review pictures were missing). A new frame is due when its time comes."""
+    backlog = write_frames(tmp_path, 11, 1.0, start=time.time() - 11.0)  # the writer ran 11 s before the daemon
+    os.utime(tmp_path, (backlog[0], backlog[0]))  # the frame written next changes the directory's mtime
+    capture = start(captures, FrameGrabber(FrameDirSource(tmp_path), settings(tmp_path, idle_fps=20, active_fps=20,
+                                                                              dropout_s=30.0)))
+    assert wait_until(lambda: capture.status().frames >= 1)
+    (live,) = write_frames(tmp_path, 1, 0.0)
+    assert wait_until(lambda: capture.status().last_frame_t == live, 5.0), capture.status()  # paced: 11 s
+    seen = [r.t for r in capture.ring.frames_between(0, 2e9)]
+    assert seen[0] == backlog[0] and seen[-1] == live and len(seen) <= 7  # the overdue backlog skipped
 
 
 def test_frame_dir_emptied_is_a_dropout_and_new_frames_recover(tmp_path: Path, captures: list[FrameGrabber]) -> None:
