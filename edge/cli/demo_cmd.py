@@ -15,7 +15,9 @@ from edge.cli.common import config_option, load_or_fail, run_guarded
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo"),
               show_default=True, help="Logs, config, ground truth and node state go here (emptied first).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Scenario and shelf seed.")
-@click.option("--duration", type=click.FloatRange(1), default=None, help="Stop after this many seconds.")
+@click.option("--duration", type=click.FloatRange(1), default=None,
+              help="Stop this many seconds after the node is weighing (or after the daemon started, if it never "
+                   "is), between two interactions.")
 @click.option("--sps", type=click.FloatRange(1, 1000), default=80.0, show_default=True)
 @click.option("--plain", is_flag=True, help="Print one line per event instead of redrawing the screen.")
 @click.option("--camera", is_flag=True,

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from edge.config import NodeConfig
 from edge.control.client import request_once
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from edge.sim.camera import LiveFrames, MjpegStream, RenderedCamera
 
 SCENARIO_S = 4 * 3600.0  # generated ahead; a demo left running longer ends its scenario quietly
+QUIET_MARGIN_S = 3.0  # --duration ends between interactions: this long after one settled, before the next
+END_WAIT_S = 30.0  # ... waited for at most this long past the duration
 
 
 @dataclass
@@ -112,12 +114,19 @@ def run_demo(
                                    "--socket", str(control)], stdout=log_file, stderr=subprocess.STDOUT)
         _say(out, f"daemon started (pid {daemon.pid}): shelf-node run --config {config_path}")
         deadline = None if duration is None else time.monotonic() + duration
-        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+        while not stop.is_set() and not (deadline is not None and time.monotonic() >= deadline
+                                         and (_quiet(shelf) or time.monotonic() >= deadline + END_WAIT_S)):
             if daemon.poll() is not None:
                 _say(out, f"the daemon exited with {daemon.returncode}; last lines of {workdir / 'node.log'}:")
                 out.write(_tail(workdir / "node.log"))
                 break
-            view.show_led(_led_state(control))
+            status = _status(control)
+            view.show_led(_led_state(status))
+            if view.weighing_from is None and _weighing(status):
+                view.weighing_from = time.time()  # seen now: it began weighing at most one poll earlier
+                deadline = None if duration is None else time.monotonic() + duration  # --duration of weighing
+                _say(out, f"the node is weighing; interactions from {time.strftime('%H:%M:%S')} on are scored "
+                          f"(the shopper began {view.weighing_from - shelf.start_time:.1f} s earlier, with the shelf)")
             view.update(shelf.truth(), shelf.plate_grams())
             stop.wait(0.5)
     except KeyboardInterrupt:
@@ -137,11 +146,15 @@ def run_demo(
     truth = _happened(shelf) if shelf else []
     if view is not None:
         view.flush(truth)
-    result = DemoResult(view.received if view else 0, view.matched if view else 0, view.invalid if view else 0,
-                        sum(1 for t in truth if t.expect_event), daemon_exit)
-    _say(out, f"stopped. hub received {result.events} events ({result.matched} matched to ground truth, "
-              f"{result.invalid} invalid); the simulator made {result.truth_interactions} real interactions; "
-              f"daemon exit status {result.daemon_exit}. Files: {workdir}")
+    since = None if view is None else view.weighing_from
+    scored = [t for t in truth if t.expect_event and since is not None and t.t_start >= since]
+    result = DemoResult(len(view.scored) if view else 0, view.matched if view else 0, view.invalid if view else 0,
+                        len(scored), daemon_exit)
+    _say(out, f"stopped. hub received {view.received if view else 0} events, {result.events} of changes begun once "
+              f"the node was weighing ({result.matched} of those matched to ground truth, {result.invalid} invalid "
+              f"in all); the simulator made {result.truth_interactions} real interactions since then "
+              f"({sum(1 for t in truth if t.expect_event)} in all); daemon exit status {result.daemon_exit}. "
+              f"Files: {workdir}")
     return result
 
 
@@ -171,14 +184,37 @@ def _give_mock_gpio(config_path: Path) -> None:
         config.write('\n[gpio]\nstatus_led = 17\nfault_led = 22\nbutton = 27\npin_factory = "mock"\n')
 
 
-def _led_state(control: Path) -> str | None:
-    """The LED state and its pins as the daemon's `status` says ("running (pins: mock)"), or None before its
-    control socket answers."""
+def _status(control: Path) -> dict[str, Any] | None:
+    """The daemon's `status` on its control socket, or None before the socket answers."""
     try:
-        gpio = request_once("status", path=control, timeout_s=2.0).get("gpio") or {}
+        return request_once("status", path=control, timeout_s=2.0)
     except ControlError:
         return None
+
+
+def _led_state(status: dict[str, Any] | None) -> str | None:
+    """The LED state and its pins as the daemon's `status` says ("running (pins: mock)"), or None."""
+    if status is None:
+        return None
+    gpio = status.get("gpio") or {}
     return f"{gpio.get('led', '?')} (pins: {gpio.get('pins', '?')})"
+
+
+def _weighing(status: dict[str, Any] | None) -> bool:
+    """The node weighs: it measured the sample rate, every plate is past its warm-up and quiet, the shelf is
+    stable (so no change is under way that it saw only part of)."""
+    weights = ((status or {}).get("parts") or {}).get("weighing") or {}
+    plates = (weights.get("plates") or {}).values()
+    return (weights.get("samples_per_s") is not None and bool(weights.get("shelf_stable")) and bool(plates)
+            and all(plate.get("state") == "quiet" for plate in plates))
+
+
+def _quiet(shelf: PtyShelf) -> bool:
+    """No interaction of the scenario is under way, about to begin, or settled too recently for its event to be
+    out: a stop now cuts none short (the daemon would report a half-done one, e.g. a resting hand as a put)."""
+    now = (time.time() - shelf.start_time) * shelf.speed  # scenario seconds
+    margin = QUIET_MARGIN_S * shelf.speed
+    return not any(record.t_start - margin <= now <= record.t_settled + margin for record in shelf.sim.truth)
 
 
 def _happened(shelf: PtyShelf) -> list[TruthRecord]:

@@ -3,7 +3,13 @@
 On a terminal the screen is redrawn in place; otherwise (CI, a pipe) each event is one line,
 printed once it is matched to the ground truth or MATCH_WINDOW_S has passed without a match.
 Matching is one to one: an event matches the unused true interaction on the same plates, with
-the same sign, settling within MATCH_WINDOW_S, closest in grams.
+the same sign, settling within MATCH_WINDOW_S, closest in grams. An interaction across several plates
+(an item lying on two) may be reported as one weight event per plate: each of those matches it, on
+plates of it no earlier event matched.
+
+Scored (the demo's result) are only the events and true interactions that began once the node was
+weighing (`weighing_from`): the simulated shopper starts with the shelf, before the daemon, and what it
+did while the daemon was still starting (seconds on a loaded machine) the node could not see whole.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ CLEAR = "\033[H\033[2J"
 @dataclass
 class ShownEvent:
     seq: int
+    t_start: float
     t_end: float
     deltas: dict[str, float]
     body: dict[str, Any]
@@ -64,14 +71,22 @@ class DemoView:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _used_truth: set[int] = field(default_factory=set)
     _used_by_items: set[int] = field(default_factory=set)
+    _plates_matched: dict[int, set[str]] = field(default_factory=dict)  # truth id -> its plates weight events matched
+    weighing_from: float | None = None  # unix time the node was seen weighing (None: not yet)
 
     @property
     def received(self) -> int:
         return len(self.events)
 
     @property
+    def scored(self) -> list[ShownEvent]:
+        """The weight events of changes that began once the node was weighing."""
+        start = self.weighing_from
+        return [] if start is None else [event for event in self.events if event.t_start >= start]
+
+    @property
     def matched(self) -> int:
-        return sum(1 for event in self.events if event.truth is not None)
+        return sum(1 for event in self.scored if event.truth is not None)
 
     # called on the MQTT thread -----------------------------------------------------------------
     def on_record(self, record: HubRecord) -> None:
@@ -90,13 +105,14 @@ class DemoView:
                 body = payload.get("body", {})
                 plates = body.get("evidence", {}).get("plates", {})
                 deltas = {p: float(v.get("delta_g", 0.0)) for p, v in plates.items()}
-                self.items.append(ShownEvent(int(payload.get("seq", 0)), float(body.get("t_end_unix", 0.0)), deltas,
-                                             body, bool(payload.get("historical")), time.monotonic(), kind="item"))
+                self.items.append(ShownEvent(int(payload.get("seq", 0)), float(body.get("t_start_unix", 0.0)),
+                                             float(body.get("t_end_unix", 0.0)), deltas, body,
+                                             bool(payload.get("historical")), time.monotonic(), kind="item"))
             elif record.type == "event" and record.note != "duplicate":
                 body = payload.get("body", {})
-                self.events.append(ShownEvent(int(payload.get("seq", 0)), float(body.get("t_end_unix", 0.0)),
-                                              dict(body.get("plate_deltas_g", {})), body,
-                                              bool(payload.get("historical")), time.monotonic()))
+                self.events.append(ShownEvent(int(payload.get("seq", 0)), float(body.get("t_start_unix", 0.0)),
+                                              float(body.get("t_end_unix", 0.0)), dict(body.get("plate_deltas_g", {})),
+                                              body, bool(payload.get("historical")), time.monotonic()))
 
     # called on the main thread -------------------------------------------------------------------
     def show_led(self, led: str | None) -> None:
@@ -131,16 +147,28 @@ class DemoView:
             for event in shown:
                 if event.truth is not None:
                     continue
-                candidates = [record for record in truth if record.id not in used and _fits(record, event)]
+                candidates = [record for record in truth if record.id not in used and _fits(record, event)
+                              and (event.kind == "item" or self._plates_left(record) & set(event.deltas))]
                 if candidates:
                     best = min(candidates, key=lambda r: abs(sum(r.plates.values()) - sum(event.deltas.values())))
                     event.truth = best
-                    used.add(best.id)
+                    if event.kind == "item":
+                        used.add(best.id)
+                        continue
+                    matched = self._plates_matched.setdefault(best.id, set())
+                    matched |= set(event.deltas) & set(best.plates)
+                    if matched >= set(best.plates):
+                        used.add(best.id)
+
+    def _plates_left(self, record: TruthRecord) -> set[str]:
+        """The interaction's plates no weight event matched yet."""
+        return set(record.plates) - self._plates_matched.get(record.id, set())
 
     def _draw(self, true_grams: dict[str, float]) -> None:
         lines = [self.header, f"node: {self.node_state} (session {self.session})    LED: {self.led or '-'}    "
                  f"events received by the hub: "
-                 f"{self.received}, matched to ground truth: {self.matched}, invalid payloads: {self.invalid}",
+                 f"{self.received} ({len(self.scored)} since the node was weighing), matched to ground truth: "
+                 f"{self.matched}, invalid payloads: {self.invalid}",
                  "", "plate    hub sees (g)   true item load (g)   (a hand or a lean shows in the hub's grams only)"]
         for plate in sorted(set(true_grams) | set(self.weights)):
             seen = self.weights.get(plate)
