@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from edge.planogram import Planogram
 
 MAX_ALTERNATIVES = 3
 MAX_HELD = 16
+RECENT_SPANS = 8  # per plate, the spans of the last weight events (for overlap)
 NET_OF_TRANSIENT = "net_of_transient"  # edge.weighing.hold: a held put and a different pick, netted
 
 
@@ -91,7 +93,8 @@ class FusionStage(ReviewAnswers):
         self._planogram = planogram
         self._state = self._new_state(planogram, None)
         self._held: list[_Segment] = []
-        self._last_end: dict[str, float] = {}
+        # per plate, (t_start, t_end) of its last weight events, in the order they came (a held one comes late)
+        self._spans: dict[str, deque[tuple[float, float]]] = {}
         self._counts = {"weight_events": 0, "item_events": 0, "reviews": 0}
         self._reasons: dict[str, int] = {}
         self.appearance: AppearanceVoter | None = None  # per-plate look-alike splitter (docs/fusion.md)
@@ -145,7 +148,7 @@ class FusionStage(ReviewAnswers):
             else:
                 out.append(self._emit([segment], posterior, now))
         for plate in event.plate_deltas:
-            self._last_end[plate] = max(self._last_end.get(plate, -math.inf), event.t_end)
+            self._spans.setdefault(plate, deque(maxlen=RECENT_SPANS)).append((event.t_start, event.t_end))
         return out
 
     def poll(self, now: float) -> list[ItemEvent]:
@@ -207,8 +210,8 @@ class FusionStage(ReviewAnswers):
             reasons.append("noisy")
         if event.quality == "forced" or "forced" in event.flags or NET_OF_TRANSIENT in event.flags:
             reasons.append("overlap")  # never settled, or the net of two changes: more than one action
-        if any(event.t_start - self._last_end.get(p, -math.inf) < self.settings.overlap_window_s
-               for p in event.plate_deltas):
+        if any(_gap(span, event) < self.settings.overlap_window_s
+               for p in event.plate_deltas for span in self._spans.get(p, ())):
             reasons.append("overlap")
         for flag in event.flags:
             name = flag.split(":", 1)[0]
@@ -354,6 +357,14 @@ class FusionStage(ReviewAnswers):
             for other, _ in joint.parts[0].candidate.lines:
                 if other != k:
                     self._state.add_to_plate(plate, other, None, group=k)
+
+
+def _gap(span: tuple[float, float], event: WeightEvent) -> float:
+    """Seconds between an earlier weight event's span and this event's, either way round (negative when
+    they overlap). The weigher emits a held put (docs/weighing.md, heavy presses) up to 7 s late, after
+    events that began when it had ended: those are not "before" it, and only closeness counts."""
+    start, end = span
+    return max(event.t_start - end, start - event.t_end)
 
 
 def _dominant_plate(plates: tuple[str, ...], changes: tuple[PlateChange, ...]) -> str:
