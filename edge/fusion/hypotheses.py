@@ -35,7 +35,7 @@ def plate_candidates(state: ShelfState, plates: tuple[str, ...], delta_g: float,
     """Every hypothesis for a change of `delta_g` on `plates` (one plate, or several carrying one item)."""
     sign = -1.0 if delta_g < 0 else 1.0
     unit_var = state.unit_var()
-    own = _own_weights(state, plates, sign, settings, now)
+    own = _own_weights(state, plates, sign, settings, now, restock)
     candidates: list[Candidate] = []
     max_count = settings.max_restock_count if restock else settings.max_count
     counts = settings.count_weights(max_count)
@@ -57,12 +57,17 @@ def plate_candidates(state: ShelfState, plates: tuple[str, ...], delta_g: float,
 
 
 def _own_weights(state: ShelfState, plates: tuple[str, ...], sign: float, settings: FusionSettings,
-                 now: float) -> dict[int, float]:
-    """Relative prior of the SKUs living on `plates`: picks follow stock; put-backs favour recent picks."""
+                 now: float, restock: bool = False) -> dict[int, float]:
+    """Relative prior of the SKUs living on `plates`: picks follow stock; put-backs favour recent picks. A
+    restock (maintenance mode) brings the plate's own SKUs: a visitor a shopper left there is not restocked."""
     weights: dict[int, float] = {}
     recent = state.recent_counts(now, settings.recent_pick_window_s) if sign > 0 else {}
     for plate in plates:
-        for k, w in state.pick_weights(plate).items():
+        stocked = state.pick_weights(plate)
+        visitors_only = all(state.is_visitor(plate, k) for k in stocked)
+        for k, w in stocked.items():
+            if restock and state.is_visitor(plate, k) and not visitors_only:
+                continue
             if sign < 0:  # a visitor (left by a put-back) has no unseen stock behind it
                 w = w + (0.0 if state.is_visitor(plate, k) else settings.stock_pseudo_count)
             else:
